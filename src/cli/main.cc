@@ -1,0 +1,43 @@
+// The `ciel` program: one binary, several subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "cli/serve.h"
+
+#ifndef CIEL_VERSION
+#define CIEL_VERSION "0.1.0"
+#endif
+
+namespace {
+void usage() {
+  std::puts(
+      "usage: ciel <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  serve     run the cloud (see ciel serve --help for every setting)\n"
+      "  scrub     re-verify every blob's checksum and report corrupt ones\n"
+      "  version   print the version\n");
+}
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  std::string_view cmd = argv[1];
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("ciel %s\n", CIEL_VERSION);
+    return 0;
+  }
+  if (cmd == "serve") { return ciel::cli::serve_main(argc - 1, argv + 1, envp); }
+  if (cmd == "scrub") { return ciel::cli::scrub_main(argc - 1, argv + 1, envp); }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    usage();
+    return 0;
+  }
+  std::fprintf(stderr, "ciel: unknown command %s\n", argv[1]);
+  usage();
+  return 2;
+}

@@ -1,0 +1,196 @@
+// `ciel serve`: the one place that knows every module. It loads settings, opens the stores,
+// applies migrations, builds each service, registers each route group, writes endpoints.json
+// and serves until SIGTERM has drained the in-flight requests.
+#include "cli/serve.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "cli/settings.h"
+#include "cli/system_routes.h"
+#include "core/blocking.h"
+#include "core/http/server.h"
+#include "core/log/log.h"
+#include "store/blob_store.h"
+#include "store/meta_store.h"
+
+namespace ciel::cli {
+namespace {
+
+[[noreturn]] void die(int code, const std::string& message) {
+  std::fprintf(stderr, "ciel: %s\n", message.c_str());
+  std::exit(code);
+}
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+Result<HostPort> parse_listen(const std::string& key, const std::string& value) {
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos) { return make_error(Errc::invalid_argument, "invalid setting " + key + " = \"" + value + "\": expected HOST:PORT"); }
+  HostPort hp;
+  hp.host = value.substr(0, colon);
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') { hp.host = hp.host.substr(1, hp.host.size() - 2); }
+  try {
+    int p = std::stoi(value.substr(colon + 1));
+    if (p < 0 || p > 65535) { throw std::out_of_range("port"); }
+    hp.port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return make_error(Errc::invalid_argument, "invalid setting " + key + " = \"" + value + "\": bad port");
+  }
+  return hp;
+}
+
+std::string url_host(const std::string& host) {
+  if (host == "0.0.0.0") { return "127.0.0.1"; }
+  if (host == "::") { return "[::1]"; }
+  if (host.find(':') != std::string::npos) { return "[" + host + "]"; }
+  return host;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text, std::filesystem::perms perms) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) { die(1, "cannot write " + path); }
+  }
+  std::filesystem::permissions(tmp, perms);
+  std::filesystem::rename(tmp, path);
+}
+
+std::string default_web_root() {
+  // Installed layout: <prefix>/bin/ciel and <prefix>/share/ciel/web; build tree: build/ciel and web/dist.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& candidate : {exe / "../share/ciel/web", exe / "../web/dist", exe / "web"}) {
+    if (std::filesystem::exists(candidate / "index.html", ec)) { return std::filesystem::weakly_canonical(candidate).string(); }
+  }
+  return (exe / "../web/dist").lexically_normal().string();
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv, char** envp) {
+  config::Settings settings;
+  declare_core_settings(settings);
+
+  CLI::App app{"ciel serve: run the cloud"};
+  LoadOptions load;
+  std::string data_dir;
+  std::string listen;
+  bool show_help = false;
+  app.set_help_flag();
+  app.add_flag("-h,--help", show_help, "Print this help, with every setting and its default");
+  app.add_option("--data-dir", data_dir, "Data directory (setting data_dir)");
+  app.add_option("--config", load.config_file, "TOML config file (default: DATA_DIR/ciel.toml when present)");
+  app.add_option("--listen", listen, "Public listener HOST:PORT (setting server.listen)");
+  app.add_option("--set", load.assignments, "Set any setting: --set key=value (repeatable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    die(2, e.what());
+  }
+  if (show_help) {
+    std::printf("%s\nSettings (TOML file keys; nested tables give the dotted names):\n%s", app.help().c_str(),
+                settings.help_text().c_str());
+    return 0;
+  }
+  if (!data_dir.empty()) { load.assignments.insert(load.assignments.begin(), "data_dir=" + data_dir); }
+  if (!listen.empty()) { load.assignments.push_back("server.listen=" + listen); }
+  load_or_exit(settings, load, envp);
+
+  // --- validate and derive --------------------------------------------------------------------
+  std::string dir = settings.get_string("data_dir");
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/log", ec);
+  if (ec) { die(2, "invalid setting data_dir = \"" + dir + "\": " + ec.message()); }
+  dir = std::filesystem::canonical(dir).string();
+  bool level_ok = false;
+  log::LogConfig log_config;
+  log_config.level = log::parse_level(settings.get_string("log.level"), &level_ok);
+  if (!level_ok) { die(2, "invalid setting log.level = \"" + settings.get_string("log.level") + "\": expected debug, info, warn or error"); }
+  if (settings.get_bool("log.access")) { log_config.access_log_path = dir + "/log/access.log"; }
+  log::init(log_config);
+  auto public_listen = parse_listen("server.listen", settings.get_string("server.listen"));
+  if (!public_listen) { die(2, public_listen.error().message); }
+  if (settings.get_int("server.threads") < 0) { die(2, "invalid setting server.threads: must be 0 or more"); }
+  if (settings.get_int("server.blocking_threads") < 1) { die(2, "invalid setting server.blocking_threads: must be at least 1"); }
+  start_blocking_pool(static_cast<std::size_t>(settings.get_int("server.blocking_threads")));
+
+  // --- stores -----------------------------------------------------------------------------------
+  std::string meta_url = settings.get_string("store.metadata");
+  if (meta_url.empty()) { meta_url = "sqlite:" + dir + "/meta.db"; }
+  auto meta = store::open_meta_store(meta_url);
+  if (!meta) { die(1, meta.error().message + (meta.error().detail.empty() ? "" : ": " + meta.error().detail)); }
+  std::vector<store::Migration> migrations;
+  if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
+  std::string blob_root = settings.get_string("store.blob_root");
+  if (blob_root.empty()) { blob_root = dir + "/blobs"; }
+  auto blobs = store::open_localfs_blob_store({blob_root, settings.get_bool("store.fsync")});
+  if (!blobs) { die(1, blobs.error().message + ": " + blobs.error().detail); }
+  if (auto swept = (*blobs)->collect_temp_files(std::chrono::seconds(0)); swept && *swept > 0) {
+    log::info("removed {} temp files left by interrupted writes", *swept);
+  }
+
+  // --- listeners --------------------------------------------------------------------------------
+  http::Router public_router;
+  http::ServerConfig server_config;
+  server_config.threads = static_cast<unsigned>(settings.get_int("server.threads"));
+  server_config.limits.max_header_bytes = settings.get_bytes("server.max_header_bytes");
+  server_config.limits.header_timeout = settings.get_duration("server.header_timeout");
+  server_config.limits.idle_timeout = settings.get_duration("server.idle_timeout");
+  server_config.limits.body_timeout = settings.get_duration("server.body_timeout");
+  server_config.limits.drain_timeout = settings.get_duration("server.drain_timeout");
+  server_config.limits.max_connections = static_cast<std::uint64_t>(settings.get_int("server.max_connections"));
+  server_config.listeners.push_back(http::ListenerConfig{"public", public_listen->host, public_listen->port,
+                                                         settings.get_string("server.tls_cert"), settings.get_string("server.tls_key"),
+                                                         &public_router});
+  http::Server server(server_config);
+  if (auto st = server.start(); !st) { die(1, st.error().message); }
+  const auto& bound = server.bound();
+  std::string public_url = settings.get_string("server.public_url");
+  if (public_url.empty()) {
+    public_url = std::string(bound[0].tls ? "https://" : "http://") + url_host(bound[0].host) + ":" + std::to_string(bound[0].port);
+  }
+  while (public_url.ends_with('/')) { public_url.pop_back(); }
+
+  // --- services and routes ----------------------------------------------------------------------
+  std::map<std::string, std::string> endpoints;  // service type -> public URL
+  endpoints["health"] = public_url + "/healthz";
+  endpoints["metrics"] = public_url + "/metrics";
+  endpoints["console"] = public_url + "/";
+  public_router.add_group("/", "system", http::json_error);
+  add_system_routes(public_router);
+  std::string web_root = settings.get_string("web.root");
+  add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root);
+
+  // --- ready --------------------------------------------------------------------------------------
+  server.on_ready([&] {
+    std::string json = "{\n";
+    std::size_t i = 0;
+    for (const auto& [type, url] : endpoints) {
+      json += "  \"" + type + "\": \"" + url + "\"" + (++i < endpoints.size() ? ",\n" : "\n");
+    }
+    json += "}\n";
+    write_file_atomic(dir + "/endpoints.json", json, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                                         std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    for (const auto& [type, url] : endpoints) { std::printf("ciel: endpoint %-12s %s\n", type.c_str(), url.c_str()); }
+    std::printf("ciel: ready on %s (data in %s)\n", public_url.c_str(), dir.c_str());
+    std::fflush(stdout);
+    log::info("ready on {}", public_url);
+  });
+  server.run();
+  log::info("stopped");
+  log::flush();
+  stop_blocking_pool();
+  return 0;
+}
+
+}  // namespace ciel::cli

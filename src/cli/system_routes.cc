@@ -1,0 +1,95 @@
+#include "cli/system_routes.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "core/http/range.h"
+#include "core/metrics/metrics.h"
+#include "core/time.h"
+
+namespace ciel::cli {
+namespace {
+
+std::string_view content_type_for(std::string_view path) {
+  auto dot = path.rfind('.');
+  std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot + 1);
+  if (ext == "html") { return "text/html; charset=utf-8"; }
+  if (ext == "js" || ext == "mjs") { return "text/javascript; charset=utf-8"; }
+  if (ext == "css") { return "text/css; charset=utf-8"; }
+  if (ext == "json") { return "application/json"; }
+  if (ext == "svg") { return "image/svg+xml"; }
+  if (ext == "png") { return "image/png"; }
+  if (ext == "ico") { return "image/x-icon"; }
+  if (ext == "woff2") { return "font/woff2"; }
+  if (ext == "txt") { return "text/plain; charset=utf-8"; }
+  return "application/octet-stream";
+}
+
+// Opening a page-cache-resident file is a short syscall, so it runs inline; the bytes go out with
+// sendfile on plain TCP.
+http::Response serve_file(const http::Request& req, const std::string& path, bool immutable) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) { return http::json_error(http::Status::not_found, "no such file", req); }
+  http::FileHandle handle(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { return http::json_error(http::Status::not_found, "no such file", req); }
+  auto size = static_cast<std::uint64_t>(st.st_size);
+  std::string etag = "\"" + std::to_string(st.st_mtim.tv_sec) + "-" + std::to_string(size) + "\"";
+  http::Response res(http::Status::ok);
+  res.set_header("Content-Type", content_type_for(path));
+  res.set_header("ETag", etag);
+  res.set_header("Last-Modified", http_date(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec)));
+  res.set_header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  res.set_header("Accept-Ranges", "bytes");
+  if (auto inm = req.headers.get("If-None-Match"); inm && http::etag_matches(*inm, etag)) {
+    res.set_status(http::Status::not_modified);
+    return res;
+  }
+  std::uint64_t offset = 0;
+  std::uint64_t length = size;
+  if (auto rh = req.headers.get("Range")) {
+    auto range = http::parse_range(*rh, size);
+    if (!range) {
+      http::Response bad = http::json_error(http::Status::range_not_satisfiable, "range not satisfiable", req);
+      bad.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return bad;
+    }
+    if (*range) {
+      offset = (*range)->first;
+      length = (*range)->length;
+      res.set_status(http::Status::partial_content);
+      res.set_header("Content-Range", (*range)->content_range(size));
+    }
+  }
+  res.set_file(std::move(handle), offset, length);
+  return res;
+}
+
+}  // namespace
+
+void add_system_routes(http::Router& router) {
+  router.add(http::Method::get, "/healthz", [](http::RequestContext&) -> boost::asio::awaitable<http::Response> {
+    http::Response res(http::Status::ok, "{\"status\": \"ok\"}", "application/json");
+    res.set_header("Cache-Control", "no-store");
+    co_return res;
+  });
+  router.add(http::Method::get, "/metrics", [](http::RequestContext&) -> boost::asio::awaitable<http::Response> {
+    co_return http::Response(http::Status::ok, metrics::render_prometheus(), "text/plain; version=0.0.4");
+  });
+}
+
+void add_static_routes(http::Router& router, std::string root) {
+  auto shared_root = std::make_shared<std::string>(std::move(root));
+  router.add(http::Method::get, "/", [shared_root](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
+    co_return serve_file(ctx.request(), *shared_root + "/index.html", false);
+  });
+  router.add(http::Method::get, "/assets/{path+}", [shared_root](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
+    // parse_target already refused dot segments, so the path cannot leave the root.
+    co_return serve_file(ctx.request(), *shared_root + "/assets/" + std::string(ctx.param("path")), true);
+  });
+}
+
+}  // namespace ciel::cli

@@ -1,0 +1,14 @@
+// cli/system_routes.h: routes every node serves whatever the services: /healthz, /metrics,
+// and the built web console's static files.
+#pragma once
+#include <string>
+
+#include "core/http/router.h"
+
+namespace ciel::cli {
+
+void add_system_routes(http::Router& router);
+// Serves files under `root` at "/" (index.html) and "/assets/...".
+void add_static_routes(http::Router& router, std::string root);
+
+}  // namespace ciel::cli

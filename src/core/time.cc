@@ -1,0 +1,97 @@
+#include "core/time.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace ciel {
+namespace {
+class RealClock final : public Clock {
+ public:
+  SystemTime now() const override { return std::chrono::system_clock::now(); }
+};
+}  // namespace
+
+const Clock& system_clock() {
+  static RealClock c;
+  return c;
+}
+
+std::int64_t unix_seconds(SystemTime t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
+
+std::string iso8601(SystemTime t, int fraction_digits) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  long frac = static_cast<long>(us % 1'000'000);
+  if (frac < 0) { frac += 1'000'000; secs -= 1; }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (fraction_digits > 0) {
+    char f[16];
+    std::snprintf(f, sizeof f, "%06ld", frac);
+    out += ".";
+    out.append(f, static_cast<std::size_t>(std::min(fraction_digits, 6)));
+  }
+  out += "Z";
+  return out;
+}
+
+std::optional<SystemTime> parse_iso8601(std::string_view text) {
+  std::tm tm{};
+  std::string s(text);
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) < 6) {
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) < 3) { return std::nullopt; }
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  std::time_t t = timegm(&tm);
+  SystemTime out = std::chrono::system_clock::from_time_t(t);
+  std::string_view rest = std::string_view(s).substr(static_cast<std::size_t>(consumed));
+  if (!rest.empty() && rest.front() == '.') {
+    std::size_t i = 1;
+    long micros = 0;
+    int digits = 0;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
+      if (digits < 6) { micros = micros * 10 + (rest[i] - '0'); ++digits; }
+      ++i;
+    }
+    while (digits < 6) { micros *= 10; ++digits; }
+    out += std::chrono::microseconds(micros);
+    rest.remove_prefix(i);
+  }
+  if (rest.empty() || rest == "Z" || rest == "+00:00" || rest == "z") { return out; }
+  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
+    int om = (rest[4] - '0') * 10 + (rest[5] - '0');
+    auto off = std::chrono::minutes(oh * 60 + om);
+    return rest[0] == '+' ? out - off : out + off;
+  }
+  return std::nullopt;
+}
+
+std::string http_date(SystemTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::optional<SystemTime> parse_http_date(std::string_view text) {
+  std::tm tm{};
+  std::string s(text);
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr) { return std::nullopt; }
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+}  // namespace ciel

@@ -1,0 +1,69 @@
+// store/blob_store.h: byte storage for objects, images and box files. Blobs are immutable and
+// named by a key the caller draws with new_blob_key(); a blob becomes visible only once it is
+// completely written and durable (temp file, fsync, rename, directory fsync), so a crash never
+// leaves a partial blob under a real key. MD5 (for ETags) and SHA-256 are computed while
+// streaming. Thread-safe; blocking I/O runs on the blocking pool, never on I/O threads.
+// Backends: local files (default); a Ceph RADOS backend later behind the same interface.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace ciel::store {
+
+struct BlobInfo {
+  std::uint64_t size = 0;
+  std::string md5_hex;
+  std::string sha256_hex;
+};
+
+struct ScrubReport {
+  std::uint64_t checked = 0;
+  std::uint64_t bytes = 0;
+  std::vector<std::string> corrupt;  // keys whose bytes no longer match their checksum
+  std::vector<std::string> missing_checksum;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Streams `source` into a new blob. Errc::too_large past `max_size` (nothing is kept);
+  // Errc::already_exists if `key` exists; Errc::unavailable on I/O failure; the source's own
+  // error if it fails. On any error nothing is visible under `key`.
+  virtual boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source,
+                                                       std::uint64_t max_size = UINT64_MAX) = 0;
+  // Errc::not_found if `key` is absent.
+  virtual boost::asio::awaitable<Result<BlobInfo>> stat(std::string key) = 0;
+  // A reader over [offset, offset+length). Errc::not_found; Errc::invalid_argument past the end.
+  virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(std::string key, std::uint64_t offset,
+                                                                           std::uint64_t length) = 0;
+  // Local backends hand out a read-only descriptor so plain-TCP responses can use sendfile;
+  // others return Errc::not_found and callers fall back to open().
+  virtual Result<int> open_fd(const std::string& key) { (void)key; return make_error(Errc::not_found, "no file descriptor"); }
+  // Removing an absent key succeeds.
+  virtual boost::asio::awaitable<Status> remove(std::string key) = 0;
+  // Re-reads every blob and compares with the checksum recorded at write time.
+  virtual Result<ScrubReport> scrub(const std::function<void(std::string_view key)>& progress) = 0;
+  // Deletes temp files older than `age` left by writes that never completed (crash, kill -9).
+  virtual Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) = 0;
+};
+
+struct LocalFsConfig {
+  std::string root;  // blobs under ROOT/ab/cd/<key>, temp files under ROOT/tmp
+  bool fsync = true; // false only for throwaway test stores
+};
+
+Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config);
+
+// 32 hex characters from the CSPRNG.
+std::string new_blob_key();
+
+}  // namespace ciel::store

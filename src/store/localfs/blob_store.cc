@@ -1,0 +1,301 @@
+// Local-disk BlobStore: ROOT/ab/cd/<key> holds the bytes and ROOT/ab/cd/<key>.sum the size,
+// MD5 and SHA-256 recorded at write time (what `ciel scrub` checks against). Writes go to
+// ROOT/tmp first; the blob appears only after fsync + rename + directory fsync.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "core/blocking.h"
+#include "core/crypto/crypto.h"
+#include "core/log/log.h"
+#include "store/blob_store.h"
+
+namespace ciel::store {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::size_t kWriteChunk = 1 << 20;
+constexpr std::size_t kReadChunk = 256 * 1024;
+
+Error io_error(std::string_view what, const std::string& path) {
+  return make_error(Errc::unavailable, "storage I/O failure", std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+bool valid_key(std::string_view key) {
+  if (key.size() < 8 || key.size() > 128) { return false; }
+  for (char c : key) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) { return false; }
+  }
+  return true;
+}
+
+Status fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) { return io_error("open dir", dir); }
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) { return io_error("fsync dir", dir); }
+  return {};
+}
+
+Status write_all(int fd, const char* data, std::size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) { continue; }
+      return io_error("write", path);
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return {};
+}
+
+class FileReader final : public ByteSource {
+ public:
+  FileReader(int fd, std::uint64_t offset, std::uint64_t length) : fd_(fd), offset_(offset), left_(length), total_(length) {}
+  ~FileReader() override { ::close(fd_); }
+  boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    if (left_ == 0 || buf.empty()) { co_return std::size_t{0}; }
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>({buf.size(), left_, kReadChunk}));
+    ssize_t n = co_await run_blocking([&] { return ::pread(fd_, buf.data(), want, static_cast<off_t>(offset_)); });
+    if (n <= 0) { co_return make_error(Errc::unavailable, "storage read failure", n < 0 ? std::strerror(errno) : "unexpected end of blob"); }
+    offset_ += static_cast<std::uint64_t>(n);
+    left_ -= static_cast<std::uint64_t>(n);
+    co_return static_cast<std::size_t>(n);
+  }
+  std::optional<std::uint64_t> size() const override { return total_; }
+
+ private:
+  int fd_;
+  std::uint64_t offset_;
+  std::uint64_t left_;
+  std::uint64_t total_;
+};
+
+class LocalFsBlobStore final : public BlobStore {
+ public:
+  explicit LocalFsBlobStore(LocalFsConfig c) : config_(std::move(c)) {}
+
+  Status init() {
+    std::error_code ec;
+    fs::create_directories(config_.root + "/tmp", ec);
+    if (ec) { return make_error(Errc::unavailable, "cannot create blob directory " + config_.root, ec.message()); }
+    return {};
+  }
+
+  boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source, std::uint64_t max_size) override {
+    if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
+    std::string final_path = path_of(key);
+    std::string tmp_path = config_.root + "/tmp/" + key + "." + crypto::random_hex(4);
+    int fd = co_await run_blocking([&] { return ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640); });
+    if (fd < 0) { co_return io_error("create", tmp_path); }
+    struct Cleanup {
+      int fd;
+      std::string path;
+      bool keep = false;
+      ~Cleanup() {
+        if (fd >= 0) { ::close(fd); }
+        if (!keep) { ::unlink(path.c_str()); }
+      }
+    } cleanup{fd, tmp_path};
+
+    crypto::Hasher md5(crypto::Digest::md5);
+    crypto::Hasher sha(crypto::Digest::sha256);
+    std::vector<char> buf(kWriteChunk);
+    std::uint64_t total = 0;
+    for (;;) {
+      // Fill the buffer from the (network) source on the I/O thread, then hash and write it on
+      // the blocking pool in one hop.
+      std::size_t filled = 0;
+      bool eof = false;
+      while (filled < buf.size()) {
+        auto n = co_await source.read(std::span<char>(buf.data() + filled, buf.size() - filled));
+        if (!n) { co_return n.error(); }
+        if (*n == 0) {
+          eof = true;
+          break;
+        }
+        filled += *n;
+      }
+      total += filled;
+      if (total > max_size) { co_return make_error(Errc::too_large, "content is too large"); }
+      if (filled > 0) {
+        auto st = co_await run_blocking([&]() -> Status {
+          std::string_view chunk(buf.data(), filled);
+          md5.update(chunk);
+          sha.update(chunk);
+          return write_all(fd, buf.data(), filled, tmp_path);
+        });
+        if (!st) { co_return st.error(); }
+      }
+      if (eof) { break; }
+    }
+    BlobInfo info{total, crypto::hex(md5.finish()), crypto::hex(sha.finish())};
+    auto st = co_await run_blocking([&]() -> Status { return commit(cleanup.fd, tmp_path, final_path, info); });
+    if (!st) { co_return st.error(); }
+    cleanup.keep = true;
+    co_return info;
+  }
+
+  boost::asio::awaitable<Result<BlobInfo>> stat(std::string key) override {
+    co_return co_await run_blocking([&]() -> Result<BlobInfo> { return stat_sync(key); });
+  }
+
+  boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(std::string key, std::uint64_t offset, std::uint64_t length) override {
+    auto fd = open_fd(key);
+    if (!fd) { co_return fd.error(); }
+    struct stat st {};
+    if (::fstat(*fd, &st) != 0) {
+      ::close(*fd);
+      co_return io_error("stat", key);
+    }
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    if (offset > size || length > size - offset) {
+      ::close(*fd);
+      co_return make_error(Errc::invalid_argument, "range past the end of the blob");
+    }
+    co_return std::unique_ptr<ByteSource>(std::make_unique<FileReader>(*fd, offset, length));
+  }
+
+  Result<int> open_fd(const std::string& key) override {
+    if (!valid_key(key)) { return make_error(Errc::not_found, "no such blob"); }
+    int fd = ::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) { return make_error(Errc::not_found, "no such blob"); }
+      return io_error("open", path_of(key));
+    }
+    return fd;
+  }
+
+  boost::asio::awaitable<Status> remove(std::string key) override {
+    if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
+    co_return co_await run_blocking([&]() -> Status {
+      std::string p = path_of(key);
+      if (::unlink(p.c_str()) != 0 && errno != ENOENT) { return io_error("unlink", p); }
+      ::unlink((p + ".sum").c_str());
+      return {};
+    });
+  }
+
+  Result<ScrubReport> scrub(const std::function<void(std::string_view)>& progress) override {
+    ScrubReport report;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(config_.root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory()) {
+        if (it->path().filename() == "tmp") { it.disable_recursion_pending(); }
+        continue;
+      }
+      std::string name = it->path().filename().string();
+      if (name.ends_with(".sum") || !valid_key(name)) { continue; }
+      if (progress) { progress(name); }
+      ++report.checked;
+      auto recorded = read_sum(it->path().string() + ".sum");
+      if (!recorded) {
+        report.missing_checksum.push_back(name);
+        continue;
+      }
+      int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        report.corrupt.push_back(name);
+        continue;
+      }
+      crypto::Hasher sha(crypto::Digest::sha256);
+      std::vector<char> buf(kWriteChunk);
+      std::uint64_t size = 0;
+      for (;;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n <= 0) { break; }
+        size += static_cast<std::uint64_t>(n);
+        sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      }
+      ::close(fd);
+      report.bytes += size;
+      if (size != recorded->size || crypto::hex(sha.finish()) != recorded->sha256_hex) { report.corrupt.push_back(name); }
+    }
+    if (ec) { return make_error(Errc::unavailable, "cannot walk blob directory", ec.message()); }
+    return report;
+  }
+
+  Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) override {
+    std::uint64_t removed = 0;
+    std::error_code ec;
+    auto cutoff = fs::file_time_type::clock::now() - age;
+    for (const auto& e : fs::directory_iterator(config_.root + "/tmp", ec)) {
+      std::error_code e2;
+      if (e.last_write_time(e2) < cutoff && !e2 && fs::remove(e.path(), e2)) { ++removed; }
+    }
+    if (ec) { return make_error(Errc::unavailable, "cannot list temp directory", ec.message()); }
+    return removed;
+  }
+
+ private:
+  std::string dir_of(const std::string& key) const { return config_.root + "/" + key.substr(0, 2) + "/" + key.substr(2, 2); }
+  std::string path_of(const std::string& key) const { return dir_of(key) + "/" + key; }
+
+  static std::optional<BlobInfo> read_sum(const std::string& path) {
+    std::ifstream in(path);
+    BlobInfo info;
+    if (!(in >> info.size >> info.md5_hex >> info.sha256_hex)) { return std::nullopt; }
+    return info;
+  }
+
+  Result<BlobInfo> stat_sync(const std::string& key) {
+    if (!valid_key(key)) { return make_error(Errc::not_found, "no such blob"); }
+    struct stat st {};
+    if (::stat(path_of(key).c_str(), &st) != 0) {
+      if (errno == ENOENT) { return make_error(Errc::not_found, "no such blob"); }
+      return io_error("stat", path_of(key));
+    }
+    auto info = read_sum(path_of(key) + ".sum");
+    if (!info) { return BlobInfo{static_cast<std::uint64_t>(st.st_size), {}, {}}; }
+    return *info;
+  }
+
+  // Runs on the blocking pool: make the temp file durable, then publish it.
+  Status commit(int fd, const std::string& tmp_path, const std::string& final_path, const BlobInfo& info) {
+    if (config_.fsync && ::fdatasync(fd) != 0) { return io_error("fsync", tmp_path); }
+    std::string dir = final_path.substr(0, final_path.rfind('/'));
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) { return make_error(Errc::unavailable, "storage I/O failure", "mkdir " + dir + ": " + ec.message()); }
+    if (::access(final_path.c_str(), F_OK) == 0) { return make_error(Errc::already_exists, "blob exists"); }
+    // The checksum file goes first: a blob that exists always has its checksum.
+    std::string sum_tmp = tmp_path + ".sum";
+    std::string sum = std::to_string(info.size) + " " + info.md5_hex + " " + info.sha256_hex + "\n";
+    int sfd = ::open(sum_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (sfd < 0) { return io_error("create", sum_tmp); }
+    Status st = write_all(sfd, sum.data(), sum.size(), sum_tmp);
+    if (st && config_.fsync && ::fdatasync(sfd) != 0) { st = io_error("fsync", sum_tmp); }
+    ::close(sfd);
+    if (st && ::rename(sum_tmp.c_str(), (final_path + ".sum").c_str()) != 0) { st = io_error("rename", sum_tmp); }
+    if (!st) {
+      ::unlink(sum_tmp.c_str());
+      return st;
+    }
+    if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) { return io_error("rename", tmp_path); }
+    if (config_.fsync) { return fsync_dir(dir); }
+    return {};
+  }
+
+  LocalFsConfig config_;
+};
+
+}  // namespace
+
+std::string new_blob_key() { return crypto::random_hex(16); }
+
+Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config) {
+  auto store = std::make_unique<LocalFsBlobStore>(config);
+  if (auto st = store->init(); !st) { return st.error(); }
+  return std::unique_ptr<BlobStore>(std::move(store));
+}
+
+}  // namespace ciel::store
