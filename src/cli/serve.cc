@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "cli/diagnostics.h"
 #include "cli/settings.h"
 #include "cli/system_routes.h"
 #include "core/blocking.h"
@@ -168,6 +169,7 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["console"] = public_url + "/";
   public_router.add_group("/", "system", http::json_error);
   add_system_routes(public_router);
+  if (settings.get_bool("server.diagnostics")) { add_diagnostic_routes(public_router); }
   std::string web_root = settings.get_string("web.root");
   add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root);
 

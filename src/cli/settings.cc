@@ -22,6 +22,7 @@ void declare_core_settings(config::Settings& s) {
   s.declare({"server.idle_timeout", Kind::duration, "60s", "Keep-alive connections idle this long are closed."});
   s.declare({"server.body_timeout", Kind::duration, "60s", "Longest stall while a body is sent or received."});
   s.declare({"server.drain_timeout", Kind::duration, "30s", "On SIGTERM, in-flight requests get this long to finish."});
+  s.declare({"server.diagnostics", Kind::boolean, "false", "Serve /_ciel/diag (raw HTTP throughput probes). Off in production."});
   s.declare({"log.level", Kind::string, "info", "debug, info, warn or error."});
   s.declare({"log.access", Kind::boolean, "true", "Write one JSON line per request to DATA_DIR/log/access.log."});
   s.declare({"store.metadata", Kind::string, "", "Metadata store URL: sqlite:PATH or postgresql://...; empty means sqlite:DATA_DIR/meta.db."});

@@ -1,0 +1,127 @@
+"""Integration harness: starts a real `ciel serve` (the Release build in build/ciel) on free
+loopback ports with a private data dir, waits for it to be ready, and stops it afterwards.
+
+Fixtures:
+  ciel         one server per test module (shared by its tests)
+  fresh_ciel   one server per test (for tests that stop or damage the server)
+  start_ciel   a factory: start_ciel(settings={...}, extra_args=[...]) -> CielServer
+"""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BINARY = pathlib.Path(os.environ.get("CIEL_BINARY", ROOT / "build" / "ciel"))
+
+
+class CielServer:
+    def __init__(self, data_dir, settings=None, extra_args=None, env=None):
+        self.data_dir = pathlib.Path(data_dir)
+        self.settings = {"server.listen": "127.0.0.1:0"}
+        self.settings.update(settings or {})
+        self.extra_args = list(extra_args or [])
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.endpoints = {}
+        self.stdout_path = self.data_dir.parent / (self.data_dir.name + ".stdout")
+        self.stderr_path = self.data_dir.parent / (self.data_dir.name + ".stderr")
+
+    def command(self):
+        cmd = [str(BINARY), "serve", "--data-dir", str(self.data_dir)]
+        for key, value in self.settings.items():
+            cmd += ["--set", f"{key}={value}"]
+        return cmd + self.extra_args
+
+    def start(self, timeout=30):
+        endpoints = self.data_dir / "endpoints.json"
+        if endpoints.exists():
+            endpoints.unlink()
+        self.proc = subprocess.Popen(self.command(), stdout=open(self.stdout_path, "ab"),
+                                     stderr=open(self.stderr_path, "ab"), env=self.env,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ciel serve exited with {self.proc.returncode}: {self.stderr()}")
+            if endpoints.exists() and "ready on" in self.stdout():
+                self.endpoints = json.loads(endpoints.read_text())
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("ciel serve did not become ready: " + self.stderr())
+
+    @property
+    def url(self):
+        """Base URL of the public listener, without a trailing slash."""
+        return self.endpoints["health"].rsplit("/healthz", 1)[0]
+
+    @property
+    def port(self):
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stdout(self):
+        return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
+
+    def stderr(self):
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    def rss_bytes(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=30):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def start_ciel(tmp_path_factory):
+    servers = []
+
+    def start(settings=None, extra_args=None, env=None, data_dir=None):
+        d = data_dir or (tmp_path_factory.mktemp("ciel") / "data")
+        server = CielServer(d, settings, extra_args, env).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def ciel(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ciel") / "data"
+    server = CielServer(d, {"server.diagnostics": "true"}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_ciel(start_ciel):
+    return start_ciel({"server.diagnostics": "true"})
