@@ -16,7 +16,7 @@
 #include <ctime>
 #include <random>
 
-#include "core/http/target.h"
+#include "core/http/request_head.h"
 #include "core/log/log.h"
 #include "core/metrics/metrics.h"
 
@@ -367,29 +367,20 @@ asio::awaitable<void> serve(Stream& stream, const Router& router, const ServerLi
     }
 
     auto& head = parser.get();
-    req.method_text = std::string(head.method_string());
-    req.method = parse_method(req.method_text);
-    req.target = std::string(head.target());
-    for (const auto& f : head) { req.headers.add(std::string(f.name_string()), std::string(f.value())); }
-    req.chunked = parser.chunked();
-    if (auto cl = parser.content_length()) { req.content_length = *cl; }
-    std::string_view host = req.header("Host");
-    req.host = std::string(host.substr(0, host.rfind(':') == std::string_view::npos || host.ends_with(']') ? host.size() : host.rfind(':')));
+    RequestHead fields;
+    fields.method = head.method_string();
+    fields.target = head.target();
+    for (const auto& f : head) { fields.fields.emplace_back(f.name_string(), f.value()); }
+    fields.chunked = parser.chunked();
+    if (auto cl = parser.content_length()) { fields.content_length = *cl; }
     bool keep_alive = head.keep_alive() && !tracker.draining;
 
-    auto target = parse_target(req.target);
-    if (!target) {
-      req.path = "/";
-      req.raw_path = req.target.substr(0, 256);
-      Status s = target.error().code == Errc::too_large ? Status::uri_too_long : Status::bad_request;
-      co_await write_early_error(stream, router, req, s, target.error().message, limits);
+    if (auto applied = apply_request_head(fields, req); !applied) {
+      Status s = status_for_head_error(applied.error());
+      co_await write_early_error(stream, router, req, s, applied.error().message, limits);
       access_log(req, "other", code(s), 0, 0, std::chrono::steady_clock::now() - started);
       break;
     }
-    req.path = std::move(target->path);
-    req.raw_path = std::move(target->raw_path);
-    req.query = std::move(target->query);
-    req.query_params = parse_query(req.query);
     const std::string& group = router.group_for(req.path);
 
     Response res;

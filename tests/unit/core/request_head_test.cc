@@ -1,0 +1,74 @@
+#include "core/http/request_head.h"
+
+#include <gtest/gtest.h>
+
+namespace ciel::http {
+namespace {
+
+TEST(RequestHead, FillsTheRequest) {
+  RequestHead head;
+  head.method = "PUT";
+  head.target = "/v1/AUTH_a/c/obj%20name?multipart-manifest=put&x=a+b";
+  head.fields = {{"Host", "cloud.example:8080"}, {"X-Object-Meta-A", "1"}, {"x-object-meta-a", "2"}};
+  head.content_length = 42;
+  Request req;
+  ASSERT_TRUE(apply_request_head(head, req));
+  EXPECT_EQ(req.method, Method::put);
+  EXPECT_EQ(req.method_text, "PUT");
+  EXPECT_EQ(req.path, "/v1/AUTH_a/c/obj name");
+  EXPECT_EQ(req.raw_path, "/v1/AUTH_a/c/obj%20name");
+  EXPECT_EQ(req.query, "multipart-manifest=put&x=a+b");
+  EXPECT_EQ(req.query_param("x"), "a b");
+  EXPECT_TRUE(req.has_query_param("multipart-manifest"));
+  EXPECT_EQ(req.host, "cloud.example");
+  EXPECT_EQ(req.headers.items().size(), 3u);
+  EXPECT_EQ(req.header("x-object-meta-a"), "1");
+  EXPECT_EQ(req.content_length, 42u);
+  EXPECT_TRUE(req.has_body());
+  EXPECT_FALSE(req.chunked);
+}
+
+TEST(RequestHead, UnknownMethodIsOther) {
+  RequestHead head{"BREW", "/", {}, false, std::nullopt};
+  Request req;
+  ASSERT_TRUE(apply_request_head(head, req));
+  EXPECT_EQ(req.method, Method::other);
+  EXPECT_EQ(req.method_text, "BREW");
+  EXPECT_FALSE(req.has_body());
+}
+
+TEST(RequestHead, BadTargetsMapTo400Or414) {
+  Request req;
+  RequestHead dots{"GET", "/assets/%2e%2e/secret", {{"Host", "x"}}, false, std::nullopt};
+  auto st = apply_request_head(dots, req);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(status_for_head_error(st.error()), Status::bad_request);
+  EXPECT_EQ(req.path, "/") << "a refused path never reaches a handler";
+  EXPECT_EQ(req.method, Method::get);
+
+  std::string long_target = "/" + std::string(kMaxPathBytes + 10, 'a');
+  Request req2;
+  RequestHead overlong{"GET", long_target, {}, false, std::nullopt};
+  auto st2 = apply_request_head(overlong, req2);
+  ASSERT_FALSE(st2);
+  EXPECT_EQ(status_for_head_error(st2.error()), Status::uri_too_long);
+  EXPECT_LE(req2.raw_path.size(), 256u) << "what gets logged is bounded";
+
+  Request req3;
+  RequestHead nul{"GET", "/a%00b", {}, false, std::nullopt};
+  ASSERT_FALSE(apply_request_head(nul, req3));
+  Request req4;
+  RequestHead star{"OPTIONS", "*", {}, false, std::nullopt};
+  ASSERT_FALSE(apply_request_head(star, req4));
+}
+
+TEST(RequestHead, HostWithoutPort) {
+  EXPECT_EQ(host_without_port("example.com:8080"), "example.com");
+  EXPECT_EQ(host_without_port("example.com"), "example.com");
+  EXPECT_EQ(host_without_port("[::1]:8080"), "[::1]");
+  EXPECT_EQ(host_without_port("[::1]"), "[::1]");
+  EXPECT_EQ(host_without_port(""), "");
+}
+
+}  // namespace
+}  // namespace ciel::http
