@@ -46,6 +46,8 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) < 6) {
     if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) < 3) { return std::nullopt; }
   }
+  // timegm() would quietly normalise 2026-13-45T99:99:99 into some other instant.
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) { return std::nullopt; }
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = d;
@@ -53,6 +55,9 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   std::time_t t = timegm(&tm);
+  std::tm check{};
+  gmtime_r(&t, &check);
+  if (check.tm_mday != d || check.tm_mon != mo - 1) { return std::nullopt; }  // February 30th and friends
   SystemTime out = std::chrono::system_clock::from_time_t(t);
   std::string_view rest = std::string_view(s).substr(static_cast<std::size_t>(consumed));
   if (!rest.empty() && rest.front() == '.') {
@@ -68,9 +73,12 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
     rest.remove_prefix(i);
   }
   if (rest.empty() || rest == "Z" || rest == "+00:00" || rest == "z") { return out; }
-  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' && digit(rest[1]) && digit(rest[2]) &&
+      digit(rest[4]) && digit(rest[5])) {
     int oh = (rest[1] - '0') * 10 + (rest[2] - '0');
     int om = (rest[4] - '0') * 10 + (rest[5] - '0');
+    if (oh > 23 || om > 59) { return std::nullopt; }
     auto off = std::chrono::minutes(oh * 60 + om);
     return rest[0] == '+' ? out - off : out + off;
   }

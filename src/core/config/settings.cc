@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 
@@ -38,6 +39,23 @@ std::string_view kind_name(Kind k) {
   return "string";
 }
 
+// Keys and values quoted in error messages: control characters escaped and long values cut, so
+// the error stays on the one line the CLI prints.
+std::string printable(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') { out += "\\n"; }
+    else if (c == '\r') { out += "\\r"; }
+    else if (c == '\t') { out += "\\t"; }
+    else if (u < 0x20 || u == 0x7f) { out += "\\x"; out.push_back(hex[u >> 4]); out.push_back(hex[u & 15]); }
+    else { out.push_back(c); }
+  }
+  if (text.size() > 200) { out += "..."; }
+  return out;
+}
+
 Status check_kind(Kind kind, std::string_view value) {
   switch (kind) {
     case Kind::string: return {};
@@ -69,7 +87,7 @@ Status flatten(const toml::table& table, const std::string& prefix, Settings& se
       os << *node.value<double>();
       value = os.str();
     } else {
-      return make_error(Errc::invalid_argument, "invalid setting " + key + " in " + std::string(source) +
+      return make_error(Errc::invalid_argument, "invalid setting " + printable(key) + " in " + std::string(source) +
                                                     ": arrays and dates are not supported here");
     }
     if (auto st = settings.set(key, value, source); !st) { return st; }
@@ -94,14 +112,15 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto n = parse_int(text.substr(0, i));
   if (!n) { return n.error(); }
   std::string_view unit = text.substr(i);
-  std::int64_t ms = 0;
-  if (unit == "ms") { ms = *n; }
-  else if (unit == "s" || unit.empty()) { ms = *n * 1000; }
-  else if (unit == "m") { ms = *n * 60'000; }
-  else if (unit == "h") { ms = *n * 3'600'000; }
-  else if (unit == "d") { ms = *n * 86'400'000; }
+  std::int64_t mult = 0;
+  if (unit == "ms") { mult = 1; }
+  else if (unit == "s" || unit.empty()) { mult = 1000; }
+  else if (unit == "m") { mult = 60'000; }
+  else if (unit == "h") { mult = 3'600'000; }
+  else if (unit == "d") { mult = 86'400'000; }
   else { return make_error(Errc::invalid_argument, "expected a duration such as 30s, 5m, 250ms or 1h"); }
-  return std::chrono::milliseconds(ms);
+  if (*n > INT64_MAX / mult) { return make_error(Errc::invalid_argument, "duration is too large"); }
+  return std::chrono::milliseconds(*n * mult);
 }
 
 Result<std::uint64_t> parse_bytes(std::string_view text) {
@@ -118,6 +137,7 @@ Result<std::uint64_t> parse_bytes(std::string_view text) {
   else if (unit == "GiB" || unit == "G") { mult = 1024ull * 1024 * 1024; }
   else if (unit == "TiB" || unit == "T") { mult = 1024ull * 1024 * 1024 * 1024; }
   else { return make_error(Errc::invalid_argument, "expected a size such as 4096, 64KiB, 10MiB or 1GiB"); }
+  if (static_cast<std::uint64_t>(*n) > UINT64_MAX / mult) { return make_error(Errc::invalid_argument, "size is too large"); }
   return static_cast<std::uint64_t>(*n) * mult;
 }
 
@@ -137,11 +157,11 @@ const SettingSpec* Settings::find(std::string_view key) const {
 Status Settings::set(std::string_view key, std::string_view value, std::string_view source) {
   const SettingSpec* spec = find(key);
   if (spec == nullptr) {
-    return make_error(Errc::invalid_argument, "unknown setting " + std::string(key) + " (from " + std::string(source) + ")");
+    return make_error(Errc::invalid_argument, "unknown setting " + printable(key) + " (from " + printable(source) + ")");
   }
   if (auto st = check_kind(spec->kind, value); !st) {
-    return make_error(Errc::invalid_argument, "invalid setting " + std::string(key) + " = \"" + std::string(value) +
-                                                  "\" (from " + std::string(source) + "): " + st.error().message);
+    return make_error(Errc::invalid_argument, "invalid setting " + std::string(key) + " = \"" + printable(value) +
+                                                  "\" (from " + printable(source) + "): " + st.error().message);
   }
   values_.insert_or_assign(std::string(key), std::string(value));
   return {};
@@ -154,7 +174,7 @@ Status Settings::load_toml_string(std::string_view text, std::string_view source
     return flatten(table, "", *this, source);
   } catch (const toml::parse_error& err) {
     return make_error(Errc::invalid_argument, "invalid config file " + std::string(source) + " line " +
-                                                  std::to_string(err.source().begin.line) + ": " + std::string(err.description()));
+                                                  std::to_string(err.source().begin.line) + ": " + printable(err.description()));
   }
 }
 
@@ -164,7 +184,7 @@ Status Settings::load_toml_file(const std::string& path) {
     return flatten(table, "", *this, path);
   } catch (const toml::parse_error& err) {
     return make_error(Errc::invalid_argument, "invalid config file " + path + " line " +
-                                                  std::to_string(err.source().begin.line) + ": " + std::string(err.description()));
+                                                  std::to_string(err.source().begin.line) + ": " + printable(err.description()));
   }
 }
 

@@ -87,9 +87,12 @@ std::string base64(std::string_view bytes) {
 std::optional<std::string> unbase64(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) { text.remove_suffix(1); }
   if (text.size() % 4 != 0) { return std::nullopt; }
-  for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-    if (!ok) { return std::nullopt; }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    // Padding only as the last one or two characters ("A===" or "Zg==Zg==" are not base64).
+    bool pad = c == '=' && (i == text.size() - 1 || (i == text.size() - 2 && text.back() == '='));
+    if (!ok && !pad) { return std::nullopt; }
   }
   std::string out(3 * text.size() / 4 + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
