@@ -3,6 +3,13 @@
 #include <string>
 
 namespace ciel::http {
+namespace {
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) { s.remove_prefix(1); }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) { s.remove_suffix(1); }
+  return s;
+}
+}  // namespace
 
 std::string_view host_without_port(std::string_view host) {
   std::size_t colon = host.rfind(':');
@@ -18,6 +25,15 @@ ciel::Status apply_request_head(const RequestHead& head, Request& req, std::size
   req.chunked = head.chunked;
   req.content_length = head.content_length;
   req.host = std::string(host_without_port(req.header("Host")));
+
+  // RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked leaves the body length
+  // unknown, and other codings (gzip, ...) are not something handlers could undo. Either way the
+  // bytes after the head cannot be trusted as a body, so refuse the request.
+  if (auto te = req.headers.get("Transfer-Encoding"); te && !(head.chunked && iequals(trim_ows(*te), "chunked"))) {
+    req.path = "/";
+    req.raw_path = req.target.substr(0, 256);
+    return make_error(Errc::invalid_argument, "unsupported transfer coding");
+  }
 
   auto target = parse_target(req.target, max_path_bytes);
   if (!target) {

@@ -72,3 +72,25 @@ TEST(RequestHead, HostWithoutPort) {
 
 }  // namespace
 }  // namespace ciel::http
+
+namespace ciel::http {
+namespace {
+
+TEST(RequestHead, OnlyPlainChunkedTransferCodingIsAccepted) {
+  RequestHead chunked{"PUT", "/x", {{"Transfer-Encoding", " Chunked "}}, true, std::nullopt};
+  Request ok;
+  EXPECT_TRUE(apply_request_head(chunked, ok));
+  EXPECT_TRUE(ok.chunked);
+  for (std::string_view te : {"gzip", "gzip, chunked", "chunked, identity", "identity"}) {
+    bool last_is_chunked = te.ends_with("chunked");
+    RequestHead head{"PUT", "/x", {{"Transfer-Encoding", te}}, last_is_chunked, std::nullopt};
+    Request req;
+    auto st = apply_request_head(head, req);
+    ASSERT_FALSE(st) << te;
+    EXPECT_EQ(status_for_head_error(st.error()), Status::bad_request);
+    EXPECT_EQ(req.path, "/");
+  }
+}
+
+}  // namespace
+}  // namespace ciel::http
