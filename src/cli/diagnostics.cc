@@ -28,29 +28,34 @@ class PatternSource final : public ByteSource {
   std::uint64_t pos_ = 0;
 };
 
+// Reads the whole body, discarding it; answers its size and SHA-256.
+boost::asio::awaitable<http::Response> handle_put_sink(http::RequestContext& ctx) {
+  crypto::Hasher sha(crypto::Digest::sha256);
+  std::vector<char> buf(256 * 1024);
+  std::uint64_t total = 0;
+  for (;;) {
+    auto n = co_await ctx.body().read(std::span<char>(buf.data(), buf.size()));
+    if (!n) {
+      co_return http::json_error(n.error().code == Errc::too_large ? http::Status::payload_too_large : http::Status::bad_request,
+                                 n.error().message, ctx.request());
+    }
+    if (*n == 0) { break; }
+    sha.update(std::string_view(buf.data(), *n));
+    total += *n;
+  }
+  co_return http::Response(http::Status::ok,
+                           "{\"bytes\": " + std::to_string(total) + ", \"sha256\": \"" + crypto::hex(sha.finish()) + "\"}",
+                           "application/json");
+}
+
 }  // namespace
 
 void add_diagnostic_routes(http::Router& router) {
   http::RouteOptions unlimited;
   unlimited.max_body_bytes = http::kUnlimitedBody;
-  router.add(http::Method::put, "/_ciel/diag/sink", [](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
-    crypto::Hasher sha(crypto::Digest::sha256);
-    std::vector<char> buf(256 * 1024);
-    std::uint64_t total = 0;
-    for (;;) {
-      auto n = co_await ctx.body().read(std::span<char>(buf.data(), buf.size()));
-      if (!n) {
-        co_return http::json_error(n.error().code == Errc::too_large ? http::Status::payload_too_large : http::Status::bad_request,
-                                   n.error().message, ctx.request());
-      }
-      if (*n == 0) { break; }
-      sha.update(std::string_view(buf.data(), *n));
-      total += *n;
-    }
-    co_return http::Response(http::Status::ok,
-                             "{\"bytes\": " + std::to_string(total) + ", \"sha256\": \"" + crypto::hex(sha.finish()) + "\"}",
-                             "application/json");
-  }, unlimited);
+  router.add(http::Method::put, "/_ciel/diag/sink", handle_put_sink, unlimited);
+  // The same sink under the default body limit (http::kDefaultMaxBody), to observe 413s.
+  router.add(http::Method::put, "/_ciel/diag/small", handle_put_sink);
   router.add(http::Method::get, "/_ciel/diag/source", [](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
     std::uint64_t n = 0;
     auto q = ctx.request().query_param("bytes");
