@@ -3,8 +3,14 @@
 // and serves until SIGTERM has drained the in-flight requests.
 #include "cli/serve.h"
 
+#include <arpa/inet.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,13 +44,17 @@ Result<HostPort> parse_listen(const std::string& key, const std::string& value) 
   HostPort hp;
   hp.host = value.substr(0, colon);
   if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') { hp.host = hp.host.substr(1, hp.host.size() - 2); }
-  try {
-    int p = std::stoi(value.substr(colon + 1));
-    if (p < 0 || p > 65535) { throw std::out_of_range("port"); }
-    hp.port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
+  unsigned char addr[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, hp.host.c_str(), addr) != 1 && ::inet_pton(AF_INET6, hp.host.c_str(), addr) != 1) {
+    return make_error(Errc::invalid_argument, "invalid setting " + key + " = \"" + value + "\": HOST must be an IP address");
+  }
+  std::string_view port = std::string_view(value).substr(colon + 1);
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc{} || end != port.data() + port.size() || port.empty() || p > 65535) {
     return make_error(Errc::invalid_argument, "invalid setting " + key + " = \"" + value + "\": bad port");
   }
+  hp.port = static_cast<std::uint16_t>(p);
   return hp;
 }
 
@@ -121,6 +131,15 @@ int serve_main(int argc, char** argv, char** envp) {
   log::init(log_config);
   auto public_listen = parse_listen("server.listen", settings.get_string("server.listen"));
   if (!public_listen) { die(2, public_listen.error().message); }
+  std::string tls_cert = settings.get_string("server.tls_cert");
+  std::string tls_key = settings.get_string("server.tls_key");
+  if (!tls_cert.empty() && tls_key.empty()) { die(2, "invalid setting server.tls_key: required when server.tls_cert is set"); }
+  if (tls_cert.empty() && !tls_key.empty()) { die(2, "invalid setting server.tls_cert: required when server.tls_key is set"); }
+  for (const auto& [key, path] : {std::pair{"server.tls_cert", tls_cert}, std::pair{"server.tls_key", tls_key}}) {
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+      die(2, std::string("invalid setting ") + key + " = \"" + path + "\": " + std::strerror(errno));
+    }
+  }
   if (settings.get_int("server.threads") < 0) { die(2, "invalid setting server.threads: must be 0 or more"); }
   if (settings.get_int("server.blocking_threads") < 1) { die(2, "invalid setting server.blocking_threads: must be at least 1"); }
   start_blocking_pool(static_cast<std::size_t>(settings.get_int("server.blocking_threads")));
@@ -151,10 +170,18 @@ int serve_main(int argc, char** argv, char** envp) {
   server_config.limits.drain_timeout = settings.get_duration("server.drain_timeout");
   server_config.limits.max_connections = static_cast<std::uint64_t>(settings.get_int("server.max_connections"));
   server_config.listeners.push_back(http::ListenerConfig{"public", public_listen->host, public_listen->port,
-                                                         settings.get_string("server.tls_cert"), settings.get_string("server.tls_key"),
+                                                         tls_cert, tls_key,
                                                          &public_router});
   http::Server server(server_config);
-  if (auto st = server.start(); !st) { die(1, st.error().message); }
+  if (auto st = server.start(); !st) {
+    // invalid_argument: the address or the certificate and key are unusable (a bad setting);
+    // unavailable: the address is taken or not ours (the machine, not the setting).
+    if (st.error().code == Errc::invalid_argument) {
+      die(2, "invalid setting " + std::string(tls_cert.empty() ? "server.listen" : "server.listen or server.tls_cert/server.tls_key") +
+                 ": " + st.error().message);
+    }
+    die(1, st.error().message);
+  }
   const auto& bound = server.bound();
   std::string public_url = settings.get_string("server.public_url");
   if (public_url.empty()) {
