@@ -137,6 +137,17 @@ TEST(Settings, TomlErrorsNameTheKeyOrTheLine) {
   EXPECT_EQ(syntax.error().message.find('\n'), std::string::npos) << syntax.error().message;
 }
 
+TEST(Settings, NonAsciiWhereTomlExpectsWhitespaceIsAnErrorNotUndefinedBehaviour) {
+  // Both reached __builtin_unreachable() in toml++ 3.3.0 (UBSan aborts here without the fix).
+  Settings s = make_settings();
+  auto inline_table = s.load_toml_string("[a]\nb = {\xef\xba\xbf}\n", "u1.toml");
+  EXPECT_FALSE(inline_table);
+  auto section = s.load_toml_string("s = \"\"\"\\\n\xc2\xa7\"\"\"\n", "u2.toml");
+  if (!section) { EXPECT_EQ(section.error().message.find('\n'), std::string::npos); }
+  EXPECT_FALSE(s.load_toml_string("\xcc\xaa", "u3.toml"));
+  EXPECT_FALSE(s.load_toml_string("x = 1 \xc2\xa1\n", "u4.toml"));
+}
+
 TEST(Settings, LayersOverrideInOrder) {
   // The CLI applies file, then environment, then flags; each layer overrides the one before.
   test::TempDir dir;
