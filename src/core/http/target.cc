@@ -66,7 +66,8 @@ std::string percent_encode(std::string_view text, std::string_view keep) {
     auto u = static_cast<unsigned char>(c);
     bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' || u == '.' ||
                       u == '_' || u == '~';
-    if (unreserved || (u != 0 && keep.find(c) != std::string_view::npos)) {
+    // NUL and '%' are always escaped: keeping '%' would make the output ambiguous to decode.
+    if (unreserved || (u != 0 && c != '%' && keep.find(c) != std::string_view::npos)) {
       out.push_back(c);
     } else {
       out.push_back('%');

@@ -26,7 +26,8 @@ Result<Target> parse_target(std::string_view raw, std::size_t max_path_bytes = k
 
 // Decodes %XX escapes (and '+' as space when asked). Errc::invalid_argument on a bad escape.
 Result<std::string> percent_decode(std::string_view text, bool plus_as_space = false);
-// Encodes everything but unreserved characters and those in `keep`.
+// Encodes everything but unreserved characters and those in `keep` (never NUL or '%'), so
+// percent_decode(percent_encode(x, keep)) == x for any x and keep.
 std::string percent_encode(std::string_view text, std::string_view keep = "");
 // Splits a query string into decoded name/value pairs; malformed escapes are kept verbatim.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);

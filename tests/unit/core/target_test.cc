@@ -112,6 +112,7 @@ TEST(PercentEncode, UnreservedKeptOthersEscaped) {
   EXPECT_EQ(percent_encode("a/b c", "/"), "a/b%20c");
   EXPECT_EQ(percent_encode(std::string("\0x", 2), std::string("\0", 1)), "%00x") << "NUL is never kept";
   EXPECT_EQ(percent_encode("\xc3\xa9"), "%C3%A9");
+  EXPECT_EQ(percent_encode("100%/x", "%/"), "100%25/x") << "'%' is never kept, or decoding would not give the text back";
   std::string all;
   for (int i = 0; i < 256; ++i) { all.push_back(static_cast<char>(i)); }
   EXPECT_EQ(*percent_decode(percent_encode(all)), all);
