@@ -225,16 +225,13 @@ def test_chunked_body_over_the_route_limit_is_413(core):
     with connect(core.port) as s:
         s.sendall(b"PUT /_ciel/diag/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b"%x\r\n%s\r\n" % (64 * 1024, b"y" * 64 * 1024)
-        sent = 0
         try:
             for _ in range(64):  # 4 MiB offered, 1 MiB allowed
                 s.sendall(chunk)
-                sent += 64 * 1024
         except (BrokenPipeError, ConnectionResetError):
             pass
         res = Reader(s).response()
         assert_error(res, 413)
-        assert sent < 4 << 20 or True  # the kernel buffers may have taken it all; what matters is the answer
 
 
 def test_client_library_sees_413_for_a_large_upload(core):

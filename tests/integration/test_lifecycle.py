@@ -3,6 +3,7 @@ their errors, SIGTERM drain, `ciel version`, TLS, and `ciel scrub`."""
 import hashlib
 import json
 import os
+import pathlib
 import re
 import signal
 import socket
@@ -17,7 +18,7 @@ import requests
 from conftest import BINARY, CielServer
 from rawhttp import Reader, connect
 
-SRC = __import__("pathlib").Path(__file__).resolve().parents[2] / "src"
+SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
 
 
 def run_ciel(*args, env=None, timeout=30):
