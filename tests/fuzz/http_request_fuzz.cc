@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto& head = parser.get();
   ciel::http::RequestHead fields;
+  fields.version = head.version();
   fields.method = head.method_string();
   fields.target = head.target();
   for (const auto& f : head) { fields.fields.emplace_back(f.name_string(), f.value()); }

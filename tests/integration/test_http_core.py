@@ -185,8 +185,13 @@ def test_malformed_request_line_is_400(core, request_bytes):
     b"Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n",
     b"Host: x\r\nContent-Length: -1\r\n",
     b"Host: x\r\nTransfer-Encoding: gzip, chunked, identity\r\n",
+    b"Host: x\r\nTransfer-Encoding: gzip\r\n",
+    b"Host: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    b"X-No-Host: 1\r\n",
+    b"Host: a\r\nHost: b\r\n",
+    b"Host: evil.example/path\r\n",
 ], ids=["no-colon", "no-colon-2", "space-in-name", "empty-name", "nul-in-value", "bad-length", "two-lengths",
-        "negative-length", "bad-te"])
+        "negative-length", "bad-te", "gzip-te", "length-and-chunked", "no-host", "two-hosts", "bad-host"])
 def test_malformed_header_is_400(core, headers):
     res = exchange(core.port, b"PUT /_ciel/diag/sink HTTP/1.1\r\n" + headers + b"\r\n")
     assert_error(res, 400)

@@ -368,6 +368,7 @@ asio::awaitable<void> serve(Stream& stream, const Router& router, const ServerLi
 
     auto& head = parser.get();
     RequestHead fields;
+    fields.version = head.version();
     fields.method = head.method_string();
     fields.target = head.target();
     for (const auto& f : head) { fields.fields.emplace_back(f.name_string(), f.value()); }

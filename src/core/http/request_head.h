@@ -17,6 +17,7 @@
 namespace ciel::http {
 
 struct RequestHead {
+  unsigned version = 11;  // HTTP version times ten: 10 or 11
   std::string_view method;
   std::string_view target;
   std::vector<std::pair<std::string_view, std::string_view>> fields;  // in arrival order
@@ -25,8 +26,9 @@ struct RequestHead {
 };
 
 // Fills `req` from `head`. On failure `req` still has method, target and headers (for logging
-// and error rendering) and the error says why the target was refused: Errc::invalid_argument
-// (answer 400) or Errc::too_large (answer 414); see status_for_head_error.
+// and error rendering) and the error says why the request was refused: Errc::invalid_argument
+// (answer 400: bad target, missing/repeated/invalid Host, unsupported Transfer-Encoding) or
+// Errc::too_large (answer 414); see status_for_head_error.
 ciel::Status apply_request_head(const RequestHead& head, Request& req, std::size_t max_path_bytes = kMaxPathBytes);
 Status status_for_head_error(const Error& error);
 

@@ -29,7 +29,7 @@ TEST(RequestHead, FillsTheRequest) {
 }
 
 TEST(RequestHead, UnknownMethodIsOther) {
-  RequestHead head{"BREW", "/", {}, false, std::nullopt};
+  RequestHead head{11, "BREW", "/", {{"Host", "x"}}, false, std::nullopt};
   Request req;
   ASSERT_TRUE(apply_request_head(head, req));
   EXPECT_EQ(req.method, Method::other);
@@ -39,7 +39,7 @@ TEST(RequestHead, UnknownMethodIsOther) {
 
 TEST(RequestHead, BadTargetsMapTo400Or414) {
   Request req;
-  RequestHead dots{"GET", "/assets/%2e%2e/secret", {{"Host", "x"}}, false, std::nullopt};
+  RequestHead dots{11, "GET", "/assets/%2e%2e/secret", {{"Host", "x"}}, false, std::nullopt};
   auto st = apply_request_head(dots, req);
   ASSERT_FALSE(st);
   EXPECT_EQ(status_for_head_error(st.error()), Status::bad_request);
@@ -48,17 +48,17 @@ TEST(RequestHead, BadTargetsMapTo400Or414) {
 
   std::string long_target = "/" + std::string(kMaxPathBytes + 10, 'a');
   Request req2;
-  RequestHead overlong{"GET", long_target, {}, false, std::nullopt};
+  RequestHead overlong{11, "GET", long_target, {{"Host", "x"}}, false, std::nullopt};
   auto st2 = apply_request_head(overlong, req2);
   ASSERT_FALSE(st2);
   EXPECT_EQ(status_for_head_error(st2.error()), Status::uri_too_long);
   EXPECT_LE(req2.raw_path.size(), 256u) << "what gets logged is bounded";
 
   Request req3;
-  RequestHead nul{"GET", "/a%00b", {}, false, std::nullopt};
+  RequestHead nul{11, "GET", "/a%00b", {{"Host", "x"}}, false, std::nullopt};
   ASSERT_FALSE(apply_request_head(nul, req3));
   Request req4;
-  RequestHead star{"OPTIONS", "*", {}, false, std::nullopt};
+  RequestHead star{11, "OPTIONS", "*", {{"Host", "x"}}, false, std::nullopt};
   ASSERT_FALSE(apply_request_head(star, req4));
 }
 
@@ -77,19 +77,43 @@ namespace ciel::http {
 namespace {
 
 TEST(RequestHead, OnlyPlainChunkedTransferCodingIsAccepted) {
-  RequestHead chunked{"PUT", "/x", {{"Transfer-Encoding", " Chunked "}}, true, std::nullopt};
+  RequestHead chunked{11, "PUT", "/x", {{"Host", "x"}, {"Transfer-Encoding", " Chunked "}}, true, std::nullopt};
   Request ok;
   EXPECT_TRUE(apply_request_head(chunked, ok));
   EXPECT_TRUE(ok.chunked);
   for (std::string_view te : {"gzip", "gzip, chunked", "chunked, identity", "identity"}) {
     bool last_is_chunked = te.ends_with("chunked");
-    RequestHead head{"PUT", "/x", {{"Transfer-Encoding", te}}, last_is_chunked, std::nullopt};
+    RequestHead head{11, "PUT", "/x", {{"Host", "x"}, {"Transfer-Encoding", te}}, last_is_chunked, std::nullopt};
     Request req;
     auto st = apply_request_head(head, req);
     ASSERT_FALSE(st) << te;
     EXPECT_EQ(status_for_head_error(st.error()), Status::bad_request);
     EXPECT_EQ(req.path, "/");
   }
+}
+
+}  // namespace
+}  // namespace ciel::http
+
+namespace ciel::http {
+namespace {
+
+TEST(RequestHead, HostRules) {
+  auto check = [](unsigned version, std::vector<std::pair<std::string_view, std::string_view>> fields) {
+    RequestHead head{version, "GET", "/", std::move(fields), false, std::nullopt};
+    Request req;
+    return apply_request_head(head, req).has_value();
+  };
+  EXPECT_TRUE(check(11, {{"Host", "example.com:8080"}}));
+  EXPECT_TRUE(check(11, {{"host", "[::1]:8080"}}));
+  EXPECT_TRUE(check(11, {{"Host", ""}})) << "an empty Host is allowed";
+  EXPECT_TRUE(check(10, {})) << "HTTP/1.0 needs no Host";
+  EXPECT_FALSE(check(11, {})) << "HTTP/1.1 without Host";
+  EXPECT_FALSE(check(11, {{"Host", "a"}, {"Host", "b"}}));
+  EXPECT_FALSE(check(10, {{"Host", "a"}, {"HOST", "a"}}));
+  EXPECT_FALSE(check(11, {{"Host", "a b"}}));
+  EXPECT_FALSE(check(11, {{"Host", "evil.com/path"}}));
+  EXPECT_FALSE(check(11, {{"Host", "user@evil.com"}}));
 }
 
 }  // namespace
