@@ -9,6 +9,15 @@ class RealClock final : public Clock {
  public:
   SystemTime now() const override { return std::chrono::system_clock::now(); }
 };
+
+// SystemTime counts nanoseconds in an int64 (years 1678 to 2262); a parsed date outside that
+// range would overflow converting to it. A day of margin leaves room for offsets and fractions.
+std::optional<SystemTime> to_system_time(std::time_t t) {
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() - 86'400;
+  if (t > kLimit || t < -kLimit) { return std::nullopt; }
+  return std::chrono::system_clock::from_time_t(t);
+}
 }  // namespace
 
 const Clock& system_clock() {
@@ -58,7 +67,9 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
   std::tm check{};
   gmtime_r(&t, &check);
   if (check.tm_mday != d || check.tm_mon != mo - 1) { return std::nullopt; }  // February 30th and friends
-  SystemTime out = std::chrono::system_clock::from_time_t(t);
+  auto converted = to_system_time(t);
+  if (!converted) { return std::nullopt; }
+  SystemTime out = *converted;
   std::string_view rest = std::string_view(s).substr(static_cast<std::size_t>(consumed));
   if (!rest.empty() && rest.front() == '.') {
     std::size_t i = 1;
@@ -99,7 +110,7 @@ std::optional<SystemTime> parse_http_date(std::string_view text) {
   std::string s(text);
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr) { return std::nullopt; }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return to_system_time(timegm(&tm));
 }
 
 }  // namespace ciel

@@ -50,6 +50,15 @@ TEST(Iso8601, RejectsGarbage) {
   }
 }
 
+TEST(Iso8601, DatesOutsideTheClockRangeAreRefused) {
+  // SystemTime holds nanoseconds in 64 bits: about 1678 to 2262. Converting 4054 overflowed (UB).
+  EXPECT_FALSE(parse_iso8601("4054-01-15T08:00:00Z"));
+  EXPECT_FALSE(parse_iso8601("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_iso8601("1000-01-01T00:00:00Z"));
+  EXPECT_TRUE(parse_iso8601("2200-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+}
+
 TEST(HttpDate, RoundTrip) {
   SystemTime t(seconds(784'111'777));
   EXPECT_EQ(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
