@@ -293,7 +293,8 @@ def make_cert(directory):
 
 def test_tls_listener(start_ciel, tmp_path):
     cert, key = make_cert(tmp_path)
-    server = start_ciel({"server.diagnostics": "true", "server.tls_cert": str(cert), "server.tls_key": str(key)})
+    server = start_ciel({"server.diagnostics": "true", "server.tls_cert": str(cert), "server.tls_key": str(key),
+                         "server.header_timeout": "2s"})
     assert server.url.startswith("https://127.0.0.1:")
     endpoints = json.loads((server.data_dir / "endpoints.json").read_text())
     assert all(u.startswith("https://") for u in endpoints.values())
@@ -324,6 +325,17 @@ def test_tls_listener(start_ciel, tmp_path):
     # Neither does a client that does not trust the certificate.
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(server.url + "/healthz", timeout=5)
+    # A client that never finishes its handshake is cut after header_timeout.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(b"\x16\x03\x01\x00\xff\x01")  # the start of a ClientHello, then silence
+        start = time.monotonic()
+        raw.settimeout(8)
+        try:
+            assert raw.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        assert 1.5 <= time.monotonic() - start <= 5
+
     # The server refuses TLS 1.1 (its alert says so) and accepts TLS 1.2. SECLEVEL=0 lets this
     # client offer the old version at all.
     for version, accepted in [(ssl.TLSVersion.TLSv1_1, False), (ssl.TLSVersion.TLSv1_2, True)]:
