@@ -65,6 +65,7 @@ identity_measure() {
 # shellcheck disable=SC2119 # default port
 keystone_start
 rss_idle="$(proc_tree_rss_kb "$KS_PID")"
+bench_warn_if_busy
 identity_measure keystone "$KS_URL" "$KS_ADMIN_USER" "$KS_ADMIN_PASSWORD" "$KS_ADMIN_PROJECT"
 echo "RESULT name=identity.rss.keystone rss_kb=$(proc_tree_rss_kb "$KS_PID") rss_kb_idle=$rss_idle processes=$(proc_tree_pids "$KS_PID" | wc -l)"
 keystone_stop

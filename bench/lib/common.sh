@@ -13,6 +13,8 @@
 #   proc_tree_rss_kb PID               print the summed VmRSS (KiB) of PID's process tree
 #   bench_tmpdir NAME                  make and print a dir under $BENCH_TMP (removed at exit)
 #   bench_on_exit 'COMMAND'            run COMMAND at exit (LIFO), before temp dirs are removed
+#   bench_cpu_busy_pct [SECONDS]       print the % of CPU time not idle over SECONDS (default 1)
+#   bench_warn_if_busy                 warn on stderr when the machine is busy before a run
 #   bench_install_packages             install missing packages from bench/packages.txt
 #
 # RESULT lines are the machine-readable output, one measurement a line:
@@ -242,6 +244,27 @@ proc_tree_rss_kb() {
     total=$((total + ${kb:-0}))
   done
   echo "$total"
+}
+
+# bench_cpu_busy_pct [SECONDS]: percent of all CPU time not idle over SECONDS (default 1)
+bench_cpu_busy_pct() {
+  local a b
+  a="$(head -1 /proc/stat)"; sleep "${1:-1}"; b="$(head -1 /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    n = split(a, x); split(b, y); tot = 0
+    for (i = 2; i <= n; i++) tot += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%d\n", (tot > 0) ? 100 * (tot - idle) / tot : 0 }'
+}
+
+# bench_warn_if_busy: before a measurement, warn on stderr when something else keeps the CPUs
+# busy (a build, another benchmark): the figures of such a run are not comparable.
+bench_warn_if_busy() {
+  local pct
+  pct="$(bench_cpu_busy_pct 1)"
+  if ((pct > ${BENCH_BUSY_PCT:-15})); then
+    bench_log "bench: warning: the machine is ${pct}% busy before the run; figures are unreliable"
+  fi
 }
 
 # --- packages ---------------------------------------------------------------------------
