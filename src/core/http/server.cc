@@ -134,6 +134,17 @@ ciel::Status Server::start() {
     auto addr = asio::ip::make_address(lc.host, ec);
     if (ec) { return make_error(Errc::invalid_argument, "invalid listen address " + lc.host + " for " + lc.name); }
     tcp::endpoint ep(addr, lc.port);
+    if (lc.port != 0) {
+      // SO_REUSEPORT would let a second server on the same port silently share its traffic; a
+      // plain bind first makes "address in use" an error, as an operator expects.
+      tcp::acceptor probe(impl_->io);
+      probe.open(ep.protocol(), ec);
+      if (!ec) { probe.set_option(tcp::acceptor::reuse_address(true), ec); }
+      if (!ec) { probe.bind(ep, ec); }
+      if (ec) {
+        return make_error(Errc::unavailable, "cannot listen on " + lc.host + ":" + std::to_string(lc.port) + " (" + lc.name + "): " + ec.message());
+      }
+    }
     for (auto& ctx : impl_->contexts) {
       auto acceptor = std::make_unique<tcp::acceptor>(*ctx);
       acceptor->open(ep.protocol(), ec);
