@@ -6,12 +6,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <random>
 
 namespace ciel::store::crash {
 
-KilledRun run_and_kill(const std::string& mode, const std::string& dir, std::size_t acks, std::chrono::seconds timeout) {
+std::chrono::microseconds random_delay(std::chrono::microseconds max) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  return std::chrono::microseconds(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, max.count()))));
+}
+
+KilledRun run_and_kill(const std::string& mode, const std::string& dir, std::size_t acks, std::chrono::microseconds delay,
+                       std::chrono::seconds timeout) {
   KilledRun out;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -41,24 +50,32 @@ KilledRun run_and_kill(const std::string& mode, const std::string& dir, std::siz
   std::string buf;
   std::size_t lines = 0;
   bool sent_kill = false;
+  std::optional<std::chrono::steady_clock::time_point> kill_at;
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto send_kill = [&] {
+    ::kill(pid, SIGKILL);
+    sent_kill = true;
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);  // the pipe closes once it is dead
+  };
   for (;;) {
-    if (!sent_kill && lines >= acks) {
-      ::kill(pid, SIGKILL);
-      sent_kill = true;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      if (!sent_kill) {
-        ::kill(pid, SIGKILL);
-        sent_kill = true;
-        out.problem = "the writer acknowledged " + std::to_string(lines) + " writes before the timeout, not " + std::to_string(acks);
+    auto now = std::chrono::steady_clock::now();
+    if (!kill_at && lines >= acks) { kill_at = now + delay; }
+    if (!sent_kill && kill_at && now >= *kill_at) { send_kill(); }
+    if (now >= deadline) {
+      if (sent_kill) {
+        out.problem = "the writer's output did not end after it was killed";
+        break;
       }
-      left = std::chrono::milliseconds(10000);  // the pipe closes as soon as it is dead
-      deadline = std::chrono::steady_clock::now() + left;
+      out.problem = "the writer acknowledged " + std::to_string(lines) + " writes before the timeout, not " + std::to_string(acks);
+      send_kill();
+      continue;
     }
+    auto wake = deadline;
+    if (!sent_kill && kill_at) { wake = std::min(wake, *kill_at); }
+    // poll counts in milliseconds: round up so a short delay is not a busy loop.
+    auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
     pollfd p{fds[0], POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    int rc = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(wait_ms, 0, 1000)));
     if (rc < 0 && errno != EINTR) {
       out.problem = std::string("poll: ") + std::strerror(errno);
       break;

@@ -13,10 +13,15 @@ struct KilledRun {
   std::string problem;             // why the run is not usable, if it is not
 };
 
-// Starts `ciel_store_crash_writer MODE DIR`, waits until it has printed `acks` lines, kills it
-// with SIGKILL mid-stream, reads what it had printed before dying and reaps it. Gives up (kills
-// it, and says so in `problem`) after `timeout`.
+// Starts `ciel_store_crash_writer MODE DIR`, waits until it has printed `acks` lines, lets it
+// run `delay` longer (so the kill lands at a different point of a write each time), kills it
+// with SIGKILL, reads what it had printed before dying and reaps it. Gives up (kills it, and
+// says so in `problem`) after `timeout`.
 KilledRun run_and_kill(const std::string& mode, const std::string& dir, std::size_t acks,
+                       std::chrono::microseconds delay,
                        std::chrono::seconds timeout = std::chrono::seconds(120));
+
+// A delay in [0, max) for run_and_kill, drawn from a seeded generator so runs vary.
+std::chrono::microseconds random_delay(std::chrono::microseconds max);
 
 }  // namespace ciel::store::crash
