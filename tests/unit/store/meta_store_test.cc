@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "support/test_support.h"
 #include "unit/store/crash_child.h"
@@ -156,7 +157,13 @@ class MetaStoreTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(s) << describe(s.error());
     store_ = std::move(*s);
   }
-  void TearDown() override { store_.reset(); }
+  void TearDown() override {
+    store_.reset();
+    // Join the blocking pool's threads while OpenSSL is still initialised, so that the per-thread
+    // state libpq gave them (TLS and SCRAM use OpenSSL) is freed rather than reported as a leak
+    // after OpenSSL's own atexit cleanup. The next test starts a new pool.
+    stop_blocking_pool();
+  }
 
   MetaStore& store() { return *store_; }
   bool postgres() const { return GetParam() == Backend::postgres; }
@@ -721,6 +728,7 @@ class PostgresMetaStore : public ::testing::Test {
     std::string problem = site_.prepare();
     if (!problem.empty()) { GTEST_FAIL() << problem; }
   }
+  void TearDown() override { stop_blocking_pool(); }  // see MetaStoreTest::TearDown
   StoreSite site_{Backend::postgres};
 };
 
