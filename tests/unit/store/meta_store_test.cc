@@ -214,6 +214,14 @@ TEST_P(MetaStoreTest, MigrationsApplyOnceAndInOrder) {
   EXPECT_EQ(count(store(), "schema_migrations"), 5);
 }
 
+TEST_P(MetaStoreTest, DatabaseFromANewerBinaryIsRefused) {
+  std::vector<Migration> newer = {{"eps", 1, "CREATE TABLE eps (x BIGINT)", {}}, {"eps", 2, "ALTER TABLE eps ADD COLUMN y BIGINT", {}}};
+  ASSERT_OK(migrate(store(), newer));
+  std::vector<Migration> older = {newer[0]};
+  EXPECT_ERRC(migrate(store(), older), Errc::conflict);
+  ASSERT_OK(migrate(store(), newer));
+}
+
 TEST_P(MetaStoreTest, FailedMigrationLeavesNothing) {
   std::vector<Migration> bad = {{"delta", 1, "CREATE TABLE delta (x BIGINT); INSERT INTO no_such_table (x) VALUES (1)", {}}};
   EXPECT_ERRC(migrate(store(), bad), Errc::internal);
