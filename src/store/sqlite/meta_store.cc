@@ -208,7 +208,13 @@ class SqliteStore final : public MetaStore {
         return st;
       }
       writer_->start();
-      Status result = fn(*writer_);
+      Status result;
+      try {
+        result = fn(*writer_);
+      } catch (...) {
+        (void)writer_->raw("ROLLBACK");  // or the writer stays inside this transaction for good
+        throw;
+      }
       if (result && writer_->failed()) { result = swallowed_failure(); }
       if (!result) {
         (void)writer_->raw("ROLLBACK");
@@ -224,28 +230,36 @@ class SqliteStore final : public MetaStore {
   }
 
   Status read_sync(const TxFn& fn) override {
-    std::unique_ptr<Connection> conn;
-    {
-      std::unique_lock lock(read_mu_);
-      read_cv_.wait(lock, [this] { return !readers_.empty(); });
-      conn = std::move(readers_.back());
-      readers_.pop_back();
-    }
+    // The reader goes back to the pool however the function ends, exceptions included.
+    struct Lease {
+      SqliteStore& store;
+      std::unique_ptr<Connection> conn;
+      ~Lease() {
+        {
+          std::lock_guard lock(store.read_mu_);
+          store.readers_.push_back(std::move(conn));
+        }
+        store.read_cv_.notify_one();
+      }
+    };
+    std::unique_lock lock(read_mu_);
+    read_cv_.wait(lock, [this] { return !readers_.empty(); });
+    Lease lease{*this, std::move(readers_.back())};
+    readers_.pop_back();
+    lock.unlock();
+    Connection& conn = *lease.conn;
+    auto st = conn.raw("BEGIN");
+    if (!st) { return st; }
+    conn.start();
     Status result;
-    auto st = conn->raw("BEGIN");
-    if (!st) {
-      result = st;
-    } else {
-      conn->start();
-      result = fn(*conn);
-      if (result && conn->failed()) { result = swallowed_failure(); }
-      (void)conn->raw(result ? "COMMIT" : "ROLLBACK");
+    try {
+      result = fn(conn);
+    } catch (...) {
+      (void)conn.raw("ROLLBACK");
+      throw;
     }
-    {
-      std::lock_guard lock(read_mu_);
-      readers_.push_back(std::move(conn));
-    }
-    read_cv_.notify_one();
+    if (result && conn.failed()) { result = swallowed_failure(); }
+    (void)conn.raw(result ? "COMMIT" : "ROLLBACK");
     return result;
   }
 
