@@ -387,7 +387,13 @@ class PostgresStore final : public MetaStore {
         }
         return st;
       }
-      Status result = fn(conn);
+      Status result;
+      try {
+        result = fn(conn);
+      } catch (...) {
+        (void)conn.command("ROLLBACK");  // keeps the connection usable; the exception goes on
+        throw;
+      }
       Failure failure = conn.failure();
       if (failure == Failure::none && result) {
         auto commit = conn.command("COMMIT");

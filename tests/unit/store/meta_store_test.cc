@@ -23,6 +23,7 @@
 #include <limits>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -427,6 +428,27 @@ TEST_P(MetaStoreTest, FailedStatementAbortsTheTransaction) {
   EXPECT_EQ(count(store(), "kv"), 2);
 }
 
+TEST_P(MetaStoreTest, ExceptionInTransactionFunctionRollsBack) {
+  ASSERT_OK(exec(store(), "CREATE TABLE items (id BIGINT PRIMARY KEY)"));
+  // More rounds than pooled connections: a connection left inside a transaction, or never given
+  // back, would show.
+  for (std::int64_t i = 0; i < 12; ++i) {
+    EXPECT_THROW((void)store().transact_sync([&](Tx& tx) -> Status {
+      if (auto r = tx.exec("INSERT INTO items (id) VALUES ($1)", {i}); !r) { return r.error(); }
+      throw std::runtime_error("library failure");
+    }),
+                 std::runtime_error);
+    EXPECT_THROW((void)store().read_sync([&](Tx& tx) -> Status {
+      if (auto r = tx.exec("SELECT COUNT(*) FROM items"); !r) { return r.error(); }
+      throw std::runtime_error("library failure");
+    }),
+                 std::runtime_error);
+  }
+  EXPECT_EQ(count(store(), "items"), 0);
+  ASSERT_OK(exec(store(), "INSERT INTO items (id) VALUES (1)"));
+  EXPECT_EQ(count(store(), "items"), 1);
+}
+
 // --- RETURNING and upserts -------------------------------------------------------------------------
 
 TEST_P(MetaStoreTest, ReturningAndUpsert) {
@@ -789,6 +811,53 @@ TEST_F(PostgresMetaStore, ReconnectsAfterTheServerDropsTheConnection) {
     EXPECT_NE(backend_pid(), pid);
   }
   EXPECT_EQ(count(store, "items"), 2);
+}
+
+// Replaces the user and password of a postgresql:// URL.
+std::string with_user(const std::string& url, const std::string& user, const std::string& password) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) { return url + " user=" + user + " password=" + password; }
+  std::size_t host_start = scheme_end + 3;
+  std::size_t at = url.find('@', host_start);
+  std::size_t slash = url.find('/', host_start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) { host_start = at + 1; }
+  return url.substr(0, scheme_end + 3) + user + ":" + password + "@" + url.substr(host_start);
+}
+
+TEST_F(PostgresMetaStore, UnavailableWhenReconnectingFails) {
+  // A role of our own that we can stop from logging in: its connection is dropped, the one
+  // reconnection attempt fails, and the transaction reports unavailable; once the role may log
+  // in again, the next transaction reconnects.
+  const std::string role = "ciel_test_role_" + crypto::random_hex(6);
+  const std::string password = crypto::random_hex(16);
+  const char* base = std::getenv("CIEL_TEST_POSTGRES_URL");
+  ASSERT_NE(base, nullptr);
+  ASSERT_OK(exec(site_.admin(), "CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'"));
+  struct DropRole {
+    MetaStore& admin;
+    std::string role;
+    ~DropRole() {
+      (void)exec(admin, "DROP OWNED BY " + role);
+      (void)exec(admin, "DROP ROLE IF EXISTS " + role);
+    }
+  } drop_role{site_.admin(), role};
+  auto opened = open_postgres_meta_store({with_search_path(with_user(base, role, password), "pg_temp"), 1});
+  ASSERT_OK(opened);
+  MetaStore& store = **opened;
+  ASSERT_OK(exec(store, "CREATE TEMPORARY TABLE IF NOT EXISTS probe (x BIGINT)"));
+  auto pid = select(store, "SELECT pg_backend_pid()");
+  ASSERT_OK(pid);
+
+  ASSERT_OK(exec(site_.admin(), "ALTER ROLE " + role + " NOLOGIN"));
+  ASSERT_OK(select(site_.admin(), "SELECT pg_terminate_backend($1, 10000)", {pid->rows.at(0).integer(0)}));
+  auto down = exec(store, "SELECT 1");
+  EXPECT_ERRC(down, Errc::unavailable);
+
+  ASSERT_OK(exec(site_.admin(), "ALTER ROLE " + role + " LOGIN"));
+  EXPECT_OK(exec(store, "SELECT 1"));
+  auto again = select(store, "SELECT current_user");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->rows.at(0).text(0), role);
 }
 
 TEST_F(PostgresMetaStore, DeadlockedTransactionsAreRetried) {
