@@ -175,7 +175,8 @@ class PgConnection final : public Tx {
     }
 
     auto it = prepared_.find(sql);
-    if (it == prepared_.end()) {
+    bool cached = it != prepared_.end();
+    if (!cached) {
       std::string name = "ciel_" + std::to_string(++next_statement_);
       std::string text(sql);
       PgResult res(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr));
@@ -185,9 +186,10 @@ class PgConnection final : public Tx {
     PgResult res(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
     ExecStatusType status = res != nullptr ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY) {
-      if (sqlstate_of(res.get()) == "0A000") {
-        // "cached plan must not change result type": DDL changed a table under a cached
-        // statement. Forget the statements and run the transaction again.
+      if (cached && sqlstate_of(res.get()) == "0A000") {
+        // "cached plan must not change result type": DDL changed a table under a statement
+        // prepared in an earlier transaction. Forget the statements and run the transaction
+        // again; the retry prepares afresh, so it cannot loop on this.
         forget_statements_ = true;
         return record(Failure::retry, make_error(Errc::unavailable, "statement invalidated by a schema change", detail_of(res.get(), sql)));
       }
