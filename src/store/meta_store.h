@@ -112,8 +112,8 @@ struct SqliteConfig {
 };
 
 struct PostgresConfig {
-  std::string conninfo;          // libpq connection string or URL
-  unsigned pool_size = 8;
+  std::string conninfo;          // libpq connection string or URL; connect_timeout defaults to 10 s
+  unsigned pool_size = 8;        // connections at most, opened as needed; a transaction holds one
 };
 
 Result<std::unique_ptr<MetaStore>> open_sqlite_meta_store(const SqliteConfig& config);
