@@ -43,6 +43,10 @@ int scrub_main(int argc, char** argv, char** envp) {
   }
   for (const auto& k : report->corrupt) { std::printf("CORRUPT %s\n", k.c_str()); }
   for (const auto& k : report->missing_checksum) { std::printf("NO-CHECKSUM %s\n", k.c_str()); }
+  if (report->orphan_checksums_removed > 0) {
+    std::printf("removed %llu checksum files of blobs an interrupted write never published\n",
+                static_cast<unsigned long long>(report->orphan_checksums_removed));
+  }
   std::printf("scrub: %llu blobs, %llu bytes checked, %zu corrupt, %zu without checksum\n",
               static_cast<unsigned long long>(report->checked), static_cast<unsigned long long>(report->bytes), report->corrupt.size(),
               report->missing_checksum.size());

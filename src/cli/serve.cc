@@ -4,6 +4,8 @@
 #include "cli/serve.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -123,6 +125,12 @@ int serve_main(int argc, char** argv, char** envp) {
   std::filesystem::create_directories(dir + "/log", ec);
   if (ec) { die(2, "invalid setting data_dir = \"" + dir + "\": " + ec.message()); }
   dir = std::filesystem::canonical(dir).string();
+  // One server per data directory: a second one would corrupt nothing in SQLite, but would
+  // race on blobs, keys and endpoints.json. The lock dies with the process, even on kill -9.
+  int lock_fd = ::open((dir + "/ciel.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    die(1, "another ciel serve is using " + dir + " (" + dir + "/ciel.lock is held)");
+  }
   bool level_ok = false;
   log::LogConfig log_config;
   log_config.level = log::parse_level(settings.get_string("log.level"), &level_ok);

@@ -30,6 +30,7 @@ struct ScrubReport {
   std::uint64_t bytes = 0;
   std::vector<std::string> corrupt;  // keys whose bytes no longer match their checksum
   std::vector<std::string> missing_checksum;
+  std::uint64_t orphan_checksums_removed = 0;  // checksum files of blobs a crash never published
 };
 
 class BlobStore {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 
 namespace ciel::store {
 
@@ -85,6 +86,21 @@ Status migrate(MetaStore& store, std::span<const Migration> migrations) {
     return {};
   });
   if (!st) { return st; }
+  // A database written by a newer Ciel may hold data this binary does not understand.
+  std::map<std::string, int> known;
+  for (const auto& m : migrations) { known[m.module] = std::max(known[m.module], m.version); }
+  for (const auto& [module, newest] : known) {
+    st = store.read_sync([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT MAX(version) FROM schema_migrations WHERE module = $1", {module});
+      if (!r) { return r.error(); }
+      if (*r && !(*r)->is_null(0) && (*r)->integer(0) > newest) {
+        return make_error(Errc::conflict, "the database was written by a newer Ciel (module " + module + " schema " +
+                                              std::to_string((*r)->integer(0)) + ", this binary knows " + std::to_string(newest) + ")");
+      }
+      return {};
+    });
+    if (!st) { return st; }
+  }
   bool pg = store.backend() == "postgres";
   for (const auto& m : migrations) {
     st = store.transact_sync([&](Tx& tx) -> Status {

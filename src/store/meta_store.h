@@ -54,8 +54,13 @@ struct Rows {
 
 // One transaction on one connection. Not thread-safe; valid only inside the function given to
 // MetaStore::transact/read. Errors: Errc::already_exists on a unique violation, Errc::conflict on
-// a foreign-key or check violation, Errc::unavailable on connection or I/O failure,
+// a foreign-key, check or NOT NULL violation, Errc::unavailable on connection or I/O failure,
+// Errc::invalid_argument for text holding a NUL byte (PostgreSQL cannot store it),
 // Errc::internal on a bad statement (the SQL text goes in `detail`).
+// A failed statement aborts the transaction, on both backends (PostgreSQL's rule): later
+// statements fail with Errc::internal, and the transaction rolls back even if the function then
+// returns success (transact/read return Errc::internal). To tolerate an expected conflict, say so
+// in the statement (INSERT ... ON CONFLICT DO NOTHING, then look at the affected rows).
 class Tx {
  public:
   virtual ~Tx() = default;
@@ -74,7 +79,9 @@ class MetaStore {
  public:
   virtual ~MetaStore() = default;
   // Runs `fn` in a read-write transaction; commits when it returns success, rolls back otherwise
-  // and returns its error.
+  // and returns its error. SQLite runs one writer at a time; PostgreSQL runs writers concurrently
+  // under READ COMMITTED, so a read-modify-write must be one statement (UPDATE ... SET n = n + $1,
+  // INSERT ... ON CONFLICT, UPDATE ... WHERE version = $2 and check the affected rows).
   virtual boost::asio::awaitable<Status> transact(TxFn fn) = 0;
   // Runs `fn` in a read-only transaction (a consistent snapshot).
   virtual boost::asio::awaitable<Status> read(TxFn fn) = 0;
@@ -105,8 +112,8 @@ struct SqliteConfig {
 };
 
 struct PostgresConfig {
-  std::string conninfo;          // libpq connection string or URL
-  unsigned pool_size = 8;
+  std::string conninfo;          // libpq connection string or URL; connect_timeout defaults to 10 s
+  unsigned pool_size = 8;        // connections at most, opened as needed; a transaction holds one
 };
 
 Result<std::unique_ptr<MetaStore>> open_sqlite_meta_store(const SqliteConfig& config);

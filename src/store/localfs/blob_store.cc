@@ -194,7 +194,16 @@ class LocalFsBlobStore final : public BlobStore {
         continue;
       }
       std::string name = it->path().filename().string();
-      if (name.ends_with(".sum") || !valid_key(name)) { continue; }
+      if (name.ends_with(".sum")) {
+        // A crash between the checksum rename and the blob rename leaves a checksum alone; the
+        // blob was never acknowledged, so the checksum goes.
+        std::string data = it->path().string();
+        data.resize(data.size() - 4);
+        std::error_code e2;
+        if (!fs::exists(data, e2) && !e2 && fs::remove(it->path(), e2)) { ++report.orphan_checksums_removed; }
+        continue;
+      }
+      if (!valid_key(name)) { continue; }
       if (progress) { progress(name); }
       ++report.checked;
       auto recorded = read_sum(it->path().string() + ".sum");
@@ -263,9 +272,19 @@ class LocalFsBlobStore final : public BlobStore {
   Status commit(int fd, const std::string& tmp_path, const std::string& final_path, const BlobInfo& info) {
     if (config_.fsync && ::fdatasync(fd) != 0) { return io_error("fsync", tmp_path); }
     std::string dir = final_path.substr(0, final_path.rfind('/'));
+    std::string parent = dir.substr(0, dir.rfind('/'));
     std::error_code ec;
+    bool new_parent = !fs::exists(parent, ec);
+    bool new_dir = !fs::exists(dir, ec);
     fs::create_directories(dir, ec);
     if (ec) { return make_error(Errc::unavailable, "storage I/O failure", "mkdir " + dir + ": " + ec.message()); }
+    // A directory made here is durable only once its parent is fsynced (power loss, not kill -9).
+    if (config_.fsync && new_dir) {
+      if (auto st = fsync_dir(parent); !st) { return st; }
+    }
+    if (config_.fsync && new_parent) {
+      if (auto st = fsync_dir(config_.root); !st) { return st; }
+    }
     if (::access(final_path.c_str(), F_OK) == 0) { return make_error(Errc::already_exists, "blob exists"); }
     // The checksum file goes first: a blob that exists always has its checksum.
     std::string sum_tmp = tmp_path + ".sum";

@@ -39,6 +39,41 @@ class Connection final : public Tx {
   }
 
   Result<Rows> query(std::string_view sql, std::span<const Value> params) override {
+    if (failed_) {
+      return make_error(Errc::internal, "statement after a failed statement in the same transaction",
+                        "[" + std::string(sql.substr(0, 200)) + "] after: " + first_error_);
+    }
+    auto out = run(sql, params);
+    if (!out) {
+      // PostgreSQL aborts a transaction at its first failed statement; SQLite would carry on.
+      // Both behave like PostgreSQL so that code tested here is right there too.
+      failed_ = true;
+      first_error_ = out.error().detail;
+    }
+    return out;
+  }
+
+  // Called at BEGIN.
+  void start() {
+    failed_ = false;
+    first_error_.clear();
+  }
+  bool failed() const { return failed_; }
+
+  Status raw(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "?";
+      sqlite3_free(err);
+      if ((rc & 0xff) == SQLITE_BUSY) { return make_error(Errc::unavailable, "database busy", msg); }
+      return make_error(Errc::unavailable, "database error", msg + " [" + sql + "]");
+    }
+    return {};
+  }
+
+ private:
+  Result<Rows> run(std::string_view sql, std::span<const Value> params) {
     sqlite3_stmt* stmt = nullptr;
     auto it = cache_.find(sql);
     if (it != cache_.end()) {
@@ -66,6 +101,10 @@ class Connection final : public Tx {
         rc = sqlite3_bind_double(stmt, idx, *d);
       } else {
         const auto& s = std::get<std::string>(v);
+        if (s.find('\0') != std::string::npos) {
+          // PostgreSQL cannot store it either; both backends refuse it.
+          return make_error(Errc::invalid_argument, "text contains a NUL byte", "parameter " + name + " [" + std::string(sql.substr(0, 200)) + "]");
+        }
         rc = sqlite3_bind_text64(stmt, idx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
       }
       if (rc != SQLITE_OK) { return sqlite_error(db_, rc, sql); }
@@ -100,20 +139,9 @@ class Connection final : public Tx {
     return out;
   }
 
-  Status raw(const char* sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err != nullptr ? err : "?";
-      sqlite3_free(err);
-      if ((rc & 0xff) == SQLITE_BUSY) { return make_error(Errc::unavailable, "database busy", msg); }
-      return make_error(Errc::unavailable, "database error", msg + " [" + sql + "]");
-    }
-    return {};
-  }
-
- private:
   sqlite3* db_;
+  bool failed_ = false;
+  std::string first_error_;
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 
@@ -138,6 +166,11 @@ Result<std::unique_ptr<Connection>> open_connection(const SqliteConfig& config, 
     if (auto st = conn->raw("PRAGMA query_only=ON"); !st) { return st.error(); }
   }
   return conn;
+}
+
+Error swallowed_failure() {
+  return make_error(Errc::internal, "database error",
+                    "the transaction function returned success after a failed statement; the transaction was rolled back");
 }
 
 class SqliteStore final : public MetaStore {
@@ -174,7 +207,15 @@ class SqliteStore final : public MetaStore {
         }
         return st;
       }
-      Status result = fn(*writer_);
+      writer_->start();
+      Status result;
+      try {
+        result = fn(*writer_);
+      } catch (...) {
+        (void)writer_->raw("ROLLBACK");  // or the writer stays inside this transaction for good
+        throw;
+      }
+      if (result && writer_->failed()) { result = swallowed_failure(); }
       if (!result) {
         (void)writer_->raw("ROLLBACK");
         return result;
@@ -189,26 +230,36 @@ class SqliteStore final : public MetaStore {
   }
 
   Status read_sync(const TxFn& fn) override {
-    std::unique_ptr<Connection> conn;
-    {
-      std::unique_lock lock(read_mu_);
-      read_cv_.wait(lock, [this] { return !readers_.empty(); });
-      conn = std::move(readers_.back());
-      readers_.pop_back();
-    }
+    // The reader goes back to the pool however the function ends, exceptions included.
+    struct Lease {
+      SqliteStore& store;
+      std::unique_ptr<Connection> conn;
+      ~Lease() {
+        {
+          std::lock_guard lock(store.read_mu_);
+          store.readers_.push_back(std::move(conn));
+        }
+        store.read_cv_.notify_one();
+      }
+    };
+    std::unique_lock lock(read_mu_);
+    read_cv_.wait(lock, [this] { return !readers_.empty(); });
+    Lease lease{*this, std::move(readers_.back())};
+    readers_.pop_back();
+    lock.unlock();
+    Connection& conn = *lease.conn;
+    auto st = conn.raw("BEGIN");
+    if (!st) { return st; }
+    conn.start();
     Status result;
-    auto st = conn->raw("BEGIN");
-    if (!st) {
-      result = st;
-    } else {
-      result = fn(*conn);
-      (void)conn->raw(result ? "COMMIT" : "ROLLBACK");
+    try {
+      result = fn(conn);
+    } catch (...) {
+      (void)conn.raw("ROLLBACK");
+      throw;
     }
-    {
-      std::lock_guard lock(read_mu_);
-      readers_.push_back(std::move(conn));
-    }
-    read_cv_.notify_one();
+    if (result && conn.failed()) { result = swallowed_failure(); }
+    (void)conn.raw(result ? "COMMIT" : "ROLLBACK");
     return result;
   }
 
