@@ -512,8 +512,19 @@ asio::awaitable<void> serve_plain(asio::ip::tcp::socket socket, const Router& ro
   socket.set_option(asio::ip::tcp::no_delay(true));
   beast::tcp_stream stream(std::move(socket));
   co_await serve(stream, router, limits, *tracker, false, std::move(remote));
+  // Lingering close: send FIN, then read and drop what the client still sends (an unread body
+  // after a 413, say) for a moment. Closing with unread data would make the kernel send RST, and a
+  // client could lose the error response it has not read yet.
   beast::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(1));
+  char scratch[16384];
+  std::size_t dropped = 0;
+  while (dropped < 4 * 1024 * 1024) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+    if (ec || n == 0) { break; }
+    dropped += n;
+  }
 }
 
 asio::awaitable<void> serve_tls(asio::ip::tcp::socket socket, asio::ssl::context& tls, const Router& router,
