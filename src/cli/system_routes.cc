@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <unordered_map>
 
 #include "core/http/range.h"
 #include "core/metrics/metrics.h"
@@ -28,20 +29,78 @@ std::string_view content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-// Opening a page-cache-resident file is a short syscall, so it runs inline; the bytes go out with
-// sendfile on plain TCP.
-http::Response serve_file(const http::Request& req, const std::string& path, bool immutable) {
+// The console's files are small and immutable once built, so each I/O thread keeps the ones it
+// served in memory, checked against lstat on every request (an edited file is re-read at once).
+// Larger files go out with sendfile. lstat refuses a symlink in the last component, and
+// parse_target already refused dot segments, so nothing outside the root is reachable.
+constexpr off_t kCacheableBytes = 256 * 1024;
+constexpr std::size_t kCacheBudgetBytes = 16 * 1024 * 1024;
+
+struct CachedFile {
+  struct timespec mtim {};
+  off_t size = 0;
+  std::string data;
+  std::string etag;
+  std::string last_modified;
+};
+
+struct FileCache {
+  std::unordered_map<std::string, CachedFile> files;
+  std::size_t bytes = 0;
+};
+
+bool same_version(const CachedFile& f, const struct stat& st) {
+  return f.size == st.st_size && f.mtim.tv_sec == st.st_mtim.tv_sec && f.mtim.tv_nsec == st.st_mtim.tv_nsec;
+}
+
+std::string etag_of(const struct stat& st) {
+  return "\"" + std::to_string(st.st_mtim.tv_sec) + "-" + std::to_string(st.st_size) + "\"";
+}
+
+// Reads a small file whole; nullptr if it changed or vanished meanwhile.
+const CachedFile* load_cached(const std::string& path, const struct stat& st) {
+  thread_local FileCache cache;
+  auto it = cache.files.find(path);
+  if (it != cache.files.end() && same_version(it->second, st)) { return &it->second; }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) { return http::json_error(http::Status::not_found, "no such file", req); }
-  http::FileHandle handle(fd);
+  if (fd < 0) { return nullptr; }
+  CachedFile f;
+  f.mtim = st.st_mtim;
+  f.size = st.st_size;
+  f.data.resize(static_cast<std::size_t>(st.st_size));
+  ssize_t n = ::pread(fd, f.data.data(), f.data.size(), 0);
+  ::close(fd);
+  if (n != st.st_size) { return nullptr; }
+  f.etag = etag_of(st);
+  f.last_modified = http_date(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec));
+  if (it != cache.files.end()) {
+    cache.bytes -= it->second.data.size();
+    cache.files.erase(it);
+  }
+  if (cache.bytes + f.data.size() > kCacheBudgetBytes) {
+    cache.files.clear();
+    cache.bytes = 0;
+  }
+  cache.bytes += f.data.size();
+  return &cache.files.insert_or_assign(path, std::move(f)).first->second;
+}
+
+http::Response serve_file(const http::Request& req, const std::string& path, bool immutable) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { return http::json_error(http::Status::not_found, "no such file", req); }
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) { return http::json_error(http::Status::not_found, "no such file", req); }
   auto size = static_cast<std::uint64_t>(st.st_size);
-  std::string etag = "\"" + std::to_string(st.st_mtim.tv_sec) + "-" + std::to_string(size) + "\"";
+  const CachedFile* cached = st.st_size <= kCacheableBytes ? load_cached(path, st) : nullptr;
+  http::FileHandle handle;
+  if (cached == nullptr) {
+    handle = http::FileHandle(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (handle.get() < 0) { return http::json_error(http::Status::not_found, "no such file", req); }
+  }
+  std::string etag = cached != nullptr ? cached->etag : etag_of(st);
   http::Response res(http::Status::ok);
   res.set_header("Content-Type", content_type_for(path));
   res.set_header("ETag", etag);
-  res.set_header("Last-Modified", http_date(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec)));
+  res.set_header("Last-Modified",
+                 cached != nullptr ? cached->last_modified : http_date(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec)));
   res.set_header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
   res.set_header("Accept-Ranges", "bytes");
   if (auto inm = req.headers.get("If-None-Match"); inm && http::etag_matches(*inm, etag)) {
@@ -64,7 +123,11 @@ http::Response serve_file(const http::Request& req, const std::string& path, boo
       res.set_header("Content-Range", (*range)->content_range(size));
     }
   }
-  res.set_file(std::move(handle), offset, length);
+  if (cached != nullptr) {
+    res.set_body(offset == 0 && length == size ? cached->data : cached->data.substr(offset, length));
+  } else {
+    res.set_file(std::move(handle), offset, length);
+  }
   return res;
 }
 
