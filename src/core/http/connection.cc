@@ -10,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -140,6 +142,33 @@ void copy_headers(const Headers& from, Fields& to) {
 
 bool status_has_body(unsigned s) { return !(s < 200 || s == 204 || s == 304); }
 
+// "HTTP/1.1 <code> <reason>", the headers and the blank line. Header names and values never
+// carry CR or LF (a value with one is dropped whole rather than let it split the response).
+std::string serialize_head(unsigned st, const Headers& headers, bool keep_alive) {
+  std::string head;
+  head.reserve(320);
+  head += "HTTP/1.1 ";
+  head += std::to_string(st);
+  head += ' ';
+  head += reason_phrase(static_cast<Status>(st));
+  head += "\r\n";
+  for (const auto& [k, v] : headers.items()) {
+    // Framing is the connection's business: these come from the body and keep-alive state.
+    if (iequals(k, "Content-Length") || iequals(k, "Transfer-Encoding") || iequals(k, "Connection")) { continue; }
+    if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) {
+      log::warn("dropping response header {} with a line break in it", json_escape(k));
+      continue;
+    }
+    head += k;
+    head += ": ";
+    head += v;
+    head += "\r\n";
+  }
+  if (!keep_alive) { head += "Connection: close\r\n"; }
+  head += "\r\n";
+  return head;
+}
+
 struct WriteOutcome {
   bool ok = true;
   std::uint64_t bytes = 0;
@@ -170,24 +199,30 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
   }
 
   if (auto* text = std::get_if<std::string>(&res.body())) {
-    bhttp::response<bhttp::string_body> r{static_cast<bhttp::status>(st), 11};
-    copy_headers(res.headers(), r);
-    r.keep_alive(keep_alive);
-    if (send_body) {
-      r.body() = std::move(*text);
-      r.prepare_payload();
-    } else if (status_has_body(st)) {
-      r.content_length(res.head_length().value_or(text->size()));
+    // Most responses are small strings: the head is written by hand and goes out with the body
+    // in one gathered write, skipping Beast's serializer (a third of the user-space time per
+    // request here).
+    std::string head = serialize_head(st, res.headers(), keep_alive);
+    std::optional<std::uint64_t> announced;
+    if (status_has_body(st)) {
+      announced = send_body ? text->size() : res.head_length().value_or(text->size());
+      // A HEAD answer that set Content-Length itself (the size GET would send) keeps it.
+      if (!send_body && !res.head_length() && text->empty()) {
+        if (auto cl = res.headers().get("Content-Length")) {
+          std::uint64_t v = 0;
+          if (std::from_chars(cl->data(), cl->data() + cl->size(), v).ec == std::errc{}) { announced = v; }
+        }
+      }
     }
-    out.bytes = send_body ? r.body().size() : 0;
-    if (!send_body) {
-      bhttp::response_serializer<bhttp::string_body> sr{r};
-      sr.split(true);
-      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, use_tuple);
-      out.ok = !ec;
-      co_return out;
+    if (announced) {
+      head.resize(head.size() - 2);  // reopen the head to add Content-Length
+      head += "Content-Length: ";
+      head += std::to_string(*announced);
+      head += "\r\n\r\n";
     }
-    auto [ec, n] = co_await bhttp::async_write(stream, r, use_tuple);
+    out.bytes = send_body ? text->size() : 0;
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(send_body ? *text : std::string_view{})};
+    auto [ec, n] = co_await asio::async_write(stream, bufs, use_tuple);
     out.ok = !ec;
     co_return out;
   }

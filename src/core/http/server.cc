@@ -24,10 +24,11 @@ namespace ciel::http {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// One io_context per I/O thread, each run by exactly one thread, and one SO_REUSEPORT acceptor
-// per listener per context: the kernel spreads connections over the threads and a connection
-// never changes threads, so there are no cross-thread wake-ups and no strands on the hot path.
-// Context 0 also runs signals, timers and background tasks.
+// One io_context per I/O thread, each run by exactly one thread. Each listener's acceptor runs on
+// context 0 and hands connections to the contexts in turn, so load spreads evenly (the kernel's
+// SO_REUSEPORT hashing left one thread at 70% and the other at 30% with 64 connections), and a
+// connection never changes threads afterwards: no cross-thread wake-ups, no strands on the hot
+// path. Context 0 also runs signals, timers and background tasks.
 struct Server::Impl {
   ServerConfig config;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -36,7 +37,7 @@ struct Server::Impl {
   std::vector<BoundListener> bound;
   struct Listener {
     ListenerConfig config;
-    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // one per context
+    std::unique_ptr<tcp::acceptor> acceptor;  // on context 0
     std::unique_ptr<asio::ssl::context> tls;
   };
   std::vector<Listener> listeners;
@@ -58,6 +59,8 @@ struct Server::Impl {
     for (auto& ctx : contexts) { guards.push_back(asio::make_work_guard(*ctx)); }
   }
 
+  std::size_t next_context = 0;
+
   asio::awaitable<void> accept_loop(Listener& l, tcp::acceptor& acceptor) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -73,11 +76,15 @@ struct Server::Impl {
       if (static_cast<std::uint64_t>(tracker->open.load()) >= config.limits.max_connections) {
         continue;  // the socket closes as it goes out of scope
       }
-      auto ex = socket.get_executor();
+      asio::io_context& target = *contexts[next_context++ % contexts.size()];
+      boost::system::error_code move_ec;
+      auto protocol = socket.local_endpoint(move_ec).protocol();
+      if (move_ec) { continue; }
+      tcp::socket moved(target, protocol, socket.release());
       if (l.tls) {
-        asio::co_spawn(ex, detail::serve_tls(std::move(socket), *l.tls, *l.config.router, config.limits, tracker), asio::detached);
+        asio::co_spawn(target, detail::serve_tls(std::move(moved), *l.tls, *l.config.router, config.limits, tracker), asio::detached);
       } else {
-        asio::co_spawn(ex, detail::serve_plain(std::move(socket), *l.config.router, config.limits, tracker), asio::detached);
+        asio::co_spawn(target, detail::serve_plain(std::move(moved), *l.config.router, config.limits, tracker), asio::detached);
       }
     }
   }
@@ -86,12 +93,8 @@ struct Server::Impl {
     if (tracker->draining.exchange(true)) { return; }
     log::info("draining: no new connections; in-flight requests have {} ms", config.limits.drain_timeout.count());
     for (auto& l : listeners) {
-      for (auto& a : l.acceptors) {
-        asio::post(a->get_executor(), [&a] {
-          boost::system::error_code ignored;
-          a->close(ignored);
-        });
-      }
+      boost::system::error_code ignored;
+      l.acceptor->close(ignored);
     }
     std::map<std::uint64_t, std::function<void()>> idle;
     {
@@ -129,42 +132,20 @@ Server::~Server() = default;
 
 ciel::Status Server::start() {
   for (const auto& lc : impl_->config.listeners) {
-    Impl::Listener l{lc, {}, nullptr};
+    Impl::Listener l{lc, nullptr, nullptr};
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(lc.host, ec);
     if (ec) { return make_error(Errc::invalid_argument, "invalid listen address " + lc.host + " for " + lc.name); }
     tcp::endpoint ep(addr, lc.port);
-    if (lc.port != 0) {
-      // SO_REUSEPORT would let a second server on the same port silently share its traffic; a
-      // plain bind first makes "address in use" an error, as an operator expects.
-      tcp::acceptor probe(impl_->io);
-      probe.open(ep.protocol(), ec);
-      if (!ec) { probe.set_option(tcp::acceptor::reuse_address(true), ec); }
-      if (!ec) { probe.bind(ep, ec); }
-      if (ec) {
-        return make_error(Errc::unavailable, "cannot listen on " + lc.host + ":" + std::to_string(lc.port) + " (" + lc.name + "): " + ec.message());
-      }
+    l.acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+    l.acceptor->open(ep.protocol(), ec);
+    if (!ec) { l.acceptor->set_option(tcp::acceptor::reuse_address(true), ec); }
+    if (!ec) { l.acceptor->bind(ep, ec); }
+    if (!ec) { l.acceptor->listen(asio::socket_base::max_listen_connections, ec); }
+    if (ec) {
+      return make_error(Errc::unavailable, "cannot listen on " + lc.host + ":" + std::to_string(lc.port) + " (" + lc.name + "): " + ec.message());
     }
-    for (auto& ctx : impl_->contexts) {
-      auto acceptor = std::make_unique<tcp::acceptor>(*ctx);
-      acceptor->open(ep.protocol(), ec);
-      if (!ec) { acceptor->set_option(tcp::acceptor::reuse_address(true), ec); }
-      if (!ec) {
-        int one = 1;
-        if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-          ec = boost::system::error_code(errno, boost::system::system_category());
-        }
-      }
-      if (!ec) { acceptor->bind(ep, ec); }
-      if (!ec) { acceptor->listen(asio::socket_base::max_listen_connections, ec); }
-      if (ec) {
-        return make_error(Errc::unavailable,
-                          "cannot listen on " + lc.host + ":" + std::to_string(ep.port()) + " (" + lc.name + "): " + ec.message());
-      }
-      // Port 0: the first acceptor picks the port and the others join it.
-      ep.port(acceptor->local_endpoint().port());
-      l.acceptors.push_back(std::move(acceptor));
-    }
+    ep.port(l.acceptor->local_endpoint().port());
     if (!lc.tls_cert_file.empty()) {
       l.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
       l.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
@@ -185,7 +166,7 @@ void Server::on_ready(std::function<void()> fn) { impl_->ready = std::move(fn); 
 void Server::run() {
   Impl& s = *impl_;
   for (auto& l : s.listeners) {
-    for (auto& a : l.acceptors) { asio::co_spawn(a->get_executor(), s.accept_loop(l, *a), asio::detached); }
+    asio::co_spawn(s.io, s.accept_loop(l, *l.acceptor), asio::detached);
   }
   if (s.config.handle_signals) {
     s.signals = std::make_unique<asio::signal_set>(s.io, SIGTERM, SIGINT);
