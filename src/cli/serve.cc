@@ -11,6 +11,9 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +27,9 @@
 #include "core/blocking.h"
 #include "core/http/server.h"
 #include "core/log/log.h"
+#include "identity/identity.h"
+#include "identity/keystone/keystone.h"
+#include "identity/settings.h"
 #include "store/blob_store.h"
 #include "store/meta_store.h"
 
@@ -93,6 +99,7 @@ std::string default_web_root() {
 int serve_main(int argc, char** argv, char** envp) {
   config::Settings settings;
   declare_core_settings(settings);
+  identity::declare_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;
@@ -158,6 +165,7 @@ int serve_main(int argc, char** argv, char** envp) {
   auto meta = store::open_meta_store(meta_url);
   if (!meta) { die(1, meta.error().message + (meta.error().detail.empty() ? "" : ": " + meta.error().detail)); }
   std::vector<store::Migration> migrations;
+  for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
@@ -199,6 +207,40 @@ int serve_main(int argc, char** argv, char** envp) {
 
   // --- services and routes ----------------------------------------------------------------------
   std::map<std::string, std::string> endpoints;  // service type -> public URL
+
+  // Identity: bootstrap a new data dir, register the catalog, serve /v3.
+  auto identity_config = identity::config_from(settings, dir);
+  if (!identity_config) { die(2, identity_config.error().message); }
+  auto identity_service = identity::open_identity_service(**meta, *identity_config);
+  if (!identity_service) { die(1, identity_service.error().message + ": " + identity_service.error().detail); }
+  auto& ident = **identity_service;
+  if (auto r = ident.maybe_rotate_keys(false); !r) { die(1, r.error().message); }
+  auto boot = ident.bootstrap();
+  if (!boot) { die(1, boot.error().message + ": " + boot.error().detail); }
+  std::string openrc_path = dir + "/openrc";
+  if (auto st = identity::write_openrc(openrc_path, public_url + "/v3", boot->created ? boot->admin_password : "", ident.config()); !st) {
+    die(1, st.error().message);
+  }
+  // Later services add their own entries here (type, name, URL template with %(project_id)s).
+  std::vector<identity::CatalogEntry> catalog = {{"identity", "keystone", public_url + "/v3", "Identity (Keystone v3)"}};
+  for (const auto& entry : catalog) {
+    if (auto st = ident.register_catalog_entry(entry); !st) { die(1, st.error().message + ": " + st.error().detail); }
+  }
+  endpoints["identity"] = public_url + "/v3";
+  public_router.add_group("/v3", "identity", identity::keystone::error_renderer(public_url));
+  identity::keystone::add_routes(public_router, ident, identity::keystone::Options{public_url});
+  server.spawn([&ident]() -> boost::asio::awaitable<void> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(std::chrono::minutes(5));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      co_await run_blocking([&ident] {
+        if (auto r = ident.maybe_rotate_keys(false); !r) { log::error("token key rotation failed: {}", r.error().message); }
+        if (auto st = ident.purge_expired_revocations(); !st) { log::warn("revocation purge failed: {}", st.error().detail); }
+      });
+    }
+  });
+
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";
   endpoints["console"] = public_url + "/";
@@ -206,7 +248,11 @@ int serve_main(int argc, char** argv, char** envp) {
   add_system_routes(public_router);
   if (settings.get_bool("server.diagnostics")) { add_diagnostic_routes(public_router); }
   std::string web_root = settings.get_string("web.root");
-  add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root);
+  // "/" is the console for browsers and Keystone's version list for API clients.
+  http::Handler versions = [public_url](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
+    co_return identity::keystone::root_versions(ctx.request(), public_url);
+  };
+  add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root, versions);
 
   // --- ready --------------------------------------------------------------------------------------
   server.on_ready([&] {
@@ -219,11 +265,13 @@ int serve_main(int argc, char** argv, char** envp) {
     write_file_atomic(dir + "/endpoints.json", json, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                                          std::filesystem::perms::group_read | std::filesystem::perms::others_read);
     for (const auto& [type, url] : endpoints) { std::printf("ciel: endpoint %-12s %s\n", type.c_str(), url.c_str()); }
+    std::printf("ciel: admin credentials in %s\n", openrc_path.c_str());
     std::printf("ciel: ready on %s (data in %s)\n", public_url.c_str(), dir.c_str());
     std::fflush(stdout);
     log::info("ready on {}", public_url);
   });
   server.run();
+  ident.flush_audit();
   log::info("stopped");
   log::flush();
   stop_blocking_pool();

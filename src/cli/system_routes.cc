@@ -144,9 +144,13 @@ void add_system_routes(http::Router& router) {
   });
 }
 
-void add_static_routes(http::Router& router, std::string root) {
+void add_static_routes(http::Router& router, std::string root, http::Handler json_root) {
   auto shared_root = std::make_shared<std::string>(std::move(root));
-  router.add(http::Method::get, "/", [shared_root](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
+  router.add(http::Method::get, "/", [shared_root, json_root](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
+    std::string_view accept = ctx.request().header("Accept");
+    if (json_root && accept.find("application/json") != std::string_view::npos && accept.find("text/html") == std::string_view::npos) {
+      co_return co_await json_root(ctx);
+    }
     co_return serve_file(ctx.request(), *shared_root + "/index.html", false);
   });
   router.add(http::Method::get, "/assets/{path+}", [shared_root](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {

@@ -8,7 +8,8 @@
 namespace ciel::cli {
 
 void add_system_routes(http::Router& router);
-// Serves files under `root` at "/" (index.html) and "/assets/...".
-void add_static_routes(http::Router& router, std::string root);
+// Serves files under `root` at "/" (index.html) and "/assets/...". When `json_root` is set, a
+// GET "/" that asks for JSON and not HTML (API clients' version discovery) goes to it instead.
+void add_static_routes(http::Router& router, std::string root, http::Handler json_root = {});
 
 }  // namespace ciel::cli

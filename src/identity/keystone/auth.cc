@@ -1,0 +1,281 @@
+// /v3/auth/*: issue, validate, check and revoke tokens; the token's catalog, projects and
+// domains; /v3/s3tokens for the S3 front-end's signature checks.
+#include "core/crypto/crypto.h"
+#include "identity/keystone/common.h"
+
+namespace ciel::identity::keystone {
+namespace {
+
+Error missing(std::string_view what) { return make_error(Errc::invalid_argument, "'" + std::string(what) + "' is a required property"); }
+
+// {"id"} or {"name"} of a domain inside a user or project reference.
+Status parse_domain_ref(const json::object& parent, std::string& id, std::string& name) {
+  auto dom = opt_object(parent, "domain");
+  if (!dom) { return dom.error(); }
+  if (!*dom) { return {}; }
+  auto i = opt_string(**dom, "id");
+  if (!i) { return i.error(); }
+  auto n = opt_string(**dom, "name");
+  if (!n) { return n.error(); }
+  if (!*i && !*n) { return make_error(Errc::invalid_argument, "A domain needs an id or a name."); }
+  id = i->value_or("");
+  name = n->value_or("");
+  return {};
+}
+
+Status parse_user_ref(const json::object& user, AuthRequest& out) {
+  auto id = opt_string(user, "id");
+  if (!id) { return id.error(); }
+  auto name = opt_string(user, "name");
+  if (!name) { return name.error(); }
+  out.user_id = id->value_or("");
+  out.user_name = name->value_or("");
+  if (auto st = parse_domain_ref(user, out.user_domain_id, out.user_domain_name); !st) { return st; }
+  if (out.user_id.empty() && out.user_name.empty()) { return make_error(Errc::invalid_argument, "A user needs an id or a name."); }
+  if (out.user_id.empty() && out.user_domain_id.empty() && out.user_domain_name.empty()) {
+    return make_error(Errc::invalid_argument, "A user given by name needs its domain.");
+  }
+  return {};
+}
+
+Result<AuthRequest> parse_auth(const json::object& body) {
+  AuthRequest out;
+  auto auth = member_object(body, "auth");
+  if (!auth) { return auth.error(); }
+  auto identity = member_object(*auth, "identity");
+  if (!identity) { return identity.error(); }
+  auto methods = opt_string_list(*identity, "methods");
+  if (!methods) { return methods.error(); }
+  if (!*methods || (*methods)->empty()) { return missing("methods"); }
+  out.methods = **methods;
+  for (const auto& m : out.methods) {
+    if (m == "password") {
+      auto pw = member_object(*identity, "password");
+      if (!pw) { return pw.error(); }
+      auto user = member_object(*pw, "user");
+      if (!user) { return user.error(); }
+      if (auto st = parse_user_ref(*user, out); !st) { return st.error(); }
+      auto secret = opt_string(*user, "password");
+      if (!secret) { return secret.error(); }
+      if (!*secret) { return missing("password"); }
+      out.password = **secret;
+    } else if (m == "token") {
+      auto tok = member_object(*identity, "token");
+      if (!tok) { return tok.error(); }
+      auto id = opt_string(*tok, "id");
+      if (!id) { return id.error(); }
+      if (!*id) { return missing("id"); }
+      out.token = **id;
+    } else if (m == "application_credential") {
+      auto ac = member_object(*identity, "application_credential");
+      if (!ac) { return ac.error(); }
+      auto id = opt_string(*ac, "id");
+      if (!id) { return id.error(); }
+      auto name = opt_string(*ac, "name");
+      if (!name) { return name.error(); }
+      auto secret = opt_string(*ac, "secret");
+      if (!secret) { return secret.error(); }
+      if (!*secret) { return missing("secret"); }
+      out.app_cred_id = id->value_or("");
+      out.app_cred_name = name->value_or("");
+      out.app_cred_secret = **secret;
+      if (out.app_cred_id.empty()) {
+        if (out.app_cred_name.empty()) { return make_error(Errc::invalid_argument, "An application credential needs an id or a name."); }
+        auto user = member_object(*ac, "user");
+        if (!user) { return user.error(); }
+        if (auto st = parse_user_ref(*user, out); !st) { return st.error(); }
+      }
+    } else {
+      return make_error(Errc::invalid_argument, "Attempted to authenticate with an unsupported method: " + m + ".");
+    }
+  }
+  auto scope_it = auth->find("scope");
+  if (scope_it == auth->end() || scope_it->value().is_null()) { return out; }
+  if (scope_it->value().is_string()) {
+    if (scope_it->value().as_string() != "unscoped") { return invalid_field("scope", "expected an object or \"unscoped\""); }
+    out.unscoped = true;
+    return out;
+  }
+  if (!scope_it->value().is_object()) { return invalid_field("scope", "expected an object"); }
+  const auto& scope = scope_it->value().as_object();
+  if (auto p = opt_object(scope, "project"); !p) {
+    return p.error();
+  } else if (*p) {
+    out.scope = AuthRequest::Scope::project;
+    auto id = opt_string(**p, "id");
+    if (!id) { return id.error(); }
+    auto name = opt_string(**p, "name");
+    if (!name) { return name.error(); }
+    out.project_id = id->value_or("");
+    out.project_name = name->value_or("");
+    if (auto st = parse_domain_ref(**p, out.project_domain_id, out.project_domain_name); !st) { return st.error(); }
+    if (out.project_id.empty() && (out.project_name.empty() || (out.project_domain_id.empty() && out.project_domain_name.empty()))) {
+      return make_error(Errc::invalid_argument, "A project scope needs an id, or a name and a domain.");
+    }
+    return out;
+  }
+  if (auto d = opt_object(scope, "domain"); !d) {
+    return d.error();
+  } else if (*d) {
+    out.scope = AuthRequest::Scope::domain;
+    auto id = opt_string(**d, "id");
+    if (!id) { return id.error(); }
+    auto name = opt_string(**d, "name");
+    if (!name) { return name.error(); }
+    out.domain_id = id->value_or("");
+    out.domain_name = name->value_or("");
+    if (out.domain_id.empty() && out.domain_name.empty()) { return make_error(Errc::invalid_argument, "A domain scope needs an id or a name."); }
+    return out;
+  }
+  if (scope.contains("system")) {
+    out.scope = AuthRequest::Scope::system;
+    return out;
+  }
+  if (scope.contains("OS-TRUST:trust")) { return make_error(Errc::invalid_argument, "Trusts are not supported."); }
+  return make_error(Errc::invalid_argument, "The scope must name a project, a domain or the system.");
+}
+
+Awaitable handle_post_tokens(http::RequestContext& ctx, Deps& d) {
+  KS_TRY_AWAIT(body, read_json(ctx, d));
+  KS_TRY(req, parse_auth(*body));
+  const auto& r = ctx.request();
+  KS_TRY_AWAIT(issued, d.identity.authenticate(std::move(*req), r.remote_address, r.request_id));
+  http::Response res(http::Status::created, d.identity.render_token(issued->principal, !r.has_query_param("nocatalog")), "application/json");
+  res.set_header("X-Subject-Token", issued->token);
+  co_return res;
+}
+
+// X-Auth-Token is the caller; X-Subject-Token the token asked about (404 when invalid).
+Result<std::pair<Caller, Principal>> caller_and_subject(http::RequestContext& ctx, const Deps& d, Action action) {
+  auto caller = caller_of(ctx, d);
+  if (!caller) { return caller.error(); }
+  std::string_view subject = ctx.request().header("X-Subject-Token");
+  if (subject.empty()) { return make_error(Errc::invalid_argument, "X-Subject-Token is required."); }
+  auto p = d.identity.authenticate_token(subject);
+  if (!p) { return make_error(Errc::not_found, "Could not find token: " + std::string(subject.substr(0, 16)) + "..."); }
+  if (!d.identity.policy().may(caller->principal, action, Target{"", "", p->user_id, ""})) {
+    return make_error(Errc::forbidden, "You are not authorized to perform the requested action: identity:validate_token.");
+  }
+  return std::pair{std::move(*caller), std::move(*p)};
+}
+
+Awaitable handle_get_tokens(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(cs, caller_and_subject(ctx, d, Action::validate_token));
+  const auto& r = ctx.request();
+  http::Response res(http::Status::ok, d.identity.render_token(cs->second, !r.has_query_param("nocatalog")), "application/json");
+  res.set_header("X-Subject-Token", r.header("X-Subject-Token"));
+  co_return res;
+}
+
+Awaitable handle_head_tokens(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(cs, caller_and_subject(ctx, d, Action::validate_token));
+  http::Response res(http::Status::ok);
+  res.set_header("X-Subject-Token", ctx.request().header("X-Subject-Token"));
+  co_return res;
+}
+
+Awaitable handle_delete_tokens(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(caller, caller_of(ctx, d));
+  std::string subject(ctx.request().header("X-Subject-Token"));
+  if (subject.empty()) { co_return error_response(make_error(Errc::invalid_argument, "X-Subject-Token is required."), ctx.request()); }
+  auto st = co_await run_blocking([&] { return d.identity.revoke_token(*caller, subject); });
+  if (!st) { co_return error_response(st.error(), ctx.request()); }
+  co_return no_content();
+}
+
+Awaitable handle_auth_catalog(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(caller, caller_of(ctx, d));
+  if (caller->principal.scope == ScopeType::none) {
+    co_return error_response(make_error(Errc::forbidden, "A scoped token is required to read the catalog."), ctx.request());
+  }
+  std::string body = "{\"catalog\": " + d.identity.render_catalog(caller->principal) + ", \"links\": {\"self\": \"" +
+                     http::json_escape(link(d, "/v3/auth/catalog")) + "\", \"previous\": null, \"next\": null}}";
+  co_return http::Response(http::Status::ok, std::move(body), "application/json");
+}
+
+Awaitable handle_auth_projects(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(caller, caller_of(ctx, d));
+  json::array items;
+  for (const auto& p : d.identity.projects_for_user(caller->principal)) { items.push_back(project_json(d, p)); }
+  co_return json_response(http::Status::ok, json::object{{"projects", std::move(items)}, {"links", collection_links(d, ctx.request())}});
+}
+
+Awaitable handle_auth_domains(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(caller, caller_of(ctx, d));
+  json::array items;
+  for (const auto& x : d.identity.domains_for_user(caller->principal)) { items.push_back(domain_json(d, x)); }
+  co_return json_response(http::Status::ok, json::object{{"domains", std::move(items)}, {"links", collection_links(d, ctx.request())}});
+}
+
+// The signature an S3 client computed over `string_to_sign` with `secret`: SigV4 when the string
+// starts with AWS4-HMAC-SHA256 (the scope is on its third line), SigV2 (HMAC-SHA1) otherwise.
+std::string expected_signature(const std::string& secret, const std::string& sts) {
+  if (sts.starts_with("AWS4-HMAC-SHA256\n")) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (;;) {
+      auto nl = sts.find('\n', start);
+      lines.push_back(sts.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (nl == std::string::npos) { break; }
+      start = nl + 1;
+    }
+    if (lines.size() < 4) { return {}; }
+    std::vector<std::string> scope;
+    start = 0;
+    const std::string& sc = lines[2];
+    for (;;) {
+      auto sl = sc.find('/', start);
+      scope.push_back(sc.substr(start, sl == std::string::npos ? std::string::npos : sl - start));
+      if (sl == std::string::npos) { break; }
+      start = sl + 1;
+    }
+    if (scope.size() != 4 || (scope[2] != "s3" && scope[2] != "iam" && scope[2] != "sts")) { return {}; }
+    std::string k = crypto::hmac_sha256("AWS4" + secret, scope[0]);
+    k = crypto::hmac_sha256(k, scope[1]);
+    k = crypto::hmac_sha256(k, scope[2]);
+    k = crypto::hmac_sha256(k, scope[3]);
+    return crypto::hex(crypto::hmac_sha256(k, sts));
+  }
+  return crypto::base64(crypto::hmac_sha1(secret, sts));
+}
+
+Awaitable handle_s3tokens(http::RequestContext& ctx, Deps& d) {
+  KS_TRY(caller, caller_of(ctx, d));
+  if (!d.identity.policy().may(caller->principal, Action::validate_s3_signature)) {
+    co_return error_response(make_error(Errc::forbidden, "You are not authorized to perform the requested action: identity:s3tokens_validate."),
+                             ctx.request());
+  }
+  KS_TRY_AWAIT(body, read_json(ctx, d));
+  KS_TRY(creds, member_object(*body, "credentials"));
+  KS_TRY(access, opt_string(*creds, "access"));
+  KS_TRY(token, opt_string(*creds, "token"));
+  KS_TRY(signature, opt_string(*creds, "signature"));
+  if (!*access || !*token || !*signature) {
+    co_return error_response(make_error(Errc::invalid_argument, "credentials need access, token and signature."), ctx.request());
+  }
+  auto unauthorized = make_error(Errc::unauthenticated, "The request you have made requires authentication.");
+  auto cred = d.identity.find_ec2_credential(**access);
+  if (!cred) { co_return error_response(unauthorized, ctx.request()); }
+  auto sts = crypto::unbase64url(**token);
+  if (!sts) { sts = crypto::unbase64(**token); }
+  if (!sts) { co_return error_response(make_error(Errc::invalid_argument, "credentials.token is not base64."), ctx.request()); }
+  std::string want = expected_signature(cred->secret, *sts);
+  if (want.empty() || !crypto::constant_time_equals(want, **signature)) { co_return error_response(unauthorized, ctx.request()); }
+  KS_TRY(principal, d.identity.principal_for_ec2(*cred));
+  co_return http::Response(http::Status::ok, d.identity.render_token(*principal, false), "application/json");
+}
+
+}  // namespace
+
+void add_auth_routes(http::Router& r, Deps& d) {
+  route(r, d, http::Method::post, "/v3/auth/tokens", handle_post_tokens);
+  route(r, d, http::Method::get, "/v3/auth/tokens", handle_get_tokens);
+  route(r, d, http::Method::head, "/v3/auth/tokens", handle_head_tokens);
+  route(r, d, http::Method::delete_, "/v3/auth/tokens", handle_delete_tokens);
+  route(r, d, http::Method::get, "/v3/auth/catalog", handle_auth_catalog);
+  route(r, d, http::Method::get, "/v3/auth/projects", handle_auth_projects);
+  route(r, d, http::Method::get, "/v3/auth/domains", handle_auth_domains);
+  route(r, d, http::Method::post, "/v3/s3tokens", handle_s3tokens);
+}
+
+}  // namespace ciel::identity::keystone
