@@ -1,0 +1,237 @@
+// The identity service over a real SQLite store, with a fake clock.
+#include <gtest/gtest.h>
+
+#include "identity/identity.h"
+#include "store/meta_store.h"
+#include "support/test_support.h"
+
+namespace ciel::identity {
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<store::MetaStore> meta;
+  std::unique_ptr<IdentityService> svc;
+  std::string admin_password;
+
+  Fixture() {
+    auto m = store::open_sqlite_meta_store({dir.path() + "/meta.db"});
+    if (!m) { throw std::runtime_error(m.error().detail); }
+    meta = std::move(*m);
+    auto migs = migrations();
+    if (!store::migrate(*meta, migs)) { throw std::runtime_error("migrate"); }
+    reopen();
+    auto boot = svc->bootstrap();
+    if (!boot || !boot->created) { throw std::runtime_error("bootstrap"); }
+    admin_password = boot->admin_password;
+  }
+  void reopen() {
+    svc.reset();
+    IdentityConfig c;
+    c.key_dir = dir.path() + "/keys";
+    c.argon2_memory_kib = 256;
+    c.argon2_iterations = 1;
+    c.hash_threads = 1;
+    c.backoff_user_threshold = 3;
+    auto s = open_identity_service(*meta, c, clock);
+    if (!s) { throw std::runtime_error(s.error().message); }
+    svc = std::move(*s);
+  }
+  Result<IssuedToken> login(std::string user, std::string password, std::string project = "", std::string source = "10.0.0.1") {
+    AuthRequest r;
+    r.methods = {"password"};
+    r.user_name = std::move(user);
+    r.user_domain_name = "Default";
+    r.password = std::move(password);
+    if (!project.empty()) {
+      r.scope = AuthRequest::Scope::project;
+      r.project_name = std::move(project);
+      r.project_domain_id = "default";
+    }
+    std::optional<Result<IssuedToken>> out;
+    test::run_coro([&]() -> boost::asio::awaitable<void> { out.emplace(co_await svc->authenticate(r, source, "req-1")); });
+    return std::move(*out);
+  }
+  Caller admin() {
+    auto t = login("admin", admin_password, "admin");
+    if (!t) { throw std::runtime_error("admin login: " + t.error().detail); }
+    return Caller{t->principal, "10.0.0.1", "req-admin"};
+  }
+};
+
+TEST(IdentityService, BootstrapsAdminWithProjectScopedToken) {
+  Fixture f;
+  auto t = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(t->principal.user_name, "admin");
+  EXPECT_EQ(t->principal.project_name, "admin");
+  EXPECT_TRUE(f.svc->policy().is_cloud_admin(t->principal));
+  std::vector<std::string> roles;
+  for (const auto& r : t->principal.roles) { roles.push_back(r.name); }
+  EXPECT_NE(std::find(roles.begin(), roles.end(), "reader"), roles.end());  // implied
+  auto v = f.svc->authenticate_token(t->token);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->audit_id, t->principal.audit_id);
+  std::string body = f.svc->render_token(*v, true);
+  EXPECT_NE(body.find("\"catalog\": ["), std::string::npos);
+  EXPECT_NE(body.find("\"is_domain\": false"), std::string::npos);
+  // A second bootstrap is a no-op.
+  auto again = f.svc->bootstrap();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created);
+}
+
+TEST(IdentityService, WrongPasswordAndUnknownUserLookAlike) {
+  Fixture f;
+  auto a = f.login("admin", "wrong-password");
+  auto b = f.login("nobody", "wrong-password");
+  ASSERT_FALSE(a);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(a.error().code, Errc::unauthenticated);
+  EXPECT_EQ(a.error().message, b.error().message);
+}
+
+TEST(IdentityService, BackoffRefusesEvenTheRightPassword) {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) { EXPECT_FALSE(f.login("admin", "bad-password-" + std::to_string(i))); }
+  EXPECT_FALSE(f.login("admin", f.admin_password, "admin"));
+  f.clock.advance(std::chrono::seconds(2));
+  EXPECT_TRUE(f.login("admin", f.admin_password, "admin"));
+}
+
+TEST(IdentityService, TokensExpire) {
+  Fixture f;
+  auto t = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t);
+  f.clock.advance(std::chrono::minutes(59));
+  EXPECT_TRUE(f.svc->authenticate_token(t->token));
+  f.clock.advance(std::chrono::minutes(2));
+  auto v = f.svc->authenticate_token(t->token);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, Errc::unauthenticated);
+}
+
+TEST(IdentityService, RevocationsSurviveARestart) {
+  Fixture f;
+  Caller admin = f.admin();
+  UserInput u;
+  u.name = "carol";
+  u.password = "carol-password";
+  auto carol = f.svc->create_user(admin, u);
+  ASSERT_TRUE(carol);
+  ProjectInput p;
+  p.name = "proj";
+  auto proj = f.svc->create_project(admin, p);
+  ASSERT_TRUE(proj);
+  auto roles = f.svc->list_roles(admin, "member");
+  ASSERT_TRUE(roles && roles->size() == 1);
+  ASSERT_TRUE(f.svc->grant(admin, Assignment{ActorType::user, carol->id, TargetType::project, proj->id, roles->front().id, ""}));
+  auto t1 = f.login("carol", "carol-password", "proj");
+  auto t2 = f.login("carol", "carol-password", "proj");
+  ASSERT_TRUE(t1 && t2);
+  Caller self{t1->principal, "x", "r"};
+  ASSERT_TRUE(f.svc->revoke_token(self, t1->token));
+  EXPECT_FALSE(f.svc->authenticate_token(t1->token));
+  EXPECT_TRUE(f.svc->authenticate_token(t2->token));
+  f.reopen();
+  EXPECT_FALSE(f.svc->authenticate_token(t1->token));
+  EXPECT_TRUE(f.svc->authenticate_token(t2->token));
+}
+
+TEST(IdentityService, PasswordChangeAndDisableRevokeAtOnce) {
+  Fixture f;
+  Caller admin = f.admin();
+  UserInput u;
+  u.name = "dave";
+  u.password = "dave-password";
+  auto dave = f.svc->create_user(admin, u);
+  ASSERT_TRUE(dave);
+  auto proj = f.svc->list_projects(admin, "admin", "", "");
+  auto reader = f.svc->list_roles(admin, "reader");
+  ASSERT_TRUE(f.svc->grant(admin, Assignment{ActorType::user, dave->id, TargetType::project, proj->front().id, reader->front().id, ""}));
+  auto t = f.login("dave", "dave-password", "admin");
+  ASSERT_TRUE(t);
+  f.clock.advance(std::chrono::milliseconds(5));
+  UserInput pw;
+  pw.password = "dave-password-2";
+  ASSERT_TRUE(f.svc->update_user(admin, dave->id, pw));
+  EXPECT_FALSE(f.svc->authenticate_token(t->token));
+  EXPECT_FALSE(f.login("dave", "dave-password", "admin"));
+  f.clock.advance(std::chrono::milliseconds(5));
+  auto t2 = f.login("dave", "dave-password-2", "admin");
+  ASSERT_TRUE(t2);
+  EXPECT_TRUE(f.svc->authenticate_token(t2->token));
+  UserInput off;
+  off.enabled = false;
+  ASSERT_TRUE(f.svc->update_user(admin, dave->id, off));
+  EXPECT_FALSE(f.svc->authenticate_token(t2->token));
+  EXPECT_FALSE(f.login("dave", "dave-password-2", "admin"));
+}
+
+TEST(IdentityService, ShortPasswordsAndDuplicateNamesAreRefused) {
+  Fixture f;
+  Caller admin = f.admin();
+  UserInput u;
+  u.name = "erin";
+  u.password = "short";
+  auto r = f.svc->create_user(admin, u);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  u.password = "long-enough-password";
+  ASSERT_TRUE(f.svc->create_user(admin, u));
+  auto dup = f.svc->create_user(admin, u);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::already_exists);
+  ProjectInput p;
+  p.name = "same";
+  ASSERT_TRUE(f.svc->create_project(admin, p));
+  auto pdup = f.svc->create_project(admin, p);
+  ASSERT_FALSE(pdup);
+  EXPECT_EQ(pdup.error().code, Errc::already_exists);
+}
+
+TEST(IdentityService, MutationsAreAudited) {
+  Fixture f;
+  Caller admin = f.admin();
+  (void)f.login("admin", "nope-nope-nope");
+  ProjectInput p;
+  p.name = "audited";
+  auto proj = f.svc->create_project(admin, p);
+  ASSERT_TRUE(proj);
+  auto log = f.svc->read_audit(admin, AuditQuery{});
+  ASSERT_TRUE(log);
+  bool saw_create = false, saw_fail = false, saw_ok = false;
+  for (const auto& r : *log) {
+    if (r.action == "project.create" && r.target == "project:" + proj->id && r.outcome == "success" && r.principal == admin.principal.user_id &&
+        r.request_id == "req-admin") {
+      saw_create = true;
+    }
+    if (r.action == "auth.password" && r.outcome == "failure" && r.source == "10.0.0.1") { saw_fail = true; }
+    if (r.action == "auth.password" && r.outcome == "success") { saw_ok = true; }
+  }
+  EXPECT_TRUE(saw_create);
+  EXPECT_TRUE(saw_fail);
+  EXPECT_TRUE(saw_ok);
+}
+
+TEST(IdentityService, Ec2CredentialsCarryTheUsersRoles) {
+  Fixture f;
+  Caller admin = f.admin();
+  auto cred = f.svc->create_ec2(admin, admin.principal.user_id, admin.principal.project_id);
+  ASSERT_TRUE(cred);
+  auto found = f.svc->find_ec2_credential(cred->access);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->secret, cred->secret);
+  auto p = f.svc->principal_for_ec2(*found);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->project_id, admin.principal.project_id);
+  f.reopen();  // the secret is sealed at rest and comes back
+  auto again = f.svc->find_ec2_credential(cred->access);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->secret, cred->secret);
+  EXPECT_FALSE(f.svc->find_ec2_credential("nope"));
+}
+
+}  // namespace
+}  // namespace ciel::identity
