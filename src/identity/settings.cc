@@ -40,7 +40,7 @@ Result<IdentityConfig> config_from(const config::Settings& s, const std::string&
     }
     return v;
   };
-  if (c.token_lifetime.count() < 60) { return make_error(Errc::invalid_argument, "invalid setting identity.token_lifetime: must be at least 1m"); }
+  if (c.token_lifetime.count() < 1) { return make_error(Errc::invalid_argument, "invalid setting identity.token_lifetime: must be at least 1s"); }
   auto mem = positive("identity.argon2_memory_kib", 64, 4 * 1024 * 1024);
   if (!mem) { return mem.error(); }
   auto it = positive("identity.argon2_iterations", 1, 100);
