@@ -233,5 +233,65 @@ TEST(IdentityService, Ec2CredentialsCarryTheUsersRoles) {
   EXPECT_FALSE(f.svc->find_ec2_credential("nope"));
 }
 
+TEST(IdentityService, CatalogEntriesExpandTheProjectId) {
+  Fixture f;
+  ASSERT_TRUE(f.svc->register_catalog_entry({"object-store", "swift", "http://h:1/v1/AUTH_%(project_id)s", "Object storage"}));
+  ASSERT_TRUE(f.svc->register_catalog_entry({"identity", "keystone", "http://h:1/v3", ""}));
+  // Registering again with a new URL updates in place.
+  ASSERT_TRUE(f.svc->register_catalog_entry({"identity", "keystone", "http://h:2/v3", ""}));
+  Caller admin = f.admin();
+  auto services = f.svc->list_services(admin, "", "");
+  ASSERT_TRUE(services);
+  EXPECT_EQ(services->size(), 2u);
+  auto endpoints = f.svc->list_endpoints(admin, "", "", "");
+  ASSERT_TRUE(endpoints);
+  EXPECT_EQ(endpoints->size(), 6u);
+  std::string catalog = f.svc->render_catalog(admin.principal);
+  EXPECT_NE(catalog.find("http://h:1/v1/AUTH_" + admin.principal.project_id), std::string::npos);
+  EXPECT_NE(catalog.find("\"type\": \"object-store\""), std::string::npos);
+  EXPECT_NE(catalog.find("\"region\": \"RegionOne\""), std::string::npos);
+  EXPECT_EQ(catalog.find("http://h:1/v3"), std::string::npos);
+  EXPECT_EQ(catalog.find("%(project_id)s"), std::string::npos);
+  // The stored endpoint keeps its template.
+  bool templated = false;
+  for (const auto& e : *endpoints) { templated |= e.url == "http://h:1/v1/AUTH_%(project_id)s"; }
+  EXPECT_TRUE(templated);
+}
+
+TEST(IdentityService, ApplicationCredentialsAuthenticateWithTheirRolesOnly) {
+  Fixture f;
+  Caller admin = f.admin();
+  AppCredentialInput in;
+  in.name = "ci";
+  in.role_ids = std::vector<std::string>{};
+  for (const auto& r : admin.principal.roles) {
+    if (r.name == "reader") { in.role_ids->push_back(r.id); }
+  }
+  auto created = f.svc->create_app_credential(admin, admin.principal.user_id, in);
+  ASSERT_TRUE(created);
+  AuthRequest r;
+  r.methods = {"application_credential"};
+  r.app_cred_id = created->first.id;
+  r.app_cred_secret = created->second;
+  std::optional<Result<IssuedToken>> out;
+  test::run_coro([&]() -> boost::asio::awaitable<void> { out.emplace(co_await f.svc->authenticate(r, "x", "y")); });
+  ASSERT_TRUE(*out);
+  const Principal& p = (*out)->principal;
+  ASSERT_EQ(p.roles.size(), 1u);
+  EXPECT_EQ(p.roles[0].name, "reader");
+  EXPECT_EQ(p.app_cred_id, created->first.id);
+  EXPECT_FALSE(f.svc->policy().is_cloud_admin(p));
+  // Rescoping an application-credential token is refused.
+  AuthRequest re;
+  re.methods = {"token"};
+  re.token = (*out)->token;
+  std::optional<Result<IssuedToken>> again;
+  test::run_coro([&]() -> boost::asio::awaitable<void> { again.emplace(co_await f.svc->authenticate(re, "x", "y")); });
+  EXPECT_FALSE(*again);
+  // Deleting the credential kills its tokens.
+  ASSERT_TRUE(f.svc->delete_app_credential(admin, admin.principal.user_id, created->first.id));
+  EXPECT_FALSE(f.svc->authenticate_token((*out)->token));
+}
+
 }  // namespace
 }  // namespace ciel::identity
