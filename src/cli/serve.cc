@@ -229,6 +229,18 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["identity"] = public_url + "/v3";
   public_router.add_group("/v3", "identity", identity::keystone::error_renderer(public_url));
   identity::keystone::add_routes(public_router, ident, identity::keystone::Options{public_url});
+  if (ident.config().refresh_interval.count() > 0) {
+    server.spawn([&ident]() -> boost::asio::awaitable<void> {
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+      for (;;) {
+        timer.expires_after(ident.config().refresh_interval);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+        co_await run_blocking([&ident] {
+          if (auto r = ident.refresh(); !r) { log::warn("identity refresh failed: {}", r.error().detail); }
+        });
+      }
+    });
+  }
   server.spawn([&ident]() -> boost::asio::awaitable<void> {
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     for (;;) {

@@ -48,6 +48,7 @@ struct IdentityConfig {
   std::uint32_t backoff_address_threshold = 30;         // identity.backoff_address_threshold
   std::chrono::milliseconds backoff_base{1000};         // identity.backoff_base: first delay, doubled per failure
   std::chrono::milliseconds backoff_max{300'000};       // identity.backoff_max
+  std::chrono::milliseconds refresh_interval{10'000};   // identity.refresh_interval: pick up other nodes' changes; 0 disables
   std::string region = "RegionOne";                     // identity.region
   std::string admin_project = "admin";                  // identity.admin_project: admin role here means cloud admin
 };
@@ -299,6 +300,10 @@ class IdentityService {
   virtual Result<bool> maybe_rotate_keys(bool force) = 0;
   // Drops expired revocation records (memory and SQL).
   virtual Status purge_expired_revocations() = 0;
+  // Picks up identity changes other processes committed (other API nodes, `ciel admin`): when
+  // the store holds a mutation this process has not loaded, reloads the snapshot and the
+  // revocations. One small query otherwise. Returns whether it reloaded.
+  virtual Result<bool> refresh() = 0;
   // A Caller with cloud-admin rights, for `ciel admin` and bootstrap.
   virtual Caller operator_caller() const = 0;
   virtual const IdentityConfig& config() const = 0;

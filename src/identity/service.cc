@@ -87,15 +87,49 @@ ServiceImpl::~ServiceImpl() {
   if (audit_thread_.joinable()) { audit_thread_.join(); }
 }
 
-Status ServiceImpl::start() {
-  if (auto st = reload(); !st) { return st; }
-  auto st = store_.read_sync([&](store::Tx& tx) -> Status {
+Status ServiceImpl::load_revocations() {
+  return store_.read_sync([&](store::Tx& tx) -> Status {
     auto rows = tx.query("SELECT kind, value, revoked_at_ms, expires_at FROM identity_revocations WHERE expires_at >= $1", {now_s()});
     if (!rows) { return rows.error(); }
     for (auto& r : rows->rows) { remember_revocation(r.text(0), r.text(1), r.integer(2), r.integer(3)); }
     return {};
   });
-  if (!st) { return st; }
+}
+
+// Every committed identity mutation writes its audit record in the same transaction, so the
+// newest non-authentication record marks the state of the identity tables.
+Result<std::int64_t> ServiceImpl::mutation_marker() {
+  std::int64_t marker = 0;
+  auto st = store_.read_sync([&](store::Tx& tx) -> Status {
+    auto row = tx.one("SELECT seq FROM identity_audit WHERE outcome = 'success' AND action NOT LIKE 'auth.%' ORDER BY seq DESC LIMIT 1");
+    if (!row) { return row.error(); }
+    if (*row) { marker = (*row)->integer(0); }
+    return {};
+  });
+  if (!st) { return st.error(); }
+  return marker;
+}
+
+Result<bool> ServiceImpl::refresh() {
+  std::lock_guard lock(write_mu_);
+  auto marker = mutation_marker();
+  if (!marker) { return marker.error(); }
+  if (*marker == loaded_marker_) { return false; }
+  if (auto st = reload(); !st) { return st.error(); }
+  if (auto st = load_revocations(); !st) { return st.error(); }
+  loaded_marker_ = *marker;
+  return true;
+}
+
+Status ServiceImpl::start() {
+  {
+    std::lock_guard lock(write_mu_);
+    auto marker = mutation_marker();
+    if (!marker) { return marker.error(); }
+    loaded_marker_ = *marker;
+  }
+  if (auto st = reload(); !st) { return st; }
+  if (auto st = load_revocations(); !st) { return st; }
   audit_thread_ = std::thread([this] {
     std::unique_lock lock(audit_mu_);
     for (;;) {

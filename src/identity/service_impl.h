@@ -118,6 +118,9 @@ class ServiceImpl final : public IdentityService {
   Status register_catalog_entry(const CatalogEntry& entry) override;
   Result<bool> maybe_rotate_keys(bool force) override;
   Status purge_expired_revocations() override;
+  Result<bool> refresh() override;
+  Result<std::int64_t> mutation_marker();
+  Status load_revocations();
   Caller operator_caller() const override;
   const IdentityConfig& config() const override { return config_; }
 
@@ -153,6 +156,7 @@ class ServiceImpl final : public IdentityService {
   mutable std::mutex snap_mu_;
   std::shared_ptr<const model::Snapshot> snap_;
   std::mutex write_mu_;  // one identity mutation at a time (snapshot reloads stay ordered)
+  std::int64_t loaded_marker_ = 0;  // the last mutation's audit seq when the snapshot was loaded (under write_mu_)
 
   mutable std::shared_mutex rev_mu_;
   std::unordered_map<std::string, std::int64_t> rev_audit_;    // audit id -> expires_at

@@ -22,6 +22,8 @@ void declare_settings(config::Settings& s) {
   s.declare({"identity.backoff_address_threshold", Kind::integer, "30", "Failed logins from one address before back-off delays start."});
   s.declare({"identity.backoff_base", Kind::duration, "1s", "First back-off delay; it doubles with each further failure."});
   s.declare({"identity.backoff_max", Kind::duration, "5m", "Longest back-off delay."});
+  s.declare({"identity.refresh_interval", Kind::duration, "10s",
+             "How often to pick up identity changes made by other nodes or `ciel admin`; 0 disables."});
   s.declare({"identity.region", Kind::string, "RegionOne", "Region of this deployment's catalog endpoints."});
   s.declare({"identity.admin_project", Kind::string, "admin", "Project (in the default domain) whose admins are cloud admins."});
 }
@@ -65,6 +67,7 @@ Result<IdentityConfig> config_from(const config::Settings& s, const std::string&
   c.backoff_address_threshold = static_cast<std::uint32_t>(*at);
   c.backoff_base = s.get_duration("identity.backoff_base");
   c.backoff_max = s.get_duration("identity.backoff_max");
+  c.refresh_interval = s.get_duration("identity.refresh_interval");
   c.region = s.get_string("identity.region");
   c.admin_project = s.get_string("identity.admin_project");
   if (c.region.empty()) { return make_error(Errc::invalid_argument, "invalid setting identity.region: must not be empty"); }

@@ -209,6 +209,28 @@ def test_ciel_admin_offline_commands_and_audit(tmp_path_factory):
         s.stop()
 
 
+def test_running_server_picks_up_ciel_admin_changes(tmp_path_factory):
+    s = start_identity_server(tmp_path_factory, {"identity.refresh_interval": "1s"}, name="live")
+    try:
+        ciel_admin(s, "project", "create", "live-proj")
+        ciel_admin(s, "user", "create", "live-user", "--password", "live-user-pass")
+        ciel_admin(s, "role", "add", "reader", "--user", "live-user", "--project", "live-proj")
+        ks = Keystone(s)
+        admin = ks.token("admin", read_openrc(s)["OS_PASSWORD"], project="admin")
+        # Wait (without failed logins, which would trigger back-off) until the grant is visible.
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            users = ks.get("/users", admin, params={"name": "live-user"}).json()["users"]
+            if users and ks.get("/role_assignments", admin, params={"user.id": users[0]["id"]}).json()["role_assignments"]:
+                break
+            time.sleep(0.2)
+        r = ks.auth("live-user", "live-user-pass", project="live-proj")
+        assert r.status_code == 201, r.text
+        assert [x["name"] for x in r.json()["token"]["roles"]] == ["reader"]
+    finally:
+        s.stop()
+
+
 def test_key_rotation_keeps_old_tokens_valid(tmp_path_factory):
     s = start_identity_server(tmp_path_factory, name="rotate")
     try:

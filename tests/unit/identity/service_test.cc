@@ -233,6 +233,33 @@ TEST(IdentityService, Ec2CredentialsCarryTheUsersRoles) {
   EXPECT_FALSE(f.svc->find_ec2_credential("nope"));
 }
 
+TEST(IdentityService, RefreshPicksUpAnotherNodesChanges) {
+  Fixture f;
+  IdentityConfig c = f.svc->config();
+  auto other = open_identity_service(*f.meta, c, f.clock);  // a second node on the same store and keys
+  ASSERT_TRUE(other);
+  Caller admin = f.admin();
+  auto refreshed = (*other)->refresh();
+  ASSERT_TRUE(refreshed);
+  EXPECT_FALSE(*refreshed);  // nothing new yet
+  EXPECT_TRUE((*other)->authenticate_token(f.login("admin", f.admin_password, "admin")->token));
+  ProjectInput p;
+  p.name = "from-node-a";
+  auto proj = f.svc->create_project(admin, p);
+  ASSERT_TRUE(proj);
+  Caller other_admin{admin.principal, "n2", "r2"};
+  EXPECT_FALSE((*other)->get_project(other_admin, proj->id));
+  ASSERT_TRUE(*(*other)->refresh());
+  EXPECT_TRUE((*other)->get_project(other_admin, proj->id));
+  // A revocation on node A reaches node B.
+  auto t = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE((*other)->authenticate_token(t->token));
+  ASSERT_TRUE(f.svc->revoke_token(admin, t->token));
+  ASSERT_TRUE(*(*other)->refresh());
+  EXPECT_FALSE((*other)->authenticate_token(t->token));
+}
+
 TEST(IdentityService, CatalogEntriesExpandTheProjectId) {
   Fixture f;
   ASSERT_TRUE(f.svc->register_catalog_entry({"object-store", "swift", "http://h:1/v1/AUTH_%(project_id)s", "Object storage"}));
