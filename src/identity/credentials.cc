@@ -6,11 +6,54 @@
 namespace ciel::identity {
 namespace {
 
+// The signature an S3 client computed over `string_to_sign` with `secret`: SigV4 when the string
+// starts with AWS4-HMAC-SHA256 (the scope is on its third line), SigV2 (HMAC-SHA1) otherwise.
+std::string expected_signature(const std::string& secret, std::string_view sts_view) {
+  std::string sts(sts_view);
+  if (sts.starts_with("AWS4-HMAC-SHA256\n")) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (;;) {
+      auto nl = sts.find('\n', start);
+      lines.push_back(sts.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (nl == std::string::npos) { break; }
+      start = nl + 1;
+    }
+    if (lines.size() < 4) { return {}; }
+    std::vector<std::string> scope;
+    start = 0;
+    const std::string& sc = lines[2];
+    for (;;) {
+      auto sl = sc.find('/', start);
+      scope.push_back(sc.substr(start, sl == std::string::npos ? std::string::npos : sl - start));
+      if (sl == std::string::npos) { break; }
+      start = sl + 1;
+    }
+    if (scope.size() != 4 || (scope[2] != "s3" && scope[2] != "iam" && scope[2] != "sts")) { return {}; }
+    std::string k = crypto::hmac_sha256("AWS4" + secret, scope[0]);
+    k = crypto::hmac_sha256(k, scope[1]);
+    k = crypto::hmac_sha256(k, scope[2]);
+    k = crypto::hmac_sha256(k, scope[3]);
+    return crypto::hex(crypto::hmac_sha256(k, sts));
+  }
+  return crypto::base64(crypto::hmac_sha1(secret, sts));
+}
+
 Error forbidden(std::string_view what) {
   return make_error(Errc::forbidden, "You are not authorized to perform the requested action: identity:" + std::string(what) + ".");
 }
 
 }  // namespace
+
+Result<Principal> ServiceImpl::check_ec2_signature(std::string_view access, std::string_view string_to_sign,
+                                                   std::string_view signature) const {
+  auto unauthorized = make_error(Errc::unauthenticated, "The request you have made requires authentication.");
+  auto cred = find_ec2_credential(access);
+  if (!cred) { return unauthorized; }
+  std::string want = expected_signature(cred->secret, string_to_sign);
+  if (want.empty() || !crypto::constant_time_equals(want, signature)) { return unauthorized; }
+  return principal_for_ec2(*cred);
+}
 
 Result<AppCredential> ServiceImpl::get_app_credential(const Caller& c, std::string_view user_id, std::string_view id) const {
   auto s = snapshot();

@@ -22,7 +22,7 @@
 
 #include "core/result.h"
 #include "core/time.h"
-#include "identity/policy/policy.h"
+#include "identity/policy.h"
 #include "identity/principal.h"
 
 namespace ciel::store {
@@ -202,6 +202,12 @@ class IdentityService {
   virtual Result<Ec2Credential> find_ec2_credential(std::string_view access) const = 0;
   // Principal for an EC2 credential (project-scoped, with the user's roles on the project).
   virtual Result<Principal> principal_for_ec2(const Ec2Credential& cred) const = 0;
+  // Checks an S3 signature (POST /v3/s3tokens) over `string_to_sign` made with the secret of `access` (SigV4 when
+  // the string starts with AWS4-HMAC-SHA256, the scope's service being s3, iam or sts; SigV2
+  // HMAC-SHA1 otherwise) and returns the credential's principal. Errc::unauthenticated for an
+  // unknown access key or a wrong signature (the same answer).
+  virtual Result<Principal> check_ec2_signature(std::string_view access, std::string_view string_to_sign,
+                                                std::string_view signature) const = 0;
 
   // --- reads (non-blocking, snapshot; Errc::forbidden / not_found) --------------------------
   virtual Result<Domain> get_domain(const Caller& c, std::string_view id) const = 0;

@@ -33,6 +33,8 @@ class ServiceImpl final : public IdentityService {
   Status revoke_token(const Caller& caller, std::string_view token) override;
   Result<Ec2Credential> find_ec2_credential(std::string_view access) const override;
   Result<Principal> principal_for_ec2(const Ec2Credential& cred) const override;
+  Result<Principal> check_ec2_signature(std::string_view access, std::string_view string_to_sign,
+                                        std::string_view signature) const override;
 
   Result<Domain> get_domain(const Caller& c, std::string_view id) const override;
   Result<std::vector<Domain>> list_domains(const Caller& c, std::string_view name) const override;

@@ -208,38 +208,6 @@ Awaitable handle_auth_domains(http::RequestContext& ctx, Deps& d) {
   co_return json_response(http::Status::ok, json::object{{"domains", std::move(items)}, {"links", collection_links(d, ctx.request())}});
 }
 
-// The signature an S3 client computed over `string_to_sign` with `secret`: SigV4 when the string
-// starts with AWS4-HMAC-SHA256 (the scope is on its third line), SigV2 (HMAC-SHA1) otherwise.
-std::string expected_signature(const std::string& secret, const std::string& sts) {
-  if (sts.starts_with("AWS4-HMAC-SHA256\n")) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    for (;;) {
-      auto nl = sts.find('\n', start);
-      lines.push_back(sts.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-      if (nl == std::string::npos) { break; }
-      start = nl + 1;
-    }
-    if (lines.size() < 4) { return {}; }
-    std::vector<std::string> scope;
-    start = 0;
-    const std::string& sc = lines[2];
-    for (;;) {
-      auto sl = sc.find('/', start);
-      scope.push_back(sc.substr(start, sl == std::string::npos ? std::string::npos : sl - start));
-      if (sl == std::string::npos) { break; }
-      start = sl + 1;
-    }
-    if (scope.size() != 4 || (scope[2] != "s3" && scope[2] != "iam" && scope[2] != "sts")) { return {}; }
-    std::string k = crypto::hmac_sha256("AWS4" + secret, scope[0]);
-    k = crypto::hmac_sha256(k, scope[1]);
-    k = crypto::hmac_sha256(k, scope[2]);
-    k = crypto::hmac_sha256(k, scope[3]);
-    return crypto::hex(crypto::hmac_sha256(k, sts));
-  }
-  return crypto::base64(crypto::hmac_sha1(secret, sts));
-}
-
 Awaitable handle_s3tokens(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   if (!d.identity.policy().may(caller->principal, Action::validate_s3_signature)) {
@@ -254,15 +222,10 @@ Awaitable handle_s3tokens(http::RequestContext& ctx, Deps& d) {
   if (!*access || !*token || !*signature) {
     co_return error_response(make_error(Errc::invalid_argument, "credentials need access, token and signature."), ctx.request());
   }
-  auto unauthorized = make_error(Errc::unauthenticated, "The request you have made requires authentication.");
-  auto cred = d.identity.find_ec2_credential(**access);
-  if (!cred) { co_return error_response(unauthorized, ctx.request()); }
   auto sts = crypto::unbase64url(**token);
   if (!sts) { sts = crypto::unbase64(**token); }
   if (!sts) { co_return error_response(make_error(Errc::invalid_argument, "credentials.token is not base64."), ctx.request()); }
-  std::string want = expected_signature(cred->secret, *sts);
-  if (want.empty() || !crypto::constant_time_equals(want, **signature)) { co_return error_response(unauthorized, ctx.request()); }
-  KS_TRY(principal, d.identity.principal_for_ec2(*cred));
+  KS_TRY(principal, d.identity.check_ec2_signature(**access, *sts, **signature));
   co_return http::Response(http::Status::ok, d.identity.render_token(*principal, false), "application/json");
 }
 

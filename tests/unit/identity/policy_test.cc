@@ -1,4 +1,4 @@
-#include "identity/policy/policy.h"
+#include "identity/policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// identity/policy/policy.h: the one place that decides "may this principal do this action on
+// identity/policy.h: the one place that decides "may this principal do this action on
 // this target". Handlers and engines ask it; nobody else looks at role names.
 //
 // Semantics (Keystone's defaults, with Ciel's single-node reading of "system"):
