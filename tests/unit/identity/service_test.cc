@@ -1,6 +1,7 @@
 // The identity service over a real SQLite store, with a fake clock.
 #include <gtest/gtest.h>
 
+#include "core/crypto/crypto.h"
 #include "identity/identity.h"
 #include "store/meta_store.h"
 #include "support/test_support.h"
@@ -8,23 +9,62 @@
 namespace ciel::identity {
 namespace {
 
+// The same tests on both metadata backends. PostgreSQL runs in a fresh schema of the database
+// named by CIEL_TEST_POSTGRES_URL (scripts/test.sh starts one); without it the PostgreSQL cases
+// fail rather than skip, like the store suite, so a run without PostgreSQL never looks green.
+std::string with_search_path(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+}
+
+Status exec_sql(store::MetaStore& m, const std::string& sql) {
+  return m.transact_sync([&](store::Tx& tx) -> Status {
+    auto r = tx.exec(sql);
+    if (!r) { return r.error(); }
+    return {};
+  });
+}
+
+class IdentityServiceTest : public ::testing::TestWithParam<std::string> {};
+
 struct Fixture {
   test::TempDir dir;
   FakeClock clock;
+  std::unique_ptr<store::MetaStore> pg_admin;
+  std::string schema;
   std::unique_ptr<store::MetaStore> meta;
   std::unique_ptr<IdentityService> svc;
   std::string admin_password;
 
-  Fixture() {
-    auto m = store::open_sqlite_meta_store({dir.path() + "/meta.db"});
-    if (!m) { throw std::runtime_error(m.error().detail); }
-    meta = std::move(*m);
+  explicit Fixture(const std::string& backend) {
+    if (backend == "postgres") {
+      const char* url = std::getenv("CIEL_TEST_POSTGRES_URL");
+      if (url == nullptr || *url == '\0') {
+        throw std::runtime_error("CIEL_TEST_POSTGRES_URL is not set: start scripts/pg-test-server.sh (scripts/test.sh does)");
+      }
+      auto admin = store::open_postgres_meta_store({url, 1});
+      if (!admin) { throw std::runtime_error("PostgreSQL: " + admin.error().message + " " + admin.error().detail); }
+      pg_admin = std::move(*admin);
+      schema = "ciel_identity_test_" + crypto::random_hex(6);
+      if (!exec_sql(*pg_admin, "CREATE SCHEMA " + schema)) { throw std::runtime_error("cannot create schema"); }
+      auto m = store::open_postgres_meta_store({with_search_path(url, schema), 4});
+      if (!m) { throw std::runtime_error(m.error().detail); }
+      meta = std::move(*m);
+    } else {
+      auto m = store::open_sqlite_meta_store({dir.path() + "/meta.db"});
+      if (!m) { throw std::runtime_error(m.error().detail); }
+      meta = std::move(*m);
+    }
     auto migs = migrations();
     if (!store::migrate(*meta, migs)) { throw std::runtime_error("migrate"); }
     reopen();
     auto boot = svc->bootstrap();
     if (!boot || !boot->created) { throw std::runtime_error("bootstrap"); }
     admin_password = boot->admin_password;
+  }
+  ~Fixture() {
+    svc.reset();
+    meta.reset();
+    if (pg_admin) { (void)exec_sql(*pg_admin, "DROP SCHEMA IF EXISTS " + schema + " CASCADE"); }
   }
   void reopen() {
     svc.reset();
@@ -60,8 +100,8 @@ struct Fixture {
   }
 };
 
-TEST(IdentityService, BootstrapsAdminWithProjectScopedToken) {
-  Fixture f;
+TEST_P(IdentityServiceTest, BootstrapsAdminWithProjectScopedToken) {
+  Fixture f(GetParam());
   auto t = f.login("admin", f.admin_password, "admin");
   ASSERT_TRUE(t) << t.error().detail;
   EXPECT_EQ(t->principal.user_name, "admin");
@@ -82,8 +122,8 @@ TEST(IdentityService, BootstrapsAdminWithProjectScopedToken) {
   EXPECT_FALSE(again->created);
 }
 
-TEST(IdentityService, WrongPasswordAndUnknownUserLookAlike) {
-  Fixture f;
+TEST_P(IdentityServiceTest, WrongPasswordAndUnknownUserLookAlike) {
+  Fixture f(GetParam());
   auto a = f.login("admin", "wrong-password");
   auto b = f.login("nobody", "wrong-password");
   ASSERT_FALSE(a);
@@ -92,16 +132,16 @@ TEST(IdentityService, WrongPasswordAndUnknownUserLookAlike) {
   EXPECT_EQ(a.error().message, b.error().message);
 }
 
-TEST(IdentityService, BackoffRefusesEvenTheRightPassword) {
-  Fixture f;
+TEST_P(IdentityServiceTest, BackoffRefusesEvenTheRightPassword) {
+  Fixture f(GetParam());
   for (int i = 0; i < 3; ++i) { EXPECT_FALSE(f.login("admin", "bad-password-" + std::to_string(i))); }
   EXPECT_FALSE(f.login("admin", f.admin_password, "admin"));
   f.clock.advance(std::chrono::seconds(2));
   EXPECT_TRUE(f.login("admin", f.admin_password, "admin"));
 }
 
-TEST(IdentityService, TokensExpire) {
-  Fixture f;
+TEST_P(IdentityServiceTest, TokensExpire) {
+  Fixture f(GetParam());
   auto t = f.login("admin", f.admin_password, "admin");
   ASSERT_TRUE(t);
   f.clock.advance(std::chrono::minutes(59));
@@ -112,8 +152,8 @@ TEST(IdentityService, TokensExpire) {
   EXPECT_EQ(v.error().code, Errc::unauthenticated);
 }
 
-TEST(IdentityService, RevocationsSurviveARestart) {
-  Fixture f;
+TEST_P(IdentityServiceTest, RevocationsSurviveARestart) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   UserInput u;
   u.name = "carol";
@@ -139,8 +179,8 @@ TEST(IdentityService, RevocationsSurviveARestart) {
   EXPECT_TRUE(f.svc->authenticate_token(t2->token));
 }
 
-TEST(IdentityService, PasswordChangeAndDisableRevokeAtOnce) {
-  Fixture f;
+TEST_P(IdentityServiceTest, PasswordChangeAndDisableRevokeAtOnce) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   UserInput u;
   u.name = "dave";
@@ -169,8 +209,8 @@ TEST(IdentityService, PasswordChangeAndDisableRevokeAtOnce) {
   EXPECT_FALSE(f.login("dave", "dave-password-2", "admin"));
 }
 
-TEST(IdentityService, ShortPasswordsAndDuplicateNamesAreRefused) {
-  Fixture f;
+TEST_P(IdentityServiceTest, ShortPasswordsAndDuplicateNamesAreRefused) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   UserInput u;
   u.name = "erin";
@@ -191,8 +231,8 @@ TEST(IdentityService, ShortPasswordsAndDuplicateNamesAreRefused) {
   EXPECT_EQ(pdup.error().code, Errc::already_exists);
 }
 
-TEST(IdentityService, MutationsAreAudited) {
-  Fixture f;
+TEST_P(IdentityServiceTest, MutationsAreAudited) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   (void)f.login("admin", "nope-nope-nope");
   ProjectInput p;
@@ -215,8 +255,8 @@ TEST(IdentityService, MutationsAreAudited) {
   EXPECT_TRUE(saw_ok);
 }
 
-TEST(IdentityService, Ec2CredentialsCarryTheUsersRoles) {
-  Fixture f;
+TEST_P(IdentityServiceTest, Ec2CredentialsCarryTheUsersRoles) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   auto cred = f.svc->create_ec2(admin, admin.principal.user_id, admin.principal.project_id);
   ASSERT_TRUE(cred);
@@ -233,8 +273,8 @@ TEST(IdentityService, Ec2CredentialsCarryTheUsersRoles) {
   EXPECT_FALSE(f.svc->find_ec2_credential("nope"));
 }
 
-TEST(IdentityService, RefreshPicksUpAnotherNodesChanges) {
-  Fixture f;
+TEST_P(IdentityServiceTest, RefreshPicksUpAnotherNodesChanges) {
+  Fixture f(GetParam());
   IdentityConfig c = f.svc->config();
   auto other = open_identity_service(*f.meta, c, f.clock);  // a second node on the same store and keys
   ASSERT_TRUE(other);
@@ -260,8 +300,8 @@ TEST(IdentityService, RefreshPicksUpAnotherNodesChanges) {
   EXPECT_FALSE((*other)->authenticate_token(t->token));
 }
 
-TEST(IdentityService, CatalogEntriesExpandTheProjectId) {
-  Fixture f;
+TEST_P(IdentityServiceTest, CatalogEntriesExpandTheProjectId) {
+  Fixture f(GetParam());
   ASSERT_TRUE(f.svc->register_catalog_entry({"object-store", "swift", "http://h:1/v1/AUTH_%(project_id)s", "Object storage"}));
   ASSERT_TRUE(f.svc->register_catalog_entry({"identity", "keystone", "http://h:1/v3", ""}));
   // Registering again with a new URL updates in place.
@@ -285,8 +325,8 @@ TEST(IdentityService, CatalogEntriesExpandTheProjectId) {
   EXPECT_TRUE(templated);
 }
 
-TEST(IdentityService, ApplicationCredentialsAuthenticateWithTheirRolesOnly) {
-  Fixture f;
+TEST_P(IdentityServiceTest, ApplicationCredentialsAuthenticateWithTheirRolesOnly) {
+  Fixture f(GetParam());
   Caller admin = f.admin();
   AppCredentialInput in;
   in.name = "ci";
@@ -319,6 +359,9 @@ TEST(IdentityService, ApplicationCredentialsAuthenticateWithTheirRolesOnly) {
   ASSERT_TRUE(f.svc->delete_app_credential(admin, admin.principal.user_id, created->first.id));
   EXPECT_FALSE(f.svc->authenticate_token((*out)->token));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityServiceTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace ciel::identity
