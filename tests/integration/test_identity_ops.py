@@ -151,6 +151,12 @@ def test_audit_log_through_the_api(ks, admin, server):
     fails = [x for x in records if x["action"] == "auth.password" and x["outcome"] == "failure"
              and x["request_id"] == failed.headers["X-Request-Id"]]
     assert len(fails) == 1 and fails[0]["source"] == "127.0.0.1"
+    # Even a request with an unknown method is recorded as a failed authentication.
+    weird = ks.post("/auth/tokens", json={"auth": {"identity": {"methods": ["kerberos"], "kerberos": {}}}})
+    assert weird.status_code == 400
+    records = ks.get("/ciel/audit", admin, params={"limit": 1000}).json()["records"]
+    assert any(x["outcome"] == "failure" and x["request_id"] == weird.headers["X-Request-Id"] and "kerberos" in x["detail"]
+               for x in records)
     creates = [x for x in records if x["action"] == "project.create" and x["target"] == "project:" + pid]
     assert len(creates) == 1
     rec = creates[0]

@@ -135,10 +135,32 @@ Result<AuthRequest> parse_auth(const json::object& body) {
   return make_error(Errc::invalid_argument, "The scope must name a project, a domain or the system.");
 }
 
+// A request that never reaches a method is still a failed authentication for the audit log.
+void audit_malformed(const Deps& d, const http::Request& r, const Error& e) {
+  AuditRecord rec;
+  rec.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  rec.principal = "-";
+  rec.action = "auth";
+  rec.target = "token";
+  rec.outcome = "failure";
+  rec.source = r.remote_address;
+  rec.request_id = r.request_id;
+  rec.detail = e.message;
+  d.identity.audit(std::move(rec));
+}
+
 Awaitable handle_post_tokens(http::RequestContext& ctx, Deps& d) {
-  KS_TRY_AWAIT(body, read_json(ctx, d));
-  KS_TRY(req, parse_auth(*body));
   const auto& r = ctx.request();
+  auto body = co_await read_json(ctx, d);
+  if (!body) {
+    audit_malformed(d, r, body.error());
+    co_return error_response(body.error(), r);
+  }
+  auto req = parse_auth(*body);
+  if (!req) {
+    audit_malformed(d, r, req.error());
+    co_return error_response(req.error(), r);
+  }
   KS_TRY_AWAIT(issued, d.identity.authenticate(std::move(*req), r.remote_address, r.request_id));
   http::Response res(http::Status::created, d.identity.render_token(issued->principal, !r.has_query_param("nocatalog")), "application/json");
   res.set_header("X-Subject-Token", issued->token);
