@@ -11,9 +11,6 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -229,29 +226,7 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["identity"] = public_url + "/v3";
   public_router.add_group("/v3", "identity", identity::keystone::error_renderer(public_url));
   identity::keystone::add_routes(public_router, ident, identity::keystone::Options{public_url});
-  if (ident.config().refresh_interval.count() > 0) {
-    server.spawn([&ident]() -> boost::asio::awaitable<void> {
-      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-      for (;;) {
-        timer.expires_after(ident.config().refresh_interval);
-        co_await timer.async_wait(boost::asio::use_awaitable);
-        co_await run_blocking([&ident] {
-          if (auto r = ident.refresh(); !r) { log::warn("identity refresh failed: {}", r.error().detail); }
-        });
-      }
-    });
-  }
-  server.spawn([&ident]() -> boost::asio::awaitable<void> {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    for (;;) {
-      timer.expires_after(std::chrono::minutes(5));
-      co_await timer.async_wait(boost::asio::use_awaitable);
-      co_await run_blocking([&ident] {
-        if (auto r = ident.maybe_rotate_keys(false); !r) { log::error("token key rotation failed: {}", r.error().message); }
-        if (auto st = ident.purge_expired_revocations(); !st) { log::warn("revocation purge failed: {}", st.error().detail); }
-      });
-    }
-  });
+  server.spawn([&ident] { return identity::run_maintenance(ident); });
 
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";

@@ -315,6 +315,11 @@ class IdentityService {
   virtual const IdentityConfig& config() const = 0;
 };
 
+// The periodic work `ciel serve` runs on its I/O threads (blocking parts on the blocking pool):
+// refresh() every refresh_interval, and every 5 minutes maybe_rotate_keys() and
+// purge_expired_revocations(). Runs until cancelled.
+boost::asio::awaitable<void> run_maintenance(IdentityService& identity);
+
 // Loads the model and revocations, opens or creates the key ring. The store must be migrated.
 // Errc::unavailable on a store failure, Errc::internal on an unreadable key ring.
 Result<std::unique_ptr<IdentityService>> open_identity_service(store::MetaStore& store, IdentityConfig config,

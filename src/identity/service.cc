@@ -1,9 +1,13 @@
 // The identity service's core: the snapshot, token issue and validation, revocation, the audit
 // writer, bootstrap, the catalog registry and key rotation.
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <fstream>
 
+#include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/http/router.h"
 #include "core/log/log.h"
@@ -836,6 +840,31 @@ Result<bool> ServiceImpl::maybe_rotate_keys(bool force) {
     audit(record(operator_caller(), "token.rotate_keys", "key " + std::to_string(keys_->primary_index()), "success"));
   }
   return r;
+}
+
+boost::asio::awaitable<void> run_maintenance(IdentityService& identity) {
+  using namespace std::chrono_literals;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  const auto refresh = identity.config().refresh_interval;
+  const std::chrono::milliseconds housekeeping = 5min;
+  const auto tick = refresh.count() > 0 ? std::min(refresh, housekeeping) : housekeeping;
+  auto since_housekeeping = std::chrono::milliseconds(0);
+  for (;;) {
+    timer.expires_after(tick);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    since_housekeeping += tick;
+    bool housekeep = since_housekeeping >= housekeeping;
+    if (housekeep) { since_housekeeping = 0ms; }
+    co_await run_blocking([&] {
+      if (refresh.count() > 0) {
+        if (auto r = identity.refresh(); !r) { log::warn("identity: refresh failed: {} {}", r.error().message, r.error().detail); }
+      }
+      if (housekeep) {
+        if (auto r = identity.maybe_rotate_keys(false); !r) { log::error("identity: key rotation failed: {}", r.error().message); }
+        if (auto st = identity.purge_expired_revocations(); !st) { log::warn("identity: revocation purge failed: {}", st.error().detail); }
+      }
+    });
+  }
 }
 
 // --- opening ----------------------------------------------------------------------------------
