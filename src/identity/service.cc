@@ -437,8 +437,9 @@ Result<Principal> ServiceImpl::authenticate_token(std::string_view token) const 
 std::string ServiceImpl::render_catalog(const Principal& p) const {
   if (p.scope == ScopeType::none) { return "[]"; }
   auto s = snapshot();
+  if (p.scope != ScopeType::project) { return s->catalog_json_no_project; }
   std::string out = s->catalog_json;
-  if (p.scope == ScopeType::project && out.find("%(") != std::string::npos) {
+  if (out.find("%(") != std::string::npos) {
     out = replace_all(std::move(out), "%(project_id)s", p.project_id);
     out = replace_all(std::move(out), "%(tenant_id)s", p.project_id);
   }

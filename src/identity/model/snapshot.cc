@@ -30,7 +30,9 @@ std::vector<std::string> json_list(const std::string& text) {
   auto var = (expr);             \
   if (!var) { return var.error(); }
 
-void render_catalog(Snapshot& s) {
+// `with_templates` false leaves out endpoints whose URL needs a project id (for domain-scoped
+// tokens), as Keystone does, and services left without endpoints.
+std::string render_catalog(const Snapshot& s, bool with_templates) {
   std::string out = "[";
   bool first_service = true;
   for (const auto& [sid, svc] : s.services) {
@@ -38,18 +40,20 @@ void render_catalog(Snapshot& s) {
     std::string eps;
     for (const auto& [eid, ep] : s.endpoints) {
       if (ep.service_id != sid || !ep.enabled) { continue; }
+      if (!with_templates && ep.url.find("%(") != std::string::npos) { continue; }
       if (!eps.empty()) { eps += ", "; }
       eps += "{\"id\": \"" + http::json_escape(ep.id) + "\", \"interface\": \"" + http::json_escape(ep.interface) +
              "\", \"region_id\": \"" + http::json_escape(ep.region_id) + "\", \"region\": \"" + http::json_escape(ep.region_id) +
              "\", \"url\": \"" + http::json_escape(ep.url) + "\"}";
     }
+    if (eps.empty() && !with_templates) { continue; }
     if (!first_service) { out += ", "; }
     first_service = false;
     out += "{\"id\": \"" + http::json_escape(svc.id) + "\", \"type\": \"" + http::json_escape(svc.type) + "\", \"name\": \"" +
            http::json_escape(svc.name) + "\", \"endpoints\": [" + eps + "]}";
   }
   out += "]";
-  s.catalog_json = std::move(out);
+  return out;
 }
 
 }  // namespace
@@ -201,7 +205,8 @@ Result<std::shared_ptr<Snapshot>> load_snapshot(store::Tx& tx, const Unsealer& u
     }
   }
   for (auto& [k, set] : eff) { s->effective.emplace(k, std::vector<std::string>(set.begin(), set.end())); }
-  render_catalog(*s);
+  s->catalog_json = render_catalog(*s, true);
+  s->catalog_json_no_project = render_catalog(*s, false);
   return s;
 }
 

@@ -46,7 +46,8 @@ struct Snapshot {
   // (user, 'p'|'d', target) -> effective role ids, implied roles included, sorted.
   std::unordered_map<std::string, std::vector<std::string>> effective;
   std::unordered_map<std::string, std::set<std::string>> implied_closure;  // role id -> itself and all it implies
-  std::string catalog_json;  // rendered, with %(project_id)s left in endpoint URLs
+  std::string catalog_json;             // rendered, with %(project_id)s left in endpoint URLs
+  std::string catalog_json_no_project;  // without the endpoints that need a project id
 
   static std::string effective_key(std::string_view user, TargetType t, std::string_view target) {
     std::string k;

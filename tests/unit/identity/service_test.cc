@@ -319,6 +319,12 @@ TEST_P(IdentityServiceTest, CatalogEntriesExpandTheProjectId) {
   EXPECT_NE(catalog.find("\"region\": \"RegionOne\""), std::string::npos);
   EXPECT_EQ(catalog.find("http://h:1/v3"), std::string::npos);
   EXPECT_EQ(catalog.find("%(project_id)s"), std::string::npos);
+  // A domain-scoped token's catalog leaves out endpoints that need a project id.
+  Principal domain_scoped = admin.principal;
+  domain_scoped.scope = ScopeType::domain;
+  std::string dcat = f.svc->render_catalog(domain_scoped);
+  EXPECT_EQ(dcat.find("object-store"), std::string::npos);
+  EXPECT_NE(dcat.find("http://h:2/v3"), std::string::npos);
   // The stored endpoint keeps its template.
   bool templated = false;
   for (const auto& e : *endpoints) { templated |= e.url == "http://h:1/v1/AUTH_%(project_id)s"; }
