@@ -1,6 +1,6 @@
-// `ciel admin`: offline identity administration for scripts (run it while `ciel serve` is
-// stopped, or restart the server afterwards: a running server reads identity into memory at
-// start). Creates users, projects and role assignments, reads the audit log, rotates keys.
+// `ciel admin`: offline identity administration for scripts. Creates users, projects and role
+// assignments, reads the audit log, rotates keys. A running `ciel serve` on the same store picks
+// the changes up within identity.refresh_interval.
 // Created ids go to stdout, one per line; errors to stderr with exit status 1 (2 for bad usage).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -71,7 +71,7 @@ int admin_main(int argc, char** argv, char** envp) {
   config::Settings settings;
   declare_core_settings(settings);
   identity::declare_settings(settings);
-  CLI::App app{"ciel admin: offline identity administration (stop `ciel serve`, or restart it afterwards)"};
+  CLI::App app{"ciel admin: offline identity administration (a running server picks changes up within identity.refresh_interval)"};
   app.require_subcommand(1);
   LoadOptions load;
   std::string data_dir;

@@ -115,6 +115,7 @@ Result<std::int64_t> ServiceImpl::mutation_marker() {
 }
 
 Result<bool> ServiceImpl::refresh() {
+  if (auto k = keys_->reload(); !k) { return k.error(); }
   std::lock_guard lock(write_mu_);
   auto marker = mutation_marker();
   if (!marker) { return marker.error(); }

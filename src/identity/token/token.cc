@@ -120,13 +120,10 @@ Result<Payload> decode_payload(std::string_view bytes) {
   return p;
 }
 
-Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clock& clock) {
-  std::unique_ptr<KeyRing> ring(new KeyRing(dir + "/token", clock));
+Result<std::map<std::uint32_t, KeyRing::Key>> KeyRing::read_keys(const std::string& dir) {
+  std::map<std::uint32_t, Key> keys;
   std::error_code ec;
-  std::filesystem::create_directories(ring->dir_, ec);
-  if (ec) { return make_error(Errc::internal, "cannot create the token key directory " + ring->dir_, ec.message()); }
-  std::filesystem::permissions(ring->dir_, std::filesystem::perms::owner_all, ec);
-  for (const auto& entry : std::filesystem::directory_iterator(ring->dir_, ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     if (!name.ends_with(".key")) { continue; }
     std::uint32_t index = 0;
@@ -143,15 +140,41 @@ Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clo
     if (!in || !bytes || bytes->size() != 32) {
       return make_error(Errc::internal, "unreadable token key " + entry.path().string());
     }
-    ring->keys_[index] = Key{*bytes, created};
+    keys[index] = Key{*bytes, created};
   }
-  if (ec) { return make_error(Errc::internal, "cannot read the token key directory " + ring->dir_, ec.message()); }
+  if (ec) { return make_error(Errc::internal, "cannot read the token key directory " + dir, ec.message()); }
+  return keys;
+}
+
+Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clock& clock) {
+  std::unique_ptr<KeyRing> ring(new KeyRing(dir + "/token", clock));
+  std::error_code ec;
+  std::filesystem::create_directories(ring->dir_, ec);
+  if (ec) { return make_error(Errc::internal, "cannot create the token key directory " + ring->dir_, ec.message()); }
+  std::filesystem::permissions(ring->dir_, std::filesystem::perms::owner_all, ec);
+  auto keys = read_keys(ring->dir_);
+  if (!keys) { return keys.error(); }
+  ring->keys_ = std::move(*keys);
   if (ring->keys_.empty()) {
     auto k = ring->write_key(1);
     if (!k) { return k.error(); }
     ring->keys_[1] = *k;
   }
   return ring;
+}
+
+Result<bool> KeyRing::reload() {
+  auto keys = read_keys(dir_);
+  if (!keys) { return keys.error(); }
+  if (keys->empty()) { return false; }  // never drop to no key at all
+  std::unique_lock lock(mu_);
+  bool same = keys->size() == keys_.size();
+  for (auto a = keys->begin(), b = keys_.begin(); same && a != keys->end(); ++a, ++b) {
+    same = a->first == b->first && a->second.bytes == b->second.bytes;
+  }
+  if (same) { return false; }
+  keys_ = std::move(*keys);
+  return true;
 }
 
 Result<KeyRing::Key> KeyRing::write_key(std::uint32_t index) {

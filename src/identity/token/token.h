@@ -54,6 +54,9 @@ class KeyRing {
   // Adds a new primary when `force` or the primary is older than `rotation` (0: never), and
   // removes older keys whose successor became primary more than `token_lifetime` ago.
   Result<bool> rotate(std::chrono::seconds rotation, std::chrono::seconds token_lifetime, bool force);
+  // Re-reads the directory (keys another node or `ciel admin rotate-keys` added or removed).
+  // Returns whether the ring changed.
+  Result<bool> reload();
   std::size_t size() const;
   std::uint32_t primary_index() const;
 
@@ -63,6 +66,7 @@ class KeyRing {
     std::int64_t created = 0;
   };
   KeyRing(std::string dir, const Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
+  static Result<std::map<std::uint32_t, Key>> read_keys(const std::string& dir);
   Result<Key> write_key(std::uint32_t index);
   std::string dir_;
   const Clock& clock_;

@@ -124,5 +124,21 @@ TEST(KeyRing, RotationKeepsOldKeysUntilTheirTokensExpire) {
   EXPECT_TRUE((*again)->unseal(t));
 }
 
+TEST(KeyRing, ReloadSeesKeysAnotherProcessAdded) {
+  test::TempDir dir;
+  FakeClock clock;
+  auto a = KeyRing::open(dir.path(), clock);
+  auto b = KeyRing::open(dir.path(), clock);
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(*(*b)->reload());
+  clock.advance(std::chrono::hours(1));
+  ASSERT_TRUE(*(*a)->rotate(std::chrono::hours(24), std::chrono::hours(1), true));
+  std::string t = (*a)->seal(sample(clock));
+  EXPECT_FALSE((*b)->unseal(t));  // sealed with a key b has not read yet
+  EXPECT_TRUE(*(*b)->reload());
+  EXPECT_TRUE((*b)->unseal(t));
+  EXPECT_EQ((*b)->primary_index(), 2u);
+}
+
 }  // namespace
 }  // namespace ciel::identity::token
