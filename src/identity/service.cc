@@ -900,7 +900,9 @@ Result<std::string> load_credential_key(const std::string& dir) {
 }  // namespace
 
 Result<std::unique_ptr<IdentityService>> open_identity_service(store::MetaStore& store, IdentityConfig config, const Clock& clock) {
-  auto keys = token::KeyRing::open(config.key_dir, clock);
+  // New keys wait two refresh intervals before sealing, so every node has read them by then.
+  auto stage = std::chrono::duration_cast<std::chrono::seconds>(config.refresh_interval * 2);
+  auto keys = token::KeyRing::open(config.key_dir, clock, stage);
   if (!keys) { return keys.error(); }
   auto cred = load_credential_key(config.key_dir);
   if (!cred) { return cred.error(); }

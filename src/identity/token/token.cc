@@ -146,8 +146,9 @@ Result<std::map<std::uint32_t, KeyRing::Key>> KeyRing::read_keys(const std::stri
   return keys;
 }
 
-Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clock& clock) {
+Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clock& clock, std::chrono::seconds stage) {
   std::unique_ptr<KeyRing> ring(new KeyRing(dir + "/token", clock));
+  ring->stage_ = stage;
   std::error_code ec;
   std::filesystem::create_directories(ring->dir_, ec);
   if (ec) { return make_error(Errc::internal, "cannot create the token key directory " + ring->dir_, ec.message()); }
@@ -194,9 +195,17 @@ Result<KeyRing::Key> KeyRing::write_key(std::uint32_t index) {
   return k;
 }
 
+std::map<std::uint32_t, KeyRing::Key>::const_iterator KeyRing::sealing_key() const {
+  std::int64_t ready = unix_seconds(clock_.now()) - stage_.count();
+  for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
+    if (it->second.created <= ready) { return std::prev(it.base()); }
+  }
+  return keys_.begin();
+}
+
 std::string KeyRing::seal(const Payload& p) const {
   std::shared_lock lock(mu_);
-  const auto& [index, key] = *keys_.rbegin();
+  const auto& [index, key] = *sealing_key();
   std::string id(1, static_cast<char>(index & 0xff));
   return crypto::base64url(id + crypto::aes256gcm_seal(key.bytes, encode_payload(p), id));
 }
@@ -233,11 +242,11 @@ Result<bool> KeyRing::rotate(std::chrono::seconds rotation, std::chrono::seconds
     rotated = true;
   }
   // A key is still needed while a token it sealed may be valid: until its successor has been
-  // primary for a whole token lifetime (plus a minute of clock slack).
+  // sealing (past its staging) for a whole token lifetime, plus a minute of clock slack.
   for (auto it = keys_.begin(); it != keys_.end();) {
     auto next = std::next(it);
     if (next == keys_.end()) { break; }
-    if (now - next->second.created > token_lifetime.count() + 60) {
+    if (now - next->second.created > stage_.count() + token_lifetime.count() + 60) {
       std::error_code ec;
       std::filesystem::remove(dir_ + "/" + std::to_string(it->first) + ".key", ec);
       it = keys_.erase(it);
@@ -255,7 +264,7 @@ std::size_t KeyRing::size() const {
 
 std::uint32_t KeyRing::primary_index() const {
   std::shared_lock lock(mu_);
-  return keys_.rbegin()->first;
+  return sealing_key()->first;
 }
 
 }  // namespace ciel::identity::token

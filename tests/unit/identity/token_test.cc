@@ -124,6 +124,22 @@ TEST(KeyRing, RotationKeepsOldKeysUntilTheirTokensExpire) {
   EXPECT_TRUE((*again)->unseal(t));
 }
 
+TEST(KeyRing, NewKeysAreStagedBeforeTheySeal) {
+  test::TempDir dir;
+  FakeClock clock;
+  auto a = KeyRing::open(dir.path(), clock, std::chrono::seconds(20));
+  auto b = KeyRing::open(dir.path(), clock, std::chrono::seconds(20));
+  ASSERT_TRUE(a && b);
+  clock.advance(std::chrono::hours(1));
+  ASSERT_TRUE(*(*a)->rotate(std::chrono::hours(24), std::chrono::hours(1), true));
+  EXPECT_EQ((*a)->primary_index(), 1u);  // staged: node b has not read it yet
+  EXPECT_TRUE((*b)->unseal((*a)->seal(sample(clock))));
+  clock.advance(std::chrono::seconds(21));
+  ASSERT_TRUE(*(*b)->reload());
+  EXPECT_EQ((*a)->primary_index(), 2u);
+  EXPECT_TRUE((*b)->unseal((*a)->seal(sample(clock))));
+}
+
 TEST(KeyRing, ReloadSeesKeysAnotherProcessAdded) {
   test::TempDir dir;
   FakeClock clock;
