@@ -96,7 +96,7 @@ bool Policy::may(const Principal& p, Action action, const Target& t) const {
       // A domain admin cannot grant on the admin project: that would make a cloud admin.
       return is_domain_admin(p, t.domain_id) && (t.project_id.empty() || t.project_id != admin_project_id_);
     case Action::read_own_credentials:
-      return self;
+      return self || is_service(p);  // swift's s3token caches EC2 secrets with its service token
     case Action::manage_own_credentials:
       return self && member && p.app_cred_id.empty();
     case Action::change_own_password:

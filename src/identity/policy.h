@@ -9,7 +9,8 @@
 //  * a project-scoped principal reads its own project; members may write the project's
 //    resources (objects, servers), readers only read them;
 //  * everyone manages their own credentials and password (creating credentials needs member);
-//  * the `service` role (service tokens) may validate tokens and S3 signatures.
+//  * the `service` role (service tokens) may validate tokens and S3 signatures, and read EC2
+//    credentials (swift's s3token caches their secrets).
 // Immutable after construction; thread-safe.
 #pragma once
 #include <string>

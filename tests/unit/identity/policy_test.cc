@@ -104,6 +104,9 @@ TEST(Policy, TokensAndServices) {
   EXPECT_TRUE(pol.may(service, Action::validate_token, Target{"", "", "u2", ""}));
   EXPECT_TRUE(pol.may(service, Action::validate_s3_signature));
   EXPECT_FALSE(pol.may(member, Action::validate_s3_signature));
+  EXPECT_TRUE(pol.may(service, Action::read_own_credentials, Target{"default", "", "u2", ""}));
+  EXPECT_FALSE(pol.may(service, Action::manage_own_credentials, Target{"default", "", "u2", ""}));
+  EXPECT_FALSE(pol.may(member, Action::read_own_credentials, Target{"default", "", "u2", ""}));
   EXPECT_FALSE(pol.may(Principal{}, Action::read_role));
 }
 
