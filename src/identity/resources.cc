@@ -268,6 +268,8 @@ Result<Project> ServiceImpl::update_project(const Caller& c, std::string_view id
   if (in.domain_id && *in.domain_id != p.domain_id) { return bad("Update of `domain_id` is not allowed."); }
   if (in.name) {
     if (!valid_name(*in.name) || in.name->size() > 64) { return bad("Invalid input for field 'name'."); }
+    // identity.admin_project names it: a rename would silently end cloud-admin rights at restart.
+    if (p.id == policy_.admin_project() && *in.name != p.name) { return make_error(Errc::forbidden, "The admin project cannot be renamed."); }
     p.name = *in.name;
   }
   if (in.description) { p.description = *in.description; }
