@@ -174,3 +174,19 @@ def test_wrong_password_and_unknown_user_look_alike(ks):
     assert_keystone_error(a, 401)
     assert_keystone_error(b, 401)
     assert a.json()["error"]["message"] == b.json()["error"]["message"]
+
+
+def test_builtin_things_are_protected(ks, admin):
+    admin_project = ks.get("/projects", admin, params={"name": "admin"}).json()["projects"][0]
+    assert_keystone_error(ks.patch("/projects/" + admin_project["id"], admin, json={"project": {"name": "renamed"}}), 403)
+    assert_keystone_error(ks.delete("/projects/" + admin_project["id"], admin), 403)
+    assert_keystone_error(ks.delete("/roles/" + ks.role_id(admin, "member"), admin), 403)
+    assert_keystone_error(ks.delete("/domains/default", admin), 403)
+    assert_keystone_error(ks.patch("/domains/default", admin, json={"domain": {"enabled": False}}), 403)
+    # An enabled domain must be disabled before it can be deleted.
+    d = ks.post("/domains", admin, json={"domain": {"name": "short-lived"}}).json()["domain"]
+    assert_keystone_error(ks.delete("/domains/" + d["id"], admin), 403)
+    assert ks.patch("/domains/" + d["id"], admin, json={"domain": {"enabled": False}}).status_code == 200
+    assert ks.delete("/domains/" + d["id"], admin).status_code == 204
+    # Everything still works for the admin.
+    assert ks.get("/projects/" + admin_project["id"], admin).status_code == 200
