@@ -291,9 +291,10 @@ class IdentityService {
 
   // --- audit (blocking) ---------------------------------------------------------------------
   virtual Result<std::vector<AuditRecord>> read_audit(const Caller& c, const AuditQuery& q) = 0;
-  // Appends one record (e.g. from another service); queued and written in batches.
+  // Appends one record (e.g. from another service); queued and written in batches by a
+  // background thread, retried while the store fails. Waits only when 100,000 records are queued.
   virtual void audit(AuditRecord record) = 0;
-  virtual void flush_audit() = 0;  // blocking
+  virtual void flush_audit() = 0;  // blocking: until queued records are written (10 s at most)
 
   // --- operators (blocking; startup and `ciel admin`) ---------------------------------------
   // On an empty identity store: default domain, admin/member/reader roles, the admin user with a

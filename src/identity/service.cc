@@ -43,6 +43,8 @@ Status insert_audit(store::Tx& tx, const AuditRecord& r) {
 
 namespace {
 
+constexpr std::size_t kMaxQueuedAudit = 100'000;
+
 Error unauthenticated(std::string detail = {}) {
   return make_error(Errc::unauthenticated, "The request you have made requires authentication.", std::move(detail));
 }
@@ -149,8 +151,15 @@ Status ServiceImpl::start() {
         }
         return {};
       });
-      if (!written) { log::error("audit: {} records could not be written: {}", batch.size(), written.error().detail); }
       lock.lock();
+      if (!written) {
+        // Keep the records and retry: an audit log with holes is worse than a slow one.
+        log::error("audit: {} records could not be written, retrying: {}", batch.size(), written.error().detail);
+        audit_queue_.insert(audit_queue_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        if (audit_stop_) { return; }
+        audit_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return audit_stop_; });
+        continue;
+      }
       audit_written_ += batch.size();
       audit_done_cv_.notify_all();
     }
@@ -229,7 +238,10 @@ Error ServiceImpl::deny(const Caller& c, std::string_view action, std::string_vi
 
 void ServiceImpl::audit(AuditRecord r) {
   {
-    std::lock_guard lock(audit_mu_);
+    std::unique_lock lock(audit_mu_);
+    // Bounded: when the store cannot keep up (or is down), callers wait rather than records
+    // piling up without limit or being dropped.
+    audit_done_cv_.wait(lock, [&] { return audit_queue_.size() < kMaxQueuedAudit || audit_stop_ || !audit_thread_.joinable(); });
     audit_queue_.push_back(std::move(r));
     ++audit_enqueued_;
   }
@@ -240,7 +252,10 @@ void ServiceImpl::flush_audit() {
   std::unique_lock lock(audit_mu_);
   if (!audit_thread_.joinable()) { return; }
   std::uint64_t target = audit_enqueued_;
-  audit_done_cv_.wait(lock, [&] { return audit_written_ >= target; });
+  // Bounded, so a store that is down cannot hang a shutdown.
+  if (!audit_done_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return audit_written_ >= target; })) {
+    log::error("audit: {} records still unwritten", target - audit_written_);
+  }
 }
 
 Result<std::vector<AuditRecord>> ServiceImpl::read_audit(const Caller& c, const AuditQuery& q) {
