@@ -1,4 +1,6 @@
 // The `ciel` program: one binary, several subcommands.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -23,6 +25,10 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv, char** envp) {
+  // Large buffers (argon2's 19 MiB per hash, 1 MiB blob chunks) always come from mmap and go back
+  // to the kernel when freed. Left to itself, glibc raises this threshold after the first such
+  // free and then keeps every later one resident in a per-thread arena.
+  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   if (argc < 2) {
     usage();
     return 2;
