@@ -53,7 +53,7 @@ wait_http "http://127.0.0.1:$port/healthz" 60 || bench_die "ciel did not start: 
 read -r user pass project < "$data.creds"
 identity_measure ciel "http://127.0.0.1:$port/v3" "$user" "$pass" "$project" > "$BENCH_TMP/ciel.out"
 collect ciel < "$BENCH_TMP/ciel.out"
-echo "RESULT name=identity.rss.ciel rss_kb=$(proc_tree_rss_kb "$ciel_pid")"
+echo "RESULT name=identity.rss.ciel rss_kb=$(proc_tree_rss_kb "$ciel_pid") peak_rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$ciel_pid/status")"
 "$CIEL" serve --help | grep -A1 -E '^  identity\.argon2' | sed 's/^/ARGON2 /' || true
 
 for c in token_validate token_issue_password token_issue_app_cred; do
