@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 out="${1:?usage: $0 RESULTS_XML}"
 seconds="${FUZZ_SECONDS:-20}"
-targets=(http_request_fuzz path_fuzz range_fuzz settings_fuzz codec_fuzz router_fuzz)
+targets=(http_request_fuzz path_fuzz range_fuzz settings_fuzz codec_fuzz router_fuzz keystone_body_fuzz)
 work="$root/build-fuzz"
 mkdir -p "$(dirname "$out")"
 

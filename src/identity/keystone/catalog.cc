@@ -42,21 +42,6 @@ Awaitable handle_delete_region(http::RequestContext& ctx, Deps& d) {
   co_return no_content();
 }
 
-Result<NamedInput> parse_service(const json::object& body) {
-  auto o = member_object(body, "service");
-  if (!o) { return o.error(); }
-  NamedInput in;
-  for (auto [key, field] : {std::pair{"type", &in.type}, std::pair{"name", &in.name}, std::pair{"description", &in.description}}) {
-    auto v = opt_string(*o, key, std::string_view(key) == "description");
-    if (!v) { return v.error(); }
-    *field = *v;
-  }
-  auto enabled = opt_bool(*o, "enabled");
-  if (!enabled) { return enabled.error(); }
-  in.enabled = *enabled;
-  return in;
-}
-
 Awaitable handle_list_services(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   KS_TRY(items, d.identity.list_services(*caller, query(ctx.request(), "type"), query(ctx.request(), "name")));
@@ -96,27 +81,6 @@ Awaitable handle_delete_service(http::RequestContext& ctx, Deps& d) {
   auto st = co_await run_blocking([&] { return d.identity.delete_service(*caller, id); });
   if (!st) { co_return error_response(st.error(), ctx.request()); }
   co_return no_content();
-}
-
-Result<EndpointInput> parse_endpoint(const json::object& body) {
-  auto o = member_object(body, "endpoint");
-  if (!o) { return o.error(); }
-  EndpointInput in;
-  for (auto [key, field] : {std::pair{"service_id", &in.service_id}, std::pair{"interface", &in.interface},
-                            std::pair{"region_id", &in.region_id}, std::pair{"url", &in.url}}) {
-    auto v = opt_string(*o, key, std::string_view(key) == "region_id");
-    if (!v) { return v.error(); }
-    *field = *v;
-  }
-  if (!in.region_id) {
-    auto v = opt_string(*o, "region", true);
-    if (!v) { return v.error(); }
-    in.region_id = *v;
-  }
-  auto enabled = opt_bool(*o, "enabled");
-  if (!enabled) { return enabled.error(); }
-  in.enabled = *enabled;
-  return in;
 }
 
 Awaitable handle_list_endpoints(http::RequestContext& ctx, Deps& d) {

@@ -1,5 +1,6 @@
-// identity/keystone/common.h: what the route files share: JSON body parsing with Keystone's
-// validation messages, rendering of each resource, the caller's identity from X-Auth-Token.
+// identity/keystone/common.h: what the route files share: reading JSON bodies (the parsers with
+// Keystone's validation messages are in parse.h), rendering of each resource, the caller's
+// identity from X-Auth-Token.
 #pragma once
 #include <boost/json.hpp>
 #include <optional>
@@ -13,10 +14,9 @@
 #include "core/http/router.h"
 #include "identity/identity.h"
 #include "identity/keystone/keystone.h"
+#include "identity/keystone/parse.h"
 
 namespace ciel::identity::keystone {
-
-namespace json = boost::json;
 
 struct Deps {
   IdentityService& identity;
@@ -29,15 +29,8 @@ http::Response error_response(const Error& e, const http::Request& req);
 http::Response json_response(http::Status status, const json::value& body);
 http::Response no_content();
 
-// The whole body as a JSON object; 400 for malformed JSON or a non-object, 413 past the limit.
+// The whole body as a JSON object (parse_json_body); 400 for malformed JSON or a non-object, 413 past the limit.
 boost::asio::awaitable<Result<json::object>> read_json(http::RequestContext& ctx, const Deps& deps);
-// body[key] as an object; 400 when missing or of another type.
-Result<json::object> member_object(const json::object& body, std::string_view key);
-Result<std::optional<std::string>> opt_string(const json::object& o, std::string_view key, bool nullable = false);
-Result<std::optional<bool>> opt_bool(const json::object& o, std::string_view key);
-Result<std::optional<std::vector<std::string>>> opt_string_list(const json::object& o, std::string_view key);
-Result<std::optional<json::object>> opt_object(const json::object& o, std::string_view key);
-Error invalid_field(std::string_view key, std::string_view why);
 
 // The caller, from X-Auth-Token; Errc::unauthenticated when missing or invalid.
 Result<Caller> caller_of(http::RequestContext& ctx, const Deps& deps);

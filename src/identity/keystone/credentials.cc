@@ -36,54 +36,6 @@ json::object ec2_json(const Deps& d, const Ec2Credential& x) {
                       {"links", json::object{{"self", link(d, "/v3/users/" + x.user_id + "/credentials/OS-EC2/" + x.access)}}}};
 }
 
-Result<AppCredentialInput> parse_app_cred(const json::object& body, const Principal& me) {
-  auto o = member_object(body, "application_credential");
-  if (!o) { return o.error(); }
-  AppCredentialInput in;
-  auto name = opt_string(*o, "name");
-  if (!name) { return name.error(); }
-  if (!*name) { return make_error(Errc::invalid_argument, "'name' is a required property"); }
-  in.name = **name;
-  auto desc = opt_string(*o, "description", true);
-  if (!desc) { return desc.error(); }
-  in.description = desc->value_or("");
-  auto secret = opt_string(*o, "secret", true);
-  if (!secret) { return secret.error(); }
-  in.secret = secret->value_or("");
-  auto unrestricted = opt_bool(*o, "unrestricted");
-  if (!unrestricted) { return unrestricted.error(); }
-  in.unrestricted = unrestricted->value_or(false);
-  auto expires = opt_string(*o, "expires_at", true);
-  if (!expires) { return expires.error(); }
-  if (*expires && !(*expires)->empty()) {
-    auto t = parse_iso8601(**expires);
-    if (!t) { return invalid_field("expires_at", "expected an ISO 8601 date"); }
-    in.expires_at = unix_seconds(*t);
-  }
-  if (auto it = o->find("roles"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) { return invalid_field("roles", "expected an array"); }
-    std::vector<std::string> ids;
-    for (const auto& e : it->value().as_array()) {
-      if (!e.is_object()) { return invalid_field("roles", "expected objects with an id or a name"); }
-      auto id = opt_string(e.as_object(), "id");
-      if (!id) { return id.error(); }
-      auto rname = opt_string(e.as_object(), "name");
-      if (!rname) { return rname.error(); }
-      std::string rid = id->value_or("");
-      if (rid.empty() && *rname) {
-        for (const auto& r : me.roles) {
-          if (r.name == **rname) { rid = r.id; }
-        }
-        if (rid.empty()) { return make_error(Errc::forbidden, "Cannot grant a role the user does not hold on the project: " + **rname + "."); }
-      }
-      if (rid.empty()) { return invalid_field("roles", "expected objects with an id or a name"); }
-      ids.push_back(rid);
-    }
-    in.role_ids = std::move(ids);
-  }
-  return in;
-}
-
 Awaitable handle_list_app(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   KS_TRY(items, d.identity.list_app_credentials(*caller, ctx.param("user"), query(ctx.request(), "name")));

@@ -4,22 +4,6 @@
 namespace ciel::identity::keystone {
 namespace {
 
-Result<NamedInput> parse_domain(const json::object& body) {
-  auto o = member_object(body, "domain");
-  if (!o) { return o.error(); }
-  NamedInput in;
-  auto name = opt_string(*o, "name");
-  if (!name) { return name.error(); }
-  auto desc = opt_string(*o, "description", true);
-  if (!desc) { return desc.error(); }
-  auto enabled = opt_bool(*o, "enabled");
-  if (!enabled) { return enabled.error(); }
-  in.name = *name;
-  in.description = *desc;
-  in.enabled = *enabled;
-  return in;
-}
-
 Awaitable handle_list(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   KS_TRY(items, d.identity.list_domains(*caller, query(ctx.request(), "name")));

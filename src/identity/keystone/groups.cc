@@ -4,22 +4,6 @@
 namespace ciel::identity::keystone {
 namespace {
 
-Result<NamedInput> parse_group(const json::object& body) {
-  auto o = member_object(body, "group");
-  if (!o) { return o.error(); }
-  NamedInput in;
-  auto name = opt_string(*o, "name");
-  if (!name) { return name.error(); }
-  auto domain = opt_string(*o, "domain_id");
-  if (!domain) { return domain.error(); }
-  auto desc = opt_string(*o, "description", true);
-  if (!desc) { return desc.error(); }
-  in.name = *name;
-  in.domain_id = *domain;
-  in.description = *desc;
-  return in;
-}
-
 Awaitable handle_list(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   const auto& r = ctx.request();

@@ -1,4 +1,5 @@
-// JSON helpers and resource renderers shared by the Keystone route files.
+// Request bodies and resource renderers shared by the Keystone route files (the body parsers
+// themselves are in parse.cc).
 #include "core/http/target.h"
 #include "identity/keystone/common.h"
 
@@ -10,10 +11,6 @@ http::Response json_response(http::Status status, const json::value& body) {
 
 http::Response no_content() { return http::Response(http::Status::no_content); }
 
-Error invalid_field(std::string_view key, std::string_view why) {
-  return make_error(Errc::invalid_argument, "Invalid input for field '" + std::string(key) + "': " + std::string(why));
-}
-
 boost::asio::awaitable<Result<json::object>> read_json(http::RequestContext& ctx, const Deps& deps) {
   auto body = co_await ctx.read_body(deps.options.max_body_bytes);
   if (!body) {
@@ -22,53 +19,7 @@ boost::asio::awaitable<Result<json::object>> read_json(http::RequestContext& ctx
     }
     co_return make_error(Errc::invalid_argument, "The request body could not be read.");
   }
-  if (body->empty()) { co_return make_error(Errc::invalid_argument, "Expecting a JSON body."); }
-  boost::system::error_code ec;
-  json::value v = json::parse(*body, ec);
-  if (ec) { co_return make_error(Errc::invalid_argument, "Malformed JSON in the request body: " + ec.message() + "."); }
-  if (!v.is_object()) { co_return make_error(Errc::invalid_argument, "The request body must be a JSON object."); }
-  co_return std::move(v.as_object());
-}
-
-Result<json::object> member_object(const json::object& body, std::string_view key) {
-  auto it = body.find(key);
-  if (it == body.end()) { return make_error(Errc::invalid_argument, "'" + std::string(key) + "' is a required property"); }
-  if (!it->value().is_object()) { return invalid_field(key, "expected an object"); }
-  return it->value().as_object();
-}
-
-Result<std::optional<std::string>> opt_string(const json::object& o, std::string_view key, bool nullable) {
-  auto it = o.find(key);
-  if (it == o.end()) { return std::optional<std::string>{}; }
-  if (it->value().is_null() && nullable) { return std::optional<std::string>{std::string()}; }
-  if (!it->value().is_string()) { return invalid_field(key, "expected a string"); }
-  return std::optional<std::string>{std::string(it->value().as_string())};
-}
-
-Result<std::optional<bool>> opt_bool(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end()) { return std::optional<bool>{}; }
-  if (!it->value().is_bool()) { return invalid_field(key, "expected a boolean"); }
-  return std::optional<bool>{it->value().as_bool()};
-}
-
-Result<std::optional<std::vector<std::string>>> opt_string_list(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end()) { return std::optional<std::vector<std::string>>{}; }
-  if (!it->value().is_array()) { return invalid_field(key, "expected an array of strings"); }
-  std::vector<std::string> out;
-  for (const auto& e : it->value().as_array()) {
-    if (!e.is_string()) { return invalid_field(key, "expected an array of strings"); }
-    out.emplace_back(e.as_string());
-  }
-  return std::optional<std::vector<std::string>>{std::move(out)};
-}
-
-Result<std::optional<json::object>> opt_object(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) { return std::optional<json::object>{}; }
-  if (!it->value().is_object()) { return invalid_field(key, "expected an object"); }
-  return std::optional<json::object>{it->value().as_object()};
+  co_return parse_json_body(*body);
 }
 
 Result<Caller> caller_of(http::RequestContext& ctx, const Deps& deps) {

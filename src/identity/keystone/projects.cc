@@ -4,38 +4,6 @@
 namespace ciel::identity::keystone {
 namespace {
 
-Result<ProjectInput> parse_project(const json::object& body) {
-  auto o = member_object(body, "project");
-  if (!o) { return o.error(); }
-  ProjectInput in;
-  auto name = opt_string(*o, "name");
-  if (!name) { return name.error(); }
-  auto domain = opt_string(*o, "domain_id");
-  if (!domain) { return domain.error(); }
-  auto desc = opt_string(*o, "description", true);
-  if (!desc) { return desc.error(); }
-  auto parent = opt_string(*o, "parent_id", true);
-  if (!parent) { return parent.error(); }
-  auto enabled = opt_bool(*o, "enabled");
-  if (!enabled) { return enabled.error(); }
-  auto tags = opt_string_list(*o, "tags");
-  if (!tags) { return tags.error(); }
-  if (auto isd = opt_bool(*o, "is_domain"); !isd) {
-    return isd.error();
-  } else if (isd->value_or(false)) {
-    return make_error(Errc::invalid_argument, "Projects acting as domains are not supported.");
-  }
-  in.name = *name;
-  in.domain_id = *domain;
-  in.description = *desc;
-  in.parent_id = *parent;
-  in.enabled = *enabled;
-  in.tags = *tags;
-  // A parent that is the domain itself means a top-level project.
-  if (in.parent_id && in.domain_id && *in.parent_id == *in.domain_id) { in.parent_id.reset(); }
-  return in;
-}
-
 Awaitable handle_list(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   const auto& r = ctx.request();

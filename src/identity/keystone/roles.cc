@@ -4,22 +4,6 @@
 namespace ciel::identity::keystone {
 namespace {
 
-Result<NamedInput> parse_role(const json::object& body) {
-  auto o = member_object(body, "role");
-  if (!o) { return o.error(); }
-  NamedInput in;
-  auto name = opt_string(*o, "name");
-  if (!name) { return name.error(); }
-  auto desc = opt_string(*o, "description", true);
-  if (!desc) { return desc.error(); }
-  auto domain = opt_string(*o, "domain_id", true);
-  if (!domain) { return domain.error(); }
-  if (*domain && !(*domain)->empty()) { return make_error(Errc::invalid_argument, "Domain-specific roles are not supported."); }
-  in.name = *name;
-  in.description = *desc;
-  return in;
-}
-
 Awaitable handle_list(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   KS_TRY(items, d.identity.list_roles(*caller, query(ctx.request(), "name")));

@@ -4,27 +4,6 @@
 namespace ciel::identity::keystone {
 namespace {
 
-Result<UserInput> parse_user(const json::object& body) {
-  auto o = member_object(body, "user");
-  if (!o) { return o.error(); }
-  UserInput in;
-  for (auto [key, field] : {std::pair{"name", &in.name}, std::pair{"domain_id", &in.domain_id}, std::pair{"password", &in.password}}) {
-    auto v = opt_string(*o, key);
-    if (!v) { return v.error(); }
-    *field = *v;
-  }
-  for (auto [key, field] : {std::pair{"default_project_id", &in.default_project_id}, std::pair{"description", &in.description},
-                            std::pair{"email", &in.email}}) {
-    auto v = opt_string(*o, key, true);
-    if (!v) { return v.error(); }
-    *field = *v;
-  }
-  auto enabled = opt_bool(*o, "enabled");
-  if (!enabled) { return enabled.error(); }
-  in.enabled = *enabled;
-  return in;
-}
-
 Awaitable handle_list(http::RequestContext& ctx, Deps& d) {
   KS_TRY(caller, caller_of(ctx, d));
   const auto& r = ctx.request();
