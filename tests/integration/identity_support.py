@@ -128,3 +128,22 @@ def assert_keystone_error(response, status):
     assert isinstance(err["title"], str) and err["title"]
     assert isinstance(err["message"], str) and err["message"]
     return err
+
+
+# Module-scoped fixtures shared by the identity test files (import them into a test module to
+# use them there: each module gets its own server).
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_identity_server(tmp_path_factory)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def ks(server):
+    return Keystone(server)
+
+
+@pytest.fixture(scope="module")
+def admin(server, ks):
+    return ks.token("admin", read_openrc(server)["OS_PASSWORD"], project="admin")

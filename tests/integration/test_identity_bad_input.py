@@ -5,24 +5,7 @@ import socket
 import pytest
 import requests
 
-from identity_support import Keystone, assert_keystone_error, read_openrc, start_identity_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_identity_server(tmp_path_factory)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def ks(server):
-    return Keystone(server)
-
-
-@pytest.fixture(scope="module")
-def admin(server, ks):
-    return ks.token("admin", read_openrc(server)["OS_PASSWORD"], project="admin")
+from identity_support import admin, assert_keystone_error, Keystone, ks, server  # noqa: F401 (fixtures)
 
 
 JSON = {"Content-Type": "application/json"}

@@ -2,14 +2,7 @@
 import pytest
 import requests
 
-from identity_support import CliError, Keystone, cli_env, osc, read_openrc, start_identity_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_identity_server(tmp_path_factory)
-    yield s
-    s.stop()
+from identity_support import cli_env, CliError, Keystone, osc, read_openrc, server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")

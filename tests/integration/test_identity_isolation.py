@@ -5,14 +5,7 @@ import time
 
 import pytest
 
-from identity_support import Keystone, assert_keystone_error, read_openrc, start_identity_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_identity_server(tmp_path_factory)
-    yield s
-    s.stop()
+from identity_support import assert_keystone_error, Keystone, read_openrc, server, start_identity_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")

@@ -14,24 +14,7 @@ import pytest
 import requests
 
 from conftest import BINARY
-from identity_support import FAST_SETTINGS, Keystone, assert_keystone_error, read_openrc, start_identity_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_identity_server(tmp_path_factory)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def ks(server):
-    return Keystone(server)
-
-
-@pytest.fixture(scope="module")
-def admin(server, ks):
-    return ks.token("admin", read_openrc(server)["OS_PASSWORD"], project="admin")
+from identity_support import admin, assert_keystone_error, FAST_SETTINGS, Keystone, ks, read_openrc, server, start_identity_server  # noqa: F401 (fixtures)
 
 
 def ciel_admin(server, *args):
