@@ -29,8 +29,11 @@ fi
 # PostgreSQL for the store suite: a private server on a loopback port, stopped on exit.
 if [[ -x scripts/pg-test-server.sh ]]; then
   step "postgresql (private test server)"
-  eval "$(bash scripts/pg-test-server.sh start "$results/pg")" || { echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
-  trap 'bash scripts/pg-test-server.sh stop "$results/pg" >/dev/null 2>&1' EXIT
+  # Directly under /tmp: PostgreSQL runs as the postgres user, which may not be able to enter the
+  # checkout (a clone in a private directory, say).
+  pg_dir="$(mktemp -u /tmp/ciel-pg.XXXXXX)"
+  eval "$(bash scripts/pg-test-server.sh start "$pg_dir")" || { echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
+  trap 'bash scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
 fi
 
 step "unit tests"
