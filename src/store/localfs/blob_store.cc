@@ -179,12 +179,15 @@ class LocalFsBlobStore final : public BlobStore {
 
   boost::asio::awaitable<Status> remove(std::string key) override {
     if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
-    co_return co_await run_blocking([&]() -> Status {
-      std::string p = path_of(key);
-      if (::unlink(p.c_str()) != 0 && errno != ENOENT) { return io_error("unlink", p); }
-      ::unlink((p + ".sum").c_str());
-      return {};
-    });
+    co_return co_await run_blocking([&]() -> Status { return remove_sync(key); });
+  }
+
+  Status remove_sync(const std::string& key) override {
+    if (!valid_key(key)) { return make_error(Errc::invalid_argument, "invalid blob key"); }
+    std::string p = path_of(key);
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) { return io_error("unlink", p); }
+    ::unlink((p + ".sum").c_str());
+    return {};
   }
 
   Result<ScrubReport> scrub(const std::function<void(std::string_view)>& progress) override {
