@@ -812,7 +812,7 @@ class ObjectServiceImpl final : public ObjectService {
       PartSource part(body, std::move(head), limit);
       head.clear();
       std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, part, config_.part_size, opts);
+      auto info = co_await blobs_.put(key, part, single ? *content_length : config_.part_size, opts);
       if (!info) {
         co_await remove_parts(o.parts);
         if (info.error().code == Errc::too_large) { co_return make_error(Errc::too_large, "Your request is too large."); }
