@@ -143,9 +143,15 @@ Result<ContainerAcl> parse_container_acl(std::string_view header, bool write_acl
       rule.allow = false;
       second = strip(second.substr(1));
     }
-    // "*.example.com" is the domain ".example.com"; Swift strips one '*', which would leave "**x"
-    // as "*x" and change meaning when parsed again, so strip them all.
+    // "*.example.com" is the domain ".example.com". Swift strips one '*' and stores the rest, so
+    // "**x" would be stored as ".r:*x" and "*-x" as ".r:-x", which mean something else when read
+    // back; here the value is normalised until it reads back the same.
     while (!second.empty() && second != "*" && second.front() == '*') { second = strip(second.substr(1)); }
+    if (rule.allow && !second.empty() && second.front() == '-') {
+      rule.allow = false;
+      second = strip(second.substr(1));
+      while (!second.empty() && second != "*" && second.front() == '*') { second = strip(second.substr(1)); }
+    }
     if (second.empty() || second == ".") {
       return invalid("No host/domain value after referrer designation in ACL: " + py_repr(item));
     }

@@ -66,6 +66,10 @@ TEST(SwiftAcl, StarsBeforeADomainAreDropped) {
   EXPECT_EQ(parse_ok(".r:**").referrers[0].host, "*");
   EXPECT_EQ(parse_ok(".r:**.x.com").referrers[0].host, ".x.com");
   EXPECT_EQ(parse_ok(".r:-*").referrers[0], (ReferrerRule{false, "*"}));
+  // Read back as Swift would read what it stored (".r:-x"): a deny rule.
+  EXPECT_EQ(parse_ok(".r:*-x").referrers[0], (ReferrerRule{false, "x"}));
+  EXPECT_EQ(parse_ok(".r:--x").referrers[0], (ReferrerRule{false, "-x"}));
+  EXPECT_EQ(format_container_acl(parse_ok(".r:--x")), ".r:--x");
 }
 
 TEST(SwiftAcl, ReferrerLastMatchWins) {
