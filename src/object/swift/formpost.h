@@ -7,6 +7,7 @@
 // The parts themselves come from MultipartReader (multipart.h).
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>

@@ -4,6 +4,7 @@
 // whatever the archive's size, and are used from one coroutine at a time.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
