@@ -130,7 +130,12 @@ TEST(PrefixSuccessor, IsTheSmallestStringPastThePrefix) {
   EXPECT_EQ(prefix_successor("a\xff"), std::optional<std::string>("b"));
   EXPECT_EQ(prefix_successor("a\xfe"), std::optional<std::string>("a\xff"));
   EXPECT_EQ(prefix_successor("a\xff\xff"), std::optional<std::string>("b"));
-  EXPECT_EQ(prefix_successor(std::string("\x7f")), std::optional<std::string>("\x80"));
+  // UTF-8 text gets the next code point, so the bound stays valid UTF-8 (PostgreSQL refuses
+  // anything else): U+007F -> U+0080, U+00FF -> U+0100, U+D7FF -> U+E000 (no surrogates).
+  EXPECT_EQ(prefix_successor(std::string("\x7f")), std::optional<std::string>("\xc2\x80"));
+  EXPECT_EQ(prefix_successor("\xc3\xbf"), std::optional<std::string>("\xc4\x80"));
+  EXPECT_EQ(prefix_successor("a\xed\x9f\xbf"), std::optional<std::string>("a\xee\x80\x80"));
+  EXPECT_EQ(prefix_successor("a\xf4\x8f\xbf\xbf"), std::optional<std::string>("b"));
   EXPECT_EQ(prefix_successor(""), std::nullopt);
   EXPECT_EQ(prefix_successor("\xff"), std::nullopt);
   EXPECT_EQ(prefix_successor("\xff\xff\xff"), std::nullopt);
