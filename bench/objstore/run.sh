@@ -133,10 +133,14 @@ for sys in $SYSTEMS; do
   call "$sys" 204 -X DELETE "$u/bench-get/check" || bench_die "$sys: cannot DELETE the 4 KiB object"
 done
 
+ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve --help
+  "$CIEL" serve --help | awk -v k="  $1 (" 'index($0, k) == 1 && match($0, /default "[^"]*"/) {
+    print substr($0, RSTART + 9, RLENGTH - 10) }'
+}
 {
   echo "INFO machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
   if has ciel; then
-    echo "INFO ciel: $CIEL ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), defaults: server.threads=0 (one I/O thread per core), server.blocking_threads=8, access log on"
+    echo "INFO ciel: $CIEL ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), defaults: server.threads=$(ciel_default server.threads) (0: one I/O thread per core), server.blocking_threads=$(ciel_default server.blocking_threads), log.access=$(ciel_default log.access)"
   fi
   if has swift; then
     echo "INFO swift: OpenStack Swift $(swift_version) (Debian), proxy + account + container + object servers with workers=$SWIFT_WORKERS each (this machine has $(nproc) cores), tempauth, memcached, 1 replica, part power ${SWIFT_PART_POWER:-10}, fsync as shipped, proxy logs each request"
