@@ -140,7 +140,7 @@ ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve 
 {
   echo "INFO machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
   if has ciel; then
-    echo "INFO ciel: $CIEL ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), defaults: server.threads=$(ciel_default server.threads) (0: one I/O thread per core), server.blocking_threads=$(ciel_default server.blocking_threads), log.access=$(ciel_default log.access)"
+    echo "INFO ciel: $CIEL ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), defaults: server.threads=$(ciel_default server.threads) (0 = one I/O thread per core), server.blocking_threads=$(ciel_default server.blocking_threads), log.access=$(ciel_default log.access)"
   fi
   if has swift; then
     echo "INFO swift: OpenStack Swift $(swift_version) (Debian), proxy + account + container + object servers with workers=$SWIFT_WORKERS each (this machine has $(nproc) cores), tempauth, memcached, 1 replica, part power ${SWIFT_PART_POWER:-10}, fsync as shipped, proxy logs each request"
@@ -342,7 +342,7 @@ for d in put get; do
   c="$(med "${MBS[$d.ciel]:-}")"; s="$(med "${MBS[$d.swift]:-}")"
   if [[ "$d" == put ]]; then lim="$disk" need=0.8 lname="disk fdatasync"; else lim="$loop" need=0.6 lname="loopback TCP"; fi
   rl="$(ratio "$c" "$lim")"
-  echo "| $BIG_NAME ${d^^} | $(f 0 "$c") | $(f 0 "$s") | $(f 2 "$(ratio "$c" "$s")") | $lname $(f 0 "$lim") | $(f 2 "$rl") | $(f 2 "$(ratio "$s" "$lim")") | Ciel ≥ $need × limit: $(mark "$rl" "$need") |"
+  echo "| $BIG_NAME ${d^^} | $(f 0 "$c") | $(f 0 "$s") | $(f 2 "$(ratio "$c" "$s")") | $lname $(f 0 "$lim") | $(f 3 "$rl") | $(f 3 "$(ratio "$s" "$lim")") | Ciel ≥ $need × limit: $(mark "$rl" "$need") |"
   targets+="TARGET ${d}1g ciel/limit=$rl need=$need status=$(mark "$rl" "$need" | tr " " _)"$'\n'
 done
 echo "ETag of the $BIG_NAME object = MD5 of the file (PUT, HEAD, GET): Ciel ${ETAG_OK[ciel]:--}, Swift ${ETAG_OK[swift]:--}"
