@@ -14,7 +14,7 @@
 # Knobs (environment, defaults): ROUNDS 3, DURATION 10s, SYSTEMS "ciel swift", CONCS "16 64",
 # GET_OBJECTS 1000, LIST_OBJECTS 10000, LIST_REQUESTS 5, BIG_BYTES 1 GiB, LOOPBACK_BYTES 2 GiB,
 # SWIFT_WORKERS 2 (bench/lib/swift.sh), CIEL_BINARY build/ciel, WRK_THREADS nproc.
-# Needs build/ciel (bash scripts/build.sh release). Self-cleaning. With the defaults about 15
+# Needs build/ciel (bash scripts/build.sh release). Self-cleaning. With the defaults 10 to 15
 # minutes on 2 cores: ROUNDS * (8 * DURATION + about a minute of 1 GiB transfers), plus the
 # uploads of the GET and listing objects (Swift takes about two minutes for the 10,000).
 set -euo pipefail
