@@ -20,7 +20,8 @@ enum class Op {
   container_create,
   container_read,    // HEAD container
   container_list,    // GET container
-  container_write,   // container metadata, ACLs, DELETE
+  container_write,   // container metadata, DELETE
+  container_admin,   // container ACLs and versioning (system settings)
   object_read,
   object_write,      // PUT, POST, DELETE, COPY destination
 };

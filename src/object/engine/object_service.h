@@ -195,6 +195,10 @@ class ObjectService {
   // The container's CORS settings (its "access-control-*" metadata), without authorization:
   // browsers ask before they send credentials. Errc::not_found.
   virtual boost::asio::awaitable<Result<Metadata>> container_cors(std::string project_id, std::string name) = 0;
+  // The keys signed URLs of this account (and container, when given) may be made with: the
+  // account's and the container's temp-url-key and temp-url-key-2 metadata. No authorization:
+  // the front-end checks a signature with them and never shows them.
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> signing_keys(std::string project_id, std::string container) = 0;
   // Errc::conflict (kContainerNotEmpty) unless empty.
   virtual boost::asio::awaitable<Status> delete_container(const Access& a, std::string project_id, std::string name) = 0;
 

@@ -363,7 +363,8 @@ class ObjectServiceImpl final : public ObjectService {
       if (!acct) { return acct.error(); }
       auto existing = load_container(tx, project, name);
       if (!existing) { return existing.error(); }
-      if (auto ok = authorize(policy_, a, *existing ? Op::container_write : Op::container_create, project, &*acct,
+      const Op op = !sys.empty() ? Op::container_admin : *existing ? Op::container_write : Op::container_create;
+      if (auto ok = authorize(policy_, a, op, project, &*acct,
                               *existing ? &**existing : nullptr);
           !ok) {
         return ok.error();
@@ -452,7 +453,7 @@ class ObjectServiceImpl final : public ObjectService {
   awaitable<Status> update_container(const Access& a, std::string project, std::string name, MetadataUpdate meta,
                                      MetadataUpdate sys) override {
     co_return co_await transact_retrying([&](Tx& tx) -> Status {
-      auto c = find_container_authorized(tx, a, project, name, Op::container_write);
+      auto c = find_container_authorized(tx, a, project, name, sys.empty() ? Op::container_write : Op::container_admin);
       if (!c) { return c.error(); }
       apply_update(c->meta, meta);
       apply_update(c->sys, sys);
@@ -477,6 +478,31 @@ class ObjectServiceImpl final : public ObjectService {
     });
     if (!st) { co_return st.error(); }
     co_return cors;
+  }
+
+  awaitable<Result<std::vector<std::string>>> signing_keys(std::string project, std::string container) override {
+    std::vector<std::string> keys;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      keys.clear();
+      auto acct = load_account(tx, project);
+      if (!acct) { return acct.error(); }
+      std::vector<const Metadata*> sources{&acct->meta};
+      std::optional<ContainerInfo> c;
+      if (!container.empty()) {
+        auto r = load_container(tx, project, container);
+        if (!r) { return r.error(); }
+        c = std::move(*r);
+        if (c) { sources.push_back(&c->meta); }
+      }
+      for (const Metadata* m : sources) {
+        for (const char* k : {"temp-url-key", "temp-url-key-2"}) {
+          if (auto it = m->find(k); it != m->end() && !it->second.empty()) { keys.push_back(it->second); }
+        }
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return keys;
   }
 
   awaitable<Status> delete_container(const Access& a, std::string project, std::string name) override {

@@ -1,4 +1,5 @@
 // /v1/{account}: usage, metadata and the container listing of one project's account.
+#include "object/swift/bulk.h"
 #include "object/swift/common.h"
 
 namespace ciel::object::swift {
@@ -32,7 +33,7 @@ struct Context {
 };
 
 awaitable<Result<Context>> prepare(http::RequestContext& ctx, const Deps& deps) {
-  auto caller = authenticate(ctx.request(), deps);
+  auto caller = co_await authenticate(ctx.request(), deps, ctx.param("account"), {});
   if (!caller) { co_return caller.error(); }
   auto project = project_of(ctx.param("account"));
   if (!project) { co_return project.error(); }
@@ -68,18 +69,33 @@ awaitable<http::Response> handle_head_account(http::RequestContext& ctx, const D
 awaitable<http::Response> handle_post_account(http::RequestContext& ctx, const Deps& deps) {
   auto c = co_await prepare(ctx, deps);
   if (!c) { co_return error_response(c.error(), ctx.request()); }
+  if (ctx.request().has_query_param("bulk-delete")) { co_return co_await handle_bulk_delete(ctx, deps, c->caller, c->project); }
   MetadataUpdate sys;
   if (auto acl = ctx.request().headers.get("X-Account-Access-Control")) {
-    if (auto st = validate_account_acl(*acl); !st) { co_return error_response(st.error(), ctx.request()); }
-    sys["access-control"] = std::string(*acl);
+    if (acl->empty()) {
+      sys["access-control"] = std::nullopt;
+    } else {
+      auto normalized = normalize_account_acl(*acl);
+      if (!normalized) { co_return error_response(normalized.error(), ctx.request()); }
+      sys["access-control"] = *normalized;
+    }
   }
   auto st = co_await deps.objects.update_account(c->caller.access(), c->project, metadata_update(ctx.request(), "Account"), std::move(sys));
   if (!st) { co_return error_response(st.error(), ctx.request()); }
   co_return status_response(http::Status::no_content, ctx.request());
 }
 
-awaitable<http::Response> handle_unsupported(http::RequestContext& ctx) {
-  co_return error_response(make_error(Errc::forbidden, "Forbidden"), ctx.request());
+// Accounts come with projects: they are not created or deleted through Swift. PUT and DELETE
+// on the account only carry bulk operations.
+awaitable<http::Response> handle_put_or_delete_account(http::RequestContext& ctx, const Deps& deps) {
+  const auto& req = ctx.request();
+  const bool bulk_delete = req.method == http::Method::delete_ && req.has_query_param("bulk-delete");
+  const bool extract = req.method == http::Method::put && req.has_query_param("extract-archive");
+  if (!bulk_delete && !extract) { co_return error_response(make_error(Errc::forbidden, "Forbidden"), req); }
+  auto c = co_await prepare(ctx, deps);
+  if (!c) { co_return error_response(c.error(), req); }
+  if (bulk_delete) { co_return co_await handle_bulk_delete(ctx, deps, c->caller, c->project); }
+  co_return co_await handle_extract_archive(ctx, deps, c->caller, c->project, "");
 }
 
 }  // namespace
@@ -88,10 +104,13 @@ void add_account_routes(http::Router& router, const Deps& deps) {
   for (const char* pattern : {"/v1/{account}", "/v1/{account}/"}) {
     router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, true); });
     router.add(http::Method::head, pattern, [&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, false); });
-    router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_account(ctx, deps); });
-    // Accounts come with projects; they are not created or deleted through Swift.
-    router.add(http::Method::put, pattern, [](http::RequestContext& ctx) { return handle_unsupported(ctx); });
-    router.add(http::Method::delete_, pattern, [](http::RequestContext& ctx) { return handle_unsupported(ctx); });
+    http::RouteOptions post;
+    post.max_body_bytes = kMaxBulkDeletes * (kMaxBulkPathBytes + 1);
+    router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_account(ctx, deps); }, post);
+    http::RouteOptions bulk;
+    bulk.max_body_bytes = http::kUnlimitedBody;  // archives stream; bulk-delete bodies are bounded when read
+    router.add(http::Method::put, pattern, [&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }, bulk);
+    router.add(http::Method::delete_, pattern, [&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }, bulk);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/log/log.h"
+#include "object/swift/tempurl.h"
 
 namespace ciel::object::swift {
 namespace {
@@ -20,17 +21,32 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-Result<Caller> authenticate(const http::Request& req, const Deps& deps) {
+boost::asio::awaitable<Result<Caller>> authenticate(const http::Request& req, const Deps& deps, std::string_view account,
+                                                    std::string_view container) {
   Caller caller;
   caller.base.referer = std::string(req.header("Referer"));
   caller.base.source = req.remote_address;
   std::string_view token = req.header("X-Auth-Token");
   if (token.empty()) { token = req.header("X-Storage-Token"); }
-  if (token.empty()) { return caller; }
-  auto p = deps.identity.authenticate_token(token);
-  if (!p) { return make_error(Errc::unauthenticated, "Unauthorized", p.error().message); }
-  caller.principal = std::move(*p);
-  return caller;
+  if (!token.empty()) {
+    auto p = deps.identity.authenticate_token(token);
+    if (!p) { co_return make_error(Errc::unauthenticated, "Unauthorized", p.error().message); }
+    caller.principal = std::move(*p);
+    co_return caller;
+  }
+  if (!account.empty() && is_tempurl_request(req.query_params)) {
+    auto project = project_of(account);
+    auto params = parse_tempurl_query(req.query_params);
+    if (!project || !params) { co_return make_error(Errc::unauthenticated, "Temp URL invalid"); }
+    auto keys = co_await deps.objects.signing_keys(*project, std::string(container));
+    if (!keys) { co_return keys.error(); }
+    if (!tempurl_valid(*params, *keys, req.method_text, req.path, unix_seconds(system_clock().now()))) {
+      co_return make_error(Errc::unauthenticated, "Temp URL invalid");
+    }
+    caller.base.signed_for_project = *project;
+    caller.tempurl = std::move(*params);
+  }
+  co_return caller;
 }
 
 Result<std::string> project_of(std::string_view account) {
@@ -103,6 +119,11 @@ std::string listing_format(const http::Request& req) {
   if (accept.find("application/json") != std::string_view::npos) { return "json"; }
   if (accept.find("application/xml") != std::string_view::npos || accept.find("text/xml") != std::string_view::npos) { return "xml"; }
   return "plain";
+}
+
+bool is_formpost(const http::Request& req) {
+  std::string_view ct = req.header("Content-Type");
+  return ct.size() >= 19 && http::iequals(ct.substr(0, 19), "multipart/form-data");
 }
 
 bool truthy(std::string_view v) {

@@ -13,6 +13,7 @@
 #include "object/engine/names.h"
 #include "object/engine/object_service.h"
 #include "object/swift/swift.h"
+#include "object/swift/tempurl.h"
 
 namespace ciel::object::swift {
 
@@ -26,6 +27,7 @@ struct Deps {
 struct Caller {
   std::optional<identity::Principal> principal;
   mutable Access base;  // referer, source; the principal pointer is filled in by access()
+  std::optional<TempUrlParams> tempurl;  // set when a temp URL signature authorised the call
   // The engine's view of this caller; valid while the Caller lives where it is.
   const Access& access() const {
     base.principal = principal ? &*principal : nullptr;
@@ -33,8 +35,11 @@ struct Caller {
   }
 };
 
-// Errc::unauthenticated for a token that is present but invalid.
-Result<Caller> authenticate(const http::Request& req, const Deps& deps);
+// Errc::unauthenticated for a token that is present but invalid, or a temp URL that does not
+// verify. A request with a valid temp URL signature (and no token) acts as the account's owner
+// for this one object call.
+boost::asio::awaitable<Result<Caller>> authenticate(const http::Request& req, const Deps& deps, std::string_view account = {},
+                                                    std::string_view container = {});
 // "AUTH_<project_id>" -> project id; Errc::not_found otherwise.
 Result<std::string> project_of(std::string_view account);
 
@@ -63,15 +68,27 @@ Result<ListQuery> parse_listing_query(const http::Request& req);
 // `name` is the account or container the XML root is named after.
 http::Response render_listing(const http::Request& req, const Listing& listing, bool containers, std::string_view name);
 
-// ACL headers: Errc::invalid_argument for one Swift would refuse; the container form returns
-// the normalized string to store.
-Status validate_account_acl(std::string_view json);
-Result<std::string> normalize_container_acl(std::string_view header);
+// ACL headers: Errc::invalid_argument for one Swift would refuse; otherwise the normalized
+// form to store.
+Result<std::string> normalize_account_acl(std::string_view json);
+Result<std::string> normalize_container_acl(std::string_view header, bool write_acl);
 
 // CORS: wraps a container or object handler so allowed origins get their headers; and the
 // preflight OPTIONS handler.
 http::Handler with_cors(const Deps& deps, http::Handler inner);
 boost::asio::awaitable<http::Response> handle_options(http::RequestContext& ctx, const Deps& deps);
+
+// Bulk operations (bulk_routes.cc): ?bulk-delete on the account, ?extract-archive on an
+// account, container or prefix (`base` is "" or "container[/prefix]"), and FormPost to a
+// container or a prefix inside it.
+boost::asio::awaitable<http::Response> handle_bulk_delete(http::RequestContext& ctx, const Deps& deps, const Caller& caller,
+                                                          const std::string& project);
+boost::asio::awaitable<http::Response> handle_extract_archive(http::RequestContext& ctx, const Deps& deps, const Caller& caller,
+                                                              const std::string& project, std::string_view base);
+boost::asio::awaitable<http::Response> handle_formpost(http::RequestContext& ctx, const Deps& deps, const std::string& project,
+                                                       const std::string& container, const std::string& prefix);
+// True for a browser form upload (multipart/form-data), which FormPost handles.
+bool is_formpost(const http::Request& req);
 
 void add_account_routes(http::Router& router, const Deps& deps);
 void add_container_routes(http::Router& router, const Deps& deps);

@@ -14,7 +14,7 @@ struct Context {
 };
 
 awaitable<Result<Context>> prepare(http::RequestContext& ctx, const Deps& deps) {
-  auto caller = authenticate(ctx.request(), deps);
+  auto caller = co_await authenticate(ctx.request(), deps, ctx.param("account"), ctx.param("container"));
   if (!caller) { co_return caller.error(); }
   auto project = project_of(ctx.param("account"));
   if (!project) { co_return project.error(); }
@@ -36,7 +36,7 @@ Result<MetadataUpdate> system_update(const http::Request& req) {
       if (v->empty()) {
         sys[std::string(key)] = std::nullopt;
       } else {
-        auto acl = normalize_container_acl(*v);
+        auto acl = normalize_container_acl(*v, key == kSysWriteAcl);
         if (!acl) { return acl.error(); }
         sys[std::string(key)] = *acl;
       }
@@ -104,6 +104,9 @@ void render_container_headers(http::Response& res, const ContainerInfo& c, bool 
 awaitable<http::Response> handle_put_container(http::RequestContext& ctx, const Deps& deps) {
   auto c = co_await prepare(ctx, deps);
   if (!c) { co_return error_response(c.error(), ctx.request()); }
+  if (ctx.request().has_query_param("extract-archive")) {
+    co_return co_await handle_extract_archive(ctx, deps, c->caller, c->project, c->container);
+  }
   auto sys = system_update(ctx.request());
   if (!sys) { co_return error_response(sys.error(), ctx.request()); }
   auto meta = metadata_update(ctx.request(), "Container");
@@ -138,6 +141,11 @@ awaitable<http::Response> handle_get_container(http::RequestContext& ctx, const 
 }
 
 awaitable<http::Response> handle_post_container(http::RequestContext& ctx, const Deps& deps) {
+  if (is_formpost(ctx.request()) && !ctx.request().headers.has("X-Auth-Token")) {
+    auto project = project_of(ctx.param("account"));
+    if (!project) { co_return error_response(project.error(), ctx.request()); }
+    co_return co_await handle_formpost(ctx, deps, *project, std::string(ctx.param("container")), "");
+  }
   auto c = co_await prepare(ctx, deps);
   if (!c) { co_return error_response(c.error(), ctx.request()); }
   auto sys = system_update(ctx.request());
@@ -160,11 +168,13 @@ awaitable<http::Response> handle_delete_container(http::RequestContext& ctx, con
 }  // namespace
 
 void add_container_routes(http::Router& router, const Deps& deps) {
+  http::RouteOptions stream;
+  stream.max_body_bytes = http::kUnlimitedBody;  // archives to extract and FormPost uploads stream through
   for (const char* pattern : {"/v1/{account}/{container}", "/v1/{account}/{container}/"}) {
-    router.add(http::Method::put, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_put_container(ctx, deps); }));
+    router.add(http::Method::put, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_put_container(ctx, deps); }), stream);
     router.add(http::Method::get, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, true); }));
     router.add(http::Method::head, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, false); }));
-    router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_container(ctx, deps); }));
+    router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_container(ctx, deps); }), stream);
     router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_container(ctx, deps); }));
     router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
   }

@@ -28,7 +28,7 @@ struct Context {
 };
 
 awaitable<Result<Context>> prepare(http::RequestContext& ctx, const Deps& deps) {
-  auto caller = authenticate(ctx.request(), deps);
+  auto caller = co_await authenticate(ctx.request(), deps, ctx.param("account"), ctx.param("container"));
   if (!caller) { co_return caller.error(); }
   auto project = project_of(ctx.param("account"));
   if (!project) { co_return project.error(); }
@@ -203,6 +203,19 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
     co_return error_response(make_error(Errc::precondition_failed, "Precondition Failed"), req);
   }
   res.set_header("Content-Type", content_type);
+  if (c.caller.tempurl && req.method == http::Method::get) {
+    // A temp URL download saves under the object's name unless the URL says otherwise.
+    const auto& t = *c.caller.tempurl;
+    std::string name = t.filename ? *t.filename : info.name.substr(info.name.rfind('/') == std::string::npos ? 0 : info.name.rfind('/') + 1);
+    std::string quoted;
+    for (char ch : name) {
+      if (ch == '"' || ch == '\\') { quoted += '\\'; }
+      quoted += ch;
+    }
+    std::string value = t.inline_ ? "inline" : "attachment";
+    if (!t.inline_ || t.filename) { value += "; filename=\"" + quoted + "\"; filename*=UTF-8''" + http::percent_encode(name); }
+    res.set_header("Content-Disposition", value);
+  }
 
   std::vector<http::ByteRange> ranges;
   if (auto rh = req.headers.get("Range")) {
@@ -334,6 +347,9 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
   auto c = co_await prepare(ctx, deps);
   const auto& req = ctx.request();
   if (!c) { co_return error_response(c.error(), req); }
+  if (req.has_query_param("extract-archive")) {
+    co_return co_await handle_extract_archive(ctx, deps, c->caller, c->project, c->container + "/" + c->object);
+  }
   if (auto mm = req.query_param("multipart-manifest"); mm && *mm == "put") { co_return co_await handle_put_slo(ctx, deps, c->caller.access(), c->project, c->container, c->object); }
   if (auto from = req.headers.get("X-Copy-From")) {
     auto src = split_copy_path(*from, "X-Copy-From");
@@ -376,6 +392,11 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
 }
 
 awaitable<http::Response> handle_post_object(http::RequestContext& ctx, const Deps& deps) {
+  if (is_formpost(ctx.request()) && !ctx.request().headers.has("X-Auth-Token")) {
+    auto project = project_of(ctx.param("account"));
+    if (!project) { co_return error_response(project.error(), ctx.request()); }
+    co_return co_await handle_formpost(ctx, deps, *project, std::string(ctx.param("container")), std::string(ctx.param("object")));
+  }
   auto c = co_await prepare(ctx, deps);
   const auto& req = ctx.request();
   if (!c) { co_return error_response(c.error(), req); }
@@ -442,7 +463,9 @@ void add_object_routes(http::Router& router, const Deps& deps) {
   router.add(http::Method::put, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_put_object(ctx, deps); }), upload);
   router.add(http::Method::get, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, false); }));
   router.add(http::Method::head, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, true); }));
-  router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); }));
+  http::RouteOptions form;
+  form.max_body_bytes = http::kUnlimitedBody;  // FormPost uploads stream; max_file_size bounds each file
+  router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); }), form);
   router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_object(ctx, deps); }));
   router.add(http::Method::copy, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_copy_object(ctx, deps); }));
   router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
