@@ -27,6 +27,9 @@
 #include "identity/identity.h"
 #include "identity/keystone/keystone.h"
 #include "identity/settings.h"
+#include "object/engine/object_service.h"
+#include "object/settings.h"
+#include "object/swift/swift.h"
 #include "store/blob_store.h"
 #include "store/meta_store.h"
 
@@ -97,6 +100,7 @@ int serve_main(int argc, char** argv, char** envp) {
   config::Settings settings;
   declare_core_settings(settings);
   identity::declare_settings(settings);
+  object::declare_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;
@@ -163,6 +167,7 @@ int serve_main(int argc, char** argv, char** envp) {
   if (!meta) { die(1, meta.error().message + (meta.error().detail.empty() ? "" : ": " + meta.error().detail)); }
   std::vector<store::Migration> migrations;
   for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
@@ -219,7 +224,10 @@ int serve_main(int argc, char** argv, char** envp) {
     die(1, st.error().message);
   }
   // Later services add their own entries here (type, name, URL template with %(project_id)s).
-  std::vector<identity::CatalogEntry> catalog = {{"identity", "keystone", public_url + "/v3", "Identity (Keystone v3)"}};
+  std::vector<identity::CatalogEntry> catalog = {
+      {"identity", "keystone", public_url + "/v3", "Identity (Keystone v3)"},
+      {"object-store", "swift", public_url + "/v1/AUTH_%(project_id)s", "Object storage (Swift v1)"},
+  };
   for (const auto& entry : catalog) {
     if (auto st = ident.register_catalog_entry(entry); !st) { die(1, st.error().message + ": " + st.error().detail); }
   }
@@ -227,6 +235,21 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/v3", "identity", identity::keystone::error_renderer(public_url));
   identity::keystone::add_routes(public_router, ident, identity::keystone::Options{public_url});
   server.spawn([&ident] { return identity::run_maintenance(ident); });
+
+  // Object storage: one engine; the Swift API at /v1 (with /auth/v1.0 and /info).
+  auto object_config = object::config_from(settings);
+  if (!object_config) { die(2, object_config.error().message); }
+  auto objects = object::make_object_service(**meta, **blobs, ident.policy(), *object_config);
+  endpoints["object-store"] = public_url + "/v1/AUTH_<project_id>";
+  for (const char* prefix : {"/v1", "/auth", "/info"}) { public_router.add_group(prefix, "object-store", object::swift::error_renderer); }
+  object::swift::add_routes(public_router, *objects, ident, object::swift::Options{public_url});
+  server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
+  server.spawn([&meta, &blobs]() -> boost::asio::awaitable<void> {
+    // Blobs a crash left unreferenced (written, never committed); an hour's margin keeps
+    // uploads in flight on other nodes safe.
+    auto n = co_await object::sweep_orphan_blobs(**meta, **blobs, std::chrono::hours(1));
+    if (n && *n > 0) { log::info("object: removed {} unreferenced blobs", *n); }
+  });
 
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";

@@ -27,4 +27,25 @@ boost::asio::awaitable<Result<std::string>> read_all(ByteSource& source, std::si
   co_return out;
 }
 
+boost::asio::awaitable<Result<std::size_t>> ConcatSource::read(std::span<char> buf) {
+  while (next_ < parts_.size()) {
+    auto n = co_await parts_[next_]->read(buf);
+    if (!n) { co_return n.error(); }
+    if (*n > 0 || buf.empty()) { co_return *n; }
+    parts_[next_].reset();
+    ++next_;
+  }
+  co_return std::size_t{0};
+}
+
+std::optional<std::uint64_t> ConcatSource::size() const {
+  std::uint64_t total = 0;
+  for (std::size_t i = next_; i < parts_.size(); ++i) {
+    auto s = parts_[i]->size();
+    if (!s) { return std::nullopt; }
+    total += *s;
+  }
+  return total;
+}
+
 }  // namespace ciel

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
@@ -32,6 +34,19 @@ class StringSource final : public ByteSource {
  private:
   std::string data_;
   std::size_t pos_ = 0;
+};
+
+// Several sources one after the other (multipart/byteranges, large-object segments). The size
+// is known when every part's is.
+class ConcatSource final : public ByteSource {
+ public:
+  explicit ConcatSource(std::vector<std::unique_ptr<ByteSource>> parts) : parts_(std::move(parts)) {}
+  boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override;
+  std::optional<std::uint64_t> size() const override;
+
+ private:
+  std::vector<std::unique_ptr<ByteSource>> parts_;
+  std::size_t next_ = 0;
 };
 
 // Reads a whole source into a string, failing with Errc::too_large past `limit` bytes.

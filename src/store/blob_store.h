@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/bytes.h"
+#include "core/crypto/crypto.h"
 #include "core/result.h"
 #include "core/time.h"
 
@@ -33,6 +34,14 @@ struct ScrubReport {
   std::uint64_t orphan_checksums_removed = 0;  // checksum files of blobs a crash never published
 };
 
+// How put() hashes. The object engine stores a large object as several blobs and needs one MD5
+// over all of them: it turns the per-blob MD5 off and passes its own hasher, which is fed in the
+// same pass over the bytes (so each byte is hashed once per digest).
+struct BlobPutOptions {
+  bool md5 = true;                 // compute BlobInfo::md5_hex
+  crypto::Hasher* also = nullptr;  // fed with every byte, when set
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -40,7 +49,7 @@ class BlobStore {
   // Errc::already_exists if `key` exists; Errc::unavailable on I/O failure; the source's own
   // error if it fails. On any error nothing is visible under `key`.
   virtual boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source,
-                                                       std::uint64_t max_size = UINT64_MAX) = 0;
+                                                       std::uint64_t max_size = UINT64_MAX, BlobPutOptions options = {}) = 0;
   // Errc::not_found if `key` is absent.
   virtual boost::asio::awaitable<Result<BlobInfo>> stat(std::string key) = 0;
   // A reader over [offset, offset+length). Errc::not_found; Errc::invalid_argument past the end.
@@ -53,6 +62,8 @@ class BlobStore {
   virtual boost::asio::awaitable<Status> remove(std::string key) = 0;
   // Re-reads every blob and compares with the checksum recorded at write time.
   virtual Result<ScrubReport> scrub(const std::function<void(std::string_view key)>& progress) = 0;
+  // Calls `fn` with every blob's key and modification time (for orphan sweeps).
+  virtual Status for_each_blob(const std::function<void(const std::string& key, SystemTime mtime)>& fn) = 0;
   // Deletes temp files older than `age` left by writes that never completed (crash, kill -9).
   virtual Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) = 0;
 };

@@ -55,6 +55,32 @@ Result<std::optional<ByteRange>> parse_range(std::string_view header, std::uint6
   return std::optional<ByteRange>{ByteRange{first, last - first + 1}};
 }
 
+Result<std::vector<ByteRange>> parse_ranges(std::string_view header, std::uint64_t size) {
+  header = trim(header);
+  std::vector<ByteRange> out;
+  if (!header.starts_with("bytes=")) { return out; }
+  std::string_view specs = header.substr(6);
+  bool any_unsatisfiable = false;
+  while (true) {
+    std::size_t comma = specs.find(',');
+    std::string_view spec = trim(specs.substr(0, comma));
+    if (spec.empty() || spec.find('-') == std::string_view::npos) { return std::vector<ByteRange>{}; }
+    auto r = parse_range("bytes=" + std::string(spec), size);
+    if (!r) {
+      any_unsatisfiable = true;
+    } else if (!*r) {
+      return std::vector<ByteRange>{};  // malformed: ignore the whole header
+    } else {
+      out.push_back(**r);
+    }
+    if (comma == std::string_view::npos) { break; }
+    specs.remove_prefix(comma + 1);
+    if (out.size() > 100) { return std::vector<ByteRange>{}; }  // a hostile list: serve the whole body
+  }
+  if (out.empty() && any_unsatisfiable) { return make_error(Errc::precondition_failed, "range not satisfiable"); }
+  return out;
+}
+
 bool etag_matches(std::string_view list, std::string_view etag) {
   std::string_view want = unquote(etag);
   while (!list.empty()) {

@@ -91,7 +91,8 @@ class LocalFsBlobStore final : public BlobStore {
     return {};
   }
 
-  boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source, std::uint64_t max_size) override {
+  boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source, std::uint64_t max_size,
+                                           BlobPutOptions options) override {
     if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
     std::string final_path = path_of(key);
     std::string tmp_path = config_.root + "/tmp/" + key + "." + crypto::random_hex(4);
@@ -130,15 +131,16 @@ class LocalFsBlobStore final : public BlobStore {
       if (filled > 0) {
         auto st = co_await run_blocking([&]() -> Status {
           std::string_view chunk(buf.data(), filled);
-          md5.update(chunk);
+          if (options.md5) { md5.update(chunk); }
           sha.update(chunk);
+          if (options.also != nullptr) { options.also->update(chunk); }
           return write_all(fd, buf.data(), filled, tmp_path);
         });
         if (!st) { co_return st.error(); }
       }
       if (eof) { break; }
     }
-    BlobInfo info{total, crypto::hex(md5.finish()), crypto::hex(sha.finish())};
+    BlobInfo info{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crypto::hex(sha.finish())};
     auto st = co_await run_blocking([&]() -> Status { return commit(cleanup.fd, tmp_path, final_path, info); });
     if (!st) { co_return st.error(); }
     cleanup.keep = true;
@@ -231,6 +233,23 @@ class LocalFsBlobStore final : public BlobStore {
     }
     if (ec) { return make_error(Errc::unavailable, "cannot walk blob directory", ec.message()); }
     return report;
+  }
+
+  Status for_each_blob(const std::function<void(const std::string&, SystemTime)>& fn) override {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(config_.root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory()) {
+        if (it->path().filename() == "tmp") { it.disable_recursion_pending(); }
+        continue;
+      }
+      std::string name = it->path().filename().string();
+      if (!valid_key(name)) { continue; }
+      struct stat st {};
+      if (::stat(it->path().c_str(), &st) != 0) { continue; }
+      fn(name, SystemTime(std::chrono::seconds(st.st_mtim.tv_sec)));
+    }
+    if (ec) { return make_error(Errc::unavailable, "cannot walk blob directory", ec.message()); }
+    return {};
   }
 
   Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) override {

@@ -1,0 +1,244 @@
+// object/engine/object_service.h: the object engine. One engine, two front-ends (Swift in
+// object/swift, S3 in object/s3): a project's account holds its containers (an S3 bucket is one
+// of them) and the engine decides everything the front-ends must agree on: names, metadata
+// limits, who may do what (owner, account ACLs, container ACLs), quotas, versioning, expiry and
+// usage counters. Front-ends translate their protocol to these calls and render the results.
+//
+// Storage: rows in the MetaStore (object_accounts, object_containers, object_versions,
+// object_parts) and bytes in the BlobStore. An object's bytes are one blob, or several blobs
+// of `part_size` bytes each when it is larger, so a large object is never rewritten: a server-side
+// copy shares the source's blobs, and versioning moves rows, never bytes. A blob is deleted when
+// the last row that names it goes.
+//
+// Durability: blobs are durable before the transaction that points at them commits, and a call
+// returns only after the commit; a failure or a crash before the commit leaves only unreferenced
+// blobs, which sweep_orphans() removes. So an acknowledged write survives kill -9 and an
+// unacknowledged one is invisible.
+//
+// Threads: thread-safe. Every call is an awaitable that runs SQL and file I/O on the blocking
+// pool; nothing blocks the calling I/O thread.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace ciel::store {
+class MetaStore;
+class BlobStore;
+struct Migration;
+}  // namespace ciel::store
+namespace ciel::identity {
+struct Principal;
+class Policy;
+}  // namespace ciel::identity
+
+namespace ciel::object {
+
+// Engine messages the front-ends recognise to pick their own status codes.
+inline constexpr std::string_view kEtagMismatch = "The ETag of the uploaded data does not match the one sent";
+inline constexpr std::string_view kContainerNotEmpty = "There was a conflict when trying to complete your request: the container is not empty";
+inline constexpr std::string_view kQuotaExceeded = "Upload exceeds quota";
+
+// Who is asking. `principal` is null for an anonymous request. A front-end that verified a
+// signed URL (TempURL, FormPost, S3 presigned) for one operation sets `signed_for_project`: the
+// engine then treats the request as the account owner's for that call.
+struct Access {
+  const identity::Principal* principal = nullptr;
+  std::string referer;             // the Referer header, for ".r:" container ACLs
+  std::string signed_for_project;  // project id a signature was checked against
+  std::string source;              // client address, for logs
+};
+
+using Metadata = std::map<std::string, std::string>;  // names lowercased, without protocol prefixes
+
+// A metadata change: a value sets, nullopt removes.
+using MetadataUpdate = std::map<std::string, std::optional<std::string>>;
+
+struct AccountInfo {
+  std::string project_id;
+  std::uint64_t container_count = 0, object_count = 0, bytes_used = 0;
+  std::int64_t created_ms = 0;
+  Metadata meta;  // user metadata (Swift X-Account-Meta-*; includes temp-url-key, temp-url-key-2)
+  Metadata sys;   // engine-owned: "access-control" (account ACL JSON)
+  bool exists = false;  // false: no container was ever created; counters are zero
+};
+
+// Container system keys the engine interprets.
+inline constexpr std::string_view kSysReadAcl = "read-acl";
+inline constexpr std::string_view kSysWriteAcl = "write-acl";
+inline constexpr std::string_view kSysVersionsLocation = "versions-location";  // archive container name
+inline constexpr std::string_view kSysVersionsMode = "versions-mode";          // "stack" or "history"
+// User metadata keys the engine interprets.
+inline constexpr std::string_view kMetaQuotaBytes = "quota-bytes";
+inline constexpr std::string_view kMetaQuotaCount = "quota-count";
+
+struct ContainerInfo {
+  std::string id, project_id, name;
+  std::int64_t created_ms = 0, modified_ms = 0;
+  std::uint64_t object_count = 0, bytes_used = 0;
+  Metadata meta;  // user metadata (X-Container-Meta-*): quota-bytes, quota-count, CORS keys...
+  Metadata sys;   // read-acl, write-acl, versions-location, versions-mode
+};
+
+enum class ManifestKind { none = 0, dlo = 1, slo = 2 };
+
+struct Part {
+  std::string blob_key;
+  std::uint64_t size = 0;
+};
+
+struct ObjectInfo {
+  std::string version_id, container_id, container, project_id, name;
+  std::uint64_t size = 0;
+  std::string etag;  // hex MD5 of the bytes (Swift); set by the caller for manifests
+  std::string content_type;
+  std::int64_t modified_us = 0;  // microseconds since the epoch
+  Metadata meta;      // user metadata (X-Object-Meta-* / x-amz-meta-*)
+  Metadata headers;   // kept headers: content-encoding, content-disposition, cache-control, ...
+  std::optional<std::int64_t> delete_at;  // unix seconds
+  ManifestKind manifest = ManifestKind::none;
+  std::string manifest_value;  // DLO: "container/prefix"; SLO: the stored manifest JSON
+  std::vector<Part> parts;     // in order; sizes add up to `size` (empty for a zero-byte object)
+};
+
+// A listing row: an object, a container, or a common prefix ("subdir") when a delimiter rolled
+// names up.
+struct ListEntry {
+  std::string name;
+  bool is_prefix = false;
+  std::uint64_t size = 0;          // objects: bytes; containers: bytes used
+  std::uint64_t count = 0;         // containers: object count
+  std::string etag, content_type;  // objects
+  std::int64_t modified_us = 0;
+  std::optional<std::int64_t> delete_at;
+};
+
+struct ListQuery {
+  std::string prefix, delimiter, marker, end_marker;
+  std::size_t limit = 10000;
+  bool reverse = false;
+};
+
+struct Listing {
+  std::vector<ListEntry> entries;
+  bool truncated = false;  // more entries follow the last one
+};
+
+struct PutRequest {
+  std::string content_type;
+  Metadata meta;
+  Metadata headers;
+  std::optional<std::string> expected_etag;  // lowercase hex MD5; Errc::invalid_argument/kEtagMismatch
+  std::optional<std::uint64_t> content_length;
+  std::optional<std::int64_t> delete_at;
+  ManifestKind manifest = ManifestKind::none;
+  std::string manifest_value;
+  std::optional<std::string> etag_override;  // manifests: the etag to record instead of the bytes' MD5
+  std::optional<std::uint64_t> size_override;  // SLO: the logical size (sum of segments)
+};
+
+struct ObjectUpdate {  // POST: replaces user metadata; other fields change only when set
+  Metadata meta;
+  std::optional<std::string> content_type;
+  std::optional<Metadata> headers;
+  std::optional<std::optional<std::int64_t>> delete_at;  // set, or clear with nullopt inside
+  std::optional<std::string> dlo_manifest;              // set or (empty) clear X-Object-Manifest
+};
+
+struct CopyRequest {
+  bool fresh_metadata = false;                   // true: metadata from `put` only
+  PutRequest put;                                // metadata and headers to apply over the source's
+};
+
+enum class VersionsMode { stack, history };
+
+struct EngineConfig {
+  std::uint64_t part_size = 64ull << 20;        // object.part_size: bytes per blob of a large object
+  std::uint64_t max_object_size = 5ull << 30;   // object.max_object_size: one PUT (Swift's 5 GiB)
+  std::size_t max_listing = 10000;              // object.max_listing: rows per listing request
+};
+
+class ObjectService {
+ public:
+  virtual ~ObjectService() = default;
+
+  // --- accounts --------------------------------------------------------------------------------
+  // Errc::forbidden / unauthenticated when the caller may not read the account.
+  virtual boost::asio::awaitable<Result<AccountInfo>> get_account(const Access& a, std::string project_id) = 0;
+  virtual boost::asio::awaitable<Result<Listing>> list_containers(const Access& a, std::string project_id, ListQuery q) = 0;
+  // Changes account metadata; `sys` changes need account admin rights (the owner's admin role or
+  // an "admin" account ACL entry). Errc::invalid_argument for metadata over the limits.
+  virtual boost::asio::awaitable<Status> update_account(const Access& a, std::string project_id, MetadataUpdate meta,
+                                                        MetadataUpdate sys) = 0;
+
+  // --- containers ------------------------------------------------------------------------------
+  // Creates the container or, when it exists, applies the updates. Returns true when created.
+  // Errc::invalid_argument for a bad name or metadata.
+  virtual boost::asio::awaitable<Result<bool>> put_container(const Access& a, std::string project_id, std::string name,
+                                                             MetadataUpdate meta, MetadataUpdate sys) = 0;
+  virtual boost::asio::awaitable<Result<ContainerInfo>> get_container(const Access& a, std::string project_id,
+                                                                      std::string name) = 0;
+  virtual boost::asio::awaitable<Result<Listing>> list_objects(const Access& a, std::string project_id, std::string container,
+                                                               ListQuery q) = 0;
+  virtual boost::asio::awaitable<Status> update_container(const Access& a, std::string project_id, std::string name,
+                                                          MetadataUpdate meta, MetadataUpdate sys) = 0;
+  // Errc::conflict (kContainerNotEmpty) unless empty.
+  virtual boost::asio::awaitable<Status> delete_container(const Access& a, std::string project_id, std::string name) = 0;
+
+  // --- objects ---------------------------------------------------------------------------------
+  // Streams `body` into blobs, then commits. Errc::not_found (container), forbidden,
+  // invalid_argument (name, metadata, kEtagMismatch), quota_exceeded, too_large (over
+  // max_object_size), or the body's own error. Nothing is visible unless it returns success.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> put_object(const Access& a, std::string project_id, std::string container,
+                                                                std::string name, PutRequest req, ByteSource& body) = 0;
+  // The current version's record (read access). Errc::not_found when absent or expired.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> head_object(const Access& a, std::string project_id,
+                                                                 std::string container, std::string name) = 0;
+  // Bytes [offset, offset+length) of a record head_object returned.
+  virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open_object(const ObjectInfo& info, std::uint64_t offset,
+                                                                                  std::uint64_t length) = 0;
+  // A read-only descriptor when the object is one local blob (for sendfile); Errc::not_found otherwise.
+  virtual Result<int> open_object_fd(const ObjectInfo& info) = 0;
+  virtual boost::asio::awaitable<Result<ObjectInfo>> update_object(const Access& a, std::string project_id, std::string container,
+                                                                   std::string name, ObjectUpdate update) = 0;
+  // Returns the deleted record. In a container with a versions location, a delete in stack mode
+  // restores the newest archived version; in history mode it archives the object and writes a
+  // delete marker. Errc::not_found.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> delete_object(const Access& a, std::string project_id, std::string container,
+                                                                   std::string name) = 0;
+  // Server-side copy (read access to the source, write access to the destination). Shares the
+  // source's blobs: no bytes are rewritten.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> copy_object(const Access& a, std::string src_project, std::string src_container,
+                                                                 std::string src_name, std::string dst_project, std::string dst_container,
+                                                                 std::string dst_name, CopyRequest req) = 0;
+
+  // --- maintenance -----------------------------------------------------------------------------
+  // Deletes objects whose delete_at has passed (at most `limit`); returns how many.
+  virtual boost::asio::awaitable<Result<std::size_t>> reap_expired(std::size_t limit) = 0;
+  virtual const EngineConfig& config() const = 0;
+};
+
+// Runs reap_expired() every `interval` until cancelled (ciel serve spawns it).
+boost::asio::awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval);
+
+// The tables the engine owns.
+std::vector<store::Migration> migrations();
+
+std::unique_ptr<ObjectService> make_object_service(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy,
+                                                   EngineConfig config, const Clock& clock = system_clock());
+
+// Deletes blobs that no row names and that are older than `min_age`: the leftovers of writes a
+// crash interrupted before their commit (`ciel serve` sweeps at startup; `ciel scrub` too).
+boost::asio::awaitable<Result<std::uint64_t>> sweep_orphan_blobs(store::MetaStore& meta, store::BlobStore& blobs, std::chrono::seconds min_age);
+
+}  // namespace ciel::object

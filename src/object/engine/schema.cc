@@ -1,0 +1,47 @@
+// The object engine's tables. Times are milliseconds (containers, accounts) or microseconds
+// (object versions) since the epoch; metadata maps are JSON text. Names compare bytewise on both
+// backends (SQLite's BINARY collation, PostgreSQL's "C"), which is the order listings promise.
+#include "object/engine/object_service.h"
+#include "store/meta_store.h"
+
+namespace ciel::object {
+namespace {
+
+// %NAME% becomes the column type of names: PostgreSQL needs the "C" collation spelled out.
+std::string dialect(std::string sql, std::string_view name_type) {
+  for (std::size_t pos; (pos = sql.find("%NAME%")) != std::string::npos;) { sql.replace(pos, 6, name_type); }
+  return sql;
+}
+
+constexpr std::string_view kV1 = R"SQL(
+CREATE TABLE object_accounts (project_id TEXT PRIMARY KEY, created_ms BIGINT NOT NULL,
+  container_count BIGINT NOT NULL DEFAULT 0, object_count BIGINT NOT NULL DEFAULT 0, bytes_used BIGINT NOT NULL DEFAULT 0,
+  meta TEXT NOT NULL DEFAULT '{}', sys TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE object_containers (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name %NAME% NOT NULL,
+  created_ms BIGINT NOT NULL, modified_ms BIGINT NOT NULL,
+  object_count BIGINT NOT NULL DEFAULT 0, bytes_used BIGINT NOT NULL DEFAULT 0,
+  meta TEXT NOT NULL DEFAULT '{}', sys TEXT NOT NULL DEFAULT '{}', UNIQUE (project_id, name));
+CREATE TABLE object_versions (id TEXT PRIMARY KEY, container_id TEXT NOT NULL, name %NAME% NOT NULL,
+  current BIGINT NOT NULL DEFAULT 1, delete_marker BIGINT NOT NULL DEFAULT 0,
+  size BIGINT NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL, modified_us BIGINT NOT NULL,
+  meta TEXT NOT NULL DEFAULT '{}', headers TEXT NOT NULL DEFAULT '{}',
+  manifest_kind BIGINT NOT NULL DEFAULT 0, manifest TEXT NOT NULL DEFAULT '',
+  blob_key TEXT, part_count BIGINT NOT NULL DEFAULT 0, delete_at BIGINT);
+CREATE UNIQUE INDEX object_versions_current ON object_versions (container_id, name) WHERE current = 1;
+CREATE INDEX object_versions_history ON object_versions (container_id, name, modified_us);
+CREATE INDEX object_versions_blob ON object_versions (blob_key);
+CREATE INDEX object_versions_expiry ON object_versions (delete_at);
+CREATE TABLE object_parts (version_id TEXT NOT NULL, part_no BIGINT NOT NULL, blob_key TEXT NOT NULL, size BIGINT NOT NULL,
+  PRIMARY KEY (version_id, part_no));
+CREATE INDEX object_parts_blob ON object_parts (blob_key)
+)SQL";
+
+}  // namespace
+
+std::vector<store::Migration> migrations() {
+  std::vector<store::Migration> m;
+  m.push_back({"object", 1, dialect(std::string(kV1), "TEXT"), dialect(std::string(kV1), "TEXT COLLATE \"C\"")});
+  return m;
+}
+
+}  // namespace ciel::object

@@ -1,0 +1,1019 @@
+// The object engine over the MetaStore and the BlobStore. See object_service.h for the model.
+// Every method: authorize (reading the rows the decision needs), stream bytes into blobs when
+// there are any, then one transaction that re-checks what it depends on and commits; blobs that
+// lost their last reference are removed after the commit.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/blocking.h"
+#include "core/crypto/crypto.h"
+#include "core/log/log.h"
+#include "identity/policy.h"
+#include "object/engine/authorize.h"
+#include "object/engine/listing.h"
+#include "object/engine/names.h"
+#include "object/engine/object_service.h"
+#include "store/blob_store.h"
+#include "store/meta_store.h"
+
+namespace ciel::object {
+namespace {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+using store::Row;
+using store::Tx;
+using store::Value;
+
+std::string encode_map(const Metadata& m) {
+  json::object o;
+  for (const auto& [k, v] : m) { o[k] = v; }
+  return json::serialize(o);
+}
+
+Metadata decode_map(std::string_view text) {
+  Metadata m;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) { return m; }
+  for (const auto& [k, val] : v.as_object()) {
+    if (val.is_string()) { m.emplace(std::string(k), std::string(val.as_string())); }
+  }
+  return m;
+}
+
+void apply_update(Metadata& m, const MetadataUpdate& u) {
+  for (const auto& [k, v] : u) {
+    if (v && !v->empty()) {
+      m[k] = *v;
+    } else {
+      m.erase(k);
+    }
+  }
+}
+
+// Swift's defaults, per account, container or object: names of 128 bytes, values of 256, 90
+// items, 4096 bytes in all.
+Status check_meta_limits(const Metadata& m) {
+  std::size_t total = 0;
+  if (m.size() > 90) { return make_error(Errc::invalid_argument, "Too many metadata items; max 90"); }
+  for (const auto& [k, v] : m) {
+    if (k.size() > 128) { return make_error(Errc::invalid_argument, "Metadata name too long; max 128"); }
+    if (v.size() > 256) { return make_error(Errc::invalid_argument, "Metadata value longer than 256"); }
+    total += k.size() + v.size();
+  }
+  if (total > 4096) { return make_error(Errc::invalid_argument, "Total metadata too large; max 4096"); }
+  return {};
+}
+
+std::optional<std::uint64_t> meta_number(const Metadata& m, std::string_view key) {
+  auto it = m.find(std::string(key));
+  if (it == m.end() || it->second.empty()) { return std::nullopt; }
+  std::uint64_t v = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9') { return std::nullopt; }
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// Swift's archive name for a version: 3 hex digits of the name's length, the name, '/', and a
+// timestamp that sorts in time order ("0000001480432839.12345").
+std::string archive_prefix(std::string_view name) {
+  char len[8];
+  std::snprintf(len, sizeof len, "%03zx", name.size());
+  return std::string(len) + std::string(name) + "/";
+}
+std::string archive_name(std::string_view name, std::int64_t modified_us) {
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "%016lld.%05lld", static_cast<long long>(modified_us / 1000000),
+                static_cast<long long>((modified_us % 1000000) / 10));
+  return archive_prefix(name) + ts;
+}
+
+constexpr std::string_view kObjectColumns =
+    "v.id, v.container_id, v.name, v.size, v.etag, v.content_type, v.modified_us, v.meta, v.headers, v.manifest_kind, "
+    "v.manifest, v.blob_key, v.part_count, v.delete_at, v.delete_marker";
+
+struct Loaded {
+  ObjectInfo info;
+  bool delete_marker = false;
+};
+
+Loaded object_from_row(const Row& r) {
+  Loaded l;
+  auto& o = l.info;
+  o.version_id = r.text(0);
+  o.container_id = r.text(1);
+  o.name = r.text(2);
+  o.size = static_cast<std::uint64_t>(r.integer(3));
+  o.etag = r.text(4);
+  o.content_type = r.text(5);
+  o.modified_us = r.integer(6);
+  o.meta = decode_map(r.text(7));
+  o.headers = decode_map(r.text(8));
+  o.manifest = static_cast<ManifestKind>(r.integer(9));
+  o.manifest_value = r.text(10);
+  if (!r.is_null(11)) { o.parts.push_back(Part{r.text(11), o.size}); }
+  if (!r.is_null(13)) { o.delete_at = r.integer(13); }
+  l.delete_marker = r.boolean(14);
+  return l;
+}
+
+ContainerInfo container_from_row(const Row& r) {
+  ContainerInfo c;
+  c.id = r.text(0);
+  c.project_id = r.text(1);
+  c.name = r.text(2);
+  c.created_ms = r.integer(3);
+  c.modified_ms = r.integer(4);
+  c.object_count = static_cast<std::uint64_t>(r.integer(5));
+  c.bytes_used = static_cast<std::uint64_t>(r.integer(6));
+  c.meta = decode_map(r.text(7));
+  c.sys = decode_map(r.text(8));
+  return c;
+}
+constexpr std::string_view kContainerColumns = "id, project_id, name, created_ms, modified_ms, object_count, bytes_used, meta, sys";
+
+Result<std::optional<ContainerInfo>> load_container(Tx& tx, const std::string& project, const std::string& name) {
+  auto row = tx.one(std::string("SELECT ") + std::string(kContainerColumns) +
+                        " FROM object_containers WHERE project_id = $1 AND name = $2",
+                    {project, name});
+  if (!row) { return row.error(); }
+  if (!*row) { return std::optional<ContainerInfo>{}; }
+  return std::optional<ContainerInfo>{container_from_row(**row)};
+}
+
+Result<AccountInfo> load_account(Tx& tx, const std::string& project) {
+  AccountInfo a;
+  a.project_id = project;
+  auto row = tx.one("SELECT created_ms, container_count, object_count, bytes_used, meta, sys FROM object_accounts WHERE project_id = $1",
+                    {project});
+  if (!row) { return row.error(); }
+  if (*row) {
+    const Row& r = **row;
+    a.exists = true;
+    a.created_ms = r.integer(0);
+    a.container_count = static_cast<std::uint64_t>(r.integer(1));
+    a.object_count = static_cast<std::uint64_t>(r.integer(2));
+    a.bytes_used = static_cast<std::uint64_t>(r.integer(3));
+    a.meta = decode_map(r.text(4));
+    a.sys = decode_map(r.text(5));
+  }
+  return a;
+}
+
+// Fills the parts of a multi-part version.
+Status load_parts(Tx& tx, ObjectInfo& o, std::int64_t part_count) {
+  if (!o.parts.empty() || part_count == 0) { return {}; }
+  auto rows = tx.query("SELECT blob_key, size FROM object_parts WHERE version_id = $1 ORDER BY part_no", {o.version_id});
+  if (!rows) { return rows.error(); }
+  for (const auto& r : rows->rows) { o.parts.push_back(Part{r.text(0), static_cast<std::uint64_t>(r.integer(1))}); }
+  return {};
+}
+
+Result<std::optional<Loaded>> load_current(Tx& tx, const std::string& container_id, const std::string& name) {
+  auto row = tx.one(std::string("SELECT ") + std::string(kObjectColumns) +
+                        " FROM object_versions v WHERE v.container_id = $1 AND v.name = $2 AND v.current = 1",
+                    {container_id, name});
+  if (!row) { return row.error(); }
+  if (!*row) { return std::optional<Loaded>{}; }
+  Loaded l = object_from_row(**row);
+  if (auto st = load_parts(tx, l.info, (*row)->integer(12)); !st) { return st.error(); }
+  return std::optional<Loaded>{std::move(l)};
+}
+
+Status insert_version(Tx& tx, const ObjectInfo& o, bool delete_marker = false) {
+  Value blob = o.parts.size() == 1 ? Value{o.parts[0].blob_key} : Value{};
+  auto part_count = static_cast<std::int64_t>(o.parts.size() == 1 ? 0 : o.parts.size());
+  auto st = tx.exec(
+      "INSERT INTO object_versions (id, container_id, name, current, delete_marker, size, etag, content_type, modified_us, meta, headers, "
+      "manifest_kind, manifest, blob_key, part_count, delete_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+      {o.version_id, o.container_id, o.name, std::int64_t{delete_marker ? 1 : 0}, static_cast<std::int64_t>(o.size), o.etag, o.content_type,
+       o.modified_us, encode_map(o.meta), encode_map(o.headers), static_cast<std::int64_t>(o.manifest), o.manifest_value, blob,
+       part_count, o.delete_at ? Value{*o.delete_at} : Value{}});
+  if (!st) { return st.error(); }
+  if (o.parts.size() > 1) {
+    for (std::size_t i = 0; i < o.parts.size(); ++i) {
+      auto p = tx.exec("INSERT INTO object_parts (version_id, part_no, blob_key, size) VALUES ($1, $2, $3, $4)",
+                       {o.version_id, static_cast<std::int64_t>(i + 1), o.parts[i].blob_key, static_cast<std::int64_t>(o.parts[i].size)});
+      if (!p) { return p.error(); }
+    }
+  }
+  return {};
+}
+
+Status add_container_usage(Tx& tx, const std::string& container_id, std::int64_t objects, std::int64_t bytes) {
+  if (objects == 0 && bytes == 0) { return {}; }
+  auto st = tx.exec("UPDATE object_containers SET object_count = object_count + $1, bytes_used = bytes_used + $2 WHERE id = $3",
+                    {objects, bytes, container_id});
+  if (!st) { return st.error(); }
+  return {};
+}
+
+Status add_account_usage(Tx& tx, const std::string& project, std::int64_t objects, std::int64_t bytes) {
+  if (objects == 0 && bytes == 0) { return {}; }
+  auto st = tx.exec("UPDATE object_accounts SET object_count = object_count + $1, bytes_used = bytes_used + $2 WHERE project_id = $3",
+                    {objects, bytes, project});
+  if (!st) { return st.error(); }
+  return {};
+}
+
+// Usage of a container and its account together.
+Status add_usage(Tx& tx, const std::string& container_id, const std::string& project, std::int64_t objects, std::int64_t bytes) {
+  if (auto st = add_container_usage(tx, container_id, objects, bytes); !st) { return st; }
+  return add_account_usage(tx, project, objects, bytes);
+}
+
+// Deletes a version row and its parts; adds to `orphans` the blobs nothing else names.
+Status drop_version(Tx& tx, const ObjectInfo& o, std::vector<std::string>& orphans) {
+  auto st = tx.exec("DELETE FROM object_versions WHERE id = $1", {o.version_id});
+  if (!st) { return st.error(); }
+  if (o.parts.size() > 1) {
+    auto p = tx.exec("DELETE FROM object_parts WHERE version_id = $1", {o.version_id});
+    if (!p) { return p.error(); }
+  }
+  for (const auto& part : o.parts) {
+    auto a = tx.one("SELECT 1 FROM object_versions WHERE blob_key = $1 LIMIT 1", {part.blob_key});
+    if (!a) { return a.error(); }
+    if (*a) { continue; }
+    auto b = tx.one("SELECT 1 FROM object_parts WHERE blob_key = $1 LIMIT 1", {part.blob_key});
+    if (!b) { return b.error(); }
+    if (!*b) { orphans.push_back(part.blob_key); }
+  }
+  return {};
+}
+
+std::int64_t now_us(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch()).count();
+}
+
+// Feeds at most `limit` bytes of `in` to one blob, after `head` (bytes already read from `in`).
+class PartSource final : public ByteSource {
+ public:
+  PartSource(ByteSource& in, std::string head, std::uint64_t limit) : in_(in), head_(std::move(head)), left_(limit) {}
+  awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    if (left_ == 0 || buf.empty()) { co_return std::size_t{0}; }
+    if (head_pos_ < head_.size()) {
+      std::size_t n = std::min({buf.size(), head_.size() - head_pos_, static_cast<std::size_t>(std::min<std::uint64_t>(left_, SIZE_MAX))});
+      std::memcpy(buf.data(), head_.data() + head_pos_, n);
+      head_pos_ += n;
+      left_ -= n;
+      co_return n;
+    }
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left_));
+    auto n = co_await in_.read(buf.first(want));
+    if (!n) { co_return n.error(); }
+    left_ -= *n;
+    co_return *n;
+  }
+
+ private:
+  ByteSource& in_;
+  std::string head_;
+  std::size_t head_pos_ = 0;
+  std::uint64_t left_;
+};
+
+// Concatenates byte ranges of several blobs.
+class PartsReader final : public ByteSource {
+ public:
+  struct Span {
+    std::string key;
+    std::uint64_t offset, length;
+  };
+  PartsReader(store::BlobStore& blobs, std::vector<Span> spans, std::uint64_t total)
+      : blobs_(blobs), spans_(std::move(spans)), total_(total) {}
+  awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    while (next_ <= spans_.size()) {
+      if (!current_) {
+        if (next_ == spans_.size()) { co_return std::size_t{0}; }
+        const auto& s = spans_[next_++];
+        auto r = co_await blobs_.open(s.key, s.offset, s.length);
+        if (!r) { co_return r.error(); }
+        current_ = std::move(*r);
+      }
+      auto n = co_await current_->read(buf);
+      if (!n) { co_return n.error(); }
+      if (*n > 0) { co_return *n; }
+      current_.reset();
+    }
+    co_return std::size_t{0};
+  }
+  std::optional<std::uint64_t> size() const override { return total_; }
+
+ private:
+  store::BlobStore& blobs_;
+  std::vector<Span> spans_;
+  std::uint64_t total_;
+  std::size_t next_ = 0;
+  std::unique_ptr<ByteSource> current_;
+};
+
+class ObjectServiceImpl final : public ObjectService {
+ public:
+  ObjectServiceImpl(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy, EngineConfig config,
+                    const Clock& clock)
+      : meta_(meta), blobs_(blobs), policy_(policy), config_(config), clock_(clock) {}
+
+  const EngineConfig& config() const override { return config_; }
+
+  // --- accounts --------------------------------------------------------------------------------
+  awaitable<Result<AccountInfo>> get_account(const Access& a, std::string project) override {
+    AccountInfo acct;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = load_account(tx, project);
+      if (!r) { return r.error(); }
+      acct = std::move(*r);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    if (auto ok = authorize(policy_, a, Op::account_read, project, &acct, nullptr); !ok) { co_return ok.error(); }
+    co_return acct;
+  }
+
+  awaitable<Result<Listing>> list_containers(const Access& a, std::string project, ListQuery q) override {
+    q.limit = std::min(q.limit, config_.max_listing);
+    Listing listing;
+    AccountInfo acct;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = load_account(tx, project);
+      if (!r) { return r.error(); }
+      acct = std::move(*r);
+      if (auto ok = authorize(policy_, a, Op::account_read, project, &acct, nullptr); !ok) { return ok.error(); }
+      auto fetch = [&](const ListWindow& w, std::size_t limit) -> Result<std::vector<ListEntry>> {
+        std::string sql = "SELECT name, object_count, bytes_used, modified_ms FROM object_containers WHERE project_id = $1";
+        std::vector<Value> params{project};
+        add_window(sql, params, w, limit);
+        auto rows = tx.query(sql, params);
+        if (!rows) { return rows.error(); }
+        std::vector<ListEntry> out;
+        for (const auto& r : rows->rows) {
+          ListEntry e;
+          e.name = r.text(0);
+          e.count = static_cast<std::uint64_t>(r.integer(1));
+          e.size = static_cast<std::uint64_t>(r.integer(2));
+          e.modified_us = r.integer(3) * 1000;
+          out.push_back(std::move(e));
+        }
+        return out;
+      };
+      auto l = run_listing(q, fetch);
+      if (!l) { return l.error(); }
+      listing = std::move(*l);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return listing;
+  }
+
+  awaitable<Status> update_account(const Access& a, std::string project, MetadataUpdate meta, MetadataUpdate sys) override {
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto acct = load_account(tx, project);
+      if (!acct) { return acct.error(); }
+      if (auto ok = authorize(policy_, a, sys.empty() ? Op::account_write : Op::account_admin, project, &*acct, nullptr); !ok) {
+        return ok.error();
+      }
+      apply_update(acct->meta, meta);
+      apply_update(acct->sys, sys);
+      if (auto ok = check_meta_limits(acct->meta); !ok) { return ok.error(); }
+      return upsert_account(tx, project, acct->meta, acct->sys);
+    });
+    co_return st;
+  }
+
+  // --- containers ------------------------------------------------------------------------------
+  awaitable<Result<bool>> put_container(const Access& a, std::string project, std::string name, MetadataUpdate meta,
+                                        MetadataUpdate sys) override {
+    if (auto ok = check_container_name(name); !ok) { co_return ok.error(); }
+    bool created = false;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      created = false;
+      auto acct = load_account(tx, project);
+      if (!acct) { return acct.error(); }
+      auto existing = load_container(tx, project, name);
+      if (!existing) { return existing.error(); }
+      if (auto ok = authorize(policy_, a, *existing ? Op::container_write : Op::container_create, project, &*acct,
+                              *existing ? &**existing : nullptr);
+          !ok) {
+        return ok.error();
+      }
+      const std::int64_t now = unix_ms();
+      if (!acct->exists) {
+        if (auto s = upsert_account(tx, project, acct->meta, acct->sys); !s) { return s; }
+      }
+      if (*existing) {
+        ContainerInfo c = **existing;
+        apply_update(c.meta, meta);
+        apply_update(c.sys, sys);
+        if (auto ok = check_meta_limits(c.meta); !ok) { return ok.error(); }
+        auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
+                         {encode_map(c.meta), encode_map(c.sys), now, c.id});
+        if (!u) { return u.error(); }
+        return {};
+      }
+      Metadata m, s;
+      apply_update(m, meta);
+      apply_update(s, sys);
+      if (auto ok = check_meta_limits(m); !ok) { return ok.error(); }
+      auto ins = tx.exec(
+          "INSERT INTO object_containers (id, project_id, name, created_ms, modified_ms, meta, sys) VALUES ($1, $2, $3, $4, $4, $5, $6) "
+          "ON CONFLICT DO NOTHING",
+          {crypto::random_hex(16), project, name, now, encode_map(m), encode_map(s)});
+      if (!ins) { return ins.error(); }
+      if (*ins == 0) { return {}; }  // a concurrent PUT created it
+      created = true;
+      auto u = tx.exec("UPDATE object_accounts SET container_count = container_count + 1 WHERE project_id = $1", {project});
+      if (!u) { return u.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return created;
+  }
+
+  awaitable<Result<ContainerInfo>> get_container(const Access& a, std::string project, std::string name) override {
+    ContainerInfo info;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, name, Op::container_read);
+      if (!c) { return c.error(); }
+      info = std::move(*c);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return info;
+  }
+
+  awaitable<Result<Listing>> list_objects(const Access& a, std::string project, std::string container, ListQuery q) override {
+    q.limit = std::min(q.limit, config_.max_listing);
+    Listing listing;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::container_list);
+      if (!c) { return c.error(); }
+      auto fetch = [&](const ListWindow& w, std::size_t limit) -> Result<std::vector<ListEntry>> {
+        std::string sql =
+            "SELECT name, size, etag, content_type, modified_us, delete_at FROM object_versions WHERE container_id = $1 AND current = 1";
+        std::vector<Value> params{c->id};
+        add_window(sql, params, w, limit);
+        auto rows = tx.query(sql, params);
+        if (!rows) { return rows.error(); }
+        std::vector<ListEntry> out;
+        out.reserve(rows->rows.size());
+        for (const auto& r : rows->rows) {
+          ListEntry e;
+          e.name = r.text(0);
+          e.size = static_cast<std::uint64_t>(r.integer(1));
+          e.etag = r.text(2);
+          e.content_type = r.text(3);
+          e.modified_us = r.integer(4);
+          if (!r.is_null(5)) { e.delete_at = r.integer(5); }
+          out.push_back(std::move(e));
+        }
+        return out;
+      };
+      auto l = run_listing(q, fetch);
+      if (!l) { return l.error(); }
+      listing = std::move(*l);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return listing;
+  }
+
+  awaitable<Status> update_container(const Access& a, std::string project, std::string name, MetadataUpdate meta,
+                                     MetadataUpdate sys) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, name, Op::container_write);
+      if (!c) { return c.error(); }
+      apply_update(c->meta, meta);
+      apply_update(c->sys, sys);
+      if (auto ok = check_meta_limits(c->meta); !ok) { return ok.error(); }
+      auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
+                       {encode_map(c->meta), encode_map(c->sys), unix_ms(), c->id});
+      if (!u) { return u.error(); }
+      return {};
+    });
+  }
+
+  awaitable<Status> delete_container(const Access& a, std::string project, std::string name) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, name, Op::container_write);
+      if (!c) { return c.error(); }
+      auto any = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 LIMIT 1", {c->id});
+      if (!any) { return any.error(); }
+      if (*any) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
+      auto d = tx.exec("DELETE FROM object_containers WHERE id = $1", {c->id});
+      if (!d) { return d.error(); }
+      auto u = tx.exec("UPDATE object_accounts SET container_count = container_count - 1 WHERE project_id = $1", {project});
+      if (!u) { return u.error(); }
+      return {};
+    });
+  }
+
+  // --- objects ---------------------------------------------------------------------------------
+  awaitable<Result<ObjectInfo>> put_object(const Access& a, std::string project, std::string container, std::string name,
+                                           PutRequest req, ByteSource& body) override {
+    if (auto ok = check_object_name(name); !ok) { co_return ok.error(); }
+    if (auto ok = check_meta_limits(req.meta); !ok) { co_return ok.error(); }
+    if (req.content_length && *req.content_length > config_.max_object_size) {
+      co_return make_error(Errc::too_large, "Your request is too large.");
+    }
+    // Authorize and check the quota before reading any of the body.
+    ContainerInfo c;
+    auto pre = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!r) { return r.error(); }
+      c = std::move(*r);
+      return {};
+    });
+    if (!pre) { co_return pre.error(); }
+    if (auto q = meta_number(c.meta, kMetaQuotaBytes); q && req.content_length && c.bytes_used + *req.content_length > *q) {
+      co_return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+    }
+    if (auto q = meta_number(c.meta, kMetaQuotaCount); q && c.object_count + 1 > *q) {
+      co_return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+    }
+
+    ObjectInfo o;
+    o.version_id = crypto::random_hex(16);
+    o.name = name;
+    o.project_id = project;
+    o.container = container;
+    o.content_type = req.content_type.empty() ? "application/octet-stream" : req.content_type;
+    o.meta = std::move(req.meta);
+    o.headers = std::move(req.headers);
+    o.delete_at = req.delete_at;
+    o.manifest = req.manifest;
+    o.manifest_value = std::move(req.manifest_value);
+    auto written = co_await write_parts(body, req.content_length, o);
+    if (!written) { co_return written.error(); }
+    if (req.expected_etag && *req.expected_etag != o.etag) {
+      co_await remove_parts(o.parts);
+      co_return make_error(Errc::invalid_argument, std::string(kEtagMismatch));
+    }
+    if (req.etag_override) { o.etag = *req.etag_override; }
+    if (req.size_override) { o.size = *req.size_override; }
+    auto committed = co_await commit_version(a, project, container, o, /*check_quota=*/true);
+    if (!committed) {
+      co_await remove_parts(o.parts);
+      co_return committed.error();
+    }
+    co_return o;
+  }
+
+  awaitable<Result<ObjectInfo>> head_object(const Access& a, std::string project, std::string container, std::string name) override {
+    ObjectInfo info;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_read);
+      if (!c) { return c.error(); }
+      auto l = load_current(tx, c->id, name);
+      if (!l) { return l.error(); }
+      if (!*l || (*l)->delete_marker || ((*l)->info.delete_at && *(*l)->info.delete_at <= now_s)) {
+        return make_error(Errc::not_found, "The resource could not be found.");
+      }
+      info = std::move((*l)->info);
+      info.container = container;
+      info.project_id = project;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return info;
+  }
+
+  awaitable<Result<std::unique_ptr<ByteSource>>> open_object(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) override {
+    std::uint64_t stored = 0;
+    for (const auto& p : info.parts) { stored += p.size; }
+    if (offset > stored || length > stored - offset) { co_return make_error(Errc::invalid_argument, "range past the end of the object"); }
+    std::vector<PartsReader::Span> spans;
+    std::uint64_t pos = 0, end = offset + length;
+    for (const auto& p : info.parts) {
+      std::uint64_t ps = pos, pe = pos + p.size;
+      pos = pe;
+      if (pe <= offset || ps >= end) { continue; }
+      std::uint64_t from = std::max(ps, offset), to = std::min(pe, end);
+      spans.push_back({p.blob_key, from - ps, to - from});
+    }
+    co_return std::unique_ptr<ByteSource>(std::make_unique<PartsReader>(blobs_, std::move(spans), length));
+  }
+
+  Result<int> open_object_fd(const ObjectInfo& info) override {
+    if (info.parts.size() != 1) { return make_error(Errc::not_found, "not a single blob"); }
+    return blobs_.open_fd(info.parts[0].blob_key);
+  }
+
+  awaitable<Result<ObjectInfo>> update_object(const Access& a, std::string project, std::string container, std::string name,
+                                              ObjectUpdate update) override {
+    if (auto ok = check_meta_limits(update.meta); !ok) { co_return ok.error(); }
+    ObjectInfo info;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto l = load_current(tx, c->id, name);
+      if (!l) { return l.error(); }
+      if (!*l || (*l)->delete_marker || ((*l)->info.delete_at && *(*l)->info.delete_at <= now_s)) {
+        return make_error(Errc::not_found, "The resource could not be found.");
+      }
+      info = std::move((*l)->info);
+      info.meta = update.meta;
+      if (update.content_type) { info.content_type = *update.content_type; }
+      if (update.headers) { info.headers = *update.headers; }
+      if (update.delete_at) { info.delete_at = *update.delete_at; }
+      if (update.dlo_manifest) {
+        info.manifest = update.dlo_manifest->empty() ? ManifestKind::none : ManifestKind::dlo;
+        info.manifest_value = *update.dlo_manifest;
+      }
+      auto u = tx.exec(
+          "UPDATE object_versions SET meta = $1, content_type = $2, headers = $3, delete_at = $4, manifest_kind = $5, manifest = $6 "
+          "WHERE id = $7",
+          {encode_map(info.meta), info.content_type, encode_map(info.headers), info.delete_at ? Value{*info.delete_at} : Value{},
+           static_cast<std::int64_t>(info.manifest), info.manifest_value, info.version_id});
+      if (!u) { return u.error(); }
+      info.container = container;
+      info.project_id = project;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return info;
+  }
+
+  awaitable<Result<ObjectInfo>> delete_object(const Access& a, std::string project, std::string container, std::string name) override {
+    ObjectInfo deleted;
+    std::vector<std::string> orphans;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    const std::int64_t now = now_us(clock_);
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      orphans.clear();
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto l = load_current(tx, c->id, name);
+      if (!l) { return l.error(); }
+      auto archive = versions_container(tx, *c);
+      if (!archive) { return archive.error(); }
+      bool live = *l && !(*l)->delete_marker && !((*l)->info.delete_at && *(*l)->info.delete_at <= now_s);
+      if (*archive && versions_mode(*c) == VersionsMode::history) {
+        if (!live) { return make_error(Errc::not_found, "The resource could not be found."); }
+        deleted = (*l)->info;
+        if (auto s = move_to_archive(tx, **archive, deleted); !s) { return s; }
+        if (auto s = add_container_usage(tx, c->id, -1, -static_cast<std::int64_t>(deleted.size)); !s) { return s; }
+        // The delete marker: an empty object in the archive that says the name went away.
+        ObjectInfo marker;
+        marker.version_id = crypto::random_hex(16);
+        marker.container_id = (*archive)->id;
+        marker.name = archive_name(name, std::max(now, deleted.modified_us + 10));
+        marker.content_type = "application/x-deleted;swift_versions_deleted=1";
+        marker.etag = crypto::hex(crypto::md5(""));
+        marker.modified_us = now;
+        if (auto s = insert_version(tx, marker); !s) { return s; }
+        return add_usage(tx, (*archive)->id, project, 1, 0);
+      }
+      if (!*l) { return make_error(Errc::not_found, "The resource could not be found."); }
+      deleted = (*l)->info;
+      if (auto s = drop_version(tx, deleted, orphans); !s) { return s; }
+      if (auto s = add_usage(tx, c->id, project, -1, -static_cast<std::int64_t>(deleted.size)); !s) { return s; }
+      if (*archive) {
+        // Stack mode: the newest archived version comes back.
+        auto prev = tx.one(std::string("SELECT ") + std::string(kObjectColumns) +
+                               " FROM object_versions v WHERE v.container_id = $1 AND v.current = 1 AND v.name >= $2 AND v.name < $3 "
+                               "ORDER BY v.name DESC LIMIT 1",
+                           {(*archive)->id, archive_prefix(name), *prefix_successor(archive_prefix(name))});
+        if (!prev) { return prev.error(); }
+        if (*prev) {
+          Loaded p = object_from_row(**prev);
+          auto u = tx.exec("UPDATE object_versions SET container_id = $1, name = $2 WHERE id = $3", {c->id, name, p.info.version_id});
+          if (!u) { return u.error(); }
+          if (auto s = add_container_usage(tx, (*archive)->id, -1, -static_cast<std::int64_t>(p.info.size)); !s) { return s; }
+          if (auto s = add_container_usage(tx, c->id, 1, static_cast<std::int64_t>(p.info.size)); !s) { return s; }
+        }
+      }
+      if (!live) { return make_error(Errc::not_found, "The resource could not be found."); }
+      return {};
+    });
+    if (!st) {
+      co_return st.error();
+    }
+    co_await remove_blobs(orphans);
+    deleted.container = container;
+    deleted.project_id = project;
+    co_return deleted;
+  }
+
+  awaitable<Result<ObjectInfo>> copy_object(const Access& a, std::string src_project, std::string src_container, std::string src_name,
+                                            std::string dst_project, std::string dst_container, std::string dst_name,
+                                            CopyRequest req) override {
+    if (auto ok = check_object_name(dst_name); !ok) { co_return ok.error(); }
+    auto src = co_await head_object(a, src_project, src_container, src_name);
+    if (!src) { co_return src.error(); }
+    ObjectInfo o = *src;
+    o.version_id = crypto::random_hex(16);
+    o.name = dst_name;
+    o.container = dst_container;
+    o.project_id = dst_project;
+    o.delete_at = req.put.delete_at;
+    if (req.fresh_metadata) {
+      o.meta = std::move(req.put.meta);
+      o.headers = std::move(req.put.headers);
+    } else {
+      for (auto& [k, v] : req.put.meta) { o.meta[k] = std::move(v); }
+      for (auto& [k, v] : req.put.headers) { o.headers[k] = std::move(v); }
+    }
+    if (!req.put.content_type.empty()) { o.content_type = req.put.content_type; }
+    if (auto ok = check_meta_limits(o.meta); !ok) { co_return ok.error(); }
+    // A DLO copy copies the manifest only when asked (Swift's multipart-manifest=get); callers
+    // that want the assembled bytes copy through put_object.
+    auto committed = co_await commit_version(a, dst_project, dst_container, o, /*check_quota=*/true);
+    if (!committed) { co_return committed.error(); }
+    co_return o;
+  }
+
+  awaitable<Result<std::size_t>> reap_expired(std::size_t limit) override {
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    std::size_t reaped = 0;
+    std::vector<std::string> orphans;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      reaped = 0;
+      orphans.clear();
+      auto rows = tx.query(std::string("SELECT ") + std::string(kObjectColumns) +
+                               ", c.project_id FROM object_versions v JOIN object_containers c ON c.id = v.container_id "
+                               "WHERE v.delete_at IS NOT NULL AND v.delete_at <= $1 LIMIT $2",
+                           {now_s, static_cast<std::int64_t>(limit)});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        Loaded l = object_from_row(r);
+        if (auto s = load_parts(tx, l.info, r.integer(12)); !s) { return s; }
+        if (auto s = drop_version(tx, l.info, orphans); !s) { return s; }
+        if (auto s = add_usage(tx, l.info.container_id, r.text(15), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
+        ++reaped;
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(orphans);
+    co_return reaped;
+  }
+
+ private:
+  awaitable<void> remove_blobs(const std::vector<std::string>& keys) {
+    for (const auto& k : keys) {
+      if (auto st = co_await blobs_.remove(k); !st) { log::warn("object: cannot remove blob {}: {}", k, st.error().detail); }
+    }
+  }
+
+  std::int64_t unix_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  }
+
+  // Streams the body into one blob, or into blobs of part_size bytes; sets size, etag, parts.
+  awaitable<Status> write_parts(ByteSource& body, std::optional<std::uint64_t> content_length, ObjectInfo& o) {
+    const bool single = content_length && *content_length <= config_.part_size;
+    crypto::Hasher whole(crypto::Digest::md5);
+    store::BlobPutOptions opts;
+    if (!single) {
+      opts.md5 = false;
+      opts.also = &whole;
+    }
+    std::uint64_t total = 0;
+    std::string head;
+    for (bool first = true;; first = false) {
+      if (!first) {
+        // Peek one chunk: the body may end exactly on a part boundary.
+        head.assign(64 * 1024, '\0');
+        auto n = co_await body.read(std::span<char>(head.data(), head.size()));
+        if (!n) {
+          co_await remove_parts(o.parts);
+          co_return n.error();
+        }
+        if (*n == 0) { break; }
+        head.resize(*n);
+      }
+      std::uint64_t room = config_.max_object_size - total;
+      std::uint64_t limit = std::min(config_.part_size, room + 1);
+      PartSource part(body, std::move(head), limit);
+      head.clear();
+      std::string key = store::new_blob_key();
+      auto info = co_await blobs_.put(key, part, config_.part_size, opts);
+      if (!info) {
+        co_await remove_parts(o.parts);
+        if (info.error().code == Errc::too_large) { co_return make_error(Errc::too_large, "Your request is too large."); }
+        co_return info.error();
+      }
+      total += info->size;
+      o.parts.push_back(Part{key, info->size});
+      if (single) {
+        o.etag = info->md5_hex;
+        break;
+      }
+      if (total > config_.max_object_size) {
+        co_await remove_parts(o.parts);
+        co_return make_error(Errc::too_large, "Your request is too large.");
+      }
+      if (info->size < config_.part_size) { break; }
+    }
+    if (!single) { o.etag = crypto::hex(whole.finish()); }
+    if (total == 0) {
+      co_await remove_parts(o.parts);
+      o.parts.clear();
+      if (o.etag.empty()) { o.etag = crypto::hex(crypto::md5("")); }
+    }
+    if (content_length && total != *content_length) {
+      co_await remove_parts(o.parts);
+      co_return make_error(Errc::invalid_argument, "The body ended before Content-Length bytes");
+    }
+    o.size = total;
+    co_return Status{};
+  }
+
+  awaitable<void> remove_parts(std::vector<Part>& parts) {
+    for (const auto& p : parts) { (void)co_await blobs_.remove(p.blob_key); }
+    parts.clear();
+  }
+
+  // One transaction: re-check the container and quota, archive or drop the current version,
+  // insert `o` as current, update the counters. Removes blobs that lost their last name.
+  awaitable<Status> commit_version(const Access& a, const std::string& project, const std::string& container, ObjectInfo& o,
+                                   bool check_quota) {
+    std::vector<std::string> orphans;
+    for (int attempt = 0;; ++attempt) {
+      o.modified_us = now_us(clock_);
+      auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+        orphans.clear();
+        auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+        if (!c) { return c.error(); }
+        o.container_id = c->id;
+        auto old = load_current(tx, c->id, o.name);
+        if (!old) { return old.error(); }
+        auto archive = versions_container(tx, *c);
+        if (!archive) { return archive.error(); }
+        const bool archiving = *old && *archive && !(*old)->delete_marker;
+        // Deltas for this container and for the account: an archived version leaves the
+        // container but stays in the account.
+        std::int64_t dc_objects = 1, dc_bytes = static_cast<std::int64_t>(o.size);
+        std::int64_t da_objects = 1, da_bytes = static_cast<std::int64_t>(o.size);
+        if (*old) {
+          dc_objects -= 1;
+          dc_bytes -= static_cast<std::int64_t>((*old)->info.size);
+          if (!archiving) {
+            da_objects -= 1;
+            da_bytes -= static_cast<std::int64_t>((*old)->info.size);
+          }
+        }
+        if (check_quota) {
+          if (auto q = meta_number(c->meta, kMetaQuotaBytes);
+              q && static_cast<std::int64_t>(c->bytes_used) + dc_bytes > static_cast<std::int64_t>(*q)) {
+            return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+          }
+          if (auto q = meta_number(c->meta, kMetaQuotaCount);
+              q && static_cast<std::int64_t>(c->object_count) + dc_objects > static_cast<std::int64_t>(*q)) {
+            return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+          }
+        }
+        if (archiving) {
+          ObjectInfo prev = (*old)->info;
+          if (auto s = move_to_archive(tx, **archive, prev); !s) { return s; }
+        } else if (*old) {
+          if (auto s = drop_version(tx, (*old)->info, orphans); !s) { return s; }
+        }
+        if (auto s = insert_version(tx, o); !s) { return s; }
+        if (auto s = add_container_usage(tx, c->id, dc_objects, dc_bytes); !s) { return s; }
+        return add_account_usage(tx, project, da_objects, da_bytes);
+      });
+      if (!st && st.error().code == Errc::already_exists && attempt < 3) { continue; }  // a concurrent PUT of the same name
+      if (!st) { co_return st.error(); }
+      break;
+    }
+    co_await remove_blobs(orphans);
+    co_return Status{};
+  }
+
+  // Moves `v` (a current version of `c`) into the archive under its versioned name. Usage moves
+  // from `c` to the archive within the account, so the account's counters do not change; the
+  // caller accounts for `c`'s side.
+  Status move_to_archive(Tx& tx, const ContainerInfo& archive, ObjectInfo& v) {
+    std::string archived = archive_name(v.name, v.modified_us);
+    auto u = tx.exec("UPDATE object_versions SET container_id = $1, name = $2 WHERE id = $3", {archive.id, archived, v.version_id});
+    if (!u) { return u.error(); }
+    return add_container_usage(tx, archive.id, 1, static_cast<std::int64_t>(v.size));
+  }
+
+  Result<std::optional<ContainerInfo>> versions_container(Tx& tx, const ContainerInfo& c) {
+    auto it = c.sys.find(std::string(kSysVersionsLocation));
+    if (it == c.sys.end() || it->second.empty() || it->second == c.name) { return std::optional<ContainerInfo>{}; }
+    return load_container(tx, c.project_id, it->second);
+  }
+
+  static VersionsMode versions_mode(const ContainerInfo& c) {
+    auto it = c.sys.find(std::string(kSysVersionsMode));
+    return it != c.sys.end() && it->second == "history" ? VersionsMode::history : VersionsMode::stack;
+  }
+
+  // Loads the container and decides whether `a` may do `op` in it. Not found and forbidden are
+  // told apart only to callers who may read the account.
+  Result<ContainerInfo> find_container_authorized(Tx& tx, const Access& a, const std::string& project, const std::string& name, Op op) {
+    auto c = load_container(tx, project, name);
+    if (!c) { return c.error(); }
+    if (owner_may(policy_, a, op, project)) {
+      if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+      return std::move(**c);
+    }
+    auto acct = load_account(tx, project);
+    if (!acct) { return acct.error(); }
+    if (auto ok = authorize(policy_, a, op, project, &*acct, *c ? &**c : nullptr); !ok) { return ok.error(); }
+    if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+    return std::move(**c);
+  }
+
+  Status upsert_account(Tx& tx, const std::string& project, const Metadata& meta, const Metadata& sys) {
+    auto st = tx.exec(
+        "INSERT INTO object_accounts (project_id, created_ms, meta, sys) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (project_id) DO UPDATE SET meta = excluded.meta, sys = excluded.sys",
+        {project, unix_ms(), encode_map(meta), encode_map(sys)});
+    if (!st) { return st.error(); }
+    return {};
+  }
+
+  static void add_window(std::string& sql, std::vector<Value>& params, const ListWindow& w, std::size_t limit) {
+    if (w.gt) {
+      params.emplace_back(*w.gt);
+      sql += " AND name > $" + std::to_string(params.size());
+    }
+    if (w.ge) {
+      params.emplace_back(*w.ge);
+      sql += " AND name >= $" + std::to_string(params.size());
+    }
+    if (w.lt) {
+      params.emplace_back(*w.lt);
+      sql += " AND name < $" + std::to_string(params.size());
+    }
+    sql += w.descending ? " ORDER BY name DESC" : " ORDER BY name";
+    params.emplace_back(static_cast<std::int64_t>(limit));
+    sql += " LIMIT $" + std::to_string(params.size());
+  }
+
+  store::MetaStore& meta_;
+  store::BlobStore& blobs_;
+  const identity::Policy& policy_;
+  EngineConfig config_;
+  const Clock& clock_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectService> make_object_service(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy,
+                                                   EngineConfig config, const Clock& clock) {
+  return std::make_unique<ObjectServiceImpl>(meta, blobs, policy, config, clock);
+}
+
+awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    for (;;) {
+      auto n = co_await objects.reap_expired(1000);
+      if (!n) {
+        log::warn("object: expiry reaper: {} {}", n.error().message, n.error().detail);
+        break;
+      }
+      if (*n > 0) { log::info("object: reaped {} expired objects", *n); }
+      if (*n < 1000) { break; }
+    }
+  }
+}
+
+awaitable<Result<std::uint64_t>> sweep_orphan_blobs(store::MetaStore& meta, store::BlobStore& blobs, std::chrono::seconds min_age) {
+  std::vector<std::string> candidates;
+  auto cutoff = std::chrono::system_clock::now() - min_age;
+  auto st = co_await run_blocking([&] {
+    return blobs.for_each_blob([&](const std::string& key, SystemTime mtime) {
+      if (mtime <= cutoff) { candidates.push_back(key); }
+    });
+  });
+  if (!st) { co_return st.error(); }
+  std::vector<std::string> orphans;
+  for (std::size_t i = 0; i < candidates.size(); i += 500) {
+    auto r = co_await meta.read([&](Tx& tx) -> Status {
+      for (std::size_t k = i; k < std::min(candidates.size(), i + 500); ++k) {
+        auto a = tx.one("SELECT 1 FROM object_versions WHERE blob_key = $1 LIMIT 1", {candidates[k]});
+        if (!a) { return a.error(); }
+        if (*a) { continue; }
+        auto b = tx.one("SELECT 1 FROM object_parts WHERE blob_key = $1 LIMIT 1", {candidates[k]});
+        if (!b) { return b.error(); }
+        if (!*b) { orphans.push_back(candidates[k]); }
+      }
+      return {};
+    });
+    if (!r) { co_return r.error(); }
+  }
+  std::uint64_t removed = 0;
+  for (const auto& key : orphans) {
+    if (co_await blobs.remove(key)) { ++removed; }
+  }
+  co_return removed;
+}
+
+}  // namespace ciel::object

@@ -1,0 +1,29 @@
+#include "object/settings.h"
+
+namespace ciel::object {
+
+void declare_settings(config::Settings& s) {
+  using config::Kind;
+  s.declare({"object.part_size", Kind::bytes, "64MiB", "Objects larger than this are stored as several blobs of this size."});
+  s.declare({"object.max_object_size", Kind::bytes, "5GiB", "Largest single upload (Swift PUT, S3 PutObject or UploadPart)."});
+  s.declare({"object.max_listing", Kind::integer, "10000", "Most rows one listing request returns."});
+  s.declare({"object.reaper_interval", Kind::duration, "30s", "How often objects past their X-Delete-At are removed."});
+}
+
+Result<EngineConfig> config_from(const config::Settings& s) {
+  EngineConfig c;
+  c.part_size = s.get_bytes("object.part_size");
+  if (c.part_size < 1024 * 1024) { return make_error(Errc::invalid_argument, "invalid setting object.part_size: must be at least 1MiB"); }
+  c.max_object_size = s.get_bytes("object.max_object_size");
+  if (c.max_object_size < 1) { return make_error(Errc::invalid_argument, "invalid setting object.max_object_size: must be at least 1"); }
+  auto listing = s.get_int("object.max_listing");
+  if (listing < 1 || listing > 100000) {
+    return make_error(Errc::invalid_argument, "invalid setting object.max_listing: must be between 1 and 100000");
+  }
+  c.max_listing = static_cast<std::size_t>(listing);
+  return c;
+}
+
+std::chrono::milliseconds reaper_interval(const config::Settings& s) { return s.get_duration("object.reaper_interval"); }
+
+}  // namespace ciel::object

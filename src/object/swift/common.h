@@ -1,0 +1,75 @@
+// object/swift/common.h: what the Swift route files share: the dependencies, authentication of
+// X-Auth-Token into an engine Access, the account path, metadata headers and Errc -> status.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/http/request.h"
+#include "core/http/response.h"
+#include "identity/identity.h"
+#include "object/engine/names.h"
+#include "object/engine/object_service.h"
+#include "object/swift/swift.h"
+
+namespace ciel::object::swift {
+
+struct Deps {
+  ObjectService& objects;
+  identity::IdentityService& identity;
+  Options options;
+};
+
+// The caller of one request: the principal its token names (if any) and the engine's Access.
+struct Caller {
+  std::optional<identity::Principal> principal;
+  mutable Access base;  // referer, source; the principal pointer is filled in by access()
+  // The engine's view of this caller; valid while the Caller lives where it is.
+  const Access& access() const {
+    base.principal = principal ? &*principal : nullptr;
+    return base;
+  }
+};
+
+// Errc::unauthenticated for a token that is present but invalid.
+Result<Caller> authenticate(const http::Request& req, const Deps& deps);
+// "AUTH_<project_id>" -> project id; Errc::not_found otherwise.
+Result<std::string> project_of(std::string_view account);
+
+http::Response error_response(const Error& e, const http::Request& req);
+http::Response status_response(http::Status status, const http::Request& req);  // an empty-bodied reply
+
+// Metadata headers: "X-<kind>-Meta-Name: v" sets name (lowercased), an empty value or
+// "X-Remove-<kind>-Meta-Name" removes it. `kind` is "Account", "Container" or "Object".
+MetadataUpdate metadata_update(const http::Request& req, std::string_view kind);
+// All "X-Object-Meta-*" set on a PUT (empty values are dropped).
+Metadata object_metadata(const http::Request& req);
+void render_metadata(http::Response& res, std::string_view kind, const Metadata& meta);
+
+// Swift's timestamps: "1480432839.12345" (X-Timestamp) and "2016-11-29T15:20:39.123450" (listings).
+std::string x_timestamp(std::int64_t us);
+std::string listing_time(std::int64_t us);
+
+// "json", "xml" or "plain", from ?format= or Accept.
+std::string listing_format(const http::Request& req);
+bool truthy(std::string_view v);
+
+// Listing parameters (limit, marker, end_marker, prefix, delimiter, reverse, path); Errc::
+// precondition_failed for a limit over 10000 or a delimiter longer than one character.
+Result<ListQuery> parse_listing_query(const http::Request& req);
+// The listing body in the request's format; 204 for an empty plain listing, as Swift does.
+// `name` is the account or container the XML root is named after.
+http::Response render_listing(const http::Request& req, const Listing& listing, bool containers, std::string_view name);
+
+// ACL headers: Errc::invalid_argument for one Swift would refuse; the container form returns
+// the normalized string to store.
+Status validate_account_acl(std::string_view json);
+Result<std::string> normalize_container_acl(std::string_view header);
+
+void add_account_routes(http::Router& router, const Deps& deps);
+void add_container_routes(http::Router& router, const Deps& deps);
+void add_object_routes(http::Router& router, const Deps& deps);
+void add_auth_routes(http::Router& router, const Deps& deps);
+
+}  // namespace ciel::object::swift

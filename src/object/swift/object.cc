@@ -1,0 +1,450 @@
+// /v1/{account}/{container}/{object}: PUT (streaming, chunked, ETag check), GET and HEAD
+// (ranges, multi-range, conditionals, sendfile), POST (metadata), DELETE, COPY and X-Copy-From,
+// and Dynamic Large Objects (X-Object-Manifest). Static Large Objects live in slo.cc.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "core/crypto/crypto.h"
+#include "core/http/range.h"
+#include "core/http/router.h"
+#include "core/http/target.h"
+#include "object/swift/common.h"
+#include "object/swift/large_object.h"
+
+namespace ciel::object::swift {
+namespace {
+
+using boost::asio::awaitable;
+
+// Headers an object keeps and returns as they were sent (Swift's allowed_headers).
+constexpr std::string_view kKeptHeaders[] = {"Content-Disposition", "Content-Encoding", "Content-Language", "Cache-Control",
+                                             "Expires", "X-Robots-Tag"};
+
+struct Context {
+  Caller caller;
+  std::string project, container, object;
+};
+
+awaitable<Result<Context>> prepare(http::RequestContext& ctx, const Deps& deps) {
+  auto caller = authenticate(ctx.request(), deps);
+  if (!caller) { co_return caller.error(); }
+  auto project = project_of(ctx.param("account"));
+  if (!project) { co_return project.error(); }
+  co_return Context{std::move(*caller), std::move(*project), std::string(ctx.param("container")), std::string(ctx.param("object"))};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) { c = static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+  return out;
+}
+
+std::string_view unquote(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') { return s.substr(1, s.size() - 2); }
+  return s;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) { return std::nullopt; }
+  return v;
+}
+
+std::string guess_content_type(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"txt", "text/plain"}, {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"}, {"csv", "text/csv"},
+      {"md", "text/markdown"}, {"js", "application/javascript"}, {"json", "application/json"}, {"xml", "application/xml"},
+      {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tgz", "application/gzip"},
+      {"tar", "application/x-tar"}, {"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
+      {"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"ico", "image/vnd.microsoft.icon"}, {"mp3", "audio/mpeg"},
+      {"mp4", "video/mp4"}, {"webm", "video/webm"}, {"iso", "application/x-iso9660-image"}, {"qcow2", "application/octet-stream"},
+      {"sh", "application/x-sh"}, {"py", "text/x-python"}, {"c", "text/x-c"}, {"h", "text/x-c"}, {"cc", "text/x-c++src"},
+      {"yaml", "application/yaml"}, {"yml", "application/yaml"}, {"doc", "application/msword"}, {"odt", "application/vnd.oasis.opendocument.text"},
+  };
+  auto slash = name.rfind('/');
+  auto base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  auto dot = base.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 == base.size()) { return "application/octet-stream"; }
+  std::string ext = lower(base.substr(dot + 1));
+  for (auto [e, t] : kTypes) {
+    if (e == ext) { return std::string(t); }
+  }
+  return "application/octet-stream";
+}
+
+Metadata kept_headers(const http::Request& req) {
+  Metadata h;
+  for (auto name : kKeptHeaders) {
+    if (auto v = req.headers.get(name); v && !v->empty()) { h[lower(name)] = std::string(*v); }
+  }
+  return h;
+}
+
+// X-Delete-At / X-Delete-After -> unix seconds; Errc::invalid_argument for a bad or past value.
+Result<std::optional<std::int64_t>> delete_at_of(const http::Request& req, std::int64_t now_s) {
+  if (auto v = req.headers.get("X-Delete-At")) {
+    auto t = parse_int(*v);
+    if (!t) { return make_error(Errc::invalid_argument, "Non-integer X-Delete-At"); }
+    if (*t <= now_s) { return make_error(Errc::invalid_argument, "X-Delete-At in past"); }
+    return std::optional<std::int64_t>{*t};
+  }
+  if (auto v = req.headers.get("X-Delete-After")) {
+    auto t = parse_int(*v);
+    if (!t) { return make_error(Errc::invalid_argument, "Non-integer X-Delete-After"); }
+    if (*t < 0) { return make_error(Errc::invalid_argument, "X-Delete-After in past"); }
+    return std::optional<std::int64_t>{now_s + *t};
+  }
+  return std::optional<std::int64_t>{};
+}
+
+Result<std::string> dlo_manifest_of(std::string_view value) {
+  auto decoded = http::percent_decode(value);
+  if (!decoded) { return decoded.error(); }
+  std::string v = *decoded;
+  if (v.starts_with('/')) { v.erase(0, 1); }
+  auto slash = v.find('/');
+  if (slash == std::string::npos || slash == 0) {
+    return make_error(Errc::invalid_argument, "X-Object-Manifest must be in the format container/prefix");
+  }
+  if (auto st = check_container_name(v.substr(0, slash)); !st) { return st.error(); }
+  return v;
+}
+
+// "container/object" from X-Copy-From or Destination (URL-encoded, leading '/' optional).
+Result<std::pair<std::string, std::string>> split_copy_path(std::string_view value, std::string_view header) {
+  auto decoded = http::percent_decode(value);
+  if (!decoded) { return decoded.error(); }
+  std::string v = *decoded;
+  if (v.starts_with('/')) { v.erase(0, 1); }
+  auto slash = v.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == v.size()) {
+    return make_error(Errc::precondition_failed, std::string(header) + " header must be of the form <container name>/<object name>");
+  }
+  return std::pair{v.substr(0, slash), v.substr(slash + 1)};
+}
+
+std::int64_t now_seconds() { return unix_seconds(system_clock().now()); }
+
+std::string last_modified(std::int64_t us) {
+  // Swift rounds the timestamp up to the next second, so If-Modified-Since with the value a
+  // client saw matches.
+  return http_date(SystemTime(std::chrono::seconds((us + 999999) / 1000000)));
+}
+
+void render_object_headers(http::Response& res, const ObjectInfo& o, const std::string& etag, bool quoted_etag) {
+  res.set_header("ETag", quoted_etag ? "\"" + etag + "\"" : etag);
+  res.set_header("Last-Modified", last_modified(o.modified_us));
+  res.set_header("X-Timestamp", x_timestamp(o.modified_us));
+  res.set_header("Accept-Ranges", "bytes");
+  render_metadata(res, "Object", o.meta);
+  for (const auto& [k, v] : o.headers) {
+    std::string name = k;
+    bool up = true;
+    for (auto& c : name) {
+      if (up) { c = static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+      up = c == '-';
+    }
+    res.set_header(name, v);
+  }
+  if (o.delete_at) { res.set_header("X-Delete-At", std::to_string(*o.delete_at)); }
+  if (o.manifest == ManifestKind::dlo) { res.set_header("X-Object-Manifest", o.manifest_value); }
+  if (o.manifest == ManifestKind::slo) { res.set_header("X-Static-Large-Object", "True"); }
+}
+
+// RFC 9110 13.2.2 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.
+std::optional<http::Status> check_conditions(const http::Request& req, const std::string& etag, std::int64_t modified_us) {
+  const auto modified_s = (modified_us + 999999) / 1000000;
+  if (auto im = req.headers.get("If-Match")) {
+    if (!http::etag_matches(*im, etag)) { return http::Status::precondition_failed; }
+  } else if (auto ius = req.headers.get("If-Unmodified-Since")) {
+    if (auto t = parse_http_date(*ius); t && modified_s > unix_seconds(*t)) { return http::Status::precondition_failed; }
+  }
+  if (auto inm = req.headers.get("If-None-Match")) {
+    if (http::etag_matches(*inm, etag)) { return http::Status::not_modified; }
+  } else if (auto ims = req.headers.get("If-Modified-Since")) {
+    if (auto t = parse_http_date(*ims); t && modified_s <= unix_seconds(*t)) { return http::Status::not_modified; }
+  }
+  return std::nullopt;
+}
+
+awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& deps, const Context& c, ObjectInfo info, bool head) {
+  const auto& req = ctx.request();
+  // What the client sees: the object itself, or a large object's assembled segments.
+  std::optional<LargeObject> large;
+  const bool raw_manifest = req.query_param("multipart-manifest") == std::optional<std::string_view>("get");
+  if (info.manifest != ManifestKind::none && !raw_manifest) {
+    auto l = co_await assemble_large_object(deps, c.caller.access(), c.project, info);
+    if (!l) { co_return error_response(l.error(), req); }
+    large = std::move(*l);
+  }
+  std::uint64_t size = large ? large->size : info.size;
+  std::string etag = large ? large->etag : info.etag;
+  bool quoted = info.manifest != ManifestKind::none && !raw_manifest;
+
+  http::Response res(http::Status::ok);
+  render_object_headers(res, info, etag, quoted);
+  res.set_header("X-Trans-Id", req.request_id);
+  res.set_header("X-Openstack-Request-Id", req.request_id);
+  std::string content_type = info.content_type;
+  if (raw_manifest && info.manifest == ManifestKind::slo) {
+    content_type = "application/json; charset=utf-8";
+    res.set_header("Content-Type", content_type);
+    res.set_body(info.manifest_value);
+    co_return res;
+  }
+  if (auto st = check_conditions(req, etag, info.modified_us)) {
+    if (*st == http::Status::not_modified) {
+      res.set_status(http::Status::not_modified);
+      co_return res;
+    }
+    co_return error_response(make_error(Errc::precondition_failed, "Precondition Failed"), req);
+  }
+  res.set_header("Content-Type", content_type);
+
+  std::vector<http::ByteRange> ranges;
+  if (auto rh = req.headers.get("Range")) {
+    // If-Range: serve the whole object when the validator no longer matches.
+    auto ir = req.headers.get("If-Range");
+    if (!ir || unquote(*ir) == etag || *ir == last_modified(info.modified_us)) {
+      auto r = http::parse_ranges(*rh, size);
+      if (!r) {
+        auto e = error_response(make_error(Errc::precondition_failed, ""), req);
+        e.set_status(http::Status::range_not_satisfiable);
+        e.set_body("<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>",
+                   "text/html; charset=UTF-8");
+        e.set_header("Content-Range", "bytes */" + std::to_string(size));
+        co_return e;
+      }
+      ranges = std::move(*r);
+    }
+  }
+
+  auto open_span = [&](std::uint64_t offset, std::uint64_t length) -> awaitable<Result<std::unique_ptr<ByteSource>>> {
+    if (large) { co_return co_await open_large_object(deps, *large, offset, length); }
+    co_return co_await deps.objects.open_object(info, offset, length);
+  };
+
+  if (ranges.size() > 1) {
+    std::string boundary = crypto::random_hex(16);
+    std::vector<std::unique_ptr<ByteSource>> parts;
+    std::uint64_t total = 0;
+    for (const auto& r : ranges) {
+      std::string head_text = "--" + boundary + "\r\nContent-Type: " + content_type + "\r\nContent-Range: " + r.content_range(size) + "\r\n\r\n";
+      if (!parts.empty()) { head_text = "\r\n" + head_text; }
+      total += head_text.size() + r.length;
+      parts.push_back(std::make_unique<StringSource>(std::move(head_text)));
+      if (!head) {
+        auto src = co_await open_span(r.first, r.length);
+        if (!src) { co_return error_response(src.error(), req); }
+        parts.push_back(std::move(*src));
+      }
+    }
+    std::string tail = "\r\n--" + boundary + "--";
+    total += tail.size();
+    parts.push_back(std::make_unique<StringSource>(std::move(tail)));
+    res.set_status(http::Status::partial_content);
+    res.set_header("Content-Type", "multipart/byteranges;boundary=" + boundary);
+    if (head) {
+      res.set_content_length_only(total);
+    } else {
+      res.set_stream(std::make_unique<ConcatSource>(std::move(parts)), total);
+    }
+    co_return res;
+  }
+
+  std::uint64_t offset = 0, length = size;
+  if (ranges.size() == 1) {
+    offset = ranges[0].first;
+    length = ranges[0].length;
+    res.set_status(http::Status::partial_content);
+    res.set_header("Content-Range", ranges[0].content_range(size));
+  }
+  if (head) {
+    res.set_content_length_only(length);
+    co_return res;
+  }
+  if (!large) {
+    if (auto fd = deps.objects.open_object_fd(info)) {
+      res.set_file(http::FileHandle(*fd), offset, length);
+      co_return res;
+    }
+  }
+  auto src = co_await open_span(offset, length);
+  if (!src) { co_return error_response(src.error(), req); }
+  res.set_stream(std::move(*src), length);
+  co_return res;
+}
+
+awaitable<http::Response> handle_get_object(http::RequestContext& ctx, const Deps& deps, bool head) {
+  auto c = co_await prepare(ctx, deps);
+  if (!c) { co_return error_response(c.error(), ctx.request()); }
+  auto info = co_await deps.objects.head_object(c->caller.access(), c->project, c->container, c->object);
+  if (!info) { co_return error_response(info.error(), ctx.request()); }
+  co_return co_await serve_object(ctx, deps, *c, std::move(*info), head);
+}
+
+awaitable<http::Response> copy(http::RequestContext& ctx, const Deps& deps, const Context& c, std::string src_project,
+                               std::string src_container, std::string src_object, std::string dst_project, std::string dst_container,
+                               std::string dst_object) {
+  const auto& req = ctx.request();
+  CopyRequest cr;
+  cr.fresh_metadata = truthy(req.header("X-Fresh-Metadata"));
+  cr.put.meta = object_metadata(req);
+  cr.put.headers = kept_headers(req);
+  cr.put.content_type = std::string(req.header("Content-Type"));
+  auto da = delete_at_of(req, now_seconds());
+  if (!da) { co_return error_response(da.error(), req); }
+  cr.put.delete_at = *da;
+  // A large object's copy is the assembled bytes unless the manifest itself is asked for.
+  auto src = co_await deps.objects.head_object(c.caller.access(), src_project, src_container, src_object);
+  if (!src) { co_return error_response(src.error(), req); }
+  Result<ObjectInfo> done = make_error(Errc::internal, "");
+  if (src->manifest != ManifestKind::none && req.query_param("multipart-manifest") != std::optional<std::string_view>("get")) {
+    auto large = co_await assemble_large_object(deps, c.caller.access(), src_project, *src);
+    if (!large) { co_return error_response(large.error(), req); }
+    auto body = co_await open_large_object(deps, *large, 0, large->size);
+    if (!body) { co_return error_response(body.error(), req); }
+    PutRequest put = cr.put;
+    if (!cr.fresh_metadata) {
+      Metadata merged = src->meta;
+      for (auto& [k, v] : put.meta) { merged[k] = v; }
+      put.meta = std::move(merged);
+    }
+    if (put.content_type.empty()) { put.content_type = src->content_type; }
+    put.content_length = large->size;
+    done = co_await deps.objects.put_object(c.caller.access(), dst_project, dst_container, dst_object, std::move(put), **body);
+  } else {
+    done = co_await deps.objects.copy_object(c.caller.access(), src_project, src_container, src_object, dst_project, dst_container,
+                                             dst_object, std::move(cr));
+  }
+  if (!done) { co_return error_response(done.error(), req); }
+  http::Response res = status_response(http::Status::created, req);
+  res.set_header("ETag", done->etag);
+  res.set_header("Last-Modified", last_modified(done->modified_us));
+  res.set_header("X-Copied-From", http::percent_encode(src_container + "/" + src_object, "/"));
+  res.set_header("X-Copied-From-Last-Modified", last_modified(src->modified_us));
+  if (src_project != dst_project) { res.set_header("X-Copied-From-Account", "AUTH_" + src_project); }
+  co_return res;
+}
+
+awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Deps& deps) {
+  auto c = co_await prepare(ctx, deps);
+  const auto& req = ctx.request();
+  if (!c) { co_return error_response(c.error(), req); }
+  if (auto mm = req.query_param("multipart-manifest"); mm && *mm == "put") { co_return co_await handle_put_slo(ctx, deps, c->caller.access(), c->project, c->container, c->object); }
+  if (auto from = req.headers.get("X-Copy-From")) {
+    auto src = split_copy_path(*from, "X-Copy-From");
+    if (!src) { co_return error_response(src.error(), req); }
+    std::string src_project = c->project;
+    if (auto acct = req.headers.get("X-Copy-From-Account")) {
+      auto p = project_of(*acct);
+      if (!p) { co_return error_response(make_error(Errc::precondition_failed, "Bad X-Copy-From-Account"), req); }
+      src_project = *p;
+    }
+    co_return co_await copy(ctx, deps, *c, src_project, src->first, src->second, c->project, c->container, c->object);
+  }
+  if (!req.content_length && !req.chunked) {
+    auto r = status_response(http::Status::length_required, req);
+    r.set_body("<html><h1>Length Required</h1><p>Length Required</p></html>", "text/html; charset=UTF-8");
+    co_return r;
+  }
+  PutRequest put;
+  std::string_view ct = req.header("Content-Type");
+  put.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type")) ? guess_content_type(c->object) : std::string(ct);
+  put.meta = object_metadata(req);
+  put.headers = kept_headers(req);
+  put.content_length = req.content_length;
+  if (auto etag = req.headers.get("ETag")) { put.expected_etag = lower(unquote(*etag)); }
+  auto da = delete_at_of(req, now_seconds());
+  if (!da) { co_return error_response(da.error(), req); }
+  put.delete_at = *da;
+  if (auto m = req.headers.get("X-Object-Manifest")) {
+    auto v = dlo_manifest_of(*m);
+    if (!v) { co_return error_response(v.error(), req); }
+    put.manifest = ManifestKind::dlo;
+    put.manifest_value = *v;
+  }
+  auto info = co_await deps.objects.put_object(c->caller.access(), c->project, c->container, c->object, std::move(put), ctx.body());
+  if (!info) { co_return error_response(info.error(), req); }
+  http::Response res = status_response(http::Status::created, req);
+  res.set_header("ETag", info->etag);
+  res.set_header("Last-Modified", last_modified(info->modified_us));
+  co_return res;
+}
+
+awaitable<http::Response> handle_post_object(http::RequestContext& ctx, const Deps& deps) {
+  auto c = co_await prepare(ctx, deps);
+  const auto& req = ctx.request();
+  if (!c) { co_return error_response(c.error(), req); }
+  ObjectUpdate u;
+  u.meta = object_metadata(req);
+  if (auto ct = req.headers.get("Content-Type"); ct && !ct->empty()) { u.content_type = std::string(*ct); }
+  u.headers = kept_headers(req);
+  if (req.headers.has("X-Remove-Delete-At")) {
+    u.delete_at = std::optional<std::int64_t>{};
+  } else {
+    auto da = delete_at_of(req, now_seconds());
+    if (!da) { co_return error_response(da.error(), req); }
+    if (*da) { u.delete_at = *da; }
+  }
+  if (auto m = req.headers.get("X-Object-Manifest")) {
+    if (m->empty()) {
+      u.dlo_manifest = std::string();
+    } else {
+      auto v = dlo_manifest_of(*m);
+      if (!v) { co_return error_response(v.error(), req); }
+      u.dlo_manifest = *v;
+    }
+  }
+  auto info = co_await deps.objects.update_object(c->caller.access(), c->project, c->container, c->object, std::move(u));
+  if (!info) { co_return error_response(info.error(), req); }
+  co_return status_response(http::Status::accepted, req);
+}
+
+awaitable<http::Response> handle_delete_object(http::RequestContext& ctx, const Deps& deps) {
+  auto c = co_await prepare(ctx, deps);
+  const auto& req = ctx.request();
+  if (!c) { co_return error_response(c.error(), req); }
+  if (auto mm = req.query_param("multipart-manifest"); mm && *mm == "delete") {
+    co_return co_await handle_delete_slo(ctx, deps, c->caller.access(), c->project, c->container, c->object);
+  }
+  auto info = co_await deps.objects.delete_object(c->caller.access(), c->project, c->container, c->object);
+  if (!info) { co_return error_response(info.error(), req); }
+  co_return status_response(http::Status::no_content, req);
+}
+
+awaitable<http::Response> handle_copy_object(http::RequestContext& ctx, const Deps& deps) {
+  auto c = co_await prepare(ctx, deps);
+  const auto& req = ctx.request();
+  if (!c) { co_return error_response(c.error(), req); }
+  auto dest = req.headers.get("Destination");
+  if (!dest) { co_return error_response(make_error(Errc::precondition_failed, "Destination header required"), req); }
+  auto dst = split_copy_path(*dest, "Destination");
+  if (!dst) { co_return error_response(dst.error(), req); }
+  std::string dst_project = c->project;
+  if (auto acct = req.headers.get("Destination-Account")) {
+    auto p = project_of(*acct);
+    if (!p) { co_return error_response(make_error(Errc::precondition_failed, "Bad Destination-Account"), req); }
+    dst_project = *p;
+  }
+  co_return co_await copy(ctx, deps, *c, c->project, c->container, c->object, dst_project, dst->first, dst->second);
+}
+
+}  // namespace
+
+void add_object_routes(http::Router& router, const Deps& deps) {
+  const char* pattern = "/v1/{account}/{container}/{object+}";
+  http::RouteOptions upload;
+  upload.max_body_bytes = deps.objects.config().max_object_size;
+  router.add(http::Method::put, pattern, [&deps](http::RequestContext& ctx) { return handle_put_object(ctx, deps); }, upload);
+  router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, false); });
+  router.add(http::Method::head, pattern, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, true); });
+  router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); });
+  router.add(http::Method::delete_, pattern, [&deps](http::RequestContext& ctx) { return handle_delete_object(ctx, deps); });
+  router.add(http::Method::copy, pattern, [&deps](http::RequestContext& ctx) { return handle_copy_object(ctx, deps); });
+}
+
+}  // namespace ciel::object::swift
