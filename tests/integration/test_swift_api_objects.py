@@ -14,7 +14,7 @@ import pytest
 from swift_support import (admin_account, assert_counters_match_listings, make_member, md5, payload,
                            start_swift_server, wait_until)
 
-PART = 100_000  # deliberately not a power of two
+PART = 1_100_000  # deliberately not a power of two (the setting's minimum is 1 MiB)
 
 
 @pytest.fixture(scope="module")
