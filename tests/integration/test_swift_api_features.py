@@ -126,6 +126,13 @@ def test_bulk_delete(acct):
     assert acct.names("bulk") == ["survivor"]
     assert acct.head("bulk-empty").status_code == 404
     assert acct.names("bulk-full") == ["x"]
+    # The DELETE form (what rclone sends) does the same.
+    r = acct.request("DELETE", "", params={"bulk-delete": "1"}, data=b"/bulk/survivor\n/bulk-full/x\n/bulk-full\n",
+                     headers={"Content-Type": "text/plain", "Accept": "application/json"})
+    assert r.status_code == 200, (r.status_code, r.text)
+    assert r.json()["Number Deleted"] == 3 and r.json()["Errors"] == []
+    assert acct.names("bulk") == [] and acct.head("bulk-full").status_code == 404
+    assert acct.head().status_code == 204  # the account itself is still there
     assert_counters_match_listings(acct)
 
 

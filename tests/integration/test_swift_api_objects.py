@@ -335,19 +335,24 @@ def test_expiry_and_the_reaper(acct):
     acct.put_object("exp/keep", b"stays")
     before = acct.container_counters("exp")
     t0 = time.time()
-    acct.put_object("exp/after", b"gone soon", headers={"X-Delete-After": "1"})
-    acct.put_object("exp/at", b"gone soon too", headers={"X-Delete-At": str(int(t0) + 2)})
-    acct.put_object("exp/posted", b"expired by POST")
-    assert acct.post("exp/posted", headers={"X-Delete-After": "1"}).status_code == 202
-    acct.put_object("exp/cancelled", b"reprieved", headers={"X-Delete-After": "1"})
-    assert acct.post("exp/cancelled", headers={"X-Remove-Delete-At": "x"}).status_code == 202
-    acct.put_object("exp/overwritten", b"old", headers={"X-Delete-After": "1"})
-    acct.put_object("exp/overwritten", b"new, no expiry")
+    acct.put_object("exp/after1", b"gone in a second", headers={"X-Delete-After": "1"})
+    acct.put_object("exp/after", b"gone soon", headers={"X-Delete-After": "3"})
     delete_at = int(acct.head("exp/after").headers["X-Delete-At"])
-    assert int(t0) <= delete_at <= int(time.time()) + 2
+    assert int(t0) + 2 <= delete_at <= int(time.time()) + 3
+    acct.put_object("exp/at", b"gone soon too", headers={"X-Delete-At": str(int(t0) + 3)})
+    assert acct.head("exp/at").headers["X-Delete-At"] == str(int(t0) + 3)
+    acct.put_object("exp/posted", b"expired by POST")
+    assert acct.post("exp/posted", headers={"X-Delete-After": "3"}).status_code == 202
+    acct.put_object("exp/cancelled", b"reprieved", headers={"X-Delete-After": "3"})
+    assert acct.post("exp/cancelled", headers={"X-Remove-Delete-At": "x"}).status_code == 202
     assert acct.head("exp/cancelled").headers.get("X-Delete-At") is None
-    time.sleep(max(0, t0 + 3.2 - time.time()))
-    for name in ("after", "at", "posted"):
+    acct.put_object("exp/overwritten", b"old", headers={"X-Delete-After": "3"})
+    acct.put_object("exp/overwritten", b"new, no expiry")
+    assert acct.head("exp/overwritten").headers.get("X-Delete-At") is None
+    time.sleep(max(0, t0 + 2.2 - time.time()))
+    assert acct.get("exp/after1").status_code == 404
+    time.sleep(max(0, t0 + 4.2 - time.time()))
+    for name in ("after1", "after", "at", "posted"):
         assert acct.get("exp/" + name).status_code == 404, name
         assert acct.head("exp/" + name).status_code == 404, name
     assert acct.read("exp/cancelled") == b"reprieved"

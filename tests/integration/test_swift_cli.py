@@ -120,6 +120,7 @@ def test_stat_account_container_object(swift_server, admin, tmp_path):
 
 def test_list_with_prefix_and_delimiter(swift_server, admin, tmp_path):
     env = swift_env(swift_server)
+    admin.create_container("cli-list")
     for name in ("a/1", "a/2", "a/b/3", "b/4", "c"):
         admin.put_object("cli-list/" + name, name.encode())
     assert swift(env, "list", "cli-list").stdout.splitlines() == ["a/1", "a/2", "a/b/3", "b/4", "c"]
@@ -129,7 +130,7 @@ def test_list_with_prefix_and_delimiter(swift_server, admin, tmp_path):
     assert swift(env, "list", "cli-list", "--prefix", "a/b").stdout.splitlines() == ["a/b/3"]
     assert "cli-list" in swift(env, "list").stdout.splitlines()
     assert swift(env, "list", "--prefix", "cli-li").stdout.splitlines() == ["cli-list"]
-    totals = swift(env, "list", "cli-list", "--totals", "--prefix", "a/").stdout.splitlines()
+    totals = swift(env, "list", "cli-list", "-l", "--totals", "--prefix", "a/").stdout.splitlines()
     assert totals[-1].split()[0] == str(len(b"a/1a/2a/b/3"))
 
 
@@ -218,6 +219,7 @@ def test_tempurl_then_anonymous_curl(swift_server, alice, tmp_path):
 def test_copy(swift_server, admin, tmp_path):
     env = swift_env(swift_server)
     data = payload(100_000, 30)
+    admin.create_container("cli-copy")
     admin.put_object("cli-copy/src.bin", data, headers={"X-Object-Meta-Origin": "first"})
     swift(env, "copy", "-d", "/cli-copy-dst/renamed.bin", "cli-copy", "src.bin")
     assert admin.read("cli-copy-dst/renamed.bin") == data

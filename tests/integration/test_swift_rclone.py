@@ -103,6 +103,7 @@ def test_purge_removes_everything(rclone, member, tmp_path):
 
 
 def test_backend_from_flags_and_environment(swift_server, rclone, member, tmp_path):
+    member.create_container("rc-flags")
     member.put_object("rc-flags/hello.txt", b"hello")
     flags = ["--swift-auth", swift_server.url + "/v3", "--swift-user", "rcloner", "--swift-key", "rcloner-password",
              "--swift-tenant", "proj-rclone", "--swift-domain", "Default", "--swift-tenant-domain", "Default",
