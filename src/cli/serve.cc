@@ -176,6 +176,18 @@ int serve_main(int argc, char** argv, char** envp) {
   if (auto swept = (*blobs)->collect_temp_files(std::chrono::seconds(0)); swept && *swept > 0) {
     log::info("removed {} temp files left by interrupted writes", *swept);
   }
+  // Blobs written by uploads a crash interrupted before their commit are named by no row. This
+  // blob store is this server's alone (the data directory lock), and nothing is being written
+  // yet, so they can go now.
+  if (auto report = object::check_consistency(**meta, **blobs, /*remove_unreferenced=*/true); !report) {
+    die(1, report.error().message + ": " + report.error().detail);
+  } else {
+    if (!report->unreferenced_blobs.empty()) {
+      log::info("object: removed {} blobs left by interrupted uploads", report->unreferenced_blobs.size());
+    }
+    for (const auto& k : report->missing_blobs) { log::error("object: blob {} is named by an object but missing", k); }
+    for (const auto& m : report->counter_mismatches) { log::warn("object: usage counters disagree: {}", m); }
+  }
 
   // --- listeners --------------------------------------------------------------------------------
   http::Router public_router;
@@ -244,12 +256,6 @@ int serve_main(int argc, char** argv, char** envp) {
   for (const char* prefix : {"/v1", "/auth", "/info"}) { public_router.add_group(prefix, "object-store", object::swift::error_renderer); }
   object::swift::add_routes(public_router, *objects, ident, object::swift::Options{public_url});
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
-  server.spawn([&meta, &blobs]() -> boost::asio::awaitable<void> {
-    // Blobs a crash left unreferenced (written, never committed); an hour's margin keeps
-    // uploads in flight on other nodes safe.
-    auto n = co_await object::sweep_orphan_blobs(**meta, **blobs, std::chrono::hours(1));
-    if (n && *n > 0) { log::info("object: removed {} unreferenced blobs", *n); }
-  });
 
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";

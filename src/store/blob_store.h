@@ -60,6 +60,7 @@ class BlobStore {
   virtual Result<int> open_fd(const std::string& key) { (void)key; return make_error(Errc::not_found, "no file descriptor"); }
   // Removing an absent key succeeds.
   virtual boost::asio::awaitable<Status> remove(std::string key) = 0;
+  virtual Status remove_sync(const std::string& key) = 0;  // the same, blocking: startup and the CLI
   // Re-reads every blob and compares with the checksum recorded at write time.
   virtual Result<ScrubReport> scrub(const std::function<void(std::string_view key)>& progress) = 0;
   // Calls `fn` with every blob's key and modification time (for orphan sweeps).

@@ -12,7 +12,7 @@
 //
 // Durability: blobs are durable before the transaction that points at them commits, and a call
 // returns only after the commit; a failure or a crash before the commit leaves only unreferenced
-// blobs, which sweep_orphans() removes. So an acknowledged write survives kill -9 and an
+// blobs, which check_consistency() removes. So an acknowledged write survives kill -9 and an
 // unacknowledged one is invisible.
 //
 // Threads: thread-safe. Every call is an awaitable that runs SQL and file I/O on the blocking
@@ -192,6 +192,9 @@ class ObjectService {
                                                                ListQuery q) = 0;
   virtual boost::asio::awaitable<Status> update_container(const Access& a, std::string project_id, std::string name,
                                                           MetadataUpdate meta, MetadataUpdate sys) = 0;
+  // The container's CORS settings (its "access-control-*" metadata), without authorization:
+  // browsers ask before they send credentials. Errc::not_found.
+  virtual boost::asio::awaitable<Result<Metadata>> container_cors(std::string project_id, std::string name) = 0;
   // Errc::conflict (kContainerNotEmpty) unless empty.
   virtual boost::asio::awaitable<Status> delete_container(const Access& a, std::string project_id, std::string name) = 0;
 
@@ -237,8 +240,17 @@ std::vector<store::Migration> migrations();
 std::unique_ptr<ObjectService> make_object_service(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy,
                                                    EngineConfig config, const Clock& clock = system_clock());
 
-// Deletes blobs that no row names and that are older than `min_age`: the leftovers of writes a
-// crash interrupted before their commit (`ciel serve` sweeps at startup; `ciel scrub` too).
-boost::asio::awaitable<Result<std::uint64_t>> sweep_orphan_blobs(store::MetaStore& meta, store::BlobStore& blobs, std::chrono::seconds min_age);
+// What `ciel scrub` checks beyond blob checksums: every blob a row names exists, no blob is
+// unnamed, and the usage counters equal what the rows add up to.
+struct ConsistencyReport {
+  std::uint64_t versions = 0, blobs = 0;
+  std::vector<std::string> missing_blobs;        // named by a row, absent: data loss
+  std::vector<std::string> unreferenced_blobs;   // present, named by no row: an interrupted upload's leftovers
+  std::vector<std::string> counter_mismatches;   // "container <project>/<name>: rows say ..., counters say ..."
+};
+// Blocking (startup and the CLI). With `remove_unreferenced`, deletes the unreferenced blobs it
+// finds. Safe only while no upload is in flight on this blob store: `ciel serve` runs it before
+// it accepts requests (the data directory lock keeps other servers out).
+Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced);
 
 }  // namespace ciel::object

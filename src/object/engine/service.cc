@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
@@ -499,6 +500,21 @@ class ObjectServiceImpl final : public ObjectService {
     });
   }
 
+  awaitable<Result<Metadata>> container_cors(std::string project, std::string name) override {
+    Metadata cors;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = load_container(tx, project, name);
+      if (!c) { return c.error(); }
+      if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+      for (const auto& [k, v] : (*c)->meta) {
+        if (k.starts_with("access-control-")) { cors.emplace(k, v); }
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return cors;
+  }
+
   awaitable<Status> delete_container(const Access& a, std::string project, std::string name) override {
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
       auto c = find_container_authorized(tx, a, project, name, Op::container_write);
@@ -796,7 +812,7 @@ class ObjectServiceImpl final : public ObjectService {
       PartSource part(body, std::move(head), limit);
       head.clear();
       std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, part, config_.part_size, opts);
+      auto info = co_await blobs_.put(key, part, single ? *content_length : config_.part_size, opts);
       if (!info) {
         co_await remove_parts(o.parts);
         if (info.error().code == Errc::too_large) { co_return make_error(Errc::too_large, "Your request is too large."); }
@@ -985,35 +1001,61 @@ awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds int
   }
 }
 
-awaitable<Result<std::uint64_t>> sweep_orphan_blobs(store::MetaStore& meta, store::BlobStore& blobs, std::chrono::seconds min_age) {
-  std::vector<std::string> candidates;
-  auto cutoff = std::chrono::system_clock::now() - min_age;
-  auto st = co_await run_blocking([&] {
-    return blobs.for_each_blob([&](const std::string& key, SystemTime mtime) {
-      if (mtime <= cutoff) { candidates.push_back(key); }
-    });
-  });
-  if (!st) { co_return st.error(); }
-  std::vector<std::string> orphans;
-  for (std::size_t i = 0; i < candidates.size(); i += 500) {
-    auto r = co_await meta.read([&](Tx& tx) -> Status {
-      for (std::size_t k = i; k < std::min(candidates.size(), i + 500); ++k) {
-        auto a = tx.one("SELECT 1 FROM object_versions WHERE blob_key = $1 LIMIT 1", {candidates[k]});
-        if (!a) { return a.error(); }
-        if (*a) { continue; }
-        auto b = tx.one("SELECT 1 FROM object_parts WHERE blob_key = $1 LIMIT 1", {candidates[k]});
-        if (!b) { return b.error(); }
-        if (!*b) { orphans.push_back(candidates[k]); }
+Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced) {
+  ConsistencyReport report;
+  std::unordered_set<std::string> named;
+  auto st = meta.read_sync([&](Tx& tx) -> Status {
+    auto a = tx.query("SELECT blob_key FROM object_versions WHERE blob_key IS NOT NULL");
+    if (!a) { return a.error(); }
+    for (const auto& r : a->rows) { named.insert(r.text(0)); }
+    auto b = tx.query("SELECT blob_key FROM object_parts");
+    if (!b) { return b.error(); }
+    for (const auto& r : b->rows) { named.insert(r.text(0)); }
+    auto n = tx.one("SELECT COUNT(*) FROM object_versions");
+    if (!n) { return n.error(); }
+    report.versions = static_cast<std::uint64_t>((*n)->integer(0));
+    auto c = tx.query(
+        "SELECT c.project_id, c.name, c.object_count, c.bytes_used, COUNT(v.id), COALESCE(SUM(v.size), 0) FROM object_containers c "
+        "LEFT JOIN object_versions v ON v.container_id = c.id GROUP BY c.id, c.project_id, c.name, c.object_count, c.bytes_used");
+    if (!c) { return c.error(); }
+    for (const auto& r : c->rows) {
+      if (r.integer(2) != r.integer(4) || r.integer(3) != r.integer(5)) {
+        report.counter_mismatches.push_back("container " + r.text(0) + "/" + r.text(1) + ": rows say " + r.text(4) + " objects, " +
+                                            r.text(5) + " bytes; counters say " + r.text(2) + ", " + r.text(3));
       }
-      return {};
-    });
-    if (!r) { co_return r.error(); }
+    }
+    auto acc = tx.query(
+        "SELECT a.project_id, a.container_count, a.object_count, a.bytes_used, COUNT(c.id), COALESCE(SUM(c.object_count), 0), "
+        "COALESCE(SUM(c.bytes_used), 0) FROM object_accounts a LEFT JOIN object_containers c ON c.project_id = a.project_id "
+        "GROUP BY a.project_id, a.container_count, a.object_count, a.bytes_used");
+    if (!acc) { return acc.error(); }
+    for (const auto& r : acc->rows) {
+      if (r.integer(1) != r.integer(4) || r.integer(2) != r.integer(5) || r.integer(3) != r.integer(6)) {
+        report.counter_mismatches.push_back("account " + r.text(0) + ": containers say " + r.text(4) + " containers, " + r.text(5) +
+                                            " objects, " + r.text(6) + " bytes; counters say " + r.text(1) + ", " + r.text(2) + ", " +
+                                            r.text(3));
+      }
+    }
+    return {};
+  });
+  if (!st) { return st.error(); }
+  std::unordered_set<std::string> present;
+  auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime) { present.insert(key); });
+  if (!walk) { return walk.error(); }
+  report.blobs = present.size();
+  for (const auto& k : named) {
+    if (!present.contains(k)) { report.missing_blobs.push_back(k); }
   }
-  std::uint64_t removed = 0;
-  for (const auto& key : orphans) {
-    if (co_await blobs.remove(key)) { ++removed; }
+  for (const auto& k : present) {
+    if (named.contains(k)) { continue; }
+    report.unreferenced_blobs.push_back(k);
+    if (remove_unreferenced) {
+      if (auto r = blobs.remove_sync(k); !r) { return r.error(); }
+    }
   }
-  co_return removed;
+  std::sort(report.missing_blobs.begin(), report.missing_blobs.end());
+  std::sort(report.unreferenced_blobs.begin(), report.unreferenced_blobs.end());
+  return report;
 }
 
 }  // namespace ciel::object

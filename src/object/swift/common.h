@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/http/request.h"
+#include "core/http/router.h"
 #include "core/http/response.h"
 #include "identity/identity.h"
 #include "object/engine/names.h"
@@ -66,6 +67,11 @@ http::Response render_listing(const http::Request& req, const Listing& listing, 
 // the normalized string to store.
 Status validate_account_acl(std::string_view json);
 Result<std::string> normalize_container_acl(std::string_view header);
+
+// CORS: wraps a container or object handler so allowed origins get their headers; and the
+// preflight OPTIONS handler.
+http::Handler with_cors(const Deps& deps, http::Handler inner);
+boost::asio::awaitable<http::Response> handle_options(http::RequestContext& ctx, const Deps& deps);
 
 void add_account_routes(http::Router& router, const Deps& deps);
 void add_container_routes(http::Router& router, const Deps& deps);

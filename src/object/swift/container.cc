@@ -161,11 +161,12 @@ awaitable<http::Response> handle_delete_container(http::RequestContext& ctx, con
 
 void add_container_routes(http::Router& router, const Deps& deps) {
   for (const char* pattern : {"/v1/{account}/{container}", "/v1/{account}/{container}/"}) {
-    router.add(http::Method::put, pattern, [&deps](http::RequestContext& ctx) { return handle_put_container(ctx, deps); });
-    router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, true); });
-    router.add(http::Method::head, pattern, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, false); });
-    router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_container(ctx, deps); });
-    router.add(http::Method::delete_, pattern, [&deps](http::RequestContext& ctx) { return handle_delete_container(ctx, deps); });
+    router.add(http::Method::put, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_put_container(ctx, deps); }));
+    router.add(http::Method::get, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, true); }));
+    router.add(http::Method::head, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, false); }));
+    router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_container(ctx, deps); }));
+    router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_container(ctx, deps); }));
+    router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
   }
 }
 

@@ -439,12 +439,13 @@ void add_object_routes(http::Router& router, const Deps& deps) {
   const char* pattern = "/v1/{account}/{container}/{object+}";
   http::RouteOptions upload;
   upload.max_body_bytes = deps.objects.config().max_object_size;
-  router.add(http::Method::put, pattern, [&deps](http::RequestContext& ctx) { return handle_put_object(ctx, deps); }, upload);
-  router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, false); });
-  router.add(http::Method::head, pattern, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, true); });
-  router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); });
-  router.add(http::Method::delete_, pattern, [&deps](http::RequestContext& ctx) { return handle_delete_object(ctx, deps); });
-  router.add(http::Method::copy, pattern, [&deps](http::RequestContext& ctx) { return handle_copy_object(ctx, deps); });
+  router.add(http::Method::put, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_put_object(ctx, deps); }), upload);
+  router.add(http::Method::get, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, false); }));
+  router.add(http::Method::head, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_object(ctx, deps, true); }));
+  router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); }));
+  router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_object(ctx, deps); }));
+  router.add(http::Method::copy, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_copy_object(ctx, deps); }));
+  router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
 }
 
 }  // namespace ciel::object::swift

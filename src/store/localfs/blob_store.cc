@@ -9,6 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "core/blocking.h"
@@ -96,29 +99,47 @@ class LocalFsBlobStore final : public BlobStore {
     if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
     std::string final_path = path_of(key);
     std::string tmp_path = config_.root + "/tmp/" + key + "." + crypto::random_hex(4);
-    int fd = co_await run_blocking([&] { return ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640); });
-    if (fd < 0) { co_return io_error("create", tmp_path); }
+    crypto::Hasher md5(crypto::Digest::md5);
+    crypto::Hasher sha(crypto::Digest::sha256);
+    // The temp file is created in the first write's hop to the blocking pool, and the last
+    // chunk is written in the commit's hop: a small blob costs one hop, not four.
     struct Cleanup {
-      int fd;
+      int fd = -1;
       std::string path;
       bool keep = false;
       ~Cleanup() {
         if (fd >= 0) { ::close(fd); }
-        if (!keep) { ::unlink(path.c_str()); }
+        if (fd >= 0 && !keep) { ::unlink(path.c_str()); }
       }
-    } cleanup{fd, tmp_path};
+    } cleanup{-1, tmp_path};
+    auto write_chunk = [&](std::span<const char> chunk) -> Status {
+      if (cleanup.fd < 0) {
+        cleanup.fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (cleanup.fd < 0) { return io_error("create", tmp_path); }
+      }
+      if (chunk.empty()) { return {}; }
+      std::string_view data(chunk.data(), chunk.size());
+      if (options.md5) { md5.update(data); }
+      sha.update(data);
+      if (options.also != nullptr) { options.also->update(data); }
+      return write_all(cleanup.fd, chunk.data(), chunk.size(), tmp_path);
+    };
 
-    crypto::Hasher md5(crypto::Digest::md5);
-    crypto::Hasher sha(crypto::Digest::sha256);
-    std::vector<char> buf(kWriteChunk);
+    // Small blobs get a small buffer: a 1 MiB one per request would be mapped and zeroed each
+    // time (it is above malloc's mmap threshold), which costs more than writing 4 KiB.
+    const std::size_t cap = static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(source.size().value_or(max_size == UINT64_MAX ? kWriteChunk : max_size + 1), 64 * 1024, kWriteChunk));
+    std::unique_ptr<char[]> storage(new char[cap]);
+    std::span<char> buf(storage.get(), cap);
     std::uint64_t total = 0;
+    std::size_t filled = 0;
     for (;;) {
       // Fill the buffer from the (network) source on the I/O thread, then hash and write it on
       // the blocking pool in one hop.
-      std::size_t filled = 0;
+      filled = 0;
       bool eof = false;
       while (filled < buf.size()) {
-        auto n = co_await source.read(std::span<char>(buf.data() + filled, buf.size() - filled));
+        auto n = co_await source.read(buf.subspan(filled));
         if (!n) { co_return n.error(); }
         if (*n == 0) {
           eof = true;
@@ -128,20 +149,16 @@ class LocalFsBlobStore final : public BlobStore {
       }
       total += filled;
       if (total > max_size) { co_return make_error(Errc::too_large, "content is too large"); }
-      if (filled > 0) {
-        auto st = co_await run_blocking([&]() -> Status {
-          std::string_view chunk(buf.data(), filled);
-          if (options.md5) { md5.update(chunk); }
-          sha.update(chunk);
-          if (options.also != nullptr) { options.also->update(chunk); }
-          return write_all(fd, buf.data(), filled, tmp_path);
-        });
-        if (!st) { co_return st.error(); }
-      }
       if (eof) { break; }
+      auto st = co_await run_blocking([&]() -> Status { return write_chunk(buf.first(filled)); });
+      if (!st) { co_return st.error(); }
     }
-    BlobInfo info{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crypto::hex(sha.finish())};
-    auto st = co_await run_blocking([&]() -> Status { return commit(cleanup.fd, tmp_path, final_path, info); });
+    BlobInfo info;
+    auto st = co_await run_blocking([&]() -> Status {
+      if (auto w = write_chunk(buf.first(filled)); !w) { return w; }
+      info = BlobInfo{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crypto::hex(sha.finish())};
+      return commit(cleanup.fd, tmp_path, final_path, info);
+    });
     if (!st) { co_return st.error(); }
     cleanup.keep = true;
     co_return info;
@@ -179,12 +196,15 @@ class LocalFsBlobStore final : public BlobStore {
 
   boost::asio::awaitable<Status> remove(std::string key) override {
     if (!valid_key(key)) { co_return make_error(Errc::invalid_argument, "invalid blob key"); }
-    co_return co_await run_blocking([&]() -> Status {
-      std::string p = path_of(key);
-      if (::unlink(p.c_str()) != 0 && errno != ENOENT) { return io_error("unlink", p); }
-      ::unlink((p + ".sum").c_str());
-      return {};
-    });
+    co_return co_await run_blocking([&]() -> Status { return remove_sync(key); });
+  }
+
+  Status remove_sync(const std::string& key) override {
+    if (!valid_key(key)) { return make_error(Errc::invalid_argument, "invalid blob key"); }
+    std::string p = path_of(key);
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) { return io_error("unlink", p); }
+    ::unlink((p + ".sum").c_str());
+    return {};
   }
 
   Result<ScrubReport> scrub(const std::function<void(std::string_view)>& progress) override {

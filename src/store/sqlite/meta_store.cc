@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -196,37 +197,30 @@ class SqliteStore final : public MetaStore {
     co_return co_await run_blocking([this, &fn] { return read_sync(fn); });
   }
 
+  // Group commit: a commit costs an fsync, so transactions that arrive while one is committing
+  // wait and then commit together. Each caller queues its function; whoever takes the writer
+  // runs every queued function in one SQLite transaction, each inside its own savepoint (a
+  // function that fails is rolled back alone), commits once, and hands each caller its result.
+  // A caller whose function a previous leader already ran just returns that result.
   Status transact_sync(const TxFn& fn) override {
-    std::lock_guard lock(write_mu_);
-    for (int attempt = 0;; ++attempt) {
-      auto st = writer_->raw("BEGIN IMMEDIATE");
-      if (!st) {
-        if (st.error().message == "database busy" && attempt < 50) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          continue;
-        }
-        return st;
-      }
-      writer_->start();
-      Status result;
-      try {
-        result = fn(*writer_);
-      } catch (...) {
-        (void)writer_->raw("ROLLBACK");  // or the writer stays inside this transaction for good
-        throw;
-      }
-      if (result && writer_->failed()) { result = swallowed_failure(); }
-      if (!result) {
-        (void)writer_->raw("ROLLBACK");
-        return result;
-      }
-      auto c = writer_->raw("COMMIT");
-      if (!c) {
-        (void)writer_->raw("ROLLBACK");
-        return c;
-      }
-      return {};
+    Pending mine{&fn};
+    {
+      std::lock_guard q(queue_mu_);
+      queue_.push_back(&mine);
     }
+    {
+      std::lock_guard lock(write_mu_);
+      if (!mine.done) {
+        std::vector<Pending*> batch;
+        {
+          std::lock_guard q(queue_mu_);
+          batch.swap(queue_);
+        }
+        run_batch(batch);
+      }
+    }
+    if (mine.exception) { std::rethrow_exception(mine.exception); }
+    return std::move(mine.result);
   }
 
   Status read_sync(const TxFn& fn) override {
@@ -266,6 +260,65 @@ class SqliteStore final : public MetaStore {
   std::string_view backend() const override { return "sqlite"; }
 
  private:
+  struct Pending {
+    const TxFn* fn;
+    Status result;
+    bool done = false;  // written and read under write_mu_
+    std::exception_ptr exception;
+  };
+
+  // Runs on the writer, under write_mu_.
+  void run_batch(std::vector<Pending*>& batch) {
+    for (int attempt = 0;; ++attempt) {
+      auto st = writer_->raw("BEGIN IMMEDIATE");
+      if (!st) {
+        if (st.error().message == "database busy" && attempt < 50) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
+        for (auto* p : batch) { finish(*p, st); }
+        return;
+      }
+      break;
+    }
+    for (auto* pp : batch) {
+      Pending& p = *pp;
+      if (auto sp = writer_->raw("SAVEPOINT ciel_tx"); !sp) {
+        p.result = sp;
+        continue;
+      }
+      writer_->start();
+      Status result;
+      try {
+        result = (*p.fn)(*writer_);
+        if (result && writer_->failed()) { result = swallowed_failure(); }
+      } catch (...) {
+        // Rethrown to the function's own caller; the rest of the batch goes on.
+        p.exception = std::current_exception();
+        result = make_error(Errc::internal, "transaction function threw");
+      }
+      if (!result) { (void)writer_->raw("ROLLBACK TO ciel_tx"); }
+      (void)writer_->raw("RELEASE ciel_tx");
+      p.result = std::move(result);
+    }
+    auto c = writer_->raw("COMMIT");
+    if (!c) { (void)writer_->raw("ROLLBACK"); }
+    for (auto* p : batch) {
+      if (!c && p->result) {
+        finish(*p, c);
+      } else {
+        p->done = true;
+      }
+    }
+  }
+
+  static void finish(Pending& p, const Status& st) {
+    p.result = st;
+    p.done = true;
+  }
+
+  std::mutex queue_mu_;
+  std::vector<Pending*> queue_;
   SqliteConfig config_;
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;
