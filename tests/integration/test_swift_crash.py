@@ -2,7 +2,9 @@
 some overwrites, some with Content-Length and some chunked, all larger than the part size).
 After a restart on the same data directory every acknowledged upload reads back intact, nothing
 half-written is visible, overwrites are atomic, the usage counters match the listing, and
-`ciel scrub` finds nothing wrong."""
+`ciel scrub` finds nothing wrong. Then the same for a stream of mixed small writes (PUT, POST,
+DELETE, container PUT): each object ends in its last acknowledged state or in the state of the
+request that was in flight."""
 import random
 import re
 import subprocess
@@ -15,6 +17,7 @@ from conftest import BINARY
 from swift_support import admin_account, assert_counters_match_listings, md5, payload, restart, start_swift_server
 
 CHUNK = 64 * 1024
+IDLE = object()  # no request in flight
 
 
 class SlowBody:
@@ -169,3 +172,124 @@ def _crash_and_check(server):
     finally:
         again.stop()
     scrub(server.data_dir, allow_unreferenced=False)
+
+
+def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_factory):
+    """Eight clients PUT, POST and DELETE their own objects (and create containers) as fast as
+    they can; the server is killed mid-stream. After the restart each object is in the state its
+    last acknowledged request left it in, or in the state of the one request that was in flight
+    (if the server finished it): never older, never a mix."""
+    server = start_swift_server(tmp_path_factory, name="crash-mixed")
+    try:
+        acct = admin_account(server)
+        acct.create_container("mixed")
+        # object -> (acknowledged state, state of the request in flight or IDLE);
+        # a state is (md5, X-Object-Meta-Gen) or None for "no object".
+        history = {}
+        acked_ops = []
+        containers = {}  # container -> True if acknowledged, None if in flight
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(t):
+            rnd = random.Random(t)
+            s = requests.Session()
+            s.headers["X-Auth-Token"] = acct.token
+            state = {f"t{t}-o{k}": None for k in range(5)}
+            with lock:
+                for name in state:
+                    history[name] = (None, IDLE)
+            step = 0
+            while not stop.is_set():
+                step += 1
+                name = rnd.choice(sorted(state))
+                url = acct.url("mixed/" + name)
+                op = rnd.random()
+                if op < 0.5:
+                    body = payload(rnd.randrange(0, 200_000), t * 100_000 + step)
+                    new = (md5(body), str(step))
+                    call = lambda: s.put(url, data=body, headers={"X-Object-Meta-Gen": str(step)}, timeout=30)  # noqa: E731
+                    ok = (201,)
+                elif op < 0.75:
+                    if state[name] is None:
+                        continue
+                    new = (state[name][0], str(step))
+                    call = lambda: s.post(url, headers={"X-Object-Meta-Gen": str(step)}, timeout=30)  # noqa: E731
+                    ok = (202,)
+                elif op < 0.95:
+                    if state[name] is None:
+                        continue
+                    new = None
+                    call = lambda: s.delete(url, timeout=30)  # noqa: E731
+                    ok = (204,)
+                else:
+                    cname = f"t{t}-c{step}"
+                    with lock:
+                        containers[cname] = None
+                    try:
+                        r = s.put(acct.url(cname), timeout=30)
+                    except requests.RequestException:
+                        return
+                    assert r.status_code == 201, r.status_code
+                    with lock:
+                        containers[cname] = True
+                    continue
+                with lock:
+                    history[name] = (state[name], new)
+                try:
+                    r = call()
+                except requests.RequestException:
+                    return  # the server is gone; this request stays "in flight"
+                assert r.status_code in ok, (name, r.status_code, r.text[:200])
+                state[name] = new
+                with lock:
+                    history[name] = (new, IDLE)
+                    acked_ops.append(name)
+
+        errors = []
+
+        def run(t):
+            try:
+                client(t)
+            except AssertionError as e:
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=run, args=(t,), daemon=True) for t in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(2.5)
+        server.kill()
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors[:3]
+        assert len(history) == 40
+        assert len(acked_ops) >= 50, f"only {len(acked_ops)} writes were acknowledged before the kill"
+        assert any(f is not IDLE for _, f in history.values()), "nothing was in flight at the kill"
+
+        scrub(server.data_dir, allow_unreferenced=True)
+        again = restart(server)
+        try:
+            acct = admin_account(again)
+            listing = {row["name"]: row for row in acct.listing("mixed")}
+            for name, (confirmed, in_flight) in history.items():
+                r = acct.get("mixed/" + name)
+                assert r.status_code in (200, 404), (name, r.status_code)
+                actual = (md5(r.content), r.headers.get("X-Object-Meta-Gen")) if r.status_code == 200 else None
+                allowed = [confirmed] if in_flight is IDLE else [confirmed, in_flight]
+                assert actual in allowed, f"{name}: found {actual}, acknowledged {confirmed}, in flight {in_flight}"
+                if actual is None:
+                    assert name not in listing
+                else:
+                    assert listing[name]["hash"] == actual[0] and listing[name]["bytes"] == len(r.content)
+            assert set(listing) <= set(history)
+            names = set(acct.names())
+            for cname, acked in containers.items():
+                if acked:
+                    assert cname in names, f"acknowledged container {cname} is gone"
+            assert_counters_match_listings(acct)
+        finally:
+            again.stop()
+        scrub(server.data_dir, allow_unreferenced=False)
+    finally:
+        server.kill()
