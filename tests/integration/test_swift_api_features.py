@@ -12,8 +12,9 @@ import urllib.parse
 import pytest
 import requests
 
-from swift_support import (admin, assert_counters_match_listings, formpost_body, formpost_signature,  # noqa: F401
-                           make_member, payload, q, swift_server, tar_of, tempurl_sig)
+from swift_support import (MAX_CONTAINER_NAME, MAX_META_COUNT, MAX_META_NAME, MAX_META_OVERALL,  # noqa: F401
+                           MAX_META_VALUE, MAX_OBJECT_NAME, admin, assert_counters_match_listings, formpost_body,
+                           formpost_signature, make_member, payload, q, swift_server, tar_of, tempurl_sig)
 
 VERSION_NAME = re.compile(r"^(?P<len>[0-9a-f]{3})(?P<name>.*)/(?P<ts>\d{10}\.\d{5})$", re.S)
 
@@ -418,9 +419,10 @@ def test_info_lists_exactly_what_works(swift_server, keyed):
     assert REQUIRED <= set(info), sorted(REQUIRED - set(info))
     assert set(info) <= REQUIRED | OPTIONAL, sorted(set(info) - REQUIRED - OPTIONAL)
     core = info["swift"]
-    assert core["max_meta_name_length"] == 128 and core["max_meta_value_length"] == 256
-    assert core["max_meta_count"] == 90 and core["max_meta_overall_size"] == 4096
-    assert core["max_object_name_length"] == 1024 and core["max_container_name_length"] == 256
+    assert core["max_meta_name_length"] == MAX_META_NAME and core["max_meta_value_length"] == MAX_META_VALUE
+    assert core["max_meta_count"] == MAX_META_COUNT and core["max_meta_overall_size"] == MAX_META_OVERALL
+    assert core["max_object_name_length"] == MAX_OBJECT_NAME
+    assert core["max_container_name_length"] == MAX_CONTAINER_NAME
     assert core["container_listing_limit"] == 10000 and core["account_listing_limit"] == 10000
     assert isinstance(core["max_file_size"], int) and core["max_file_size"] >= 5 * 1024 ** 3
     assert isinstance(core.get("version"), str)
