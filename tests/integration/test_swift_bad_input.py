@@ -32,7 +32,8 @@ def state(a):
         "objects": {c: [(o["name"], o["hash"], o["bytes"]) for o in a.listing(c)] for c in containers},
         "account": a.account_counters(),
         "counters": {c: a.container_counters(c) for c in containers},
-        "meta": {k.lower(): v for k, v in a.head().headers.items() if k.lower().startswith("x-account-meta-")},
+        "meta": {k.lower(): v for k, v in a.head().headers.items()
+                 if k.lower().startswith("x-account-meta-") or k.lower() == "x-account-access-control"},
         "cmeta": {c: {k.lower(): v for k, v in a.head(c).headers.items() if k.lower().startswith("x-container-")
                       and k.lower() not in ("x-container-object-count", "x-container-bytes-used")}
                   for c in containers},
@@ -375,6 +376,17 @@ def test_listing_limit_above_maximum_is_412(acct):
     assert acct.get("c", params={"limit": "10001"}).status_code == 412
     assert acct.get("", params={"limit": "10001"}).status_code == 412
     assert acct.get("c", params={"limit": "10000", "format": "json"}).status_code == 200
+
+
+def test_malformed_acls_are_400(acct):
+    with nothing_written(acct):
+        for value in ("not json", '["a:b"]', '{"superuser": ["a:b"]}', '{"read-only": "a:b"}'):
+            r = acct.post(headers={"X-Account-Access-Control": value})
+            assert r.status_code == 400, (value, r.status_code)
+        # An empty referrer; a referrer in a write ACL.
+        assert acct.post("c", headers={"X-Container-Read": ".r:"}).status_code == 400
+        assert acct.post("c", headers={"X-Container-Write": ".r:*"}).status_code == 400
+        assert acct.put("acl-bad", headers={"X-Container-Write": ".r:*"}).status_code == 400
 
 
 def test_deleting_a_non_empty_container_is_409(acct):
