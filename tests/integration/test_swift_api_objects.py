@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from swift_support import (admin_account, assert_counters_match_listings, make_member, md5, payload,
                            start_swift_server, wait_until)
@@ -373,7 +374,11 @@ def test_overwrite_is_atomic_for_concurrent_readers(acct):
 
     def reader():
         while not stop.is_set():
-            r = acct.get("c/atomic")
+            try:
+                r = acct.get("c/atomic")
+            except requests.RequestException as e:
+                bad.append(repr(e))
+                return
             if r.status_code != 200 or r.content not in versions or etag_of(r) != md5(r.content):
                 bad.append((r.status_code, len(r.content), r.content[:1], r.content[-1:]))
 
