@@ -127,6 +127,7 @@ std::string sha1(std::string_view data) { return digest(EVP_sha1(), data); }
 std::string md5(std::string_view data) { return digest(EVP_md5(), data); }
 std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
 std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
+std::string hmac_sha512(std::string_view key, std::string_view data) { return hmac(EVP_sha512(), key, data); }
 
 bool constant_time_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) { return false; }

@@ -27,6 +27,7 @@ std::string sha1(std::string_view data);
 std::string md5(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw
 std::string hmac_sha1(std::string_view key, std::string_view data);
+std::string hmac_sha512(std::string_view key, std::string_view data);
 
 bool constant_time_equals(std::string_view a, std::string_view b);
 

@@ -58,18 +58,15 @@ void apply_update(Metadata& m, const MetadataUpdate& u) {
   }
 }
 
-// Swift's defaults, per account, container or object: names of 128 bytes, values of 256, 90
-// items, 4096 bytes in all.
-Status check_meta_limits(const Metadata& m) {
-  std::size_t total = 0;
-  if (m.size() > 90) { return make_error(Errc::invalid_argument, "Too many metadata items; max 90"); }
-  for (const auto& [k, v] : m) {
-    if (k.size() > 128) { return make_error(Errc::invalid_argument, "Metadata name too long; max 128"); }
-    if (v.size() > 256) { return make_error(Errc::invalid_argument, "Metadata value longer than 256"); }
-    total += k.size() + v.size();
-  }
-  if (total > 4096) { return make_error(Errc::invalid_argument, "Total metadata too large; max 4096"); }
-  return {};
+// A row this transaction read changed under it (PostgreSQL runs writers concurrently under READ
+// COMMITTED): the transaction is rolled back and run again from the start.
+constexpr std::string_view kRaced = "concurrent change; retrying";
+Error raced() { return make_error(Errc::conflict, std::string(kRaced)); }
+bool is_raced(const Error& e) { return e.code == Errc::conflict && e.message == kRaced; }
+
+Status check_meta(MetadataTarget target, const Metadata& m) {
+  std::vector<std::pair<std::string, std::string>> items(m.begin(), m.end());
+  return check_metadata(target, items);
 }
 
 std::optional<std::uint64_t> meta_number(const Metadata& m, std::string_view key) {
@@ -214,6 +211,7 @@ Status add_container_usage(Tx& tx, const std::string& container_id, std::int64_t
   auto st = tx.exec("UPDATE object_containers SET object_count = object_count + $1, bytes_used = bytes_used + $2 WHERE id = $3",
                     {objects, bytes, container_id});
   if (!st) { return st.error(); }
+  if (*st == 0) { return raced(); }  // the container was deleted meanwhile
   return {};
 }
 
@@ -235,6 +233,7 @@ Status add_usage(Tx& tx, const std::string& container_id, const std::string& pro
 Status drop_version(Tx& tx, const ObjectInfo& o, std::vector<std::string>& orphans) {
   auto st = tx.exec("DELETE FROM object_versions WHERE id = $1", {o.version_id});
   if (!st) { return st.error(); }
+  if (*st == 0) { return raced(); }  // another writer removed it first
   if (o.parts.size() > 1) {
     auto p = tx.exec("DELETE FROM object_parts WHERE version_id = $1", {o.version_id});
     if (!p) { return p.error(); }
@@ -279,41 +278,6 @@ class PartSource final : public ByteSource {
   std::string head_;
   std::size_t head_pos_ = 0;
   std::uint64_t left_;
-};
-
-// Concatenates byte ranges of several blobs.
-class PartsReader final : public ByteSource {
- public:
-  struct Span {
-    std::string key;
-    std::uint64_t offset, length;
-  };
-  PartsReader(store::BlobStore& blobs, std::vector<Span> spans, std::uint64_t total)
-      : blobs_(blobs), spans_(std::move(spans)), total_(total) {}
-  awaitable<Result<std::size_t>> read(std::span<char> buf) override {
-    while (next_ <= spans_.size()) {
-      if (!current_) {
-        if (next_ == spans_.size()) { co_return std::size_t{0}; }
-        const auto& s = spans_[next_++];
-        auto r = co_await blobs_.open(s.key, s.offset, s.length);
-        if (!r) { co_return r.error(); }
-        current_ = std::move(*r);
-      }
-      auto n = co_await current_->read(buf);
-      if (!n) { co_return n.error(); }
-      if (*n > 0) { co_return *n; }
-      current_.reset();
-    }
-    co_return std::size_t{0};
-  }
-  std::optional<std::uint64_t> size() const override { return total_; }
-
- private:
-  store::BlobStore& blobs_;
-  std::vector<Span> spans_;
-  std::uint64_t total_;
-  std::size_t next_ = 0;
-  std::unique_ptr<ByteSource> current_;
 };
 
 class ObjectServiceImpl final : public ObjectService {
@@ -374,7 +338,7 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   awaitable<Status> update_account(const Access& a, std::string project, MetadataUpdate meta, MetadataUpdate sys) override {
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       auto acct = load_account(tx, project);
       if (!acct) { return acct.error(); }
       if (auto ok = authorize(policy_, a, sys.empty() ? Op::account_write : Op::account_admin, project, &*acct, nullptr); !ok) {
@@ -382,7 +346,7 @@ class ObjectServiceImpl final : public ObjectService {
       }
       apply_update(acct->meta, meta);
       apply_update(acct->sys, sys);
-      if (auto ok = check_meta_limits(acct->meta); !ok) { return ok.error(); }
+      if (auto ok = check_meta(MetadataTarget::account, acct->meta); !ok) { return ok.error(); }
       return upsert_account(tx, project, acct->meta, acct->sys);
     });
     co_return st;
@@ -393,7 +357,7 @@ class ObjectServiceImpl final : public ObjectService {
                                         MetadataUpdate sys) override {
     if (auto ok = check_container_name(name); !ok) { co_return ok.error(); }
     bool created = false;
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       created = false;
       auto acct = load_account(tx, project);
       if (!acct) { return acct.error(); }
@@ -412,7 +376,7 @@ class ObjectServiceImpl final : public ObjectService {
         ContainerInfo c = **existing;
         apply_update(c.meta, meta);
         apply_update(c.sys, sys);
-        if (auto ok = check_meta_limits(c.meta); !ok) { return ok.error(); }
+        if (auto ok = check_meta(MetadataTarget::container, c.meta); !ok) { return ok.error(); }
         auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
                          {encode_map(c.meta), encode_map(c.sys), now, c.id});
         if (!u) { return u.error(); }
@@ -421,7 +385,7 @@ class ObjectServiceImpl final : public ObjectService {
       Metadata m, s;
       apply_update(m, meta);
       apply_update(s, sys);
-      if (auto ok = check_meta_limits(m); !ok) { return ok.error(); }
+      if (auto ok = check_meta(MetadataTarget::container, m); !ok) { return ok.error(); }
       auto ins = tx.exec(
           "INSERT INTO object_containers (id, project_id, name, created_ms, modified_ms, meta, sys) VALUES ($1, $2, $3, $4, $4, $5, $6) "
           "ON CONFLICT DO NOTHING",
@@ -487,12 +451,12 @@ class ObjectServiceImpl final : public ObjectService {
 
   awaitable<Status> update_container(const Access& a, std::string project, std::string name, MetadataUpdate meta,
                                      MetadataUpdate sys) override {
-    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+    co_return co_await transact_retrying([&](Tx& tx) -> Status {
       auto c = find_container_authorized(tx, a, project, name, Op::container_write);
       if (!c) { return c.error(); }
       apply_update(c->meta, meta);
       apply_update(c->sys, sys);
-      if (auto ok = check_meta_limits(c->meta); !ok) { return ok.error(); }
+      if (auto ok = check_meta(MetadataTarget::container, c->meta); !ok) { return ok.error(); }
       auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
                        {encode_map(c->meta), encode_map(c->sys), unix_ms(), c->id});
       if (!u) { return u.error(); }
@@ -516,14 +480,17 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   awaitable<Status> delete_container(const Access& a, std::string project, std::string name) override {
-    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+    co_return co_await transact_retrying([&](Tx& tx) -> Status {
       auto c = find_container_authorized(tx, a, project, name, Op::container_write);
       if (!c) { return c.error(); }
       auto any = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 LIMIT 1", {c->id});
       if (!any) { return any.error(); }
       if (*any) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
-      auto d = tx.exec("DELETE FROM object_containers WHERE id = $1", {c->id});
+      // "object_count = 0" also catches an upload that committed after the check above: its
+      // counter update holds the row until then, and the DELETE re-reads it.
+      auto d = tx.exec("DELETE FROM object_containers WHERE id = $1 AND object_count = 0", {c->id});
       if (!d) { return d.error(); }
+      if (*d == 0) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
       auto u = tx.exec("UPDATE object_accounts SET container_count = container_count - 1 WHERE project_id = $1", {project});
       if (!u) { return u.error(); }
       return {};
@@ -534,7 +501,7 @@ class ObjectServiceImpl final : public ObjectService {
   awaitable<Result<ObjectInfo>> put_object(const Access& a, std::string project, std::string container, std::string name,
                                            PutRequest req, ByteSource& body) override {
     if (auto ok = check_object_name(name); !ok) { co_return ok.error(); }
-    if (auto ok = check_meta_limits(req.meta); !ok) { co_return ok.error(); }
+    if (auto ok = check_meta(MetadataTarget::object, req.meta); !ok) { co_return ok.error(); }
     if (req.content_length && *req.content_length > config_.max_object_size) {
       co_return make_error(Errc::too_large, "Your request is too large.");
     }
@@ -605,16 +572,25 @@ class ObjectServiceImpl final : public ObjectService {
     std::uint64_t stored = 0;
     for (const auto& p : info.parts) { stored += p.size; }
     if (offset > stored || length > stored - offset) { co_return make_error(Errc::invalid_argument, "range past the end of the object"); }
-    std::vector<PartsReader::Span> spans;
+    // Every blob is opened now, not when the reader reaches it: an overwrite or delete that
+    // commits during a download removes the blobs, and an open file outlives its name.
+    std::vector<std::unique_ptr<ByteSource>> readers;
     std::uint64_t pos = 0, end = offset + length;
     for (const auto& p : info.parts) {
       std::uint64_t ps = pos, pe = pos + p.size;
       pos = pe;
       if (pe <= offset || ps >= end) { continue; }
       std::uint64_t from = std::max(ps, offset), to = std::min(pe, end);
-      spans.push_back({p.blob_key, from - ps, to - from});
+      auto r = co_await blobs_.open(p.blob_key, from - ps, to - from);
+      if (!r) {
+        // The version was replaced between its lookup and now: to the caller it is gone.
+        if (r.error().code == Errc::not_found) { co_return make_error(Errc::not_found, "The resource could not be found."); }
+        co_return r.error();
+      }
+      readers.push_back(std::move(*r));
     }
-    co_return std::unique_ptr<ByteSource>(std::make_unique<PartsReader>(blobs_, std::move(spans), length));
+    if (readers.size() == 1) { co_return std::move(readers.front()); }
+    co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(readers)));
   }
 
   Result<int> open_object_fd(const ObjectInfo& info) override {
@@ -624,10 +600,10 @@ class ObjectServiceImpl final : public ObjectService {
 
   awaitable<Result<ObjectInfo>> update_object(const Access& a, std::string project, std::string container, std::string name,
                                               ObjectUpdate update) override {
-    if (auto ok = check_meta_limits(update.meta); !ok) { co_return ok.error(); }
+    if (auto ok = check_meta(MetadataTarget::object, update.meta); !ok) { co_return ok.error(); }
     ObjectInfo info;
     const std::int64_t now_s = unix_seconds(clock_.now());
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       auto c = find_container_authorized(tx, a, project, container, Op::object_write);
       if (!c) { return c.error(); }
       auto l = load_current(tx, c->id, name);
@@ -650,6 +626,7 @@ class ObjectServiceImpl final : public ObjectService {
           {encode_map(info.meta), info.content_type, encode_map(info.headers), info.delete_at ? Value{*info.delete_at} : Value{},
            static_cast<std::int64_t>(info.manifest), info.manifest_value, info.version_id});
       if (!u) { return u.error(); }
+      if (*u == 0) { return raced(); }
       info.container = container;
       info.project_id = project;
       return {};
@@ -663,7 +640,7 @@ class ObjectServiceImpl final : public ObjectService {
     std::vector<std::string> orphans;
     const std::int64_t now_s = unix_seconds(clock_.now());
     const std::int64_t now = now_us(clock_);
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       orphans.clear();
       auto c = find_container_authorized(tx, a, project, container, Op::object_write);
       if (!c) { return c.error(); }
@@ -703,6 +680,7 @@ class ObjectServiceImpl final : public ObjectService {
           Loaded p = object_from_row(**prev);
           auto u = tx.exec("UPDATE object_versions SET container_id = $1, name = $2 WHERE id = $3", {c->id, name, p.info.version_id});
           if (!u) { return u.error(); }
+          if (*u == 0) { return raced(); }
           if (auto s = add_container_usage(tx, (*archive)->id, -1, -static_cast<std::int64_t>(p.info.size)); !s) { return s; }
           if (auto s = add_container_usage(tx, c->id, 1, static_cast<std::int64_t>(p.info.size)); !s) { return s; }
         }
@@ -739,7 +717,7 @@ class ObjectServiceImpl final : public ObjectService {
       for (auto& [k, v] : req.put.headers) { o.headers[k] = std::move(v); }
     }
     if (!req.put.content_type.empty()) { o.content_type = req.put.content_type; }
-    if (auto ok = check_meta_limits(o.meta); !ok) { co_return ok.error(); }
+    if (auto ok = check_meta(MetadataTarget::object, o.meta); !ok) { co_return ok.error(); }
     // A DLO copy copies the manifest only when asked (Swift's multipart-manifest=get); callers
     // that want the assembled bytes copy through put_object.
     auto committed = co_await commit_version(a, dst_project, dst_container, o, /*check_quota=*/true);
@@ -751,7 +729,7 @@ class ObjectServiceImpl final : public ObjectService {
     const std::int64_t now_s = unix_seconds(clock_.now());
     std::size_t reaped = 0;
     std::vector<std::string> orphans;
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       reaped = 0;
       orphans.clear();
       auto rows = tx.query(std::string("SELECT ") + std::string(kObjectColumns) +
@@ -777,6 +755,14 @@ class ObjectServiceImpl final : public ObjectService {
   awaitable<void> remove_blobs(const std::vector<std::string>& keys) {
     for (const auto& k : keys) {
       if (auto st = co_await blobs_.remove(k); !st) { log::warn("object: cannot remove blob {}: {}", k, st.error().detail); }
+    }
+  }
+
+  // meta_.transact, run again when the function found its rows changed under it (kRaced).
+  awaitable<Status> transact_retrying(store::TxFn fn) {
+    for (int attempt = 0;; ++attempt) {
+      auto st = co_await meta_.transact(fn);
+      if (st || !is_raced(st.error()) || attempt == 20) { co_return st; }
     }
   }
 
@@ -856,7 +842,7 @@ class ObjectServiceImpl final : public ObjectService {
     std::vector<std::string> orphans;
     for (int attempt = 0;; ++attempt) {
       o.modified_us = now_us(clock_);
-      auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto st = co_await transact_retrying([&](Tx& tx) -> Status {
         orphans.clear();
         auto c = find_container_authorized(tx, a, project, container, Op::object_write);
         if (!c) { return c.error(); }
@@ -913,6 +899,7 @@ class ObjectServiceImpl final : public ObjectService {
     std::string archived = archive_name(v.name, v.modified_us);
     auto u = tx.exec("UPDATE object_versions SET container_id = $1, name = $2 WHERE id = $3", {archive.id, archived, v.version_id});
     if (!u) { return u.error(); }
+    if (*u == 0) { return raced(); }
     return add_container_usage(tx, archive.id, 1, static_cast<std::int64_t>(v.size));
   }
 

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "core/http/router.h"
+#include "core/http/target.h"
 #include "object/swift/common.h"
 
 namespace ciel::object::swift {
@@ -32,6 +33,11 @@ Result<ListQuery> parse_listing_query(const http::Request& req) {
     if (ec != std::errc{} || end != v->data() + v->size()) { return make_error(Errc::precondition_failed, "Value of limit must be a positive integer"); }
     if (n > 10000) { return make_error(Errc::precondition_failed, "Maximum limit is 10000"); }
     q.limit = n;
+  }
+  for (auto name : {"marker", "end_marker", "prefix", "delimiter", "path"}) {
+    if (auto v = req.query_param(name); v && !http::valid_utf8(*v)) {
+      return make_error(Errc::precondition_failed, "Invalid UTF8 or contains NULL");
+    }
   }
   if (auto v = req.query_param("marker")) { q.marker = *v; }
   if (auto v = req.query_param("end_marker")) { q.end_marker = *v; }

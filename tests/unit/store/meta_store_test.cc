@@ -29,6 +29,7 @@
 
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
+#include "support/store_site.h"
 #include "support/test_support.h"
 #include "unit/store/crash_child.h"
 #include "unit/store/crash_content.h"
@@ -38,40 +39,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kNoPostgres =
-    "CIEL_TEST_POSTGRES_URL is not set, so the PostgreSQL backend cannot be tested. Run the tests "
-    "through scripts/test.sh, which starts a private PostgreSQL, or start one yourself with "
-    "eval \"$(bash scripts/pg-test-server.sh start /tmp/ciel-pg)\" and run ctest again.";
-
-enum class Backend { sqlite, postgres };
-void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::sqlite ? "sqlite" : "postgres"); }
-
-std::string describe(const Error& e) { return std::string(errc_name(e.code)) + ": " + e.message + " | " + e.detail; }
-
-#define ASSERT_OK(expr)                                                      \
-  do {                                                                       \
-    const auto& ciel_ok_ = (expr);                                                  \
-    ASSERT_TRUE(ciel_ok_) << #expr << " -> " << describe(ciel_ok_.error());  \
-  } while (0)
-#define EXPECT_OK(expr)                                                      \
-  do {                                                                       \
-    const auto& ciel_ok_ = (expr);                                                  \
-    EXPECT_TRUE(ciel_ok_) << #expr << " -> " << describe(ciel_ok_.error());  \
-  } while (0)
-#define EXPECT_ERRC(expr, errc)                                                  \
-  do {                                                                           \
-    const auto& ciel_r_ = (expr);                                                       \
-    ASSERT_FALSE(ciel_r_) << #expr << " succeeded; expected " << errc_name(errc); \
-    EXPECT_EQ(ciel_r_.error().code, errc) << describe(ciel_r_.error());          \
-  } while (0)
-
-// Adds `options=-csearch_path=SCHEMA` to a libpq URL or keyword/value connection string.
-std::string with_search_path(const std::string& conninfo, const std::string& schema) {
-  if (conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://")) {
-    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
-  }
-  return conninfo + " options=-csearch_path=" + schema;
-}
+using test::Backend;
+using test::describe;
+using test::StoreSite;
+using test::with_search_path;
 
 // One-statement helpers.
 Status exec(MetaStore& store, std::string sql, std::vector<Value> params = {}) {
@@ -100,54 +71,6 @@ std::int64_t count(MetaStore& store, const std::string& table) {
   if (!r || r->rows.size() != 1) { return -1; }
   return r->rows[0].integer(0);
 }
-
-// A place for one test's data on one backend: a temp directory for SQLite, a schema of the test
-// database for PostgreSQL (created here, dropped by the destructor).
-class StoreSite {
- public:
-  explicit StoreSite(Backend backend) : backend_(backend) {}
-  StoreSite(const StoreSite&) = delete;
-  StoreSite& operator=(const StoreSite&) = delete;
-  ~StoreSite() {
-    if (admin_) { (void)exec(*admin_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE"); }
-  }
-
-  // Empty on success, else why the site cannot be used.
-  std::string prepare() {
-    if (backend_ == Backend::sqlite) { return {}; }
-    const char* url = std::getenv("CIEL_TEST_POSTGRES_URL");
-    if (url == nullptr || *url == '\0') { return kNoPostgres; }
-    base_url_ = url;
-    auto admin = open_postgres_meta_store({base_url_, 1});
-    if (!admin) { return "cannot reach the PostgreSQL test server: " + describe(admin.error()); }
-    admin_ = std::move(*admin);
-    schema_ = "ciel_test_" + crypto::random_hex(8);
-    if (auto st = exec(*admin_, "CREATE SCHEMA " + schema_); !st) {
-      admin_.reset();
-      return "cannot create a test schema: " + describe(st.error());
-    }
-    return {};
-  }
-
-  Result<std::unique_ptr<MetaStore>> open(unsigned pool = 8) {
-    if (backend_ == Backend::sqlite) {
-      SqliteConfig c;
-      c.path = dir_.path() + "/meta.db";
-      c.readers = pool;
-      return open_sqlite_meta_store(c);
-    }
-    return open_postgres_meta_store({with_search_path(base_url_, schema_), pool});
-  }
-
-  MetaStore& admin() { return *admin_; }  // PostgreSQL only: a connection outside the test schema
-
- private:
-  Backend backend_;
-  test::TempDir dir_;
-  std::string base_url_;
-  std::string schema_;
-  std::unique_ptr<MetaStore> admin_;
-};
 
 class MetaStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -700,9 +623,7 @@ TEST_P(MetaStoreTest, AcknowledgedTransactionSurvivesReopen) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MetaStoreTest, ::testing::Values(Backend::sqlite, Backend::postgres),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return std::string(info.param == Backend::sqlite ? "Sqlite" : "Postgres");
-                         });
+                         test::backend_param_name);
 
 // --- SQLite only: kill -9 ------------------------------------------------------------------------------
 

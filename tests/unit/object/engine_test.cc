@@ -1,0 +1,1283 @@
+// The object engine on both MetaStore backends: a migrated store (a fresh SQLite file, or a fresh
+// PostgreSQL schema), local-file blobs in the test's temp directory, hand-made principals and a
+// fake clock. Every test drives the awaitables to completion with run_coro and then looks at what
+// a client would see (head, open, listings, counters) and at what is on disk (blob files).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/blocking.h"
+#include "core/bytes.h"
+#include "core/crypto/crypto.h"
+#include "core/time.h"
+#include "identity/policy.h"
+#include "identity/principal.h"
+#include "object/engine/object_service.h"
+#include "store/blob_store.h"
+#include "store/meta_store.h"
+#include "support/store_site.h"
+#include "support/test_support.h"
+
+namespace ciel::object {
+namespace {
+
+namespace fs = std::filesystem;
+using boost::asio::awaitable;
+using namespace std::chrono_literals;
+using test::Backend;
+using test::describe;
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+const std::string kProjectA = "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a";
+const std::string kProjectB = "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b";
+
+// A project-scoped principal with the given roles (already expanded, as a token carries them).
+identity::Principal principal(const std::string& project, std::vector<std::string> roles) {
+  identity::Principal p;
+  p.user_id = "user-" + roles.front() + "-" + project.substr(0, 4);
+  p.user_name = p.user_id;
+  p.user_domain_id = p.domain_id = "default";
+  p.scope = identity::ScopeType::project;
+  p.project_id = project;
+  p.project_name = "project-" + project.substr(0, 4);
+  for (auto& r : roles) { p.roles.push_back({"role-" + r, r}); }
+  return p;
+}
+
+Access access(const identity::Principal& p) {
+  Access a;
+  a.principal = &p;
+  return a;
+}
+
+// Bytes that differ at every offset, so a misplaced range cannot read back equal.
+std::string pattern(std::size_t n, unsigned seed = 1) {
+  std::string s(n, '\0');
+  std::uint32_t x = seed * 2654435761u + 12345u;
+  for (auto& c : s) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+std::string md5_hex(std::string_view s) { return crypto::hex(crypto::md5(s)); }
+
+// A body that arrives in small pieces of unknown total size, as a chunked upload does.
+class ChunkedSource final : public ByteSource {
+ public:
+  ChunkedSource(std::string data, std::size_t chunk) : data_(std::move(data)), chunk_(chunk) {}
+  awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    std::size_t n = std::min({buf.size(), chunk_, data_.size() - pos_});
+    std::copy_n(data_.data() + pos_, n, buf.data());
+    pos_ += n;
+    co_return n;
+  }
+
+ private:
+  std::string data_;
+  std::size_t chunk_;
+  std::size_t pos_ = 0;
+};
+
+// Runs an awaitable to completion and returns its result.
+template <class Fn>
+auto await(Fn fn) -> typename decltype(fn())::value_type {
+  std::optional<typename decltype(fn())::value_type> out;
+  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
+  return std::move(*out);
+}
+
+class EngineTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    start_blocking_pool(4);
+    std::string problem = site_.prepare();
+    if (!problem.empty()) { GTEST_FAIL() << problem; }
+    auto m = site_.open();
+    ASSERT_OK(m);
+    meta_ = std::move(*m);
+    auto migs = migrations();
+    ASSERT_OK(store::migrate(*meta_, migs));
+    blob_root_ = site_.dir() + "/blobs";
+    auto b = store::open_localfs_blob_store({blob_root_, false});
+    ASSERT_OK(b);
+    blobs_ = std::move(*b);
+    config_.part_size = 1 * kMiB;
+    engine_ = make_object_service(*meta_, *blobs_, policy_, config_, clock_);
+  }
+
+  void TearDown() override {
+    engine_.reset();
+    blobs_.reset();
+    meta_.reset();
+    stop_blocking_pool();  // see MetaStoreTest::TearDown
+  }
+
+  ObjectService& engine() { return *engine_; }
+
+  // --- one-line calls ----------------------------------------------------------------------------
+  Result<bool> put_container(const Access& a, const std::string& project, const std::string& name, MetadataUpdate meta = {},
+                             MetadataUpdate sys = {}) {
+    return await([&] { return engine().put_container(a, project, name, meta, sys); });
+  }
+  Result<ObjectInfo> put(const Access& a, const std::string& project, const std::string& container, const std::string& name,
+                         const std::string& body, PutRequest req = {}) {
+    if (!req.content_length) { req.content_length = body.size(); }
+    StringSource src(body);
+    return await([&] { return engine().put_object(a, project, container, name, req, src); });
+  }
+  // Without a Content-Length, in 10,000-byte pieces.
+  Result<ObjectInfo> put_chunked(const Access& a, const std::string& project, const std::string& container, const std::string& name,
+                                 const std::string& body, PutRequest req = {}) {
+    ChunkedSource src(body, 10000);
+    return await([&] { return engine().put_object(a, project, container, name, req, src); });
+  }
+  Result<ObjectInfo> head(const Access& a, const std::string& project, const std::string& container, const std::string& name) {
+    return await([&] { return engine().head_object(a, project, container, name); });
+  }
+  Result<ObjectInfo> copy(const Access& a, const std::string& src_project, const std::string& src_container, const std::string& src_name,
+                          const std::string& dst_project, const std::string& dst_container, const std::string& dst_name,
+                          CopyRequest req = {}) {
+    return await([&] { return engine().copy_object(a, src_project, src_container, src_name, dst_project, dst_container, dst_name, req); });
+  }
+  Result<ObjectInfo> del(const Access& a, const std::string& project, const std::string& container, const std::string& name) {
+    return await([&] { return engine().delete_object(a, project, container, name); });
+  }
+  Result<std::string> read(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) {
+    return await([&]() -> awaitable<Result<std::string>> {
+      auto src = co_await engine().open_object(info, offset, length);
+      if (!src) { co_return src.error(); }
+      co_return co_await read_all(**src, 64 * kMiB);
+    });
+  }
+  Result<std::string> read_all_of(const ObjectInfo& info) { return read(info, 0, info.size); }
+  // The current bytes of an object, through head_object and open_object.
+  Result<std::string> get(const Access& a, const std::string& project, const std::string& container, const std::string& name) {
+    auto h = head(a, project, container, name);
+    if (!h) { return h.error(); }
+    return read_all_of(*h);
+  }
+  Result<ContainerInfo> container(const std::string& name, const std::string& project = kProjectA) {
+    return await([&] { return engine().get_container(owner(), project, name); });
+  }
+  Result<AccountInfo> account(const std::string& project = kProjectA) {
+    return await([&] { return engine().get_account(owner(), project); });
+  }
+  Result<Listing> list(const std::string& name, ListQuery q = {}) {
+    return await([&] { return engine().list_objects(owner(), kProjectA, name, q); });
+  }
+  std::vector<std::string> names(const std::string& container_name, ListQuery q = {}) {
+    std::vector<std::string> out;
+    auto l = list(container_name, q);
+    EXPECT_TRUE(l) << describe(l.error());
+    if (l) {
+      for (const auto& e : l->entries) { out.push_back(e.is_prefix ? "subdir:" + e.name : e.name); }
+    }
+    return out;
+  }
+
+  // Counters of a container of project A, and of the account, as get_container/get_account say.
+  void expect_container_usage(const std::string& name, std::uint64_t objects, std::uint64_t bytes) {
+    auto c = container(name);
+    ASSERT_OK(c);
+    EXPECT_EQ(c->object_count, objects) << "container " << name;
+    EXPECT_EQ(c->bytes_used, bytes) << "container " << name;
+  }
+  void expect_account_usage(std::uint64_t containers, std::uint64_t objects, std::uint64_t bytes) {
+    auto acct = account();
+    ASSERT_OK(acct);
+    EXPECT_EQ(acct->container_count, containers);
+    EXPECT_EQ(acct->object_count, objects);
+    EXPECT_EQ(acct->bytes_used, bytes);
+  }
+  void expect_consistent() {
+    auto report = check_consistency(*meta_, *blobs_, false);
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->missing_blobs.empty()) << "missing: " << testing::PrintToString(report->missing_blobs);
+    EXPECT_TRUE(report->unreferenced_blobs.empty()) << "unreferenced: " << testing::PrintToString(report->unreferenced_blobs);
+    EXPECT_TRUE(report->counter_mismatches.empty()) << testing::PrintToString(report->counter_mismatches);
+  }
+
+  // --- the blob directory ------------------------------------------------------------------------
+  // Published blobs (not their .sum files, not temp files).
+  std::vector<std::string> blob_files() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(blob_root_, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory() && it->path().filename() == "tmp") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && it->path().extension() != ".sum") { out.push_back(it->path().filename().string()); }
+    }
+    return out;
+  }
+  std::size_t blob_count() const { return blob_files().size(); }
+  std::size_t temp_count() const {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(blob_root_ + "/tmp", ec); it != fs::directory_iterator(); it.increment(ec)) { ++n; }
+    return n;
+  }
+  std::string blob_path(const std::string& key) const { return blob_root_ + "/" + key.substr(0, 2) + "/" + key.substr(2, 2) + "/" + key; }
+
+  const Access& owner() { return owner_access_; }
+
+  test::StoreSite site_{GetParam()};
+  FakeClock clock_;
+  identity::Policy policy_{"0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"};
+  EngineConfig config_;
+  std::string blob_root_;
+  std::unique_ptr<store::MetaStore> meta_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<ObjectService> engine_;
+
+  identity::Principal member_a_ = principal(kProjectA, {"member", "reader"});
+  identity::Principal reader_a_ = principal(kProjectA, {"reader"});
+  identity::Principal member_b_ = principal(kProjectB, {"member", "reader"});
+  Access owner_access_ = access(member_a_);
+};
+
+// --- objects: bytes in, bytes out ----------------------------------------------------------------
+
+TEST_P(EngineTest, PutHeadOpenRoundTrip) {
+  ASSERT_OK(put_container(owner(), kProjectA, "photos"));
+  const std::string body = pattern(100000);
+  PutRequest req;
+  req.content_type = "image/png";
+  req.meta = {{"color", "blue"}};
+  req.headers = {{"content-disposition", "inline"}};
+  auto put_info = put(owner(), kProjectA, "photos", "cat.png", body, req);
+  ASSERT_OK(put_info);
+  EXPECT_EQ(put_info->size, body.size());
+  EXPECT_EQ(put_info->etag, md5_hex(body));
+
+  auto h = head(owner(), kProjectA, "photos", "cat.png");
+  ASSERT_OK(h);
+  EXPECT_EQ(h->name, "cat.png");
+  EXPECT_EQ(h->container, "photos");
+  EXPECT_EQ(h->project_id, kProjectA);
+  EXPECT_EQ(h->size, body.size());
+  EXPECT_EQ(h->etag, md5_hex(body));
+  EXPECT_EQ(h->content_type, "image/png");
+  EXPECT_EQ(h->meta, (Metadata{{"color", "blue"}}));
+  EXPECT_EQ(h->headers, (Metadata{{"content-disposition", "inline"}}));
+  EXPECT_EQ(h->modified_us, std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch()).count());
+  EXPECT_EQ(h->version_id, put_info->version_id);
+  ASSERT_EQ(h->parts.size(), 1u);
+
+  auto all = read_all_of(*h);
+  ASSERT_OK(all);
+  EXPECT_TRUE(*all == body) << "bytes read back differ";
+  auto part = read(*h, 777, 1234);
+  ASSERT_OK(part);
+  EXPECT_TRUE(*part == body.substr(777, 1234));
+  auto tail = read(*h, body.size() - 1, 1);
+  ASSERT_OK(tail);
+  EXPECT_EQ(*tail, body.substr(body.size() - 1));
+  EXPECT_ERRC(read(*h, body.size() + 1, 0), Errc::invalid_argument);
+  EXPECT_ERRC(read(*h, 10, body.size()), Errc::invalid_argument);
+
+  // One blob: a descriptor for sendfile.
+  auto fd = engine().open_object_fd(*h);
+  ASSERT_OK(fd);
+  char first = 0;
+  EXPECT_EQ(::pread(*fd, &first, 1, 0), 1);
+  EXPECT_EQ(first, body[0]);
+  ::close(*fd);
+
+  // The default content type.
+  ASSERT_OK(put(owner(), kProjectA, "photos", "raw", "abc"));
+  auto raw = head(owner(), kProjectA, "photos", "raw");
+  ASSERT_OK(raw);
+  EXPECT_EQ(raw->content_type, "application/octet-stream");
+
+  expect_container_usage("photos", 2, body.size() + 3);
+  expect_account_usage(1, 2, body.size() + 3);
+  EXPECT_EQ(blob_count(), 2u);
+  expect_consistent();
+}
+
+TEST_P(EngineTest, MissingContainerAndBadNames) {
+  EXPECT_ERRC(put(owner(), kProjectA, "nowhere", "x", "data"), Errc::not_found);
+  EXPECT_ERRC(head(owner(), kProjectA, "nowhere", "x"), Errc::not_found);
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  EXPECT_ERRC(head(owner(), kProjectA, "c", "absent"), Errc::not_found);
+  EXPECT_ERRC(del(owner(), kProjectA, "c", "absent"), Errc::not_found);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "", "data"), Errc::invalid_argument);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "a/../b", "data"), Errc::invalid_argument);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", std::string("bad\xff"), "data"), Errc::invalid_argument);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", std::string(1025, 'n'), "data"), Errc::invalid_argument);
+  EXPECT_ERRC(put_container(owner(), kProjectA, "a/b"), Errc::invalid_argument);
+  EXPECT_ERRC(put_container(owner(), kProjectA, std::string(257, 'c')), Errc::invalid_argument);
+  // A UTF-8 name of the maximum length is fine.
+  std::string long_name;
+  while (long_name.size() + 2 <= 1024) { long_name += "\xc3\xa9"; }
+  ASSERT_OK(put(owner(), kProjectA, "c", long_name, "ok"));
+  EXPECT_OK(head(owner(), kProjectA, "c", long_name));
+  expect_container_usage("c", 1, 2);
+  EXPECT_EQ(blob_count(), 1u);
+}
+
+TEST_P(EngineTest, OverwriteIsAtomicAndCountersStayExact) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  ASSERT_OK(put_container(owner(), kProjectA, "d"));
+  const std::string v1 = pattern(5000, 1), v2 = pattern(300, 2), v3 = pattern(70000, 3);
+  ASSERT_OK(put(owner(), kProjectA, "c", "obj", v1));
+  ASSERT_OK(put(owner(), kProjectA, "d", "other", "12345"));
+  expect_container_usage("c", 1, v1.size());
+  auto before = head(owner(), kProjectA, "c", "obj");
+  ASSERT_OK(before);
+
+  clock_.advance(1s);
+  ASSERT_OK(put(owner(), kProjectA, "c", "obj", v2));
+  auto after = head(owner(), kProjectA, "c", "obj");
+  ASSERT_OK(after);
+  EXPECT_NE(after->version_id, before->version_id);
+  EXPECT_EQ(after->etag, md5_hex(v2));
+  EXPECT_GT(after->modified_us, before->modified_us);
+  auto bytes = read_all_of(*after);
+  ASSERT_OK(bytes);
+  EXPECT_TRUE(*bytes == v2);
+  // The old version's blob is gone.
+  EXPECT_FALSE(fs::exists(blob_path(before->parts.at(0).blob_key)));
+  expect_container_usage("c", 1, v2.size());
+  expect_account_usage(2, 2, v2.size() + 5);
+
+  ASSERT_OK(put(owner(), kProjectA, "c", "obj", v3));
+  ASSERT_OK(put(owner(), kProjectA, "c", "obj", v3));
+  expect_container_usage("c", 1, v3.size());
+  expect_container_usage("d", 1, 5);
+  expect_account_usage(2, 2, v3.size() + 5);
+  EXPECT_EQ(blob_count(), 2u);
+  auto l = list("c");
+  ASSERT_OK(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_EQ(l->entries[0].size, v3.size());
+  EXPECT_EQ(l->entries[0].etag, md5_hex(v3));
+  expect_consistent();
+}
+
+// A download that started before an overwrite finishes with the old bytes: readers see one
+// version or the other, whole, never an error halfway through. (Swift serves the old object from
+// its open file.) Here the object has several parts, and the reader has read into the first.
+TEST_P(EngineTest, ReaderOfTheOldVersionFinishesAfterAnOverwrite) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  const std::string v1 = pattern(5 * kMiB / 2, 21), v2 = pattern(5 * kMiB / 2, 22);
+  ASSERT_OK(put(owner(), kProjectA, "c", "big", v1));
+  auto old = head(owner(), kProjectA, "c", "big");
+  ASSERT_OK(old);
+  ASSERT_EQ(old->parts.size(), 3u);
+  auto finished = await([&]() -> awaitable<Result<std::string>> {
+    auto src = co_await engine().open_object(*old, 0, old->size);
+    if (!src) { co_return src.error(); }
+    std::string first(64 * 1024, '\0');
+    auto n = co_await (*src)->read(std::span<char>(first.data(), first.size()));
+    if (!n) { co_return n.error(); }
+    first.resize(*n);
+    // The overwrite commits while the download is under way.
+    StringSource body(v2);
+    PutRequest req;
+    req.content_length = v2.size();
+    auto put_r = co_await engine().put_object(owner(), kProjectA, "c", "big", req, body);
+    if (!put_r) { co_return put_r.error(); }
+    auto rest = co_await read_all(**src, 64 * kMiB);
+    if (!rest) { co_return rest.error(); }
+    co_return first + *rest;
+  });
+  ASSERT_OK(finished);
+  EXPECT_TRUE(*finished == v1) << "the old version did not read back whole";
+  auto now = get(owner(), kProjectA, "c", "big");
+  ASSERT_OK(now);
+  EXPECT_TRUE(*now == v2);
+}
+
+TEST_P(EngineTest, ZeroByteObjects) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  auto sized = put(owner(), kProjectA, "c", "empty", "");
+  ASSERT_OK(sized);
+  auto chunked = put_chunked(owner(), kProjectA, "c", "empty-chunked", "");
+  ASSERT_OK(chunked);
+  for (const char* name : {"empty", "empty-chunked"}) {
+    SCOPED_TRACE(name);
+    auto h = head(owner(), kProjectA, "c", name);
+    ASSERT_OK(h);
+    EXPECT_EQ(h->size, 0u);
+    EXPECT_EQ(h->etag, md5_hex(""));
+    EXPECT_TRUE(h->parts.empty());
+    auto bytes = read(*h, 0, 0);
+    ASSERT_OK(bytes);
+    EXPECT_EQ(*bytes, "");
+    EXPECT_ERRC(read(*h, 0, 1), Errc::invalid_argument);
+  }
+  expect_container_usage("c", 2, 0);
+  expect_account_usage(1, 2, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  EXPECT_EQ(temp_count(), 0u);
+  // Overwriting with bytes and back to nothing.
+  ASSERT_OK(put(owner(), kProjectA, "c", "empty", "now there are bytes"));
+  ASSERT_OK(put(owner(), kProjectA, "c", "empty", ""));
+  expect_container_usage("c", 2, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  ASSERT_OK(del(owner(), kProjectA, "c", "empty"));
+  expect_container_usage("c", 1, 0);
+  expect_consistent();
+}
+
+TEST_P(EngineTest, LargeObjectIsStoredInPartsAndReadsBackAcrossThem) {
+  ASSERT_OK(put_container(owner(), kProjectA, "big"));
+  const std::string body = pattern(5 * kMiB / 2, 7);  // 2.5 MiB
+  auto put_info = put(owner(), kProjectA, "big", "two-and-a-half", body);
+  ASSERT_OK(put_info);
+  EXPECT_EQ(put_info->etag, md5_hex(body));
+  auto h = head(owner(), kProjectA, "big", "two-and-a-half");
+  ASSERT_OK(h);
+  EXPECT_EQ(h->size, body.size());
+  EXPECT_EQ(h->etag, md5_hex(body));  // one MD5 over all the parts, as Swift reports for a plain object
+  ASSERT_EQ(h->parts.size(), 3u);
+  EXPECT_EQ(h->parts[0].size, kMiB);
+  EXPECT_EQ(h->parts[1].size, kMiB);
+  EXPECT_EQ(h->parts[2].size, kMiB / 2);
+  EXPECT_NE(h->parts[0].blob_key, h->parts[1].blob_key);
+  for (const auto& p : h->parts) { EXPECT_TRUE(fs::exists(blob_path(p.blob_key))) << p.blob_key; }
+  EXPECT_ERRC(engine().open_object_fd(*h), Errc::not_found);  // not one blob
+
+  auto all = read_all_of(*h);
+  ASSERT_OK(all);
+  EXPECT_TRUE(*all == body) << "2.5 MiB read back differently";
+  struct Range {
+    std::uint64_t offset, length;
+  };
+  const std::vector<Range> ranges = {
+      {0, 1},
+      {kMiB - 10, 20},                     // across the first boundary
+      {kMiB - 1, 1},                       // the last byte of part 1
+      {kMiB, 1},                           // the first byte of part 2
+      {kMiB - 5, kMiB + 10},               // part 1's end, all of part 2, part 3's start
+      {2 * kMiB - 1, 2},                   // across the second boundary
+      {2 * kMiB + 100, 1000},              // inside part 3
+      {body.size() - 1, 1},                // the last byte
+      {1, body.size() - 2},                // all but the ends
+      {body.size(), 0},                    // nothing, at the end
+  };
+  for (const auto& r : ranges) {
+    auto got = read(*h, r.offset, r.length);
+    ASSERT_OK(got);
+    EXPECT_TRUE(*got == body.substr(r.offset, r.length)) << "range " << r.offset << "+" << r.length;
+  }
+  EXPECT_ERRC(read(*h, 2 * kMiB, kMiB), Errc::invalid_argument);
+
+  // Exactly two parts' worth: two full parts, no empty third.
+  const std::string two = pattern(2 * kMiB, 8);
+  ASSERT_OK(put(owner(), kProjectA, "big", "two", two));
+  auto h2 = head(owner(), kProjectA, "big", "two");
+  ASSERT_OK(h2);
+  ASSERT_EQ(h2->parts.size(), 2u);
+  EXPECT_EQ(h2->parts[0].size, kMiB);
+  EXPECT_EQ(h2->parts[1].size, kMiB);
+  EXPECT_EQ(h2->etag, md5_hex(two));
+  auto across = read(*h2, kMiB - 3, 6);
+  ASSERT_OK(across);
+  EXPECT_EQ(*across, two.substr(kMiB - 3, 6));
+  auto two_back = read_all_of(*h2);
+  ASSERT_OK(two_back);
+  EXPECT_TRUE(*two_back == two);
+
+  // Exactly one part's worth is a single blob.
+  const std::string one = pattern(kMiB, 9);
+  ASSERT_OK(put(owner(), kProjectA, "big", "one", one));
+  auto h1 = head(owner(), kProjectA, "big", "one");
+  ASSERT_OK(h1);
+  EXPECT_EQ(h1->parts.size(), 1u);
+
+  // Without a Content-Length, in small pieces: the same parts.
+  ASSERT_OK(put_chunked(owner(), kProjectA, "big", "chunked", body));
+  auto hc = head(owner(), kProjectA, "big", "chunked");
+  ASSERT_OK(hc);
+  EXPECT_EQ(hc->size, body.size());
+  EXPECT_EQ(hc->etag, md5_hex(body));
+  EXPECT_EQ(hc->parts.size(), 3u);
+  auto chunked_back = read(*hc, kMiB - 100, kMiB + 200);
+  ASSERT_OK(chunked_back);
+  EXPECT_TRUE(*chunked_back == body.substr(kMiB - 100, kMiB + 200));
+  ASSERT_OK(put_chunked(owner(), kProjectA, "big", "chunked-two", two));
+  auto hc2 = head(owner(), kProjectA, "big", "chunked-two");
+  ASSERT_OK(hc2);
+  EXPECT_EQ(hc2->parts.size(), 2u);
+  EXPECT_EQ(hc2->size, two.size());
+
+  const std::uint64_t total = body.size() * 2 + two.size() * 2 + one.size();
+  expect_container_usage("big", 5, total);
+  expect_account_usage(1, 5, total);
+  EXPECT_EQ(blob_count(), 3u + 2u + 1u + 3u + 2u);
+  auto l = list("big");
+  ASSERT_OK(l);
+  ASSERT_EQ(l->entries.size(), 5u);
+  EXPECT_EQ(l->entries[4].name, "two-and-a-half");
+  EXPECT_EQ(l->entries[4].size, body.size());
+
+  // Deleting removes every part's blob.
+  ASSERT_OK(del(owner(), kProjectA, "big", "two-and-a-half"));
+  for (const auto& p : h->parts) { EXPECT_FALSE(fs::exists(blob_path(p.blob_key))) << p.blob_key; }
+  EXPECT_EQ(blob_count(), 2u + 1u + 3u + 2u);
+  expect_consistent();
+}
+
+TEST_P(EngineTest, TooLargeObjectLeavesNothing) {
+  config_.max_object_size = 3 * kMiB;
+  engine_ = make_object_service(*meta_, *blobs_, policy_, config_, clock_);
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  const std::string body = pattern(3 * kMiB + 1);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "declared", body), Errc::too_large);
+  EXPECT_ERRC(put_chunked(owner(), kProjectA, "c", "streamed", body), Errc::too_large);
+  EXPECT_ERRC(head(owner(), kProjectA, "c", "streamed"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 0u);
+  EXPECT_EQ(temp_count(), 0u);
+  ASSERT_OK(put_chunked(owner(), kProjectA, "c", "just-fits", body.substr(1)));
+  expect_container_usage("c", 1, 3 * kMiB);
+}
+
+TEST_P(EngineTest, EtagMismatchLeavesNothing) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  ASSERT_OK(put(owner(), kProjectA, "c", "keep", "kept"));
+  const std::size_t blobs_before = blob_count();
+  std::uint64_t objects = 1, bytes = 4;
+  std::size_t blobs = blobs_before;
+  for (std::size_t size : {std::size_t{1000}, std::size_t{5 * kMiB / 2}}) {
+    SCOPED_TRACE(size);
+    const std::string body = pattern(size, 3);
+    PutRequest req;
+    req.expected_etag = md5_hex(body + "x");
+    auto r = put(owner(), kProjectA, "c", "bad", body, req);
+    EXPECT_ERRC(r, Errc::invalid_argument);
+    EXPECT_EQ(r.error().message, kEtagMismatch);
+    auto chunked = put_chunked(owner(), kProjectA, "c", "bad", body, req);
+    EXPECT_ERRC(chunked, Errc::invalid_argument);
+    EXPECT_EQ(chunked.error().message, kEtagMismatch);
+    EXPECT_ERRC(head(owner(), kProjectA, "c", "bad"), Errc::not_found);
+    expect_container_usage("c", objects, bytes);
+    expect_account_usage(1, objects, bytes);
+    EXPECT_EQ(blob_count(), blobs);
+    EXPECT_EQ(temp_count(), 0u);
+    // The same body with its real ETag goes in.
+    req.expected_etag = md5_hex(body);
+    auto good = put(owner(), kProjectA, "c", "good-" + std::to_string(size), body, req);
+    ASSERT_OK(good);
+    objects += 1;
+    bytes += size;
+    blobs += good->parts.size();
+  }
+  // An overwrite that fails keeps the old version.
+  PutRequest req;
+  req.expected_etag = md5_hex("nope");
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "keep", "replacement", req), Errc::invalid_argument);
+  auto kept = get(owner(), kProjectA, "c", "keep");
+  ASSERT_OK(kept);
+  EXPECT_EQ(*kept, "kept");
+  // A body shorter than its Content-Length is refused the same way.
+  req = {};
+  req.content_length = 100;
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "short", "only 16 bytes...", req), Errc::invalid_argument);
+  EXPECT_ERRC(head(owner(), kProjectA, "c", "short"), Errc::not_found);
+  expect_container_usage("c", 3, 4 + 1000 + 5 * kMiB / 2);
+  EXPECT_EQ(blob_count(), blobs_before + 1 + 3);
+  expect_consistent();
+}
+
+TEST_P(EngineTest, QuotasRefuseAndWriteNothing) {
+  ASSERT_OK(put_container(owner(), kProjectA, "bytes", {{std::string(kMetaQuotaBytes), "100"}}));
+  ASSERT_OK(put_container(owner(), kProjectA, "count", {{std::string(kMetaQuotaCount), "2"}}));
+  ASSERT_OK(put(owner(), kProjectA, "bytes", "a", std::string(60, 'a')));
+  const std::size_t blobs_before = blob_count();
+  auto over = put(owner(), kProjectA, "bytes", "b", std::string(41, 'b'));
+  EXPECT_ERRC(over, Errc::quota_exceeded);
+  EXPECT_EQ(over.error().message, kQuotaExceeded);
+  // Without a Content-Length the engine finds out after the bytes are in: still nothing kept.
+  EXPECT_ERRC(put_chunked(owner(), kProjectA, "bytes", "b", std::string(41, 'b')), Errc::quota_exceeded);
+  EXPECT_ERRC(head(owner(), kProjectA, "bytes", "b"), Errc::not_found);
+  EXPECT_EQ(blob_count(), blobs_before);
+  EXPECT_EQ(temp_count(), 0u);
+  expect_container_usage("bytes", 1, 60);
+  ASSERT_OK(put(owner(), kProjectA, "bytes", "b", std::string(40, 'b')));  // exactly at the quota
+  expect_container_usage("bytes", 2, 100);
+
+  ASSERT_OK(put(owner(), kProjectA, "count", "1", "x"));
+  ASSERT_OK(put(owner(), kProjectA, "count", "2", "y"));
+  const std::size_t blobs_mid = blob_count();
+  auto third = put(owner(), kProjectA, "count", "3", "z");
+  EXPECT_ERRC(third, Errc::quota_exceeded);
+  EXPECT_EQ(third.error().message, kQuotaExceeded);
+  EXPECT_ERRC(put_chunked(owner(), kProjectA, "count", "3", "z"), Errc::quota_exceeded);
+  EXPECT_ERRC(head(owner(), kProjectA, "count", "3"), Errc::not_found);
+  EXPECT_EQ(blob_count(), blobs_mid);
+  expect_container_usage("count", 2, 2);
+  expect_account_usage(2, 4, 102);
+  // Room again after a delete.
+  ASSERT_OK(del(owner(), kProjectA, "count", "1"));
+  ASSERT_OK(put(owner(), kProjectA, "count", "3", "z"));
+  expect_container_usage("count", 2, 2);
+  expect_consistent();
+}
+
+// --- containers ----------------------------------------------------------------------------------
+
+TEST_P(EngineTest, ContainersCreateUpdateAndDeleteOnlyWhenEmpty) {
+  auto created = put_container(owner(), kProjectA, "c", {{"color", "red"}});
+  ASSERT_OK(created);
+  EXPECT_TRUE(*created);
+  auto again = put_container(owner(), kProjectA, "c", {{"size", "big"}});
+  ASSERT_OK(again);
+  EXPECT_FALSE(*again);
+  auto c = container("c");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->meta, (Metadata{{"color", "red"}, {"size", "big"}}));
+  EXPECT_EQ(c->project_id, kProjectA);
+  expect_account_usage(1, 0, 0);
+
+  ASSERT_OK(put(owner(), kProjectA, "c", "obj", "data"));
+  auto refused = await([&] { return engine().delete_container(owner(), kProjectA, "c"); });
+  EXPECT_ERRC(refused, Errc::conflict);
+  EXPECT_EQ(refused.error().message, kContainerNotEmpty);
+  EXPECT_OK(head(owner(), kProjectA, "c", "obj"));
+  expect_account_usage(1, 1, 4);
+
+  ASSERT_OK(del(owner(), kProjectA, "c", "obj"));
+  ASSERT_OK(await([&] { return engine().delete_container(owner(), kProjectA, "c"); }));
+  EXPECT_ERRC(container("c"), Errc::not_found);
+  EXPECT_ERRC(await([&] { return engine().delete_container(owner(), kProjectA, "c"); }), Errc::not_found);
+  expect_account_usage(0, 0, 0);
+  auto containers = await([&] { return engine().list_containers(owner(), kProjectA, ListQuery{}); });
+  ASSERT_OK(containers);
+  EXPECT_TRUE(containers->entries.empty());
+  expect_consistent();
+}
+
+TEST_P(EngineTest, ListingsThroughTheEngine) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  ASSERT_OK(put_container(owner(), kProjectA, "other"));
+  for (std::string n : {"a/1", "a/2", "a/b/c", "b", "c/d/e", "c/f", "d"}) {
+    PutRequest req;
+    req.content_type = "text/plain";
+    ASSERT_OK(put(owner(), kProjectA, "c", n, "body of " + n, req));
+  }
+  ASSERT_OK(put(owner(), kProjectA, "other", "x", "x"));
+
+  EXPECT_EQ(names("c"), (std::vector<std::string>{"a/1", "a/2", "a/b/c", "b", "c/d/e", "c/f", "d"}));
+  ListQuery q;
+  q.delimiter = "/";
+  EXPECT_EQ(names("c", q), (std::vector<std::string>{"subdir:a/", "b", "subdir:c/", "d"}));
+  q.prefix = "a/";
+  EXPECT_EQ(names("c", q), (std::vector<std::string>{"a/1", "a/2", "subdir:a/b/"}));
+  q = {};
+  q.prefix = "c/";
+  EXPECT_EQ(names("c", q), (std::vector<std::string>{"c/d/e", "c/f"}));
+  q = {};
+  q.marker = "a/2";
+  q.end_marker = "c/f";
+  EXPECT_EQ(names("c", q), (std::vector<std::string>{"a/b/c", "b", "c/d/e"}));
+  q = {};
+  q.delimiter = "/";
+  q.marker = "a/";
+  q.limit = 2;
+  auto page = list("c", q);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_EQ(page->entries[0].name, "b");
+  EXPECT_EQ(page->entries[1].name, "c/");
+  EXPECT_TRUE(page->entries[1].is_prefix);
+  EXPECT_TRUE(page->truncated);
+  q = {};
+  q.reverse = true;
+  q.marker = "c/f";
+  q.end_marker = "a/1";
+  EXPECT_EQ(names("c", q), (std::vector<std::string>{"c/d/e", "b", "a/b/c", "a/2"}));
+
+  // Rows carry what a listing shows.
+  q = {};
+  q.prefix = "b";
+  auto l = list("c", q);
+  ASSERT_OK(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_EQ(l->entries[0].size, std::string("body of b").size());
+  EXPECT_EQ(l->entries[0].etag, md5_hex("body of b"));
+  EXPECT_EQ(l->entries[0].content_type, "text/plain");
+  EXPECT_EQ(l->entries[0].modified_us, std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch()).count());
+  EXPECT_FALSE(l->entries[0].is_prefix);
+
+  // object.max_listing caps the limit.
+  config_.max_listing = 3;
+  auto capped = make_object_service(*meta_, *blobs_, policy_, config_, clock_);
+  auto cl = await([&] { return capped->list_objects(owner(), kProjectA, "c", ListQuery{}); });
+  ASSERT_OK(cl);
+  EXPECT_EQ(cl->entries.size(), 3u);
+  EXPECT_TRUE(cl->truncated);
+
+  // Containers, with their counters.
+  auto containers = await([&] { return engine().list_containers(owner(), kProjectA, ListQuery{}); });
+  ASSERT_OK(containers);
+  ASSERT_EQ(containers->entries.size(), 2u);
+  EXPECT_EQ(containers->entries[0].name, "c");
+  EXPECT_EQ(containers->entries[0].count, 7u);
+  EXPECT_EQ(containers->entries[1].name, "other");
+  EXPECT_EQ(containers->entries[1].count, 1u);
+  EXPECT_EQ(containers->entries[1].size, 1u);
+  EXPECT_ERRC(list("missing"), Errc::not_found);
+}
+
+// Names compare bytewise (UTF-8 order) on both backends, and any valid UTF-8 prefix, delimiter or
+// marker lists. U+00FF is C3 BF: the smallest string past the prefix "\xc3\xbf" is not UTF-8.
+TEST_P(EngineTest, ListingsOrderNamesBytewiseForAnyUtf8Prefix) {
+  ASSERT_OK(put_container(owner(), kProjectA, "u"));
+  const std::string e_acute = "\xc3\xa9", y_diaeresis = "\xc3\xbf", a_macron = "\xc4\x80", euro = "\xe2\x82\xac",
+                    rocket = "\xf0\x9f\x9a\x80";
+  for (const std::string& n : {std::string("Z"), std::string("a"), std::string("z"), e_acute, y_diaeresis + "/x", y_diaeresis + "1",
+                               y_diaeresis + "2", a_macron, euro, rocket}) {
+    ASSERT_OK(put(owner(), kProjectA, "u", n, "x"));
+  }
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names("u"), (Names{"Z", "a", "z", e_acute, y_diaeresis + "/x", y_diaeresis + "1", y_diaeresis + "2", a_macron, euro, rocket}));
+  ListQuery q;
+  q.prefix = y_diaeresis;
+  EXPECT_EQ(names("u", q), (Names{y_diaeresis + "/x", y_diaeresis + "1", y_diaeresis + "2"}));
+  q.delimiter = "/";
+  EXPECT_EQ(names("u", q), (Names{"subdir:" + y_diaeresis + "/", y_diaeresis + "1", y_diaeresis + "2"}));
+  q = {};
+  q.prefix = y_diaeresis;
+  q.reverse = true;
+  EXPECT_EQ(names("u", q), (Names{y_diaeresis + "2", y_diaeresis + "1", y_diaeresis + "/x"}));
+  q = {};
+  q.delimiter = y_diaeresis;
+  EXPECT_EQ(names("u", q), (Names{"Z", "a", "z", e_acute, "subdir:" + y_diaeresis, a_macron, euro, rocket}));
+  q = {};
+  q.marker = y_diaeresis;
+  q.end_marker = euro;
+  EXPECT_EQ(names("u", q), (Names{y_diaeresis + "/x", y_diaeresis + "1", y_diaeresis + "2", a_macron}));
+  q = {};
+  q.prefix = euro;
+  EXPECT_EQ(names("u", q), (Names{euro}));
+  auto containers = await([&] {
+    ListQuery cq;
+    cq.prefix = "u";
+    return engine().list_containers(owner(), kProjectA, cq);
+  });
+  ASSERT_OK(containers);
+  EXPECT_EQ(containers->entries.size(), 1u);
+}
+
+// --- expiry --------------------------------------------------------------------------------------
+
+TEST_P(EngineTest, ExpiredObjectsVanishAndTheReaperRemovesThem) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  const std::int64_t now_s = unix_seconds(clock_.now());
+  PutRequest soon;
+  soon.delete_at = now_s + 60;
+  ASSERT_OK(put(owner(), kProjectA, "c", "soon", "expiring bytes", soon));
+  ASSERT_OK(put(owner(), kProjectA, "c", "forever", "kept"));
+  PutRequest later;
+  later.delete_at = now_s + 3600;
+  ASSERT_OK(put(owner(), kProjectA, "c", "later", "later", later));
+  auto h = head(owner(), kProjectA, "c", "soon");
+  ASSERT_OK(h);
+  EXPECT_EQ(h->delete_at, std::optional<std::int64_t>(now_s + 60));
+  auto reaped = await([&] { return engine().reap_expired(100); });
+  ASSERT_OK(reaped);
+  EXPECT_EQ(*reaped, 0u);
+
+  clock_.advance(60s);  // delete_at == now: gone
+  EXPECT_ERRC(head(owner(), kProjectA, "c", "soon"), Errc::not_found);
+  EXPECT_OK(head(owner(), kProjectA, "c", "forever"));
+  EXPECT_OK(head(owner(), kProjectA, "c", "later"));
+  EXPECT_ERRC(await([&] { return engine().update_object(owner(), kProjectA, "c", "soon", ObjectUpdate{}); }), Errc::not_found);
+
+  reaped = await([&] { return engine().reap_expired(100); });
+  ASSERT_OK(reaped);
+  EXPECT_EQ(*reaped, 1u);
+  EXPECT_EQ(names("c"), (std::vector<std::string>{"forever", "later"}));
+  expect_container_usage("c", 2, 4 + 5);
+  expect_account_usage(1, 2, 4 + 5);
+  EXPECT_EQ(blob_count(), 2u);
+  reaped = await([&] { return engine().reap_expired(100); });
+  ASSERT_OK(reaped);
+  EXPECT_EQ(*reaped, 0u);
+
+  // A name can be written again after it expired, before the reaper ran.
+  PutRequest short_lived;
+  short_lived.delete_at = unix_seconds(clock_.now()) + 1;
+  ASSERT_OK(put(owner(), kProjectA, "c", "again", "first", short_lived));
+  clock_.advance(2s);
+  ASSERT_OK(put(owner(), kProjectA, "c", "again", "second"));
+  auto again = get(owner(), kProjectA, "c", "again");
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, "second");
+  expect_container_usage("c", 3, 4 + 5 + 6);
+
+  // Several at once, within the limit per call.
+  for (int i = 0; i < 5; ++i) {
+    PutRequest r;
+    r.delete_at = unix_seconds(clock_.now()) + 10;
+    ASSERT_OK(put(owner(), kProjectA, "c", "batch" + std::to_string(i), "12345", r));
+  }
+  clock_.advance(3600s);
+  reaped = await([&] { return engine().reap_expired(4); });
+  ASSERT_OK(reaped);
+  EXPECT_EQ(*reaped, 4u);
+  reaped = await([&] { return engine().reap_expired(100); });
+  ASSERT_OK(reaped);
+  EXPECT_EQ(*reaped, 2u);  // the last batch object and "later"
+  EXPECT_EQ(names("c"), (std::vector<std::string>{"again", "forever"}));
+  expect_container_usage("c", 2, 4 + 6);
+  expect_account_usage(1, 2, 4 + 6);
+  EXPECT_EQ(blob_count(), 2u);
+  expect_consistent();
+}
+
+// --- versions ------------------------------------------------------------------------------------
+
+// Swift's archive name: 3 hex digits of the name's length, the name, '/', the version's time.
+TEST_P(EngineTest, StackVersionsArchiveOnOverwriteAndRestoreOnDelete) {
+  ASSERT_OK(put_container(owner(), kProjectA, "archive"));
+  ASSERT_OK(put_container(owner(), kProjectA, "docs", {}, {{std::string(kSysVersionsLocation), "archive"}}));
+  const std::string name = "report.txt";  // 10 bytes: "00a"
+  ASSERT_OK(put(owner(), kProjectA, "docs", name, "one"));  // at 1800000000.000000
+  clock_.advance(1234567us);
+  ASSERT_OK(put(owner(), kProjectA, "docs", name, "two!!"));  // at 1800000001.234567
+  auto current = get(owner(), kProjectA, "docs", name);
+  ASSERT_OK(current);
+  EXPECT_EQ(*current, "two!!");
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/0000001800000000.00000"}));
+  auto archived = get(owner(), kProjectA, "archive", "00areport.txt/0000001800000000.00000");
+  ASSERT_OK(archived);
+  EXPECT_EQ(*archived, "one");
+  expect_container_usage("docs", 1, 5);
+  expect_container_usage("archive", 1, 3);
+  expect_account_usage(2, 2, 8);
+
+  clock_.advance(10s);
+  ASSERT_OK(put(owner(), kProjectA, "docs", name, "three"));
+  EXPECT_EQ(names("archive"),
+            (std::vector<std::string>{"00areport.txt/0000001800000000.00000", "00areport.txt/0000001800000001.23456"}));
+  expect_container_usage("docs", 1, 5);
+  expect_container_usage("archive", 2, 8);
+  expect_account_usage(2, 3, 13);
+  EXPECT_EQ(blob_count(), 3u);
+  expect_consistent();
+
+  // Each delete brings the newest archived version back.
+  clock_.advance(1s);
+  auto d1 = del(owner(), kProjectA, "docs", name);
+  ASSERT_OK(d1);
+  EXPECT_EQ(d1->etag, md5_hex("three"));
+  current = get(owner(), kProjectA, "docs", name);
+  ASSERT_OK(current);
+  EXPECT_EQ(*current, "two!!");
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/0000001800000000.00000"}));
+  expect_container_usage("docs", 1, 5);
+  expect_container_usage("archive", 1, 3);
+  expect_account_usage(2, 2, 8);
+  EXPECT_EQ(blob_count(), 2u);
+
+  ASSERT_OK(del(owner(), kProjectA, "docs", name));
+  current = get(owner(), kProjectA, "docs", name);
+  ASSERT_OK(current);
+  EXPECT_EQ(*current, "one");
+  EXPECT_TRUE(names("archive").empty());
+  expect_container_usage("docs", 1, 3);
+  expect_container_usage("archive", 0, 0);
+
+  ASSERT_OK(del(owner(), kProjectA, "docs", name));
+  EXPECT_ERRC(head(owner(), kProjectA, "docs", name), Errc::not_found);
+  EXPECT_ERRC(del(owner(), kProjectA, "docs", name), Errc::not_found);
+  expect_account_usage(2, 0, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
+
+  // Names of other lengths: the length is hex.
+  const std::string long_name(300, 'n');
+  ASSERT_OK(put(owner(), kProjectA, "docs", long_name, "v1"));
+  clock_.advance(1s);
+  ASSERT_OK(put(owner(), kProjectA, "docs", long_name, "v2"));
+  auto arch = names("archive");
+  ASSERT_EQ(arch.size(), 1u);
+  EXPECT_EQ(arch[0].substr(0, 3), "12c");
+  EXPECT_EQ(arch[0].substr(3, 301), long_name + "/");
+}
+
+TEST_P(EngineTest, HistoryVersionsWriteADeleteMarker) {
+  ASSERT_OK(put_container(owner(), kProjectA, "archive"));
+  ASSERT_OK(put_container(owner(), kProjectA, "docs", {},
+                          {{std::string(kSysVersionsLocation), "archive"}, {std::string(kSysVersionsMode), "history"}}));
+  ASSERT_OK(put(owner(), kProjectA, "docs", "f", "v1 bytes"));  // at 1800000000
+  clock_.advance(2s);
+  ASSERT_OK(put(owner(), kProjectA, "docs", "f", "v2"));  // v1 archived
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"001f/0000001800000000.00000"}));
+  clock_.advance(3s);
+  auto deleted = del(owner(), kProjectA, "docs", "f");  // at 1800000005: v2 archived, then a marker
+  ASSERT_OK(deleted);
+  EXPECT_EQ(deleted->etag, md5_hex("v2"));
+  EXPECT_ERRC(head(owner(), kProjectA, "docs", "f"), Errc::not_found);
+  EXPECT_TRUE(names("docs").empty());
+  auto l = list("archive");
+  ASSERT_OK(l);
+  ASSERT_EQ(l->entries.size(), 3u);
+  EXPECT_EQ(l->entries[0].name, "001f/0000001800000000.00000");
+  EXPECT_EQ(l->entries[1].name, "001f/0000001800000002.00000");
+  EXPECT_EQ(l->entries[1].size, 2u);
+  const auto& marker = l->entries[2];
+  EXPECT_EQ(marker.name, "001f/0000001800000005.00000");
+  EXPECT_EQ(marker.size, 0u);
+  EXPECT_EQ(marker.content_type, "application/x-deleted;swift_versions_deleted=1");
+  auto v1 = get(owner(), kProjectA, "archive", "001f/0000001800000000.00000");
+  ASSERT_OK(v1);
+  EXPECT_EQ(*v1, "v1 bytes");
+  expect_container_usage("docs", 0, 0);
+  expect_container_usage("archive", 3, 10);
+  expect_account_usage(2, 3, 10);
+  EXPECT_EQ(blob_count(), 2u);
+  // Nothing left to delete; a new write starts afresh.
+  EXPECT_ERRC(del(owner(), kProjectA, "docs", "f"), Errc::not_found);
+  clock_.advance(1s);
+  ASSERT_OK(put(owner(), kProjectA, "docs", "f", "v3"));
+  auto v3 = get(owner(), kProjectA, "docs", "f");
+  ASSERT_OK(v3);
+  EXPECT_EQ(*v3, "v3");
+  EXPECT_EQ(names("archive").size(), 3u);
+  expect_account_usage(2, 4, 12);
+  expect_consistent();
+}
+
+// --- copies --------------------------------------------------------------------------------------
+
+TEST_P(EngineTest, CopySharesBlobsUntilTheLastNameGoes) {
+  ASSERT_OK(put_container(owner(), kProjectA, "src"));
+  ASSERT_OK(put_container(owner(), kProjectA, "dst"));
+  const std::string big = pattern(5 * kMiB / 2, 11), small = pattern(1000, 12);
+  PutRequest meta_req;
+  meta_req.content_type = "application/x-big";
+  meta_req.meta = {{"origin", "camera"}};
+  ASSERT_OK(put(owner(), kProjectA, "src", "big", big, meta_req));
+  ASSERT_OK(put(owner(), kProjectA, "src", "small", small));
+  ASSERT_EQ(blob_count(), 4u);
+
+  CopyRequest merge;
+  merge.put.meta = {{"copied", "yes"}};
+  auto big_copy = copy(owner(), kProjectA, "src", "big", kProjectA, "dst", "big-copy", merge);
+  ASSERT_OK(big_copy);
+  auto small_copy = copy(owner(), kProjectA, "src", "small", kProjectA, "dst", "small-copy");
+  ASSERT_OK(small_copy);
+  CopyRequest fresh;
+  fresh.fresh_metadata = true;
+  fresh.put.content_type = "text/plain";
+  auto same_container = copy(owner(), kProjectA, "src", "small", kProjectA, "src", "small-2", fresh);
+  ASSERT_OK(same_container);
+  EXPECT_EQ(blob_count(), 4u) << "a copy wrote bytes";
+  EXPECT_EQ(temp_count(), 0u);
+
+  auto hb = head(owner(), kProjectA, "dst", "big-copy");
+  ASSERT_OK(hb);
+  EXPECT_EQ(hb->etag, md5_hex(big));
+  EXPECT_EQ(hb->size, big.size());
+  EXPECT_EQ(hb->content_type, "application/x-big");
+  EXPECT_EQ(hb->meta, (Metadata{{"copied", "yes"}, {"origin", "camera"}}));
+  EXPECT_EQ(hb->parts.size(), 3u);
+  auto hs2 = head(owner(), kProjectA, "src", "small-2");
+  ASSERT_OK(hs2);
+  EXPECT_EQ(hs2->content_type, "text/plain");
+  EXPECT_TRUE(hs2->meta.empty());
+  auto big_back = read(*hb, kMiB - 7, kMiB + 14);
+  ASSERT_OK(big_back);
+  EXPECT_TRUE(*big_back == big.substr(kMiB - 7, kMiB + 14));
+  expect_container_usage("src", 3, big.size() + 2 * small.size());
+  expect_container_usage("dst", 2, big.size() + small.size());
+  expect_account_usage(2, 5, 2 * big.size() + 3 * small.size());
+  expect_consistent();
+
+  // The source goes; the copies still read.
+  ASSERT_OK(del(owner(), kProjectA, "src", "big"));
+  ASSERT_OK(del(owner(), kProjectA, "src", "small"));
+  EXPECT_EQ(blob_count(), 4u);
+  auto big_after = get(owner(), kProjectA, "dst", "big-copy");
+  ASSERT_OK(big_after);
+  EXPECT_TRUE(*big_after == big);
+  auto small_after = get(owner(), kProjectA, "dst", "small-copy");
+  ASSERT_OK(small_after);
+  EXPECT_TRUE(*small_after == small);
+  expect_consistent();
+
+  // Overwriting a copy keeps the blobs the other names still use.
+  ASSERT_OK(put(owner(), kProjectA, "dst", "small-copy", "replaced"));
+  EXPECT_EQ(blob_count(), 5u);
+  auto small_2 = get(owner(), kProjectA, "src", "small-2");
+  ASSERT_OK(small_2);
+  EXPECT_TRUE(*small_2 == small);
+
+  // The last names go: so do the blobs.
+  ASSERT_OK(del(owner(), kProjectA, "dst", "big-copy"));
+  ASSERT_OK(del(owner(), kProjectA, "src", "small-2"));
+  ASSERT_OK(del(owner(), kProjectA, "dst", "small-copy"));
+  EXPECT_EQ(blob_count(), 0u);
+  expect_account_usage(2, 0, 0);
+  expect_consistent();
+
+  EXPECT_ERRC(copy(owner(), kProjectA, "src", "gone", kProjectA, "dst", "x"), Errc::not_found);
+  EXPECT_ERRC(copy(owner(), kProjectA, "dst", "gone", kProjectA, "nowhere", "x"), Errc::not_found);
+}
+
+// --- who may do what -----------------------------------------------------------------------------
+
+TEST_P(EngineTest, OtherProjectsAreForbiddenAndAnonymousIsUnauthenticated) {
+  ASSERT_OK(put_container(owner(), kProjectA, "private"));
+  ASSERT_OK(put(owner(), kProjectA, "private", "secret", "the secret"));
+  ASSERT_OK(put_container(access(member_b_), kProjectB, "mine"));
+  ASSERT_OK(put(access(member_b_), kProjectB, "mine", "theirs", "b's bytes"));
+  const std::size_t blobs_before = blob_count();
+
+  struct Caller {
+    const char* who;
+    Access access;
+    Errc expected;
+  };
+  const std::vector<Caller> callers = {
+      {"a member of project B", access(member_b_), Errc::forbidden},
+      {"anonymous", Access{}, Errc::unauthenticated},
+  };
+  for (const auto& caller : callers) {
+    SCOPED_TRACE(caller.who);
+    const Access& a = caller.access;
+    const Errc expected = caller.expected;
+    EXPECT_ERRC(await([&] { return engine().get_account(a, kProjectA); }), expected);
+    EXPECT_ERRC(await([&] { return engine().list_containers(a, kProjectA, ListQuery{}); }), expected);
+    EXPECT_ERRC(await([&] { return engine().update_account(a, kProjectA, {{"k", "v"}}, {}); }), expected);
+    EXPECT_ERRC(put_container(a, kProjectA, "new"), expected);
+    EXPECT_ERRC(put_container(a, kProjectA, "private", {{"k", "v"}}), expected);
+    EXPECT_ERRC(await([&] { return engine().get_container(a, kProjectA, "private"); }), expected);
+    EXPECT_ERRC(await([&] { return engine().get_container(a, kProjectA, "no-such-container"); }), expected);  // existence does not leak
+    EXPECT_ERRC(await([&] { return engine().list_objects(a, kProjectA, "private", ListQuery{}); }), expected);
+    EXPECT_ERRC(await([&] { return engine().update_container(a, kProjectA, "private", {{"k", "v"}}, {}); }), expected);
+    EXPECT_ERRC(await([&] { return engine().delete_container(a, kProjectA, "private"); }), expected);
+    EXPECT_ERRC(put(a, kProjectA, "private", "secret", "overwritten"), expected);
+    EXPECT_ERRC(put(a, kProjectA, "private", "new", "planted"), expected);
+    EXPECT_ERRC(head(a, kProjectA, "private", "secret"), expected);
+    EXPECT_ERRC(head(a, kProjectA, "private", "no-such-object"), expected);
+    ObjectUpdate update;
+    update.meta = {{"k", "v"}};
+    EXPECT_ERRC(await([&] { return engine().update_object(a, kProjectA, "private", "secret", update); }), expected);
+    EXPECT_ERRC(del(a, kProjectA, "private", "secret"), expected);
+    // Copies out of and into project A.
+    EXPECT_ERRC(copy(a, kProjectA, "private", "secret", kProjectB, "mine", "stolen"), expected);
+    EXPECT_ERRC(copy(a, kProjectB, "mine", "theirs", kProjectA, "private", "planted"), expected);
+  }
+  // Project A's data is untouched.
+  auto secret = get(owner(), kProjectA, "private", "secret");
+  ASSERT_OK(secret);
+  EXPECT_EQ(*secret, "the secret");
+  EXPECT_EQ(names("private"), (std::vector<std::string>{"secret"}));
+  auto acct = account();
+  ASSERT_OK(acct);
+  EXPECT_TRUE(acct->meta.empty());
+  auto c = container("private");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->meta.empty());
+  expect_account_usage(1, 1, 10);
+  EXPECT_EQ(blob_count(), blobs_before);
+  EXPECT_EQ(temp_count(), 0u);
+  EXPECT_ERRC(head(access(member_b_), kProjectB, "mine", "stolen"), Errc::not_found);
+
+  // A reader of project A reads but does not write.
+  const Access reader = access(reader_a_);
+  EXPECT_OK(await([&] { return engine().get_account(reader, kProjectA); }));
+  EXPECT_OK(await([&] { return engine().list_objects(reader, kProjectA, "private", ListQuery{}); }));
+  EXPECT_OK(head(reader, kProjectA, "private", "secret"));
+  EXPECT_ERRC(put(reader, kProjectA, "private", "new", "x"), Errc::forbidden);
+  EXPECT_ERRC(del(reader, kProjectA, "private", "secret"), Errc::forbidden);
+  EXPECT_ERRC(put_container(reader, kProjectA, "new"), Errc::forbidden);
+
+  // A signature checked for project A (TempURL) reads and writes objects there, nothing else.
+  Access signed_a;
+  signed_a.signed_for_project = kProjectA;
+  EXPECT_OK(head(signed_a, kProjectA, "private", "secret"));
+  EXPECT_OK(put(signed_a, kProjectA, "private", "via-tempurl", "ok"));
+  EXPECT_ERRC(await([&] { return engine().list_objects(signed_a, kProjectA, "private", ListQuery{}); }), Errc::unauthenticated);
+  EXPECT_ERRC(head(signed_a, kProjectB, "mine", "theirs"), Errc::unauthenticated);
+}
+
+// --- concurrency ---------------------------------------------------------------------------------
+
+TEST_P(EngineTest, ConcurrentPutsAndDeletesKeepCountersExact) {
+  ASSERT_OK(put_container(owner(), kProjectA, "busy"));
+  constexpr int kWorkers = 32;
+  constexpr int kOpsPerWorker = 6;
+  constexpr int kNames = 5;
+  boost::asio::io_context io;
+  std::atomic<int> done{0}, puts_ok{0}, deletes_ok{0};
+  for (int w = 0; w < kWorkers; ++w) {
+    boost::asio::co_spawn(
+        io,
+        [&, w]() -> awaitable<void> {
+          for (int i = 0; i < kOpsPerWorker; ++i) {
+            std::string name = "obj" + std::to_string((w + i) % kNames);
+            if ((w + i) % 3 == 2) {
+              auto r = co_await engine().delete_object(owner(), kProjectA, "busy", name);
+              if (r) {
+                ++deletes_ok;
+              } else {
+                EXPECT_EQ(r.error().code, Errc::not_found) << describe(r.error());
+              }
+            } else {
+              std::string body(static_cast<std::size_t>(1 + w * 37 + i), static_cast<char>('a' + w % 26));
+              PutRequest req;
+              req.content_length = body.size();
+              StringSource src(body);
+              auto r = co_await engine().put_object(owner(), kProjectA, "busy", name, req, src);
+              if (r) {
+                ++puts_ok;
+              } else {
+                ADD_FAILURE() << "put " << name << ": " << describe(r.error());
+              }
+            }
+          }
+          ++done;
+        },
+        boost::asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) { threads.emplace_back([&] { io.run(); }); }
+  for (auto& t : threads) { t.join(); }
+  ASSERT_EQ(done.load(), kWorkers);
+  EXPECT_GT(puts_ok.load(), 0);
+  EXPECT_GT(deletes_ok.load(), 0);
+
+  auto l = list("busy");
+  ASSERT_OK(l);
+  std::uint64_t listed_bytes = 0;
+  for (const auto& e : l->entries) {
+    listed_bytes += e.size;
+    auto h = head(owner(), kProjectA, "busy", e.name);
+    ASSERT_OK(h);
+    auto bytes = read_all_of(*h);
+    ASSERT_OK(bytes);
+    EXPECT_EQ(*bytes, std::string(h->size, bytes->empty() ? 'a' : (*bytes)[0])) << e.name << " is a mix of two writes";
+  }
+  expect_container_usage("busy", l->entries.size(), listed_bytes);
+  expect_account_usage(1, l->entries.size(), listed_bytes);
+  EXPECT_EQ(blob_count(), l->entries.size()) << "blobs leaked or lost";
+  EXPECT_EQ(temp_count(), 0u);
+  expect_consistent();
+}
+
+// The narrowest form of the race above: several DELETEs of one object at once. One of them
+// deletes it; the others find nothing, and the counters drop by one object, once.
+TEST_P(EngineTest, ConcurrentDeletesOfOneObjectDeleteItOnce) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  constexpr int kRounds = 10;
+  constexpr int kDeleters = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_OK(put(owner(), kProjectA, "c", "x", "0123456789"));
+    boost::asio::io_context io;
+    std::atomic<int> deleted{0}, not_found{0};
+    for (int d = 0; d < kDeleters; ++d) {
+      boost::asio::co_spawn(
+          io,
+          [&]() -> awaitable<void> {
+            auto r = co_await engine().delete_object(owner(), kProjectA, "c", "x");
+            if (r) {
+              ++deleted;
+            } else if (r.error().code == Errc::not_found) {
+              ++not_found;
+            } else {
+              ADD_FAILURE() << describe(r.error());
+            }
+          },
+          boost::asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) { threads.emplace_back([&] { io.run(); }); }
+    for (auto& t : threads) { t.join(); }
+    EXPECT_EQ(deleted.load(), 1);
+    EXPECT_EQ(not_found.load(), kDeleters - 1);
+    auto c = container("c");
+    ASSERT_OK(c);
+    ASSERT_EQ(c->object_count, 0u) << "counters drifted";
+    ASSERT_EQ(c->bytes_used, 0u);
+  }
+  expect_account_usage(1, 0, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
+}
+
+// --- check_consistency ---------------------------------------------------------------------------
+
+TEST_P(EngineTest, ConsistencyCheckFindsMissingAndStrayBlobs) {
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  ASSERT_OK(put(owner(), kProjectA, "c", "small", "small bytes"));
+  ASSERT_OK(put(owner(), kProjectA, "c", "big", pattern(5 * kMiB / 2)));
+  ASSERT_OK(put(owner(), kProjectA, "c", "empty", ""));
+  auto healthy = check_consistency(*meta_, *blobs_, false);
+  ASSERT_OK(healthy);
+  EXPECT_EQ(healthy->versions, 3u);
+  EXPECT_EQ(healthy->blobs, 4u);
+  EXPECT_TRUE(healthy->missing_blobs.empty());
+  EXPECT_TRUE(healthy->unreferenced_blobs.empty());
+  EXPECT_TRUE(healthy->counter_mismatches.empty()) << testing::PrintToString(healthy->counter_mismatches);
+
+  // A blob file lost under a row: reported missing.
+  auto small = head(owner(), kProjectA, "c", "small");
+  ASSERT_OK(small);
+  const std::string lost = small->parts.at(0).blob_key;
+  ASSERT_TRUE(fs::remove(blob_path(lost)));
+  // A blob no row names (an interrupted upload's leftover): reported unreferenced.
+  const std::string stray = store::new_blob_key();
+  auto stray_put = await([&]() -> awaitable<Result<store::BlobInfo>> {
+    StringSource src("left over");
+    co_return co_await blobs_->put(stray, src);
+  });
+  ASSERT_OK(stray_put);
+
+  auto report = check_consistency(*meta_, *blobs_, false);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->missing_blobs, (std::vector<std::string>{lost}));
+  EXPECT_EQ(report->unreferenced_blobs, (std::vector<std::string>{stray}));
+  EXPECT_TRUE(fs::exists(blob_path(stray)));  // reported only
+
+  report = check_consistency(*meta_, *blobs_, true);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->unreferenced_blobs, (std::vector<std::string>{stray}));
+  EXPECT_FALSE(fs::exists(blob_path(stray)));
+  report = check_consistency(*meta_, *blobs_, false);
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->unreferenced_blobs.empty());
+  EXPECT_EQ(report->missing_blobs, (std::vector<std::string>{lost}));  // still lost: nothing to remove
+  auto big = get(owner(), kProjectA, "c", "big");
+  ASSERT_OK(big);  // the stray's removal touched nothing else
+
+  // Counters that drifted from the rows are reported.
+  ASSERT_OK(meta_->transact_sync([](store::Tx& tx) -> Status {
+    auto r = tx.exec("UPDATE object_containers SET object_count = object_count + 5");
+    if (!r) { return r.error(); }
+    return {};
+  }));
+  report = check_consistency(*meta_, *blobs_, false);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->counter_mismatches.size(), 2u) << testing::PrintToString(report->counter_mismatches);  // container and account
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
+
+}  // namespace
+}  // namespace ciel::object
