@@ -106,7 +106,9 @@ const std::string& Router::group_for(std::string_view path) const {
 }
 
 Response Router::render_error(Status status, std::string_view message, const Request& request) const {
-  const Group* g = find_group(request.path);
+  // A target that failed to parse leaves path "/"; its raw form still says which API it was for.
+  const bool unparsed = request.path == "/" && request.raw_path.size() > 1;
+  const Group* g = find_group(unparsed ? std::string_view(request.raw_path).substr(0, request.raw_path.find('?')) : std::string_view(request.path));
   if (g != nullptr && g->renderer) { return g->renderer(status, message, request); }
   return json_error(status, message, request);
 }

@@ -145,6 +145,7 @@ struct PutRequest {
   std::string manifest_value;
   std::optional<std::string> etag_override;  // manifests: the etag to record instead of the bytes' MD5
   std::optional<std::uint64_t> size_override;  // SLO: the logical size (sum of segments)
+  bool only_if_absent = false;                 // If-None-Match: *: Errc::precondition_failed when the name exists
 };
 
 struct ObjectUpdate {  // POST: replaces user metadata; other fields change only when set

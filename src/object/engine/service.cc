@@ -81,7 +81,7 @@ std::optional<std::uint64_t> meta_number(const Metadata& m, std::string_view key
 }
 
 // Swift's archive name for a version: 3 hex digits of the name's length, the name, '/', and a
-// timestamp that sorts in time order ("0000001480432839.12345").
+// timestamp that sorts in time order ("1480432839.12345", Swift's Timestamp.normal).
 std::string archive_prefix(std::string_view name) {
   char len[8];
   std::snprintf(len, sizeof len, "%03zx", name.size());
@@ -89,7 +89,7 @@ std::string archive_prefix(std::string_view name) {
 }
 std::string archive_name(std::string_view name, std::int64_t modified_us) {
   char ts[40];
-  std::snprintf(ts, sizeof ts, "%016lld.%05lld", static_cast<long long>(modified_us / 1000000),
+  std::snprintf(ts, sizeof ts, "%010lld.%05lld", static_cast<long long>(modified_us / 1000000),
                 static_cast<long long>((modified_us % 1000000) / 10));
   return archive_prefix(name) + ts;
 }
@@ -566,7 +566,7 @@ class ObjectServiceImpl final : public ObjectService {
     }
     if (req.etag_override) { o.etag = *req.etag_override; }
     if (req.size_override) { o.size = *req.size_override; }
-    auto committed = co_await commit_version(a, project, container, o, /*check_quota=*/true);
+    auto committed = co_await commit_version(a, project, container, o, /*check_quota=*/true, req.only_if_absent);
     if (!committed) {
       co_await remove_parts(o.parts);
       co_return committed.error();
@@ -864,7 +864,7 @@ class ObjectServiceImpl final : public ObjectService {
   // One transaction: re-check the container and quota, archive or drop the current version,
   // insert `o` as current, update the counters. Removes blobs that lost their last name.
   awaitable<Status> commit_version(const Access& a, const std::string& project, const std::string& container, ObjectInfo& o,
-                                   bool check_quota) {
+                                   bool check_quota, bool only_if_absent = false) {
     std::vector<std::string> orphans;
     for (int attempt = 0;; ++attempt) {
       o.modified_us = now_us(clock_);
@@ -875,6 +875,7 @@ class ObjectServiceImpl final : public ObjectService {
         o.container_id = c->id;
         auto old = load_current(tx, c->id, o.name);
         if (!old) { return old.error(); }
+        if (only_if_absent && *old && !(*old)->delete_marker) { return make_error(Errc::precondition_failed, "Precondition Failed"); }
         auto archive = versions_container(tx, *c);
         if (!archive) { return archive.error(); }
         const bool archiving = *old && *archive && !(*old)->delete_marker;

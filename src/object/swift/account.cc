@@ -71,6 +71,7 @@ awaitable<http::Response> handle_post_account(http::RequestContext& ctx, const D
   if (!c) { co_return error_response(c.error(), ctx.request()); }
   if (ctx.request().has_query_param("bulk-delete")) { co_return co_await handle_bulk_delete(ctx, deps, c->caller, c->project); }
   MetadataUpdate sys;
+  if (ctx.request().headers.has("X-Remove-Account-Access-Control")) { sys["access-control"] = std::nullopt; }
   if (auto acl = ctx.request().headers.get("X-Account-Access-Control")) {
     if (acl->empty()) {
       sys["access-control"] = std::nullopt;

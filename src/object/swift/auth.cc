@@ -48,7 +48,14 @@ awaitable<http::Response> handle_info(http::RequestContext& ctx, const Deps& dep
                      "\"extra_header_count\":0,\"allow_account_management\":false,\"account_autocreate\":true,"
                      "\"strict_cors_mode\":true,\"policies\":[{\"name\":\"Policy-0\",\"aliases\":\"Policy-0\",\"default\":true}]},"
                      "\"tempauth\":{\"account_acls\":true},"
-                     "\"container_quotas\":{},\"dlo\":{\"max_get_time\":86400},\"versioned_writes\":{\"allowed_flags\":[\"x-versions-location\",\"x-history-location\"]}}";
+                     "\"container_quotas\":{},\"dlo\":{\"max_get_time\":86400},"
+                     "\"versioned_writes\":{\"allowed_flags\":[\"x-versions-location\",\"x-history-location\"]},"
+                     "\"slo\":{\"max_manifest_segments\":1000,\"max_manifest_size\":8388608,\"min_segment_size\":1,\"yield_frequency\":10},"
+                     "\"tempurl\":{\"methods\":[\"GET\",\"HEAD\",\"PUT\",\"POST\",\"DELETE\"],\"incoming_remove_headers\":[],"
+                     "\"allowed_digests\":[\"sha1\",\"sha256\",\"sha512\"]},"
+                     "\"formpost\":{},"
+                     "\"bulk_delete\":{\"max_deletes_per_request\":10000,\"max_failed_deletes\":10000},"
+                     "\"bulk_upload\":{\"max_containers_per_extraction\":10000,\"max_failed_extractions\":10000}}";
   http::Response res(http::Status::ok, std::move(body), "application/json; charset=utf-8");
   res.set_header("X-Trans-Id", ctx.request().request_id);
   co_return res;

@@ -148,6 +148,7 @@ awaitable<http::Response> handle_extract_archive(http::RequestContext& ctx, cons
       // A failed entry was not read to its end; the reader skips what is left of it.
     }
   }
+  if (result.errors.empty() && result.response_status == "200 OK") { result.response_status = "201 Created"; }
   co_return bulk_response(req, result, true);
 }
 

@@ -59,14 +59,14 @@ MetadataUpdate metadata_update(const http::Request& req, std::string_view kind) 
   std::string set_prefix = "X-" + std::string(kind) + "-Meta-";
   std::string remove_prefix = "X-Remove-" + std::string(kind) + "-Meta-";
   for (const auto& [name, value] : req.headers.items()) {
-    if (istarts_with(name, set_prefix) && name.size() > set_prefix.size()) {
+    if (istarts_with(name, set_prefix)) {
       std::string key = lower(std::string_view(name).substr(set_prefix.size()));
       if (value.empty()) {
         u[key] = std::nullopt;
       } else {
         u[key] = value;
       }
-    } else if (istarts_with(name, remove_prefix) && name.size() > remove_prefix.size()) {
+    } else if (istarts_with(name, remove_prefix)) {
       u[lower(std::string_view(name).substr(remove_prefix.size()))] = std::nullopt;
     }
   }
@@ -77,7 +77,8 @@ Metadata object_metadata(const http::Request& req) {
   Metadata m;
   constexpr std::string_view prefix = "X-Object-Meta-";
   for (const auto& [name, value] : req.headers.items()) {
-    if (istarts_with(name, prefix) && name.size() > prefix.size() && !value.empty()) {
+    // An empty name is kept so the engine refuses it ("Metadata name cannot be empty").
+    if (istarts_with(name, prefix) && (!value.empty() || name.size() == prefix.size())) {
       m[lower(std::string_view(name).substr(prefix.size()))] = value;
     }
   }

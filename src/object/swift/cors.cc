@@ -64,7 +64,9 @@ awaitable<http::Response> handle_options(http::RequestContext& ctx, const Deps& 
   }
   auto method = req.header("Access-Control-Request-Method");
   auto project = project_of(ctx.param("account"));
-  if (method.empty() || !project) { co_return error_response(make_error(Errc::unauthenticated, "Unauthorized"), req); }
+  const bool known_method = method == "GET" || method == "HEAD" || method == "PUT" || method == "POST" || method == "COPY" ||
+                            method == "OPTIONS" || method == "DELETE";
+  if (!known_method || !project) { co_return error_response(make_error(Errc::unauthenticated, "Unauthorized"), req); }
   auto cors = co_await deps.objects.container_cors(*project, std::string(ctx.param("container")));
   if (!cors || !origin_allowed(*cors, origin)) { co_return error_response(make_error(Errc::unauthenticated, "Unauthorized"), req); }
   http::Response res = status_response(http::Status::ok, req);

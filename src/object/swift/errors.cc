@@ -60,6 +60,11 @@ http::Response render(http::Status status, std::string_view message, const http:
 }  // namespace
 
 http::Response error_renderer(http::Status status, std::string_view message, const http::Request& request) {
+  // Swift answers a name that is not UTF-8 (or holds NUL) with 412; the HTTP core refuses such
+  // paths before routing, as a 400.
+  if (status == http::Status::bad_request && (message == "path is not valid UTF-8" || message == "NUL byte in path")) {
+    return render(http::Status::precondition_failed, "Invalid UTF8 or contains NULL", request);
+  }
   return render(status, message, request);
 }
 

@@ -58,12 +58,16 @@ Result<ListQuery> parse_listing_query(const http::Request& req) {
 http::Response render_listing(const http::Request& req, const Listing& listing, bool containers, std::string_view name) {
   const std::string format = listing_format(req);
   const bool path_mode = req.has_query_param("path");
+  // path=P lists what sits directly under P/: neither P/ itself nor the subdirectories.
+  std::string path_prefix;
+  if (auto p = req.query_param("path"); p && !p->empty()) { path_prefix = std::string(*p) + (p->ends_with('/') ? "" : "/"); }
+  auto skip = [&](const ListEntry& e) { return path_mode && (e.is_prefix || e.name == path_prefix); };
   std::string body;
   if (format == "json") {
     body = "[";
     bool first = true;
     for (const auto& e : listing.entries) {
-      if (path_mode && e.is_prefix) { continue; }
+      if (skip(e)) { continue; }
       if (!first) { body += ","; }
       first = false;
       if (e.is_prefix) {
@@ -83,7 +87,7 @@ http::Response render_listing(const http::Request& req, const Listing& listing, 
     body += containers ? "<account name=\"" : "<container name=\"";
     body += xml_escape(name) + "\">";
     for (const auto& e : listing.entries) {
-      if (path_mode && e.is_prefix) { continue; }
+      if (skip(e)) { continue; }
       if (e.is_prefix) {
         body += "<subdir name=\"" + xml_escape(e.name) + "\"><name>" + xml_escape(e.name) + "</name></subdir>";
       } else if (containers) {
@@ -98,7 +102,7 @@ http::Response render_listing(const http::Request& req, const Listing& listing, 
     body += containers ? "</account>" : "</container>";
   } else {
     for (const auto& e : listing.entries) {
-      if (path_mode && e.is_prefix) { continue; }
+      if (skip(e)) { continue; }
       body += e.name;
       body += '\n';
     }

@@ -104,9 +104,8 @@ Result<std::string> dlo_manifest_of(std::string_view value) {
   auto decoded = http::percent_decode(value);
   if (!decoded) { return decoded.error(); }
   std::string v = *decoded;
-  if (v.starts_with('/')) { v.erase(0, 1); }
   auto slash = v.find('/');
-  if (slash == std::string::npos || slash == 0) {
+  if (slash == std::string::npos || slash == 0 || v.find_first_of("?&") != std::string::npos) {
     return make_error(Errc::invalid_argument, "X-Object-Manifest must be in the format container/prefix");
   }
   if (auto st = check_container_name(v.substr(0, slash)); !st) { return st.error(); }
@@ -352,6 +351,7 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
   }
   if (auto mm = req.query_param("multipart-manifest"); mm && *mm == "put") { co_return co_await handle_put_slo(ctx, deps, c->caller.access(), c->project, c->container, c->object); }
   if (auto from = req.headers.get("X-Copy-From")) {
+    if (req.has_body()) { co_return error_response(make_error(Errc::invalid_argument, "Copy requests require a zero byte body"), req); }
     auto src = split_copy_path(*from, "X-Copy-From");
     if (!src) { co_return error_response(src.error(), req); }
     std::string src_project = c->project;
@@ -374,6 +374,10 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
   put.headers = kept_headers(req);
   put.content_length = req.content_length;
   if (auto etag = req.headers.get("ETag")) { put.expected_etag = lower(unquote(*etag)); }
+  if (auto inm = req.headers.get("If-None-Match")) {
+    if (*inm != "*") { co_return error_response(make_error(Errc::invalid_argument, "If-None-Match only supports *"), req); }
+    put.only_if_absent = true;
+  }
   auto da = delete_at_of(req, now_seconds());
   if (!da) { co_return error_response(da.error(), req); }
   put.delete_at = *da;
