@@ -127,6 +127,15 @@ def test_single_ranges(acct):
         assert etag_of(r) == md5(data)
 
 
+def test_ranges_on_an_empty_object(acct):
+    acct.put_object("c/empty-ranged", b"")
+    for rng in ("bytes=0-", "bytes=0-0"):
+        r = acct.get("c/empty-ranged", headers={"Range": rng})
+        assert r.status_code == 416 and r.headers.get("Content-Range") == "bytes */0", rng
+    r = acct.get("c/empty-ranged", headers={"Range": "bytes=-1"})
+    assert r.status_code == 200 and r.content == b""
+
+
 def parse_byteranges(r):
     m = re.match(r'multipart/byteranges;\s*boundary=("?)([^";]+)\1', r.headers["Content-Type"])
     assert m, r.headers["Content-Type"]
@@ -180,6 +189,9 @@ def test_conditional_requests(acct):
         assert req(**{"If-Match": '"0123456789abcdef0123456789abcdef"'}).status_code == 412
         r = req(**{"If-None-Match": f'"{etag}"'})
         assert r.status_code == 304 and r.content == b"" and etag_of(r) == etag
+        assert r.headers.get("Last-Modified") == lm
+        assert req(**{"If-Match": f'"0123456789abcdef0123456789abcdef", "{etag}"'}).status_code == 200
+        assert req(**{"If-None-Match": f'"0123456789abcdef0123456789abcdef", "{etag}"'}).status_code == 304
         assert req(**{"If-None-Match": etag}).status_code == 304
         assert req(**{"If-None-Match": "*"}).status_code == 304
         assert req(**{"If-None-Match": '"ffffffffffffffffffffffffffffffff"'}).status_code == 200

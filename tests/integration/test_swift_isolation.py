@@ -174,6 +174,30 @@ def test_container_read_acl_for_one_user(world):
         a.post("r-user", headers={"X-Remove-Container-Read": "x"})
 
 
+OWNER_ONLY = {"x-container-read", "x-container-write", "x-container-meta-temp-url-key",
+              "x-container-meta-temp-url-key-2", "x-account-access-control", "x-account-meta-temp-url-key",
+              "x-account-meta-temp-url-key-2"}
+
+
+def test_acl_grantees_do_not_see_the_owners_secrets(world):
+    """What Swift shows only to the account's owner: ACLs and TempURL keys. A reader who saw the
+    container's key could sign a PUT temp URL and write where the ACL only lets them read."""
+    a, b = world["a"], world["b"]
+    grant = f"{b.project_id}:{b.user_id}"
+    a.create_container("shown", headers={"X-Container-Read": grant, "X-Container-Write": grant,
+                                         "X-Container-Meta-Temp-URL-Key": "container-key",
+                                         "X-Container-Meta-Color": "red"})
+    x = on(b, a)
+    for r in (x.head("shown"), x.get("shown")):
+        assert r.status_code in (200, 204)
+        assert r.headers.get("X-Container-Meta-Color") == "red"
+        leaked = OWNER_ONLY & {k.lower() for k in r.headers}
+        assert not leaked, leaked
+    # The owner sees them.
+    h = a.head("shown").headers
+    assert h.get("X-Container-Read") == grant and h.get("X-Container-Meta-Temp-Url-Key") == "container-key"
+
+
 def test_container_read_acl_for_a_whole_project(world):
     a, b, b2, c = world["a"], world["b"], world["b2"], world["c"]
     a.create_container("r-proj", headers={"X-Container-Read": f"{b.project_id}:*"})
