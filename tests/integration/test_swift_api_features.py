@@ -5,7 +5,9 @@ X-History-Location), bulk delete, archive auto-extraction (tar, tar.gz), FormPos
 import base64
 import hashlib
 import hmac
+import io
 import re
+import tarfile
 import time
 import urllib.parse
 
@@ -165,6 +167,53 @@ def test_extract_archive_at_the_account_creates_containers(acct):
     assert acct.read("arch-c1/x.txt") == b"x"
     assert acct.read("arch-c2/deep/y.txt") == b"y"
     assert "top-level-file.txt" not in acct.names()
+
+
+def test_extract_archive_never_escapes_the_target(acct):
+    """Entries with `..` segments are refused one by one (and never land in another container);
+    a leading "/" or "./" is dropped, as Swift does; links and directories are not objects."""
+    acct.create_container("ex-trav")
+    before = set(acct.names())
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("ok.txt", b"ok"), ("../escape/evil.txt", b"evil"),
+                           ("sub/../../escape2/evil.txt", b"evil2"), ("/abs/path.txt", b"abs"),
+                           ("./dot/x.txt", b"dot")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("link-to-ok")
+        link.type, link.linkname = tarfile.SYMTYPE, "ok.txt"
+        tar.addfile(link)
+        hard = tarfile.TarInfo("hard-to-ok")
+        hard.type, hard.linkname = tarfile.LNKTYPE, "ok.txt"
+        tar.addfile(hard)
+        d = tarfile.TarInfo("a-directory")
+        d.type = tarfile.DIRTYPE
+        tar.addfile(d)
+    r = acct.put("ex-trav", data=buf.getvalue(), params={"extract-archive": "tar"},
+                 headers={"Accept": "application/json"})
+    assert r.status_code in (200, 400), r.status_code
+    result = r.json()
+    assert result["Number Files Created"] == 3
+    assert len(result["Errors"]) == 2 and all(e[1].startswith("400") for e in result["Errors"]), result
+    assert sorted(acct.names("ex-trav")) == ["abs/path.txt", "dot/x.txt", "ok.txt"]
+    assert set(acct.names()) == before
+    assert_counters_match_listings(acct)
+
+
+def test_bulk_delete_over_the_limit_is_413(swift_server, acct):
+    limit = requests.get(swift_server.url + "/info", timeout=30).json()["bulk_delete"]["max_deletes_per_request"]
+    acct.create_container("bulk-limit")
+    acct.put_object("bulk-limit/keep", b"k")
+    body = "".join(f"/bulk-limit/o{i}\n" for i in range(limit)) + "/bulk-limit/keep\n"
+    r = acct.post("", params={"bulk-delete": ""}, data=body.encode(),
+                  headers={"Content-Type": "text/plain", "Accept": "application/json"})
+    if r.status_code == 200:
+        assert r.json()["Response Status"].startswith("413"), r.text[:300]
+    else:
+        assert r.status_code == 413
+    assert acct.names("bulk-limit") == ["keep"]
 
 
 def test_extract_of_a_broken_archive_creates_nothing(acct):
