@@ -11,8 +11,9 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from swift_support import (admin, assert_counters_match_listings, make_member, md5, payload,  # noqa: F401
-                           swift_server)
+from identity_support import read_openrc
+from swift_support import (Rclone, admin, admin_account, assert_counters_match_listings, make_member, md5,  # noqa: F401
+                           payload, start_swift_server, swift, swift_env, swift_server, tar_of)
 
 LAST_MODIFIED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 
@@ -148,6 +149,19 @@ def test_names_that_need_escaping_survive_every_format(acct):
         assert acct.read("esc/" + n) == n.encode()
 
 
+def test_names_are_exact_bytes(acct):
+    """No case folding and no Unicode normalisation: NFC and NFD spellings are two objects."""
+    acct.create_container("exact")
+    acct.create_container("Exact")
+    for n, body in (("caf\u00e9", b"nfc"), ("cafe\u0301", b"nfd"), ("A", b"upper"), ("a", b"lower")):
+        acct.put_object("exact/" + n, body)
+    assert acct.names("exact") == by_bytes(["caf\u00e9", "cafe\u0301", "A", "a"])
+    assert acct.read("exact/caf\u00e9") == b"nfc" and acct.read("exact/cafe\u0301") == b"nfd"
+    assert acct.read("exact/A") == b"upper" and acct.read("exact/a") == b"lower"
+    assert acct.names("Exact") == []
+    assert {"exact", "Exact"} <= set(acct.names())
+
+
 DELIM = ["a", "a/", "a/1", "a/2", "ab", "b/1", "b/2/x", "c", "c/"]
 
 
@@ -177,6 +191,37 @@ def test_delimiter_listings_page_and_reverse(acct):
     assert names(acct, "delim", delimiter="/", marker="a/") == ["ab", "b/", "c", "c/"]
     assert names(acct, "delim", reverse="true", end_marker="a/2") == ["c/", "c", "b/2/x", "b/1", "ab"]
     assert names(acct, "delim", prefix="b/", delimiter="/") == ["b/1", "b/2/"]
+
+
+def test_listings_stop_at_the_limit_and_clients_page_past_it(tmp_path_factory):
+    """With object.max_listing = 100 (10,000 by default, as in Swift): a listing returns at most
+    100 rows, /info says so, a larger ?limit is 412, and the swift CLI and rclone page through
+    all 150 objects (uploaded as one archive)."""
+    server = start_swift_server(tmp_path_factory, {"object.max_listing": "100"}, name="swift-limit")
+    try:
+        a = admin_account(server)
+        assert requests.get(server.url + "/info", timeout=30).json()["swift"]["container_listing_limit"] == 100
+        a.create_container("many")
+        files = {f"f{i:03d}": str(i).encode() for i in range(150)}
+        r = a.put("many", data=tar_of(files), params={"extract-archive": "tar"}, headers={"Accept": "application/json"})
+        assert r.status_code in (200, 201) and r.json()["Number Files Created"] == 150, r.text[:300]
+        first = a.get("many", params={"format": "json"})
+        assert first.headers["X-Container-Object-Count"] == "150"
+        rows = first.json()
+        assert len(rows) == 100 and rows[-1]["name"] == "f099"
+        assert a.names("many", marker="f099") == [f"f{i:03d}" for i in range(100, 150)]
+        assert a.get("many", params={"limit": "101"}).status_code == 412
+        assert len(a.get("many").text.splitlines()) == 100
+        for i in range(120):
+            a.create_container(f"c{i:03d}")
+        assert len(a.listing()) == 100
+        assert swift(swift_env(server), "list", "many").stdout.splitlines() == sorted(files)
+        assert len(swift(swift_env(server), "list").stdout.splitlines()) == 121
+        rc = Rclone(tmp_path_factory.mktemp("rclone-limit"), server, "admin", read_openrc(server)["OS_PASSWORD"], "admin")
+        entries = json.loads(rc("lsjson", "ciel:many").stdout)
+        assert sorted(e["Path"] for e in entries) == sorted(files)
+    finally:
+        server.stop()
 
 
 def test_empty_container_listings(acct):

@@ -6,21 +6,25 @@ import email.utils
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 
 import pytest
 import requests
 
+from rawhttp import Reader
 from swift_support import (admin_account, assert_counters_match_listings, make_member, md5, payload,
                            start_swift_server, wait_until)
 
 PART = 1_100_000  # deliberately not a power of two (the setting's minimum is 1 MiB)
+MAX_OBJECT = 30 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = start_swift_server(tmp_path_factory, {"object.part_size": str(PART)}, name="swift-objects")
+    s = start_swift_server(tmp_path_factory, {"object.part_size": str(PART), "object.max_object_size": "30MiB"},
+                           name="swift-objects")
     yield s
     s.stop()
 
@@ -95,6 +99,45 @@ def test_objects_around_and_above_the_part_size(acct, size):
         assert r.content == data[start:end + 1], (start, end)
         assert r.headers["Content-Range"] == f"bytes {start}-{end}/{size}"
     assert acct.delete(f"c/parts-{size}").status_code == 204
+
+
+def test_uploads_above_the_maximum_size_are_413(server, acct):
+    assert requests.get(server.url + "/info", timeout=30).json()["swift"]["max_file_size"] == MAX_OBJECT
+    acct.put_object("c/big-existing", b"old content")
+    before = acct.container_counters("c")
+    # Announced as too large: refused at once, before any of the body is sent.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall((f"PUT {acct.account_path}/c/too-big HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {acct.token}\r\n"
+                   f"Content-Length: {MAX_OBJECT + 1}\r\n\r\n").encode())
+        assert Reader(s).response().status == 413
+
+    # Chunked, and only too large once most of it has arrived: refused, nothing kept.
+    def body():
+        for _ in range(MAX_OBJECT // (1 << 20) + 1):
+            yield b"z" * (1 << 20)
+
+    for name in ("c/too-big", "c/big-existing"):
+        try:
+            r = acct.put(name, body())
+            assert r.status_code == 413, r.status_code
+        except requests.ConnectionError:
+            pass  # the server may stop reading and close once it has answered
+    assert acct.head("c/too-big").status_code == 404
+    assert acct.read("c/big-existing") == b"old content"
+    assert acct.container_counters("c") == before
+    # Exactly the maximum is fine.
+    r = acct.put("c/exactly-max", body_of(MAX_OBJECT))
+    assert r.status_code == 201
+    assert acct.head("c/exactly-max").headers["Content-Length"] == str(MAX_OBJECT)
+    assert acct.delete("c/exactly-max").status_code == 204
+
+
+def body_of(size, chunk=1 << 20):
+    sent = 0
+    while sent < size:
+        n = min(chunk, size - sent)
+        yield b"m" * n
+        sent += n
 
 
 def test_content_type_detection_from_the_name(acct):
