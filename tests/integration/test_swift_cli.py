@@ -2,6 +2,7 @@
 works as is, trees go up and come back byte-identical, segmented uploads (SLO and DLO), stat,
 listings, ACLs for a user of another project, TempURLs fetched anonymously with curl, copy,
 delete --all and the v1 auth (-A/-U/-K)."""
+import re
 import subprocess
 import urllib.parse
 
@@ -90,6 +91,27 @@ def test_segmented_upload_as_dlo_downloads_byte_identical(swift_server, admin, t
     swift(env, "delete", "cli-dlo", "big-dlo.bin")
     assert admin.head("cli-dlo/big-dlo.bin").status_code == 404
     assert admin.listing("cli-dlo_segments") == []
+
+
+def test_reupload_of_a_segmented_object_replaces_its_segments(swift_server, admin, tmp_path):
+    """swift upload over an existing SLO or DLO deletes the old segments once the new manifest is
+    in place (it reads the old manifest to find them)."""
+    env = swift_env(swift_server)
+    f = tmp_path / "re.bin"
+    for flags, container in ((["--use-slo"], "cli-reslo"), ([], "cli-redlo")):
+        first = payload(2_500_000, 50)
+        f.write_bytes(first)
+        swift(env, "upload", *flags, "--segment-size", "1000000", container, "re.bin", cwd=tmp_path)
+        old_segments = set(admin.names(container + "_segments"))
+        assert len(old_segments) == 3
+        second = payload(1_700_000, 51)
+        f.write_bytes(second)
+        swift(env, "upload", *flags, "--segment-size", "1000000", container, "re.bin", cwd=tmp_path)
+        new_segments = set(admin.names(container + "_segments"))
+        assert len(new_segments) == 2 and not (new_segments & old_segments), (old_segments, new_segments)
+        assert admin.read(f"{container}/re.bin") == second
+        swift(env, "download", container, "re.bin", "-o", str(tmp_path / "back.bin"))
+        assert (tmp_path / "back.bin").read_bytes() == second
 
 
 def test_stat_account_container_object(swift_server, admin, tmp_path):
@@ -214,6 +236,29 @@ def test_tempurl_then_anonymous_curl(swift_server, alice, tmp_path):
     # Expired.
     old = swift(a_env, "tempurl", "--absolute", "GET", "1000000000", path, "s3cr3t-k3y").stdout.strip()
     assert curl(swift_server.url + old, tmp_path / "old") == 401
+    # An ISO 8601 expiry, as --iso8601 writes it.
+    iso = swift(a_env, "tempurl", "--iso8601", "GET", "60", path, "s3cr3t-k3y").stdout.strip()
+    assert re.search(r"temp_url_expires=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", iso), iso
+    assert curl(swift_server.url + iso, tmp_path / "iso") == 200
+    assert (tmp_path / "iso").read_bytes() == data
+    # A prefix-based URL opens every object under the prefix, and nothing else.
+    alice.put_object("tmp-c/shared/one.txt", b"one")
+    alice.put_object("tmp-c/shared/two.txt", b"two")
+    pre = swift(a_env, "tempurl", "--prefix-based", "GET", "60", f"{alice.account_path}/tmp-c/shared/",
+                "s3cr3t-k3y").stdout.strip()
+    query = pre.split("?", 1)[1]
+    for name, body in (("one.txt", b"one"), ("two.txt", b"two")):
+        assert curl(f"{swift_server.url}{alice.account_path}/tmp-c/shared/{name}?{query}", tmp_path / name) == 200
+        assert (tmp_path / name).read_bytes() == body
+    assert curl(f"{swift_server.url}{path}?{query}", tmp_path / "outside") == 401
+    # Upload through a PUT temp URL with curl -T (which sends Expect: 100-continue).
+    up = swift(a_env, "tempurl", "PUT", "60", f"{alice.account_path}/tmp-c/uploaded.bin", "s3cr3t-k3y").stdout.strip()
+    big = payload(2_000_000, 21)
+    (tmp_path / "up.bin").write_bytes(big)
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(tmp_path / "up.bin"),
+                        swift_server.url + up], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "201", (r.stdout, r.stderr)
+    assert alice.read("tmp-c/uploaded.bin") == big
 
 
 def test_copy(swift_server, admin, tmp_path):
