@@ -6,6 +6,7 @@ import json
 import random
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -418,4 +419,61 @@ def test_usage_counters_exact_under_concurrent_put_and_delete(swift_server, admi
         for n in rows:
             body = a.read(f"{c}/{n}")
             assert md5(body) == rows[n]["hash"] and len(body) == rows[n]["bytes"], n
+    assert_counters_match_listings(a)
+
+
+def test_counters_stay_exact_when_containers_are_deleted_under_writers(swift_server, admin):
+    """Writers PUT into a container that another client keeps emptying, deleting and
+    re-creating. A PUT either lands in a container that exists (201) or fails (404): no object is
+    left counted in a deleted container."""
+    a = make_member(swift_server, admin.token, "proj-race", "racer")
+    a.create_container("race")
+    a.create_container("steady")
+    stop = threading.Event()
+    errors = []
+    deleted = []
+
+    def writer(t):
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = a.token
+        i = 0
+        while not stop.is_set():
+            i += 1
+            for c in ("race", "steady"):
+                r = s.put(a.url(f"{c}/w{t}-{i % 7}"), data=payload(i % 5000, t * 10_000 + i), timeout=30)
+                if r.status_code not in ((201, 404) if c == "race" else (201,)):
+                    errors.append((c, r.status_code))
+
+    def deleter():
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = a.token
+        while not stop.is_set():
+            r = s.get(a.url("race"), params={"format": "json"}, timeout=30)
+            if r.status_code == 200:
+                for row in r.json():
+                    code = s.delete(a.url("race/" + row["name"]), timeout=30).status_code
+                    if code not in (204, 404):
+                        errors.append(("delete object", code))
+            code = s.delete(a.url("race"), timeout=30).status_code
+            if code == 204:
+                deleted.append(1)
+            elif code not in (404, 409):
+                errors.append(("delete container", code))
+            code = s.put(a.url("race"), timeout=30).status_code
+            if code not in (201, 202):
+                errors.append(("create container", code))
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)] + [threading.Thread(target=deleter)]
+    for t in threads:
+        t.start()
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:10]
+    assert len(deleted) >= 3, "the container was never deleted under the writers"
+    for c in a.names():
+        for row in a.listing(c):
+            body = a.read(f"{c}/{row['name']}")
+            assert md5(body) == row["hash"], (c, row["name"])
     assert_counters_match_listings(a)
