@@ -436,8 +436,10 @@ def test_counters_stay_exact_when_containers_are_deleted_under_writers(swift_ser
     def writer(t):
         s = requests.Session()
         s.headers["X-Auth-Token"] = a.token
+        rnd = random.Random(t)
         i = 0
         while not stop.is_set():
+            time.sleep(rnd.uniform(0, 0.04))  # leave the deleter gaps to win now and then
             i += 1
             for c in ("race", "steady"):
                 r = s.put(a.url(f"{c}/w{t}-{i % 7}"), data=payload(i % 5000, t * 10_000 + i), timeout=30)
