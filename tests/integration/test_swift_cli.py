@@ -2,6 +2,7 @@
 works as is, trees go up and come back byte-identical, segmented uploads (SLO and DLO), stat,
 listings, ACLs for a user of another project, TempURLs fetched anonymously with curl, copy,
 delete --all and the v1 auth (-A/-U/-K)."""
+import json
 import re
 import subprocess
 import urllib.parse
@@ -112,6 +113,39 @@ def test_reupload_of_a_segmented_object_replaces_its_segments(swift_server, admi
         assert admin.read(f"{container}/re.bin") == second
         swift(env, "download", container, "re.bin", "-o", str(tmp_path / "back.bin"))
         assert (tmp_path / "back.bin").read_bytes() == second
+
+
+def test_uploads_from_stdin(swift_server, admin):
+    """`swift upload <c> - --object-name` streams stdin (chunked); with --use-slo and a segment
+    size it cuts the stream into SLO segments as it goes."""
+    env = swift_env(swift_server)
+    admin.create_container("cli-stdin")
+    small = payload(300_000, 52)
+    r = subprocess.run(["/usr/bin/swift", "upload", "cli-stdin", "-", "--object-name", "small.bin"], input=small,
+                       env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert admin.read("cli-stdin/small.bin") == small
+    big = payload(2_600_000, 53)
+    r = subprocess.run(["/usr/bin/swift", "upload", "--use-slo", "--segment-size", "1000000", "cli-stdin", "-",
+                        "--object-name", "streamed.bin"], input=big, env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    h = admin.head("cli-stdin/streamed.bin")
+    assert h.headers.get("X-Static-Large-Object", "").lower() == "true"
+    assert admin.read("cli-stdin/streamed.bin") == big
+    r = subprocess.run(["/usr/bin/swift", "download", "cli-stdin", "streamed.bin", "-o", "-"], env=env,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == big
+
+
+def test_capabilities_and_auth(swift_server, admin):
+    env = swift_env(swift_server)
+    caps = json.loads(swift(env, "capabilities", "--json").stdout)
+    assert caps == requests.get(swift_server.url + "/info", timeout=30).json()
+    out = swift(env, "auth").stdout
+    exports = dict(re.findall(r"^export (\w+)=(.*)$", out, re.M))
+    assert exports["OS_STORAGE_URL"].strip("'\"") == admin.storage_url
+    token = exports["OS_AUTH_TOKEN"].strip("'\"")
+    assert requests.head(admin.storage_url, headers={"X-Auth-Token": token}, timeout=30).status_code == 204
 
 
 def test_stat_account_container_object(swift_server, admin, tmp_path):
