@@ -374,6 +374,47 @@ def test_slo(acct):
     assert_counters_match_listings(acct)
 
 
+def test_nested_slo(acct):
+    """An SLO whose segment is another SLO: read whole and by ranges across the boundaries, its
+    manifest marks the sub-manifest, a manifest copy is an SLO too, and
+    ?multipart-manifest=delete removes everything beneath it, recursively."""
+    acct.create_container("nest-segs")
+    segs = [payload(PART + i, 400 + i) for i in range(3)]
+    for i, seg in enumerate(segs):
+        acct.put_object(f"nest-segs/{i}", seg)
+    r = acct.put("c/inner", json.dumps([{"path": "/nest-segs/0"}, {"path": "/nest-segs/1"}]).encode(),
+                 params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    assert acct.head("c/inner").headers["ETag"] == '"%s"' % md5((md5(segs[0]) + md5(segs[1])).encode())
+    r = acct.put("c/outer", json.dumps([{"path": "/c/inner"}, {"path": "/nest-segs/2", "range": "5-9"}]).encode(),
+                 params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    whole = segs[0] + segs[1] + segs[2][5:10]
+    assert acct.read("c/outer") == whole
+    assert acct.head("c/outer").headers["Content-Length"] == str(len(whole))
+    for start, end in ((PART - 10, PART + 10), (2 * PART - 3, 2 * PART + 3), (len(whole) - 7, len(whole) - 1)):
+        r = acct.get("c/outer", headers={"Range": f"bytes={start}-{end}"})
+        assert r.status_code == 206 and r.content == whole[start:end + 1], (start, end)
+    stored = acct.get("c/outer", params={"multipart-manifest": "get"}).json()
+    assert [(x["name"], bool(x.get("sub_slo")), x.get("range"), x["bytes"]) for x in stored] == \
+        [("/c/inner", True, None, 2 * PART + 1), ("/nest-segs/2", False, "5-9", PART + 2)]
+    # Conditional requests use the SLO's ETag.
+    etag = acct.head("c/inner").headers["ETag"]
+    assert acct.get("c/inner", headers={"If-None-Match": etag}).status_code == 304
+    # COPY ?multipart-manifest=get copies the manifest: a second SLO over the same segments.
+    r = acct.request("COPY", "c/inner", params={"multipart-manifest": "get"}, headers={"Destination": "c/inner-copy"})
+    assert r.status_code == 201
+    assert acct.head("c/inner-copy").headers.get("X-Static-Large-Object", "").lower() == "true"
+    assert acct.read("c/inner-copy") == segs[0] + segs[1]
+    # Recursive delete: outer, inner and all three segments.
+    r = acct.delete("c/outer", params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["Number Deleted"] == 5 and r.json()["Errors"] == [], r.text
+    assert acct.listing("nest-segs") == []
+    assert acct.head("c/inner").status_code == 404
+    assert acct.delete("c/inner-copy").status_code == 204
+    assert_counters_match_listings(acct)
+
+
 def test_plain_delete_of_an_slo_keeps_its_segments(acct):
     acct.create_container("slo-keep")
     seg = payload(5000, 300)
