@@ -3,6 +3,7 @@ the part size (`object.part_size`), content-type detection, single and multi-ran
 conditional requests, POST, DELETE, COPY and X-Copy-From, DLO and SLO manifests, expiry with the
 reaper, and atomic overwrites under concurrent readers."""
 import email.utils
+import gzip
 import hashlib
 import json
 import re
@@ -66,6 +67,31 @@ def test_put_get_head(acct):
     assert acct.get("c/missing").status_code == 404
     assert acct.head("c/missing").status_code == 404
     assert acct.put("no-such-container/o", b"x").status_code == 404
+
+
+def test_stored_http_headers(acct):
+    """Content-Disposition, Content-Encoding, Cache-Control, Content-Language, Expires and
+    X-Robots-Tag are stored with the object and sent back (browsers act on them); an object POST
+    replaces them along with the user metadata; a copy takes them along."""
+    hdrs = {"Content-Disposition": 'attachment; filename="report.pdf"', "Content-Encoding": "gzip",
+            "Cache-Control": "max-age=60", "Content-Language": "fr", "Expires": "Wed, 21 Oct 2037 07:28:00 GMT",
+            "X-Robots-Tag": "noindex", "X-Object-Meta-Color": "red", "Content-Type": "application/pdf"}
+    body = gzip.compress(b"%PDF-1.4 not really")
+    acct.put_object("c/headers.pdf", body, headers=hdrs)
+    for method in ("HEAD", "GET"):
+        r = acct.request(method, "c/headers.pdf")
+        assert {k: r.headers.get(k) for k in hdrs} == hdrs, method
+    assert acct.get("c/headers.pdf").content == b"%PDF-1.4 not really"  # requests decodes the stored gzip
+    assert acct.post("c/headers.pdf", headers={"Content-Disposition": "inline", "X-Object-Meta-Color": "blue"}).status_code == 202
+    h = acct.head("c/headers.pdf").headers
+    assert h["Content-Disposition"] == "inline" and h["X-Object-Meta-Color"] == "blue"
+    assert h["Content-Type"] == "application/pdf"
+    for k in ("Content-Encoding", "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag"):
+        assert k not in h, k
+    acct.put_object("c/headers.pdf", body, headers=hdrs)
+    assert acct.request("COPY", "c/headers.pdf", headers={"Destination": "c/headers-copy.pdf"}).status_code == 201
+    h = acct.head("c/headers-copy.pdf").headers
+    assert {k: h.get(k) for k in hdrs} == hdrs
 
 
 def test_chunked_upload(acct):
