@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import io
+import json
 import re
 import tarfile
 import time
@@ -355,6 +356,42 @@ def test_tempurl_key_rotation_invalidates_old_urls(keyed):
     finally:
         assert keyed.post(headers={"X-Account-Meta-Temp-URL-Key": "account-key-1"}).status_code == 204
     assert requests.get(url, timeout=30).status_code == 200
+
+
+def test_tempurl_serves_large_objects(keyed):
+    """A temp URL for a DLO (what `swift upload --segment-size` makes by default) or an SLO
+    serves the whole object; the segments need no signature of their own."""
+    keyed.create_container("tu-segs")
+    keyed.put_object("tu-segs/d/1", b"one-")
+    keyed.put_object("tu-segs/d/2", b"two")
+    keyed.put_object("forms/big-dlo", b"", headers={"X-Object-Manifest": "tu-segs/d/"})
+    keyed.put_object("tu-segs/s1", b"A" * 10)
+    keyed.put_object("tu-segs/s2", b"B" * 10)
+    r = keyed.put("forms/big-slo", json.dumps([{"path": "/tu-segs/s1"}, {"path": "/tu-segs/s2"}]).encode(),
+                  params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    for name, body in (("forms/big-dlo", b"one-two"), ("forms/big-slo", b"A" * 10 + b"B" * 10)):
+        r = requests.get(temp_url(keyed, "GET", name), timeout=30)
+        assert r.status_code == 200 and r.content == body, (name, r.status_code)
+    # The segments themselves stay closed to anyone without a signature for them.
+    assert requests.get(keyed.url("tu-segs/s1"), timeout=30).status_code == 401
+
+
+def test_tempurl_hides_private_metadata_and_refuses_manifests(keyed):
+    """A temp URL shows only X-Object-Meta-Public-* metadata; a PUT through one may not make a
+    DLO manifest (which could point at any container of the account)."""
+    keyed.put_object("forms/meta.txt", b"m", headers={"X-Object-Meta-Secret": "s", "X-Object-Meta-Public-Tag": "t"})
+    r = requests.get(temp_url(keyed, "GET", "forms/meta.txt"), timeout=30)
+    assert r.status_code == 200
+    assert r.headers.get("X-Object-Meta-Public-Tag") == "t"
+    assert "X-Object-Meta-Secret" not in r.headers
+    assert "X-Object-Meta-Secret" not in requests.head(temp_url(keyed, "GET", "forms/meta.txt"), timeout=30).headers
+    keyed.create_container("private-stuff")
+    keyed.put_object("private-stuff/payroll.csv", b"salaries")
+    r = requests.put(temp_url(keyed, "PUT", "forms/dropbox.bin"), data=b"",
+                     headers={"X-Object-Manifest": "private-stuff/payroll"}, timeout=30)
+    assert r.status_code == 400
+    assert keyed.head("forms/dropbox.bin").status_code == 404
 
 
 def test_tempurl_prefix(keyed):
