@@ -282,6 +282,27 @@ def test_formpost_uploads_without_credentials(keyed):
     assert keyed.read("forms/up/sha256.txt") == b"s"
 
 
+def test_formpost_expiry_fields(keyed):
+    """The x_delete_after and x_delete_at form fields set the uploaded objects' expiry, as with
+    the X-Delete-After and X-Delete-At headers."""
+    path = keyed.account_path + "/forms/expiring/"
+    expires = int(time.time()) + 300
+    sig = formpost_signature("account-key-1", path, "", 1000, 5, expires)
+    at = int(time.time()) + 3600
+    for field, value in (("x_delete_after", 600), ("x_delete_at", at)):
+        ctype, body = formpost_body([("redirect", ""), ("max_file_size", 1000), ("max_file_count", 5),
+                                     ("expires", expires), ("signature", sig), (field, value)],
+                                    [("file1", field + ".txt", "text/plain", b"short-lived")])
+        r = requests.post(keyed.server.url + path, data=body, headers={"Content-Type": ctype}, timeout=30)
+        assert r.status_code == 201, (field, r.status_code, r.text)
+        delete_at = keyed.head(f"forms/expiring/{field}.txt").headers.get("X-Delete-At")
+        assert delete_at is not None, field
+        if field == "x_delete_at":
+            assert int(delete_at) == at
+        else:
+            assert abs(int(delete_at) - (time.time() + 600)) < 30
+
+
 def test_formpost_refusals_write_nothing(keyed):
     path = keyed.account_path + "/forms/refused/"
     one = [("file1", "f.txt", "text/plain", b"data")]
@@ -296,6 +317,11 @@ def test_formpost_refusals_write_nothing(keyed):
     r = formpost(keyed, path, max_file_size=10, files=[("file1", "big.txt", "text/plain", b"x" * 11)])
     assert r.status_code == 400
     assert keyed.listing("forms", prefix="refused/") == []
+    # More files than max_file_count: the ones within the count are stored, then 400.
+    r = formpost(keyed, path, max_file_count=1, files=[("file1", "one.txt", "text/plain", b"1"),
+                                                       ("file2", "two.txt", "text/plain", b"2")])
+    assert r.status_code == 400
+    assert keyed.names("forms", prefix="refused/") == ["refused/one.txt"]
 
 
 # --- TempURL --------------------------------------------------------------------------------------
