@@ -252,7 +252,8 @@ int serve_main(int argc, char** argv, char** envp) {
   auto object_config = object::config_from(settings);
   if (!object_config) { die(2, object_config.error().message); }
   auto objects = object::make_object_service(**meta, **blobs, ident.policy(), *object_config);
-  endpoints["object-store"] = public_url + "/v1/AUTH_<project_id>";
+  // The admin project's account: a URL the credentials in openrc can use as it is.
+  endpoints["object-store"] = public_url + "/v1/AUTH_" + ident.policy().admin_project();
   for (const char* prefix : {"/v1", "/auth", "/info"}) { public_router.add_group(prefix, "object-store", object::swift::error_renderer); }
   object::swift::add_routes(public_router, *objects, ident, object::swift::Options{public_url});
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });

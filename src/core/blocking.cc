@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 
 namespace ciel {
@@ -55,6 +56,82 @@ boost::asio::awaitable<void> run_blocking_void(std::function<void()> fn) {
         });
       },
       boost::asio::use_awaitable);
+  if (failure) { std::rethrow_exception(failure); }
+}
+
+struct BlockingJob::State {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::exception_ptr failure;
+  std::function<void()> resume;  // set by wait() when the job is still running
+};
+
+BlockingJob::BlockingJob(std::function<void()> fn) : state_(std::make_shared<State>()) {
+  boost::asio::post(get_pool(), [state = state_, fn = std::move(fn)] {
+    std::exception_ptr failure;
+    try {
+      fn();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    std::function<void()> resume;
+    {
+      std::lock_guard lock(state->mu);
+      state->done = true;
+      state->failure = failure;
+      resume = std::move(state->resume);
+    }
+    state->cv.notify_all();
+    if (resume) { resume(); }
+  });
+}
+
+BlockingJob& BlockingJob::operator=(BlockingJob&& other) noexcept {
+  if (this != &other) {
+    if (state_) {
+      std::unique_lock lock(state_->mu);
+      state_->cv.wait(lock, [this] { return state_->done; });
+    }
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+BlockingJob::~BlockingJob() {
+  if (!state_) { return; }
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [this] { return state_->done; });
+}
+
+boost::asio::awaitable<void> BlockingJob::wait() {
+  if (!state_) { co_return; }
+  auto state_ref = state_;  // keeps the state alive while suspended
+  State* state = state_ref.get();
+  // The initiation captures only a raw pointer: GCC 12 destroys non-trivial captures of a
+  // temporary in a co_await expression twice.
+  co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
+      [state](auto handler) {
+        auto home = boost::asio::get_associated_executor(handler);
+        // The handler is move-only; std::function needs a copyable target, so it lives on the heap.
+        auto held = std::make_shared<decltype(handler)>(std::move(handler));
+        auto resume = [home, held]() mutable { boost::asio::post(home, std::move(*held)); };
+        std::unique_lock lock(state->mu);
+        if (state->done) {
+          lock.unlock();
+          resume();
+          return;
+        }
+        state->resume = std::move(resume);
+      },
+      boost::asio::use_awaitable);
+  std::exception_ptr failure;
+  {
+    std::lock_guard lock(state->mu);
+    failure = state->failure;
+    state->failure = nullptr;
+  }
+  state_.reset();
   if (failure) { std::rethrow_exception(failure); }
 }
 

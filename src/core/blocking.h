@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,28 @@ void stop_blocking_pool();
 
 // Runs `fn` on the blocking pool and resumes the caller on its own executor afterwards.
 boost::asio::awaitable<void> run_blocking_void(std::function<void()> fn);
+
+// Blocking work started now and awaited later, so a coroutine can overlap it with its own I/O
+// (receive the next chunk of an upload while this one is hashed and written). `fn` must stay
+// valid, with everything it refers to, until wait() returns; the destructor waits (blocking)
+// for a job that was never awaited, so an early return cannot leave it running on freed data.
+class BlockingJob {
+ public:
+  BlockingJob() = default;
+  explicit BlockingJob(std::function<void()> fn);
+  BlockingJob(BlockingJob&&) noexcept = default;
+  BlockingJob& operator=(BlockingJob&&) noexcept;
+  BlockingJob(const BlockingJob&) = delete;
+  BlockingJob& operator=(const BlockingJob&) = delete;
+  ~BlockingJob();
+  // Resumes on the caller's executor once the job is done; rethrows its exception. A job that
+  // was never started is done.
+  boost::asio::awaitable<void> wait();
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&>> run_blocking(F fn) {

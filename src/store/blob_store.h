@@ -72,6 +72,7 @@ class BlobStore {
 struct LocalFsConfig {
   std::string root;  // blobs under ROOT/ab/cd/<key>, temp files under ROOT/tmp
   bool fsync = true; // false only for throwaway test stores
+  bool direct_io = true;  // write large blobs with O_DIRECT (falls back where unsupported)
 };
 
 Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config);

@@ -4,6 +4,8 @@
 
 #include <sys/sendfile.h>
 
+#include <cstring>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -86,6 +88,36 @@ class BodySource final : public ByteSource {
         failed_ = true;
         co_return make_error(Errc::unavailable, "client went away", ec.message());
       }
+    }
+    if (!parser_.chunked() && parser_.content_length()) {
+      // A Content-Length body bypasses the parser: the bytes already buffered with the head,
+      // then straight from the socket into the caller's buffer (one recv per call, no copy).
+      // The parser is per request, so leaving it short of the body is harmless.
+      const std::uint64_t length = *parser_.content_length();
+      const std::uint64_t remaining = length - received_;
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), remaining));
+      std::size_t got = 0;
+      if (buffer_.size() > 0) {
+        got = std::min(want, buffer_.size());
+        std::memcpy(buf.data(), buffer_.data().data(), got);
+        buffer_.consume(got);
+      } else {
+        tcp_layer(stream_).expires_after(limits_.body_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), want), use_tuple);
+        if (ec) {
+          failed_ = true;
+          co_return make_error(Errc::unavailable, "request body could not be read", ec.message());
+        }
+        got = n;
+      }
+      received_ += got;
+      if (received_ > max_body_) {
+        failed_ = true;
+        too_large_ = true;
+        co_return make_error(Errc::too_large, "request body is too large");
+      }
+      if (received_ == length) { done_ = true; }
+      co_return got;
     }
     for (;;) {
       auto& body = parser_.get().body();
@@ -248,52 +280,64 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
   }
   if (!send_body) { co_return out; }
 
-  if (auto* file = std::get_if<FileBody>(&res.body()); file != nullptr && plain_tcp && length) {
+  // One file range or several (an object stored as several blobs).
+  std::vector<FileBody> files;
+  if (auto* file = std::get_if<FileBody>(&res.body())) {
+    files.push_back(std::move(*file));
+  } else if (auto* list = std::get_if<std::vector<FileBody>>(&res.body())) {
+    files = std::move(*list);
+  }
+  if (!files.empty() && plain_tcp && length) {
     // sendfile: the kernel copies from the page cache to the socket; no user-space buffer.
     auto& sock = tcp_layer(stream).socket();
     sock.non_blocking(true);
-    off_t off = static_cast<off_t>(file->offset);
-    std::uint64_t left = file->length;
-    while (left > 0) {
-      ssize_t n = ::sendfile(sock.native_handle(), file->fd.get(), &off, std::min<std::uint64_t>(left, 1 << 20));
-      if (n > 0) {
-        left -= static_cast<std::uint64_t>(n);
-        out.bytes += static_cast<std::uint64_t>(n);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        tcp_layer(stream).expires_after(limits.body_timeout);
-        auto [ec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_write, use_tuple);
-        if (ec) {
-          out.ok = false;
-          co_return out;
+    for (auto& file : files) {
+      off_t off = static_cast<off_t>(file.offset);
+      std::uint64_t left = file.length;
+      while (left > 0) {
+        ssize_t n = ::sendfile(sock.native_handle(), file.fd.get(), &off, std::min<std::uint64_t>(left, 1 << 20));
+        if (n > 0) {
+          left -= static_cast<std::uint64_t>(n);
+          out.bytes += static_cast<std::uint64_t>(n);
+          continue;
         }
-        continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          tcp_layer(stream).expires_after(limits.body_timeout);
+          auto [ec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_write, use_tuple);
+          if (ec) {
+            out.ok = false;
+            co_return out;
+          }
+          continue;
+        }
+        out.ok = false;  // EOF on the file (truncated underneath us) or a socket error
+        co_return out;
       }
-      out.ok = false;  // EOF on the file (truncated underneath us) or a socket error
-      co_return out;
     }
     co_return out;
   }
 
   std::unique_ptr<ByteSource> source;
-  if (auto* file = std::get_if<FileBody>(&res.body())) {
-    // TLS: read the range with pread and encrypt it in user space.
+  if (!files.empty()) {
+    // TLS: read the ranges with pread and encrypt them in user space.
     struct FileSource final : ByteSource {
-      FileBody f;
-      explicit FileSource(FileBody b) : f(std::move(b)) {}
+      std::vector<FileBody> f;
+      std::size_t i = 0;
+      explicit FileSource(std::vector<FileBody> b) : f(std::move(b)) {}
       asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
-        if (f.length == 0) { co_return std::size_t{0}; }
-        ssize_t n = ::pread(f.fd.get(), buf.data(), std::min<std::uint64_t>(buf.size(), f.length), static_cast<off_t>(f.offset));
+        while (i < f.size() && f[i].length == 0) { ++i; }
+        if (i == f.size()) { co_return std::size_t{0}; }
+        auto& cur = f[i];
+        ssize_t n = ::pread(cur.fd.get(), buf.data(), std::min<std::uint64_t>(buf.size(), cur.length), static_cast<off_t>(cur.offset));
         if (n <= 0) { co_return make_error(Errc::unavailable, "file read failed"); }
-        f.offset += static_cast<std::uint64_t>(n);
-        f.length -= static_cast<std::uint64_t>(n);
+        cur.offset += static_cast<std::uint64_t>(n);
+        cur.length -= static_cast<std::uint64_t>(n);
         co_return static_cast<std::size_t>(n);
       }
     };
-    source = std::make_unique<FileSource>(std::move(*file));
-  } else {
-    source = std::move(std::get<std::unique_ptr<ByteSource>>(res.body()));
+    source = std::make_unique<FileSource>(std::move(files));
+  } else if (auto* stream_body = std::get_if<std::unique_ptr<ByteSource>>(&res.body())) {
+    source = std::move(*stream_body);
   }
   std::vector<char> buf(kChunk);
   std::uint64_t sent = 0;

@@ -45,6 +45,17 @@ void Response::set_stream(std::unique_ptr<ByteSource> source, std::optional<std:
   stream_length_ = length;
 }
 
+void Response::set_files(std::vector<FileBody> files) {
+  std::uint64_t total = 0;
+  for (const auto& f : files) { total += f.length; }
+  stream_length_ = total;
+  if (files.size() == 1) {
+    body_ = std::move(files.front());  // one range takes the single-file paths (small files inline)
+  } else {
+    body_ = std::move(files);
+  }
+}
+
 void Response::set_file(FileHandle fd, std::uint64_t offset, std::uint64_t length) {
   body_ = FileBody{std::move(fd), offset, length};
   stream_length_ = length;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/http/types.h"
@@ -56,12 +57,14 @@ class Response {
   // Streams `source`; `length` (when known) becomes Content-Length, otherwise chunked.
   void set_stream(std::unique_ptr<ByteSource> source, std::optional<std::uint64_t> length);
   void set_file(FileHandle fd, std::uint64_t offset, std::uint64_t length);
+  // Ranges of several files one after the other (an object stored as several blobs).
+  void set_files(std::vector<FileBody> files);
 
   // For HEAD and 304: announce a length without sending a body.
   void set_content_length_only(std::uint64_t length) { head_length_ = length; }
   std::optional<std::uint64_t> head_length() const { return head_length_; }
 
-  using Body = std::variant<std::string, std::unique_ptr<ByteSource>, FileBody>;
+  using Body = std::variant<std::string, std::unique_ptr<ByteSource>, FileBody, std::vector<FileBody>>;
   Body& body() { return body_; }
   const std::string* string_body() const { return std::get_if<std::string>(&body_); }
   std::optional<std::uint64_t> stream_length() const { return stream_length_; }

@@ -215,8 +215,14 @@ class ObjectService {
   // Bytes [offset, offset+length) of a record head_object returned.
   virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open_object(const ObjectInfo& info, std::uint64_t offset,
                                                                                   std::uint64_t length) = 0;
-  // A read-only descriptor when the object is one local blob (for sendfile); Errc::not_found otherwise.
-  virtual Result<int> open_object_fd(const ObjectInfo& info) = 0;
+  // Read-only descriptors over bytes [offset, offset+length) of a record, one per blob it spans,
+  // for sendfile; the caller owns (closes) them. Errc::not_found when the blob store has no
+  // local files (the caller streams with open_object) or the version is gone.
+  struct BlobFile {
+    int fd = -1;
+    std::uint64_t offset = 0, length = 0;
+  };
+  virtual Result<std::vector<BlobFile>> open_object_files(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) = 0;
   virtual boost::asio::awaitable<Result<ObjectInfo>> update_object(const Access& a, std::string project_id, std::string container,
                                                                    std::string name, ObjectUpdate update) = 0;
   // Returns the deleted record. In a container with a versions location, a delete in stack mode

@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstring>
 #include <unordered_set>
 
@@ -619,9 +621,29 @@ class ObjectServiceImpl final : public ObjectService {
     co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(readers)));
   }
 
-  Result<int> open_object_fd(const ObjectInfo& info) override {
-    if (info.parts.size() != 1) { return make_error(Errc::not_found, "not a single blob"); }
-    return blobs_.open_fd(info.parts[0].blob_key);
+  Result<std::vector<BlobFile>> open_object_files(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) override {
+    std::vector<BlobFile> files;
+    auto close_all = [&] {
+      for (auto& f : files) { ::close(f.fd); }
+    };
+    std::uint64_t pos = 0, end = offset + length;
+    for (const auto& p : info.parts) {
+      std::uint64_t ps = pos, pe = pos + p.size;
+      pos = pe;
+      if (pe <= offset || ps >= end) { continue; }
+      auto fd = blobs_.open_fd(p.blob_key);
+      if (!fd) {
+        close_all();
+        return fd.error();
+      }
+      std::uint64_t from = std::max(ps, offset), to = std::min(pe, end);
+      files.push_back(BlobFile{*fd, from - ps, to - from});
+    }
+    if (end > pos) {
+      close_all();
+      return make_error(Errc::invalid_argument, "range past the end of the object");
+    }
+    return files;
   }
 
   awaitable<Result<ObjectInfo>> update_object(const Access& a, std::string project, std::string container, std::string name,

@@ -278,9 +278,36 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
     res.set_content_length_only(length);
     co_return res;
   }
-  if (!large) {
-    if (auto fd = deps.objects.open_object_fd(info)) {
-      res.set_file(http::FileHandle(*fd), offset, length);
+  // Plain TCP sends blobs with sendfile: gather the descriptors of every blob in the range
+  // (a large object's segments too, when there are not too many).
+  {
+    std::vector<http::FileBody> files;
+    bool ok = true;
+    auto add = [&](const ObjectInfo& o, std::uint64_t off, std::uint64_t len) {
+      if (!ok || len == 0) { return; }
+      auto got = deps.objects.open_object_files(o, off, len);
+      if (!got) {
+        ok = false;
+        return;
+      }
+      for (auto& f : *got) { files.push_back(http::FileBody{http::FileHandle(f.fd), f.offset, f.length}); }
+    };
+    if (!large) {
+      add(info, offset, length);
+    } else if (large->segments.size() <= 256) {
+      std::uint64_t pos = 0, end = offset + length;
+      for (const auto& s : large->segments) {
+        std::uint64_t ps = pos, pe = pos + s.length;
+        pos = pe;
+        if (pe <= offset || ps >= end) { continue; }
+        std::uint64_t from = std::max(ps, offset), to = std::min(pe, end);
+        add(s.object, s.offset + (from - ps), to - from);
+      }
+    } else {
+      ok = false;
+    }
+    if (ok && files.size() <= 512) {
+      res.set_files(std::move(files));
       co_return res;
     }
   }
