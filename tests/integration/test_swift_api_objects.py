@@ -489,7 +489,7 @@ def test_expiry_and_the_reaper(acct):
 
 def test_overwrite_is_atomic_for_concurrent_readers(acct):
     size = 2 * PART + 333
-    versions = [bytes([v]) * size for v in range(1, 13)]
+    versions = [bytes([v]) * size for v in range(1, 31)]
     acct.put_object("c/atomic", versions[0])
     stop = threading.Event()
     bad = []
@@ -504,7 +504,7 @@ def test_overwrite_is_atomic_for_concurrent_readers(acct):
             if r.status_code != 200 or r.content not in versions or etag_of(r) != md5(r.content):
                 bad.append((r.status_code, len(r.content), r.content[:1], r.content[-1:]))
 
-    readers = [threading.Thread(target=reader) for _ in range(3)]
+    readers = [threading.Thread(target=reader) for _ in range(4)]
     for t in readers:
         t.start()
     try:
