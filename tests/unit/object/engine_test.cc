@@ -294,13 +294,16 @@ TEST_P(EngineTest, PutHeadOpenRoundTrip) {
   EXPECT_ERRC(read(*h, body.size() + 1, 0), Errc::invalid_argument);
   EXPECT_ERRC(read(*h, 10, body.size()), Errc::invalid_argument);
 
-  // One blob: a descriptor for sendfile.
-  auto fd = engine().open_object_fd(*h);
-  ASSERT_OK(fd);
+  // One blob: one descriptor for sendfile, over the range asked for.
+  auto files = engine().open_object_files(*h, 5, 10);
+  ASSERT_OK(files);
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].offset, 5u);
+  EXPECT_EQ((*files)[0].length, 10u);
   char first = 0;
-  EXPECT_EQ(::pread(*fd, &first, 1, 0), 1);
-  EXPECT_EQ(first, body[0]);
-  ::close(*fd);
+  EXPECT_EQ(::pread((*files)[0].fd, &first, 1, 5), 1);
+  EXPECT_EQ(first, body[5]);
+  ::close((*files)[0].fd);
 
   // The default content type.
   ASSERT_OK(put(owner(), kProjectA, "photos", "raw", "abc"));
@@ -456,7 +459,25 @@ TEST_P(EngineTest, LargeObjectIsStoredInPartsAndReadsBackAcrossThem) {
   EXPECT_EQ(h->parts[2].size, kMiB / 2);
   EXPECT_NE(h->parts[0].blob_key, h->parts[1].blob_key);
   for (const auto& p : h->parts) { EXPECT_TRUE(fs::exists(blob_path(p.blob_key))) << p.blob_key; }
-  EXPECT_ERRC(engine().open_object_fd(*h), Errc::not_found);  // not one blob
+  // Several blobs: one descriptor per blob the range touches, with the offsets inside each.
+  auto files = engine().open_object_files(*h, kMiB - 10, kMiB + 20);
+  ASSERT_OK(files);
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].offset, kMiB - 10);
+  EXPECT_EQ((*files)[0].length, 10u);
+  EXPECT_EQ((*files)[1].offset, 0u);
+  EXPECT_EQ((*files)[1].length, kMiB);
+  EXPECT_EQ((*files)[2].offset, 0u);
+  EXPECT_EQ((*files)[2].length, 10u);
+  std::string stitched;
+  for (const auto& f : *files) {
+    std::string piece(f.length, '\0');
+    EXPECT_EQ(::pread(f.fd, piece.data(), piece.size(), static_cast<off_t>(f.offset)), static_cast<ssize_t>(piece.size()));
+    stitched += piece;
+    ::close(f.fd);
+  }
+  EXPECT_TRUE(stitched == body.substr(kMiB - 10, kMiB + 20));
+  EXPECT_ERRC(engine().open_object_files(*h, 0, body.size() + 1), Errc::invalid_argument);
 
   auto all = read_all_of(*h);
   ASSERT_OK(all);
@@ -860,8 +881,8 @@ TEST_P(EngineTest, StackVersionsArchiveOnOverwriteAndRestoreOnDelete) {
   auto current = get(owner(), kProjectA, "docs", name);
   ASSERT_OK(current);
   EXPECT_EQ(*current, "two!!");
-  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/0000001800000000.00000"}));
-  auto archived = get(owner(), kProjectA, "archive", "00areport.txt/0000001800000000.00000");
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/1800000000.00000"}));
+  auto archived = get(owner(), kProjectA, "archive", "00areport.txt/1800000000.00000");
   ASSERT_OK(archived);
   EXPECT_EQ(*archived, "one");
   expect_container_usage("docs", 1, 5);
@@ -871,7 +892,7 @@ TEST_P(EngineTest, StackVersionsArchiveOnOverwriteAndRestoreOnDelete) {
   clock_.advance(10s);
   ASSERT_OK(put(owner(), kProjectA, "docs", name, "three"));
   EXPECT_EQ(names("archive"),
-            (std::vector<std::string>{"00areport.txt/0000001800000000.00000", "00areport.txt/0000001800000001.23456"}));
+            (std::vector<std::string>{"00areport.txt/1800000000.00000", "00areport.txt/1800000001.23456"}));
   expect_container_usage("docs", 1, 5);
   expect_container_usage("archive", 2, 8);
   expect_account_usage(2, 3, 13);
@@ -886,7 +907,7 @@ TEST_P(EngineTest, StackVersionsArchiveOnOverwriteAndRestoreOnDelete) {
   current = get(owner(), kProjectA, "docs", name);
   ASSERT_OK(current);
   EXPECT_EQ(*current, "two!!");
-  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/0000001800000000.00000"}));
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"00areport.txt/1800000000.00000"}));
   expect_container_usage("docs", 1, 5);
   expect_container_usage("archive", 1, 3);
   expect_account_usage(2, 2, 8);
@@ -925,7 +946,7 @@ TEST_P(EngineTest, HistoryVersionsWriteADeleteMarker) {
   ASSERT_OK(put(owner(), kProjectA, "docs", "f", "v1 bytes"));  // at 1800000000
   clock_.advance(2s);
   ASSERT_OK(put(owner(), kProjectA, "docs", "f", "v2"));  // v1 archived
-  EXPECT_EQ(names("archive"), (std::vector<std::string>{"001f/0000001800000000.00000"}));
+  EXPECT_EQ(names("archive"), (std::vector<std::string>{"001f/1800000000.00000"}));
   clock_.advance(3s);
   auto deleted = del(owner(), kProjectA, "docs", "f");  // at 1800000005: v2 archived, then a marker
   ASSERT_OK(deleted);
@@ -935,14 +956,14 @@ TEST_P(EngineTest, HistoryVersionsWriteADeleteMarker) {
   auto l = list("archive");
   ASSERT_OK(l);
   ASSERT_EQ(l->entries.size(), 3u);
-  EXPECT_EQ(l->entries[0].name, "001f/0000001800000000.00000");
-  EXPECT_EQ(l->entries[1].name, "001f/0000001800000002.00000");
+  EXPECT_EQ(l->entries[0].name, "001f/1800000000.00000");
+  EXPECT_EQ(l->entries[1].name, "001f/1800000002.00000");
   EXPECT_EQ(l->entries[1].size, 2u);
   const auto& marker = l->entries[2];
-  EXPECT_EQ(marker.name, "001f/0000001800000005.00000");
+  EXPECT_EQ(marker.name, "001f/1800000005.00000");
   EXPECT_EQ(marker.size, 0u);
   EXPECT_EQ(marker.content_type, "application/x-deleted;swift_versions_deleted=1");
-  auto v1 = get(owner(), kProjectA, "archive", "001f/0000001800000000.00000");
+  auto v1 = get(owner(), kProjectA, "archive", "001f/1800000000.00000");
   ASSERT_OK(v1);
   EXPECT_EQ(*v1, "v1 bytes");
   expect_container_usage("docs", 0, 0);

@@ -540,6 +540,52 @@ TEST_P(MetaStoreTest, ConcurrentIncrementsAreExact) {
   EXPECT_EQ(distinct->rows[0].integer(2), kThreads * kPerThread);
 }
 
+// Concurrent transactions, some of which fail (by returning an error, by a failed statement
+// or by throwing): each failure is rolled back alone and every other one commits. On SQLite
+// concurrent callers share one commit (group commit), so this is what proves a failure inside a
+// shared batch touches nothing else.
+TEST_P(MetaStoreTest, ConcurrentFailuresRollBackOnlyThemselves) {
+  ASSERT_OK(exec(store(), "CREATE TABLE items (id BIGINT PRIMARY KEY, worker BIGINT NOT NULL)"));
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 60;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kThreads; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::int64_t id = w * 1000 + i;
+        const int kind = (w + i) % 4;  // 0, 1: commit; 2: return an error; 3: failed statement or throw
+        try {
+          auto st = store().transact_sync([&](Tx& tx) -> Status {
+            auto r = tx.exec("INSERT INTO items (id, worker) VALUES ($1, $2)", {id, std::int64_t{w}});
+            if (!r) { return r.error(); }
+            if (kind == 2) { return make_error(Errc::conflict, "changed my mind"); }
+            if (kind == 3 && i % 2 == 0) { (void)tx.exec("INSERT INTO nowhere VALUES (1)"); }
+            if (kind == 3 && i % 2 == 1) { throw std::runtime_error("boom"); }
+            return {};
+          });
+          if (kind <= 1 && !st) { ++unexpected; }
+          if (kind >= 2 && st) { ++unexpected; }
+        } catch (const std::runtime_error&) {
+          if (kind != 3) { ++unexpected; }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) { t.join(); }
+  EXPECT_EQ(unexpected.load(), 0);
+  auto rows = select(store(), "SELECT id FROM items ORDER BY id");
+  ASSERT_OK(rows);
+  std::set<std::int64_t> want, got;
+  for (int w = 0; w < kThreads; ++w) {
+    for (int i = 0; i < kPerThread; ++i) {
+      if ((w + i) % 4 <= 1) { want.insert(w * 1000 + i); }
+    }
+  }
+  for (const auto& r : rows->rows) { got.insert(r.integer(0)); }
+  EXPECT_EQ(got, want);
+}
+
 TEST_P(MetaStoreTest, AsyncCallsRunOffTheIoThread) {
   ASSERT_OK(exec(store(), "CREATE TABLE counters (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)"));
   ASSERT_OK(exec(store(), "INSERT INTO counters (id, n) VALUES (1, 0)"));
