@@ -148,6 +148,29 @@ def test_capabilities_and_auth(swift_server, admin):
     assert requests.head(admin.storage_url, headers={"X-Auth-Token": token}, timeout=30).status_code == 204
 
 
+def test_skip_identical_uploads_nothing_twice(swift_server, admin, tmp_path):
+    """`swift upload --skip-identical` compares local files with the ETags (and, for SLO and
+    DLO, the segments' ETags): a second run over an unchanged tree writes nothing."""
+    env = swift_env(swift_server)
+    files = {"small.txt": b"small\n", "mid.bin": payload(400_000, 54), "big.bin": payload(2_200_000, 55)}
+    make_tree(tmp_path / "t", files)
+    for flags, container in ((["--use-slo", "--segment-size", "1000000"], "cli-skip-slo"),
+                             (["--segment-size", "1000000"], "cli-skip-dlo")):
+        swift(env, "upload", *flags, container, "small.txt", "mid.bin", "big.bin", cwd=tmp_path / "t")
+        stamps = {n: admin.head(f"{container}/{n}").headers["X-Timestamp"] for n in files}
+        segments = {r["name"]: r["hash"] for r in admin.listing(container + "_segments")}
+        r = swift(env, "upload", "--skip-identical", *flags, container, "small.txt", "mid.bin", "big.bin",
+                  cwd=tmp_path / "t")
+        assert {n: admin.head(f"{container}/{n}").headers["X-Timestamp"] for n in files} == stamps, r.stdout
+        assert {r["name"]: r["hash"] for r in admin.listing(container + "_segments")} == segments
+        # A changed file is uploaded again.
+        (tmp_path / "t" / "mid.bin").write_bytes(payload(400_000, 56))
+        swift(env, "upload", "--skip-identical", *flags, container, "mid.bin", cwd=tmp_path / "t")
+        assert admin.head(f"{container}/mid.bin").headers["X-Timestamp"] != stamps["mid.bin"]
+        assert admin.read(f"{container}/mid.bin") == payload(400_000, 56)
+        (tmp_path / "t" / "mid.bin").write_bytes(files["mid.bin"])
+
+
 def test_stat_account_container_object(swift_server, admin, tmp_path):
     acct = make_member(swift_server, admin.token, "proj-stat", "stat-user")
     env = swift_env(swift_server, "stat-user", "stat-user-password", "proj-stat")
