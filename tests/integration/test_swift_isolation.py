@@ -132,6 +132,40 @@ def test_copy_out_of_or_into_another_account_is_refused(world):
     assert a.head("vault/gift.txt").status_code == 404
 
 
+def test_a_reader_of_the_project_reads_but_never_writes(world, swift_server, admin):
+    """A user with the `reader` role on project A: listings and downloads, nothing else."""
+    a = world["a"]
+    ks = Keystone(swift_server)
+    r = ks.post("/users", admin.token, json={"user": {"name": "reader-a", "domain_id": "default",
+                                                      "password": "reader-a-password"}})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    assert ks.put(f"/projects/{a.project_id}/users/{uid}/roles/{ks.role_id(admin.token, 'reader')}",
+                  admin.token).status_code == 204
+    reader = account_for(swift_server, "reader-a", "reader-a-password", "proj-a")
+    assert reader.storage_url == a.storage_url
+    before = snapshot(a)
+    assert set(reader.names()) >= {"vault", "second"}
+    assert reader.read("vault/secret.txt") == SECRET
+    assert reader.head("vault").status_code in (200, 204)
+    for what, r in (("PUT object", reader.put("vault/by-reader", b"x")),
+                    ("overwrite", reader.put("vault/secret.txt", b"x")),
+                    ("POST object", reader.post("vault/secret.txt", headers={"X-Object-Meta-Kind": "x"})),
+                    ("DELETE object", reader.delete("vault/secret.txt")),
+                    ("PUT container", reader.put("by-reader")),
+                    ("POST container", reader.post("vault", headers={"X-Container-Read": ".r:*"})),
+                    ("DELETE container", reader.delete("second")),
+                    ("POST account", reader.post(headers={"X-Account-Meta-Temp-URL-Key": "mine"}))):
+        assert r.status_code == 403, (what, r.status_code)
+    assert snapshot(a) == before
+    # Nor does a reader learn the account's TempURL key.
+    a.post(headers={"X-Account-Meta-Temp-URL-Key": "owner-key"})
+    try:
+        assert "X-Account-Meta-Temp-Url-Key" not in reader.head().headers
+    finally:
+        a.post(headers={"X-Remove-Account-Meta-Temp-URL-Key": "x"})
+
+
 def test_a_token_only_opens_its_own_account(world, swift_server):
     b = world["b"]
     for account in ("AUTH_" + world["a"].project_id, "AUTH_" + world["c"].project_id, "AUTH_0123456789abcdef0123456789abcdef"):
