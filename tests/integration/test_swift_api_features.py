@@ -101,6 +101,30 @@ def test_history_location_keeps_a_delete_marker(acct):
     assert acct.read("h-docs/page") == b"second"
 
 
+def test_versioning_without_its_archive_container_refuses_to_lose_data(acct):
+    """If the archive container does not exist, an overwrite (stack mode) or a delete (history
+    mode) would lose the current version: Swift refuses with 412 and keeps it."""
+    acct.create_container("v-orphan", headers={"X-Versions-Location": "no-such-archive"})
+    acct.put_object("v-orphan/doc", b"version 1")
+    assert acct.put("v-orphan/doc", b"version 2").status_code == 412
+    assert acct.read("v-orphan/doc") == b"version 1"
+    acct.create_container("h-orphan", headers={"X-History-Location": "no-such-history"})
+    acct.put_object("h-orphan/doc", b"kept")
+    assert acct.delete("h-orphan/doc").status_code == 412
+    assert acct.read("h-orphan/doc") == b"kept"
+    assert "no-such-archive" not in acct.names() and "no-such-history" not in acct.names()
+
+
+def test_copy_onto_a_versioned_object_archives_the_previous_version(acct):
+    acct.create_container("vc-archive")
+    acct.create_container("vc", headers={"X-Versions-Location": "vc-archive"})
+    acct.put_object("vc/o", b"1")
+    acct.put_object("vc/src", b"2")
+    assert acct.request("COPY", "vc/src", headers={"Destination": "vc/o"}).status_code == 201
+    assert acct.read("vc/o") == b"2"
+    assert [acct.read("vc-archive/" + n) for n in acct.names("vc-archive", prefix="001o/")] == [b"1"]
+
+
 def test_both_versioning_headers_is_400(acct):
     acct.create_container("x-archive")
     r = acct.put("both", headers={"X-Versions-Location": "x-archive", "X-History-Location": "x-archive"})
