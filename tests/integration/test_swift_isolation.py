@@ -186,6 +186,10 @@ def test_container_read_acl_for_one_user(world):
         assert x.head("r-user").status_code in (200, 204)
         assert x.read("r-user/doc.txt") == b"readable by user-b"
         assert x.head("r-user/doc.txt").status_code == 200
+        # A reader may copy what it reads into its own account.
+        b.create_container("b-own")
+        r = b.put("b-own/copied.txt", headers={"X-Copy-From": "/r-user/doc.txt", "X-Copy-From-Account": "AUTH_" + a.project_id})
+        assert r.status_code == 201 and b.read("b-own/copied.txt") == b"readable by user-b"
         # Read is not write.
         assert x.put("r-user/bob.txt", b"no").status_code == 403
         assert x.delete("r-user/doc.txt").status_code == 403
@@ -263,6 +267,10 @@ def test_container_write_acl_for_one_user(world):
     assert x.post("w-user", headers={"X-Container-Read": f"{b.project_id}:*"}).status_code == 403
     assert a.head("w-user").headers.get("X-Container-Read", "") == ""
     assert x.delete("w-user").status_code == 403
+    # Writing is no way to read: copying an object the grantee cannot read into the container
+    # it can write is refused.
+    assert x.put("w-user/stolen.txt", headers={"X-Copy-From": "vault/secret.txt"}).status_code == 403
+    assert x.request("COPY", "vault/secret.txt", headers={"Destination": "w-user/stolen2.txt"}).status_code == 403
     # Other containers stay closed; the other member of B was not named.
     assert x.put("vault/from-b.txt", b"no").status_code == 403
     assert on(b2, a).put("w-user/from-b2.txt", b"no").status_code == 403
