@@ -35,9 +35,13 @@ def bob_env(server, alice_account):
 def test_openrc_admin_uploads_and_downloads_a_tree(swift_server, admin, tmp_path):
     env = swift_env(swift_server)
     src = make_tree(tmp_path / "src" / "tree", TREE)
+    (src / "empty-dir" / "deeper").mkdir(parents=True)
     swift(env, "upload", "cli-tree", "tree", cwd=src.parent)
     listed = swift(env, "list", "cli-tree").stdout.splitlines()
-    assert listed == sorted("tree/" + k for k in TREE), listed
+    # Empty directories go up as zero-byte "application/directory" markers.
+    assert listed == sorted(["tree/" + k for k in TREE] + ["tree/empty-dir/deeper"]), listed
+    marker = [r for r in admin.listing("cli-tree") if r["name"] == "tree/empty-dir/deeper"][0]
+    assert marker["content_type"] == "application/directory" and marker["bytes"] == 0
     # The server holds the right bytes (ETag = MD5 of the content).
     for rel, data in TREE.items():
         r = admin.head("cli-tree/tree/" + rel)
@@ -46,6 +50,7 @@ def test_openrc_admin_uploads_and_downloads_a_tree(swift_server, admin, tmp_path
     out = tmp_path / "out"
     swift(env, "download", "cli-tree", "--output-dir", str(out))
     assert read_tree(out / "tree") == TREE
+    assert (out / "tree" / "empty-dir" / "deeper").is_dir()
     # A single object to stdout.
     r = swift(env, "download", "cli-tree", "tree/nested/deeper/b.json", "-o", "-")
     assert r.stdout.encode() == TREE["nested/deeper/b.json"]
