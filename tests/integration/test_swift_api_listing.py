@@ -275,6 +275,23 @@ def test_account_listing_formats_and_parameters(swift_server, admin):
     assert_counters_match_listings(a)
 
 
+def test_transaction_ids_on_every_answer(acct):
+    """X-Trans-Id (and X-Openstack-Request-Id, the same value) on successes and errors: the swift
+    CLI prints it when a request fails, and it is what an operator looks up in the logs."""
+    for r in (acct.head(), acct.get("no-such-container"), acct.put("bad-\u00e9" + "x" * 300),
+              acct.delete("no-such-container/o")):
+        tid = r.headers.get("X-Trans-Id")
+        assert tid and r.headers.get("X-Openstack-Request-Id") == tid, (r.status_code, dict(r.headers))
+
+
+def test_accounts_come_with_projects(acct):
+    """Members may not delete or (re)create their account: 403, and the account is still there."""
+    acct.create_container("still-here")
+    assert acct.delete("").status_code == 403
+    assert acct.put("").status_code in (403, 405)
+    assert "still-here" in acct.names()
+
+
 def test_account_metadata(acct):
     r = acct.post(headers={"X-Account-Meta-Color": "blue", "X-Account-Meta-Size": "L"})
     assert r.status_code == 204

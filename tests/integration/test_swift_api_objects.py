@@ -282,6 +282,36 @@ def test_conditional_requests(acct):
     assert acct.put("c/cond-new", b"created", headers={"If-None-Match": "*"}).status_code == 201
 
 
+def test_if_range(acct):
+    data = payload(5000, 7)
+    acct.put_object("c/if-range", data)
+    h = acct.head("c/if-range").headers
+    etag, lm = h["ETag"], h["Last-Modified"]
+    for validator in (etag if etag.startswith('"') else f'"{etag}"', lm):
+        r = acct.get("c/if-range", headers={"Range": "bytes=10-19", "If-Range": validator})
+        assert r.status_code == 206 and r.content == data[10:20], validator
+    # A stale validator: the whole current object.
+    for validator in ('"0123456789abcdef0123456789abcdef"', "Thu, 01 Jan 2015 00:00:00 GMT"):
+        r = acct.get("c/if-range", headers={"Range": "bytes=10-19", "If-Range": validator})
+        assert r.status_code == 200 and r.content == data, validator
+
+
+def test_a_download_started_before_an_overwrite_finishes_with_the_old_bytes(acct):
+    old = payload(3 * PART + 11, 8)
+    new = payload(3 * PART + 11, 9)
+    acct.put_object("c/long-read", old)
+    r = acct.get("c/long-read", stream=True)
+    assert r.status_code == 200
+    chunks = r.iter_content(64 * 1024)
+    got = next(chunks)
+    acct.put_object("c/long-read", new)  # overwritten while the first download is still open
+    assert acct.read("c/long-read") == new
+    acct.delete("c/long-read")  # and even deleted
+    for chunk in chunks:
+        got += chunk
+    assert len(got) == len(old) and got == old
+
+
 def test_delete(acct):
     acct.put_object("c/del", b"x")
     assert acct.delete("c/del").status_code == 204

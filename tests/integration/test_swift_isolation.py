@@ -250,6 +250,19 @@ def test_container_read_acl_for_a_whole_project(world):
     assert a.names("r-proj") == ["doc.txt"]
 
 
+def test_other_acl_forms(world):
+    """Besides project_id:user_id and project_id:*, Swift's keystoneauth accepts *:user_id and,
+    for default-domain projects and users, names."""
+    a, b, b2, c = world["a"], world["b"], world["b2"], world["c"]
+    for i, grant in enumerate((f"*:{b.user_id}", "proj-b:user-b")):
+        name = f"forms-{i}"
+        a.create_container(name, headers={"X-Container-Read": grant})
+        a.put_object(f"{name}/doc", b"doc")
+        assert on(b, a).read(f"{name}/doc") == b"doc", grant
+        assert on(b2, a).get(f"{name}/doc").status_code == 403, grant
+        assert on(c, a).get(f"{name}/doc").status_code == 403, grant
+
+
 def test_container_write_acl_for_one_user(world):
     a, b, b2 = world["a"], world["b"], world["b2"]
     a.create_container("w-user", headers={"X-Container-Write": f"{b.project_id}:{b.user_id}"})
