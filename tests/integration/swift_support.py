@@ -271,10 +271,15 @@ class Rclone:
                    XDG_CACHE_HOME=str(self.home / "cache"), RCLONE_CONFIG=str(self.config))
         return env
 
-    def __call__(self, *args, check=True, timeout=300, env=None):
+    def __call__(self, *args, check=True, timeout=300, env=None, input_bytes=None, binary=False):
         # One try only: retries would hide a server error behind a later success.
         argv = ["/usr/bin/rclone", "--config", str(self.config), "--retries", "1", "--low-level-retries", "1", *args]
-        proc = subprocess.run(argv, env=env or self.env(), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(argv, env=env or self.env(), capture_output=True, timeout=timeout, input=input_bytes)
+        if not binary:
+            proc = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
+                                               proc.stderr.decode(errors="replace"))
+        else:
+            proc.stderr = proc.stderr.decode(errors="replace")
         if check:
             assert proc.returncode == 0, (f"rclone {' '.join(args)} failed ({proc.returncode}):\n"
                                           f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-3000:]}")

@@ -5,7 +5,10 @@ X-History-Location), bulk delete, archive auto-extraction (tar, tar.gz), FormPos
 import base64
 import hashlib
 import hmac
+import io
+import json
 import re
+import tarfile
 import time
 import urllib.parse
 
@@ -98,6 +101,30 @@ def test_history_location_keeps_a_delete_marker(acct):
     assert acct.read("h-docs/page") == b"second"
 
 
+def test_versioning_without_its_archive_container_refuses_to_lose_data(acct):
+    """If the archive container does not exist, an overwrite (stack mode) or a delete (history
+    mode) would lose the current version: Swift refuses with 412 and keeps it."""
+    acct.create_container("v-orphan", headers={"X-Versions-Location": "no-such-archive"})
+    acct.put_object("v-orphan/doc", b"version 1")
+    assert acct.put("v-orphan/doc", b"version 2").status_code == 412
+    assert acct.read("v-orphan/doc") == b"version 1"
+    acct.create_container("h-orphan", headers={"X-History-Location": "no-such-history"})
+    acct.put_object("h-orphan/doc", b"kept")
+    assert acct.delete("h-orphan/doc").status_code == 412
+    assert acct.read("h-orphan/doc") == b"kept"
+    assert "no-such-archive" not in acct.names() and "no-such-history" not in acct.names()
+
+
+def test_copy_onto_a_versioned_object_archives_the_previous_version(acct):
+    acct.create_container("vc-archive")
+    acct.create_container("vc", headers={"X-Versions-Location": "vc-archive"})
+    acct.put_object("vc/o", b"1")
+    acct.put_object("vc/src", b"2")
+    assert acct.request("COPY", "vc/src", headers={"Destination": "vc/o"}).status_code == 201
+    assert acct.read("vc/o") == b"2"
+    assert [acct.read("vc-archive/" + n) for n in acct.names("vc-archive", prefix="001o/")] == [b"1"]
+
+
 def test_both_versioning_headers_is_400(acct):
     acct.create_container("x-archive")
     r = acct.put("both", headers={"X-Versions-Location": "x-archive", "X-History-Location": "x-archive"})
@@ -167,6 +194,53 @@ def test_extract_archive_at_the_account_creates_containers(acct):
     assert "top-level-file.txt" not in acct.names()
 
 
+def test_extract_archive_never_escapes_the_target(acct):
+    """Entries with `..` segments are refused one by one (and never land in another container);
+    a leading "/" or "./" is dropped, as Swift does; links and directories are not objects."""
+    acct.create_container("ex-trav")
+    before = set(acct.names())
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("ok.txt", b"ok"), ("../escape/evil.txt", b"evil"),
+                           ("sub/../../escape2/evil.txt", b"evil2"), ("/abs/path.txt", b"abs"),
+                           ("./dot/x.txt", b"dot")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("link-to-ok")
+        link.type, link.linkname = tarfile.SYMTYPE, "ok.txt"
+        tar.addfile(link)
+        hard = tarfile.TarInfo("hard-to-ok")
+        hard.type, hard.linkname = tarfile.LNKTYPE, "ok.txt"
+        tar.addfile(hard)
+        d = tarfile.TarInfo("a-directory")
+        d.type = tarfile.DIRTYPE
+        tar.addfile(d)
+    r = acct.put("ex-trav", data=buf.getvalue(), params={"extract-archive": "tar"},
+                 headers={"Accept": "application/json"})
+    assert r.status_code in (200, 400), r.status_code
+    result = r.json()
+    assert result["Number Files Created"] == 3
+    assert len(result["Errors"]) == 2 and all(e[1].startswith("400") for e in result["Errors"]), result
+    assert sorted(acct.names("ex-trav")) == ["abs/path.txt", "dot/x.txt", "ok.txt"]
+    assert set(acct.names()) == before
+    assert_counters_match_listings(acct)
+
+
+def test_bulk_delete_over_the_limit_is_413(swift_server, acct):
+    limit = requests.get(swift_server.url + "/info", timeout=30).json()["bulk_delete"]["max_deletes_per_request"]
+    acct.create_container("bulk-limit")
+    acct.put_object("bulk-limit/keep", b"k")
+    body = "".join(f"/bulk-limit/o{i}\n" for i in range(limit)) + "/bulk-limit/keep\n"
+    r = acct.post("", params={"bulk-delete": ""}, data=body.encode(),
+                  headers={"Content-Type": "text/plain", "Accept": "application/json"})
+    if r.status_code == 200:
+        assert r.json()["Response Status"].startswith("413"), r.text[:300]
+    else:
+        assert r.status_code == 413
+    assert acct.names("bulk-limit") == ["keep"]
+
+
 def test_extract_of_a_broken_archive_creates_nothing(acct):
     acct.create_container("ex-bad")
     r = acct.put("ex-bad", data=b"this is not a tar file at all" * 40, params={"extract-archive": "tar"},
@@ -232,6 +306,27 @@ def test_formpost_uploads_without_credentials(keyed):
     assert keyed.read("forms/up/sha256.txt") == b"s"
 
 
+def test_formpost_expiry_fields(keyed):
+    """The x_delete_after and x_delete_at form fields set the uploaded objects' expiry, as with
+    the X-Delete-After and X-Delete-At headers."""
+    path = keyed.account_path + "/forms/expiring/"
+    expires = int(time.time()) + 300
+    sig = formpost_signature("account-key-1", path, "", 1000, 5, expires)
+    at = int(time.time()) + 3600
+    for field, value in (("x_delete_after", 600), ("x_delete_at", at)):
+        ctype, body = formpost_body([("redirect", ""), ("max_file_size", 1000), ("max_file_count", 5),
+                                     ("expires", expires), ("signature", sig), (field, value)],
+                                    [("file1", field + ".txt", "text/plain", b"short-lived")])
+        r = requests.post(keyed.server.url + path, data=body, headers={"Content-Type": ctype}, timeout=30)
+        assert r.status_code == 201, (field, r.status_code, r.text)
+        delete_at = keyed.head(f"forms/expiring/{field}.txt").headers.get("X-Delete-At")
+        assert delete_at is not None, field
+        if field == "x_delete_at":
+            assert int(delete_at) == at
+        else:
+            assert abs(int(delete_at) - (time.time() + 600)) < 30
+
+
 def test_formpost_refusals_write_nothing(keyed):
     path = keyed.account_path + "/forms/refused/"
     one = [("file1", "f.txt", "text/plain", b"data")]
@@ -246,6 +341,11 @@ def test_formpost_refusals_write_nothing(keyed):
     r = formpost(keyed, path, max_file_size=10, files=[("file1", "big.txt", "text/plain", b"x" * 11)])
     assert r.status_code == 400
     assert keyed.listing("forms", prefix="refused/") == []
+    # More files than max_file_count: the ones within the count are stored, then 400.
+    r = formpost(keyed, path, max_file_count=1, files=[("file1", "one.txt", "text/plain", b"1"),
+                                                       ("file2", "two.txt", "text/plain", b"2")])
+    assert r.status_code == 400
+    assert keyed.names("forms", prefix="refused/") == ["refused/one.txt"]
 
 
 # --- TempURL --------------------------------------------------------------------------------------
@@ -306,6 +406,42 @@ def test_tempurl_key_rotation_invalidates_old_urls(keyed):
     finally:
         assert keyed.post(headers={"X-Account-Meta-Temp-URL-Key": "account-key-1"}).status_code == 204
     assert requests.get(url, timeout=30).status_code == 200
+
+
+def test_tempurl_serves_large_objects(keyed):
+    """A temp URL for a DLO (what `swift upload --segment-size` makes by default) or an SLO
+    serves the whole object; the segments need no signature of their own."""
+    keyed.create_container("tu-segs")
+    keyed.put_object("tu-segs/d/1", b"one-")
+    keyed.put_object("tu-segs/d/2", b"two")
+    keyed.put_object("forms/big-dlo", b"", headers={"X-Object-Manifest": "tu-segs/d/"})
+    keyed.put_object("tu-segs/s1", b"A" * 10)
+    keyed.put_object("tu-segs/s2", b"B" * 10)
+    r = keyed.put("forms/big-slo", json.dumps([{"path": "/tu-segs/s1"}, {"path": "/tu-segs/s2"}]).encode(),
+                  params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    for name, body in (("forms/big-dlo", b"one-two"), ("forms/big-slo", b"A" * 10 + b"B" * 10)):
+        r = requests.get(temp_url(keyed, "GET", name), timeout=30)
+        assert r.status_code == 200 and r.content == body, (name, r.status_code)
+    # The segments themselves stay closed to anyone without a signature for them.
+    assert requests.get(keyed.url("tu-segs/s1"), timeout=30).status_code == 401
+
+
+def test_tempurl_hides_private_metadata_and_refuses_manifests(keyed):
+    """A temp URL shows only X-Object-Meta-Public-* metadata; a PUT through one may not make a
+    DLO manifest (which could point at any container of the account)."""
+    keyed.put_object("forms/meta.txt", b"m", headers={"X-Object-Meta-Secret": "s", "X-Object-Meta-Public-Tag": "t"})
+    r = requests.get(temp_url(keyed, "GET", "forms/meta.txt"), timeout=30)
+    assert r.status_code == 200
+    assert r.headers.get("X-Object-Meta-Public-Tag") == "t"
+    assert "X-Object-Meta-Secret" not in r.headers
+    assert "X-Object-Meta-Secret" not in requests.head(temp_url(keyed, "GET", "forms/meta.txt"), timeout=30).headers
+    keyed.create_container("private-stuff")
+    keyed.put_object("private-stuff/payroll.csv", b"salaries")
+    r = requests.put(temp_url(keyed, "PUT", "forms/dropbox.bin"), data=b"",
+                     headers={"X-Object-Manifest": "private-stuff/payroll"}, timeout=30)
+    assert r.status_code == 400
+    assert keyed.head("forms/dropbox.bin").status_code == 404
 
 
 def test_tempurl_prefix(keyed):

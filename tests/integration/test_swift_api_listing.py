@@ -6,13 +6,15 @@ import json
 import random
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from swift_support import (admin, assert_counters_match_listings, make_member, md5, payload,  # noqa: F401
-                           swift_server)
+from identity_support import read_openrc
+from swift_support import (Rclone, admin, admin_account, assert_counters_match_listings, make_member, md5,  # noqa: F401
+                           payload, start_swift_server, swift, swift_env, swift_server, tar_of)
 
 LAST_MODIFIED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 
@@ -134,6 +136,95 @@ def test_container_listing_parameters(filled):
     assert filled.get("list", params={"prefix": "a/", "delimiter": "/"}).text == "a/\na/b\na/b/\na/e\n"
 
 
+def test_names_that_need_escaping_survive_every_format(acct):
+    acct.create_container("esc")
+    names = ["a&b", "<tag>", 'quo"te', "back\\slash", "tab\there", "x'y", "\u00fcn\u00ef", "\U0001f600 emoji"]
+    for n in names:
+        acct.put_object("esc/" + n, n.encode())
+    expected = by_bytes(names)
+    assert [r["name"] for r in acct.listing("esc")] == expected
+    root = ET.fromstring(acct.get("esc", params={"format": "xml"}).content)
+    assert [o.findtext("name") for o in root.findall("object")] == expected
+    assert acct.get("esc").content.decode("utf-8") == "".join(n + "\n" for n in expected)
+    for n in names:
+        assert acct.read("esc/" + n) == n.encode()
+
+
+def test_names_are_exact_bytes(acct):
+    """No case folding and no Unicode normalisation: NFC and NFD spellings are two objects."""
+    acct.create_container("exact")
+    acct.create_container("Exact")
+    for n, body in (("caf\u00e9", b"nfc"), ("cafe\u0301", b"nfd"), ("A", b"upper"), ("a", b"lower")):
+        acct.put_object("exact/" + n, body)
+    assert acct.names("exact") == by_bytes(["caf\u00e9", "cafe\u0301", "A", "a"])
+    assert acct.read("exact/caf\u00e9") == b"nfc" and acct.read("exact/cafe\u0301") == b"nfd"
+    assert acct.read("exact/A") == b"upper" and acct.read("exact/a") == b"lower"
+    assert acct.names("Exact") == []
+    assert {"exact", "Exact"} <= set(acct.names())
+
+
+DELIM = ["a", "a/", "a/1", "a/2", "ab", "b/1", "b/2/x", "c", "c/"]
+
+
+def test_delimiter_listings_page_and_reverse(acct):
+    """Subdirectories count as rows: paging with limit=1 and the last row as marker walks the
+    same rows as one request, forwards and backwards (the rows real Swift returns)."""
+    acct.create_container("delim")
+    for n in DELIM:
+        acct.put_object("delim/" + n, b"x")
+    full = ["a", "a/", "ab", "b/", "c", "c/"]
+    assert names(acct, "delim", delimiter="/") == full
+    assert names(acct, "delim", delimiter="/", reverse="true") == list(reversed(full))
+
+    def paged(**params):
+        seen, marker = [], ""
+        while len(seen) < 20:
+            page = names(acct, "delim", delimiter="/", limit=1, marker=marker, **params)
+            if not page:
+                return seen
+            seen += page
+            marker = page[-1]
+        return seen
+
+    assert paged() == full
+    assert paged(reverse="true") == list(reversed(full))
+    assert names(acct, "delim", delimiter="/", limit=3) == full[:3]
+    assert names(acct, "delim", delimiter="/", marker="a/") == ["ab", "b/", "c", "c/"]
+    assert names(acct, "delim", reverse="true", end_marker="a/2") == ["c/", "c", "b/2/x", "b/1", "ab"]
+    assert names(acct, "delim", prefix="b/", delimiter="/") == ["b/1", "b/2/"]
+
+
+def test_listings_stop_at_the_limit_and_clients_page_past_it(tmp_path_factory):
+    """With object.max_listing = 100 (10,000 by default, as in Swift): a listing returns at most
+    100 rows, /info says so, a larger ?limit is 412, and the swift CLI and rclone page through
+    all 150 objects (uploaded as one archive)."""
+    server = start_swift_server(tmp_path_factory, {"object.max_listing": "100"}, name="swift-limit")
+    try:
+        a = admin_account(server)
+        assert requests.get(server.url + "/info", timeout=30).json()["swift"]["container_listing_limit"] == 100
+        a.create_container("many")
+        files = {f"f{i:03d}": str(i).encode() for i in range(150)}
+        r = a.put("many", data=tar_of(files), params={"extract-archive": "tar"}, headers={"Accept": "application/json"})
+        assert r.status_code in (200, 201) and r.json()["Number Files Created"] == 150, r.text[:300]
+        first = a.get("many", params={"format": "json"})
+        assert first.headers["X-Container-Object-Count"] == "150"
+        rows = first.json()
+        assert len(rows) == 100 and rows[-1]["name"] == "f099"
+        assert a.names("many", marker="f099") == [f"f{i:03d}" for i in range(100, 150)]
+        assert a.get("many", params={"limit": "101"}).status_code == 412
+        assert len(a.get("many").text.splitlines()) == 100
+        for i in range(120):
+            a.create_container(f"c{i:03d}")
+        assert len(a.listing()) == 100
+        assert swift(swift_env(server), "list", "many").stdout.splitlines() == sorted(files)
+        assert len(swift(swift_env(server), "list").stdout.splitlines()) == 121
+        rc = Rclone(tmp_path_factory.mktemp("rclone-limit"), server, "admin", read_openrc(server)["OS_PASSWORD"], "admin")
+        entries = json.loads(rc("lsjson", "ciel:many").stdout)
+        assert sorted(e["Path"] for e in entries) == sorted(files)
+    finally:
+        server.stop()
+
+
 def test_empty_container_listings(acct):
     acct.create_container("empty")
     r = acct.get("empty")
@@ -182,6 +273,23 @@ def test_account_listing_formats_and_parameters(swift_server, admin):
     assert acc(reverse="true") == list(reversed(expected))
     assert acc(reverse="true", marker="media") == ["logs-2025", "logs-2024"]
     assert_counters_match_listings(a)
+
+
+def test_transaction_ids_on_every_answer(acct):
+    """X-Trans-Id (and X-Openstack-Request-Id, the same value) on successes and errors: the swift
+    CLI prints it when a request fails, and it is what an operator looks up in the logs."""
+    for r in (acct.head(), acct.get("no-such-container"), acct.put("bad-\u00e9" + "x" * 300),
+              acct.delete("no-such-container/o")):
+        tid = r.headers.get("X-Trans-Id")
+        assert tid and r.headers.get("X-Openstack-Request-Id") == tid, (r.status_code, dict(r.headers))
+
+
+def test_accounts_come_with_projects(acct):
+    """Members may not delete or (re)create their account: 403, and the account is still there."""
+    acct.create_container("still-here")
+    assert acct.delete("").status_code == 403
+    assert acct.put("").status_code in (403, 405)
+    assert "still-here" in acct.names()
 
 
 def test_account_metadata(acct):
@@ -328,4 +436,63 @@ def test_usage_counters_exact_under_concurrent_put_and_delete(swift_server, admi
         for n in rows:
             body = a.read(f"{c}/{n}")
             assert md5(body) == rows[n]["hash"] and len(body) == rows[n]["bytes"], n
+    assert_counters_match_listings(a)
+
+
+def test_counters_stay_exact_when_containers_are_deleted_under_writers(swift_server, admin):
+    """Writers PUT into a container that another client keeps emptying, deleting and
+    re-creating. A PUT either lands in a container that exists (201) or fails (404): no object is
+    left counted in a deleted container."""
+    a = make_member(swift_server, admin.token, "proj-race", "racer")
+    a.create_container("race")
+    a.create_container("steady")
+    stop = threading.Event()
+    errors = []
+    deleted = []
+
+    def writer(t):
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = a.token
+        rnd = random.Random(t)
+        i = 0
+        while not stop.is_set():
+            time.sleep(rnd.uniform(0, 0.04))  # leave the deleter gaps to win now and then
+            i += 1
+            for c in ("race", "steady"):
+                r = s.put(a.url(f"{c}/w{t}-{i % 7}"), data=payload(i % 5000, t * 10_000 + i), timeout=30)
+                if r.status_code not in ((201, 404) if c == "race" else (201,)):
+                    errors.append((c, r.status_code))
+
+    def deleter():
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = a.token
+        while not stop.is_set():
+            r = s.get(a.url("race"), params={"format": "json"}, timeout=30)
+            if r.status_code == 200:
+                for row in r.json():
+                    code = s.delete(a.url("race/" + row["name"]), timeout=30).status_code
+                    if code not in (204, 404):
+                        errors.append(("delete object", code))
+            code = s.delete(a.url("race"), timeout=30).status_code
+            if code == 204:
+                deleted.append(1)
+            elif code not in (404, 409):
+                errors.append(("delete container", code))
+            code = s.put(a.url("race"), timeout=30).status_code
+            if code not in (201, 202):
+                errors.append(("create container", code))
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)] + [threading.Thread(target=deleter)]
+    for t in threads:
+        t.start()
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:10]
+    assert len(deleted) >= 3, "the container was never deleted under the writers"
+    for c in a.names():
+        for row in a.listing(c):
+            body = a.read(f"{c}/{row['name']}")
+            assert md5(body) == row["hash"], (c, row["name"])
     assert_counters_match_listings(a)

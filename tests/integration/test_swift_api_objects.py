@@ -3,24 +3,29 @@ the part size (`object.part_size`), content-type detection, single and multi-ran
 conditional requests, POST, DELETE, COPY and X-Copy-From, DLO and SLO manifests, expiry with the
 reaper, and atomic overwrites under concurrent readers."""
 import email.utils
+import gzip
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 
 import pytest
 import requests
 
+from rawhttp import Reader
 from swift_support import (admin_account, assert_counters_match_listings, make_member, md5, payload,
                            start_swift_server, wait_until)
 
 PART = 1_100_000  # deliberately not a power of two (the setting's minimum is 1 MiB)
+MAX_OBJECT = 30 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = start_swift_server(tmp_path_factory, {"object.part_size": str(PART)}, name="swift-objects")
+    s = start_swift_server(tmp_path_factory, {"object.part_size": str(PART), "object.max_object_size": "30MiB"},
+                           name="swift-objects")
     yield s
     s.stop()
 
@@ -64,6 +69,31 @@ def test_put_get_head(acct):
     assert acct.put("no-such-container/o", b"x").status_code == 404
 
 
+def test_stored_http_headers(acct):
+    """Content-Disposition, Content-Encoding, Cache-Control, Content-Language, Expires and
+    X-Robots-Tag are stored with the object and sent back (browsers act on them); an object POST
+    replaces them along with the user metadata; a copy takes them along."""
+    hdrs = {"Content-Disposition": 'attachment; filename="report.pdf"', "Content-Encoding": "gzip",
+            "Cache-Control": "max-age=60", "Content-Language": "fr", "Expires": "Wed, 21 Oct 2037 07:28:00 GMT",
+            "X-Robots-Tag": "noindex", "X-Object-Meta-Color": "red", "Content-Type": "application/pdf"}
+    body = gzip.compress(b"%PDF-1.4 not really")
+    acct.put_object("c/headers.pdf", body, headers=hdrs)
+    for method in ("HEAD", "GET"):
+        r = acct.request(method, "c/headers.pdf")
+        assert {k: r.headers.get(k) for k in hdrs} == hdrs, method
+    assert acct.get("c/headers.pdf").content == b"%PDF-1.4 not really"  # requests decodes the stored gzip
+    assert acct.post("c/headers.pdf", headers={"Content-Disposition": "inline", "X-Object-Meta-Color": "blue"}).status_code == 202
+    h = acct.head("c/headers.pdf").headers
+    assert h["Content-Disposition"] == "inline" and h["X-Object-Meta-Color"] == "blue"
+    assert h["Content-Type"] == "application/pdf"
+    for k in ("Content-Encoding", "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag"):
+        assert k not in h, k
+    acct.put_object("c/headers.pdf", body, headers=hdrs)
+    assert acct.request("COPY", "c/headers.pdf", headers={"Destination": "c/headers-copy.pdf"}).status_code == 201
+    h = acct.head("c/headers-copy.pdf").headers
+    assert {k: h.get(k) for k in hdrs} == hdrs
+
+
 def test_chunked_upload(acct):
     data = payload(3 * PART + 4321, 2)
     r = acct.put("c/chunked.bin", (data[i:i + 8191] for i in range(0, len(data), 8191)))
@@ -97,6 +127,45 @@ def test_objects_around_and_above_the_part_size(acct, size):
     assert acct.delete(f"c/parts-{size}").status_code == 204
 
 
+def test_uploads_above_the_maximum_size_are_413(server, acct):
+    assert requests.get(server.url + "/info", timeout=30).json()["swift"]["max_file_size"] == MAX_OBJECT
+    acct.put_object("c/big-existing", b"old content")
+    before = acct.container_counters("c")
+    # Announced as too large: refused at once, before any of the body is sent.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall((f"PUT {acct.account_path}/c/too-big HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {acct.token}\r\n"
+                   f"Content-Length: {MAX_OBJECT + 1}\r\n\r\n").encode())
+        assert Reader(s).response().status == 413
+
+    # Chunked, and only too large once most of it has arrived: refused, nothing kept.
+    def body():
+        for _ in range(MAX_OBJECT // (1 << 20) + 1):
+            yield b"z" * (1 << 20)
+
+    for name in ("c/too-big", "c/big-existing"):
+        try:
+            r = acct.put(name, body())
+            assert r.status_code == 413, r.status_code
+        except requests.ConnectionError:
+            pass  # the server may stop reading and close once it has answered
+    assert acct.head("c/too-big").status_code == 404
+    assert acct.read("c/big-existing") == b"old content"
+    assert acct.container_counters("c") == before
+    # Exactly the maximum is fine.
+    r = acct.put("c/exactly-max", body_of(MAX_OBJECT))
+    assert r.status_code == 201
+    assert acct.head("c/exactly-max").headers["Content-Length"] == str(MAX_OBJECT)
+    assert acct.delete("c/exactly-max").status_code == 204
+
+
+def body_of(size, chunk=1 << 20):
+    sent = 0
+    while sent < size:
+        n = min(chunk, size - sent)
+        yield b"m" * n
+        sent += n
+
+
 def test_content_type_detection_from_the_name(acct):
     cases = {"doc.txt": "text/plain", "data.json": "application/json", "page.html": "text/html",
              "pic.png": "image/png", "noext": "application/octet-stream"}
@@ -125,6 +194,15 @@ def test_single_ranges(acct):
         assert r.headers["Content-Length"] == str(end - start + 1)
         assert r.headers["Content-Type"] == "text/x-range"
         assert etag_of(r) == md5(data)
+
+
+def test_ranges_on_an_empty_object(acct):
+    acct.put_object("c/empty-ranged", b"")
+    for rng in ("bytes=0-", "bytes=0-0"):
+        r = acct.get("c/empty-ranged", headers={"Range": rng})
+        assert r.status_code == 416 and r.headers.get("Content-Range") == "bytes */0", rng
+    r = acct.get("c/empty-ranged", headers={"Range": "bytes=-1"})
+    assert r.status_code == 200 and r.content == b""
 
 
 def parse_byteranges(r):
@@ -180,6 +258,9 @@ def test_conditional_requests(acct):
         assert req(**{"If-Match": '"0123456789abcdef0123456789abcdef"'}).status_code == 412
         r = req(**{"If-None-Match": f'"{etag}"'})
         assert r.status_code == 304 and r.content == b"" and etag_of(r) == etag
+        assert r.headers.get("Last-Modified") == lm
+        assert req(**{"If-Match": f'"0123456789abcdef0123456789abcdef", "{etag}"'}).status_code == 200
+        assert req(**{"If-None-Match": f'"0123456789abcdef0123456789abcdef", "{etag}"'}).status_code == 304
         assert req(**{"If-None-Match": etag}).status_code == 304
         assert req(**{"If-None-Match": "*"}).status_code == 304
         assert req(**{"If-None-Match": '"ffffffffffffffffffffffffffffffff"'}).status_code == 200
@@ -199,6 +280,36 @@ def test_conditional_requests(acct):
     assert acct.put("c/cond", b"replaced", headers={"If-None-Match": "*"}).status_code == 412
     assert acct.read("c/cond") == data
     assert acct.put("c/cond-new", b"created", headers={"If-None-Match": "*"}).status_code == 201
+
+
+def test_if_range(acct):
+    data = payload(5000, 7)
+    acct.put_object("c/if-range", data)
+    h = acct.head("c/if-range").headers
+    etag, lm = h["ETag"], h["Last-Modified"]
+    for validator in (etag if etag.startswith('"') else f'"{etag}"', lm):
+        r = acct.get("c/if-range", headers={"Range": "bytes=10-19", "If-Range": validator})
+        assert r.status_code == 206 and r.content == data[10:20], validator
+    # A stale validator: the whole current object.
+    for validator in ('"0123456789abcdef0123456789abcdef"', "Thu, 01 Jan 2015 00:00:00 GMT"):
+        r = acct.get("c/if-range", headers={"Range": "bytes=10-19", "If-Range": validator})
+        assert r.status_code == 200 and r.content == data, validator
+
+
+def test_a_download_started_before_an_overwrite_finishes_with_the_old_bytes(acct):
+    old = payload(3 * PART + 11, 8)
+    new = payload(3 * PART + 11, 9)
+    acct.put_object("c/long-read", old)
+    r = acct.get("c/long-read", stream=True)
+    assert r.status_code == 200
+    chunks = r.iter_content(64 * 1024)
+    got = next(chunks)
+    acct.put_object("c/long-read", new)  # overwritten while the first download is still open
+    assert acct.read("c/long-read") == new
+    acct.delete("c/long-read")  # and even deleted
+    for chunk in chunks:
+        got += chunk
+    assert len(got) == len(old) and got == old
 
 
 def test_delete(acct):
@@ -319,6 +430,47 @@ def test_slo(acct):
     assert_counters_match_listings(acct)
 
 
+def test_nested_slo(acct):
+    """An SLO whose segment is another SLO: read whole and by ranges across the boundaries, its
+    manifest marks the sub-manifest, a manifest copy is an SLO too, and
+    ?multipart-manifest=delete removes everything beneath it, recursively."""
+    acct.create_container("nest-segs")
+    segs = [payload(PART + i, 400 + i) for i in range(3)]
+    for i, seg in enumerate(segs):
+        acct.put_object(f"nest-segs/{i}", seg)
+    r = acct.put("c/inner", json.dumps([{"path": "/nest-segs/0"}, {"path": "/nest-segs/1"}]).encode(),
+                 params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    assert acct.head("c/inner").headers["ETag"] == '"%s"' % md5((md5(segs[0]) + md5(segs[1])).encode())
+    r = acct.put("c/outer", json.dumps([{"path": "/c/inner"}, {"path": "/nest-segs/2", "range": "5-9"}]).encode(),
+                 params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    whole = segs[0] + segs[1] + segs[2][5:10]
+    assert acct.read("c/outer") == whole
+    assert acct.head("c/outer").headers["Content-Length"] == str(len(whole))
+    for start, end in ((PART - 10, PART + 10), (2 * PART - 3, 2 * PART + 3), (len(whole) - 7, len(whole) - 1)):
+        r = acct.get("c/outer", headers={"Range": f"bytes={start}-{end}"})
+        assert r.status_code == 206 and r.content == whole[start:end + 1], (start, end)
+    stored = acct.get("c/outer", params={"multipart-manifest": "get"}).json()
+    assert [(x["name"], bool(x.get("sub_slo")), x.get("range"), x["bytes"]) for x in stored] == \
+        [("/c/inner", True, None, 2 * PART + 1), ("/nest-segs/2", False, "5-9", PART + 2)]
+    # Conditional requests use the SLO's ETag.
+    etag = acct.head("c/inner").headers["ETag"]
+    assert acct.get("c/inner", headers={"If-None-Match": etag}).status_code == 304
+    # COPY ?multipart-manifest=get copies the manifest: a second SLO over the same segments.
+    r = acct.request("COPY", "c/inner", params={"multipart-manifest": "get"}, headers={"Destination": "c/inner-copy"})
+    assert r.status_code == 201
+    assert acct.head("c/inner-copy").headers.get("X-Static-Large-Object", "").lower() == "true"
+    assert acct.read("c/inner-copy") == segs[0] + segs[1]
+    # Recursive delete: outer, inner and all three segments.
+    r = acct.delete("c/outer", params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["Number Deleted"] == 5 and r.json()["Errors"] == [], r.text
+    assert acct.listing("nest-segs") == []
+    assert acct.head("c/inner").status_code == 404
+    assert acct.delete("c/inner-copy").status_code == 204
+    assert_counters_match_listings(acct)
+
+
 def test_plain_delete_of_an_slo_keeps_its_segments(acct):
     acct.create_container("slo-keep")
     seg = payload(5000, 300)
@@ -367,7 +519,7 @@ def test_expiry_and_the_reaper(acct):
 
 def test_overwrite_is_atomic_for_concurrent_readers(acct):
     size = 2 * PART + 333
-    versions = [bytes([v]) * size for v in range(1, 13)]
+    versions = [bytes([v]) * size for v in range(1, 31)]
     acct.put_object("c/atomic", versions[0])
     stop = threading.Event()
     bad = []
@@ -382,7 +534,7 @@ def test_overwrite_is_atomic_for_concurrent_readers(acct):
             if r.status_code != 200 or r.content not in versions or etag_of(r) != md5(r.content):
                 bad.append((r.status_code, len(r.content), r.content[:1], r.content[-1:]))
 
-    readers = [threading.Thread(target=reader) for _ in range(3)]
+    readers = [threading.Thread(target=reader) for _ in range(4)]
     for t in readers:
         t.start()
     try:

@@ -147,6 +147,7 @@ def meta(prefix, items):
 TOO_MUCH = {
     "name too long": [("n" * (MAX_META_NAME + 1), "v")],
     "value too long": [("k", "v" * (MAX_META_VALUE + 1))],
+    "value too long in bytes": [("k", ("\u00e9" * 129).encode("utf-8"))],  # 129 characters, 258 bytes
     "too many": [(f"m{i:03d}", "v") for i in range(MAX_META_COUNT + 1)],
     # 17 × (6 + 250) = 4352 bytes > 4096, every item within its own limits.
     "too large overall": [(f"meta{i:02d}", "v" * 250) for i in range(17)],
@@ -154,6 +155,7 @@ TOO_MUCH = {
 AT_LIMITS = {
     "longest name": [("n" * MAX_META_NAME, "v")],
     "longest value": [("k", "v" * MAX_META_VALUE)],
+    "longest value in bytes": [("k", ("\u00e9" * 128).encode("utf-8"))],
     "most items": [(f"m{i:03d}", "v") for i in range(MAX_META_COUNT)],
     # 16 × (6 + 250) = 4096 bytes exactly.
     "largest overall": [(f"meta{i:02d}", "v" * 250) for i in range(16)],
@@ -174,7 +176,8 @@ def test_metadata_limits_on_objects(acct):
         assert r.status_code == 201, (what, r.status_code, r.text)
         h = acct.head("c/meta-ok").headers
         for k, v in items:
-            assert h.get(f"X-Object-Meta-{k}") == v, (what, k)
+            got = h.get(f"X-Object-Meta-{k}")
+            assert (got.encode("latin-1") if isinstance(v, bytes) else got) == v, (what, k)
     assert acct.delete("c/meta-ok").status_code == 204
 
 
@@ -189,7 +192,8 @@ def test_metadata_limits_on_containers_and_account(acct):
     for what, items in AT_LIMITS.items():
         assert acct.post("meta-limits", headers=meta("Container", items)).status_code == 204, what
         h = acct.head("meta-limits").headers
-        assert all(h.get(f"X-Container-Meta-{k}") == v for k, v in items), what
+        assert all(h.get(f"X-Container-Meta-{k}", "").encode("latin-1") == (v if isinstance(v, bytes) else v.encode())
+                   for k, v in items), what
         r = acct.post("meta-limits", headers={f"X-Remove-Container-Meta-{k}": "x" for k, _ in items})
         assert r.status_code == 204
     assert not [k for k in acct.head("meta-limits").headers if k.lower().startswith("x-container-meta-")]

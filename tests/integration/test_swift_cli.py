@@ -2,6 +2,8 @@
 works as is, trees go up and come back byte-identical, segmented uploads (SLO and DLO), stat,
 listings, ACLs for a user of another project, TempURLs fetched anonymously with curl, copy,
 delete --all and the v1 auth (-A/-U/-K)."""
+import json
+import re
 import subprocess
 import urllib.parse
 
@@ -33,9 +35,13 @@ def bob_env(server, alice_account):
 def test_openrc_admin_uploads_and_downloads_a_tree(swift_server, admin, tmp_path):
     env = swift_env(swift_server)
     src = make_tree(tmp_path / "src" / "tree", TREE)
+    (src / "empty-dir" / "deeper").mkdir(parents=True)
     swift(env, "upload", "cli-tree", "tree", cwd=src.parent)
     listed = swift(env, "list", "cli-tree").stdout.splitlines()
-    assert listed == sorted("tree/" + k for k in TREE), listed
+    # Empty directories go up as zero-byte "application/directory" markers.
+    assert listed == sorted(["tree/" + k for k in TREE] + ["tree/empty-dir/deeper"]), listed
+    marker = [r for r in admin.listing("cli-tree") if r["name"] == "tree/empty-dir/deeper"][0]
+    assert marker["content_type"] == "application/directory" and marker["bytes"] == 0
     # The server holds the right bytes (ETag = MD5 of the content).
     for rel, data in TREE.items():
         r = admin.head("cli-tree/tree/" + rel)
@@ -44,6 +50,7 @@ def test_openrc_admin_uploads_and_downloads_a_tree(swift_server, admin, tmp_path
     out = tmp_path / "out"
     swift(env, "download", "cli-tree", "--output-dir", str(out))
     assert read_tree(out / "tree") == TREE
+    assert (out / "tree" / "empty-dir" / "deeper").is_dir()
     # A single object to stdout.
     r = swift(env, "download", "cli-tree", "tree/nested/deeper/b.json", "-o", "-")
     assert r.stdout.encode() == TREE["nested/deeper/b.json"]
@@ -90,6 +97,83 @@ def test_segmented_upload_as_dlo_downloads_byte_identical(swift_server, admin, t
     swift(env, "delete", "cli-dlo", "big-dlo.bin")
     assert admin.head("cli-dlo/big-dlo.bin").status_code == 404
     assert admin.listing("cli-dlo_segments") == []
+
+
+def test_reupload_of_a_segmented_object_replaces_its_segments(swift_server, admin, tmp_path):
+    """swift upload over an existing SLO or DLO deletes the old segments once the new manifest is
+    in place (it reads the old manifest to find them)."""
+    env = swift_env(swift_server)
+    f = tmp_path / "re.bin"
+    for flags, container in ((["--use-slo"], "cli-reslo"), ([], "cli-redlo")):
+        first = payload(2_500_000, 50)
+        f.write_bytes(first)
+        swift(env, "upload", *flags, "--segment-size", "1000000", container, "re.bin", cwd=tmp_path)
+        old_segments = set(admin.names(container + "_segments"))
+        assert len(old_segments) == 3
+        second = payload(1_700_000, 51)
+        f.write_bytes(second)
+        swift(env, "upload", *flags, "--segment-size", "1000000", container, "re.bin", cwd=tmp_path)
+        new_segments = set(admin.names(container + "_segments"))
+        assert len(new_segments) == 2 and not (new_segments & old_segments), (old_segments, new_segments)
+        assert admin.read(f"{container}/re.bin") == second
+        swift(env, "download", container, "re.bin", "-o", str(tmp_path / "back.bin"))
+        assert (tmp_path / "back.bin").read_bytes() == second
+
+
+def test_uploads_from_stdin(swift_server, admin):
+    """`swift upload <c> - --object-name` streams stdin (chunked); with --use-slo and a segment
+    size it cuts the stream into SLO segments as it goes."""
+    env = swift_env(swift_server)
+    admin.create_container("cli-stdin")
+    small = payload(300_000, 52)
+    r = subprocess.run(["/usr/bin/swift", "upload", "cli-stdin", "-", "--object-name", "small.bin"], input=small,
+                       env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert admin.read("cli-stdin/small.bin") == small
+    big = payload(2_600_000, 53)
+    r = subprocess.run(["/usr/bin/swift", "upload", "--use-slo", "--segment-size", "1000000", "cli-stdin", "-",
+                        "--object-name", "streamed.bin"], input=big, env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    h = admin.head("cli-stdin/streamed.bin")
+    assert h.headers.get("X-Static-Large-Object", "").lower() == "true"
+    assert admin.read("cli-stdin/streamed.bin") == big
+    r = subprocess.run(["/usr/bin/swift", "download", "cli-stdin", "streamed.bin", "-o", "-"], env=env,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == big
+
+
+def test_capabilities_and_auth(swift_server, admin):
+    env = swift_env(swift_server)
+    caps = json.loads(swift(env, "capabilities", "--json").stdout)
+    assert caps == requests.get(swift_server.url + "/info", timeout=30).json()
+    out = swift(env, "auth").stdout
+    exports = dict(re.findall(r"^export (\w+)=(.*)$", out, re.M))
+    assert exports["OS_STORAGE_URL"].strip("'\"") == admin.storage_url
+    token = exports["OS_AUTH_TOKEN"].strip("'\"")
+    assert requests.head(admin.storage_url, headers={"X-Auth-Token": token}, timeout=30).status_code == 204
+
+
+def test_skip_identical_uploads_nothing_twice(swift_server, admin, tmp_path):
+    """`swift upload --skip-identical` compares local files with the ETags (and, for SLO and
+    DLO, the segments' ETags): a second run over an unchanged tree writes nothing."""
+    env = swift_env(swift_server)
+    files = {"small.txt": b"small\n", "mid.bin": payload(400_000, 54), "big.bin": payload(2_200_000, 55)}
+    make_tree(tmp_path / "t", files)
+    for flags, container in ((["--use-slo", "--segment-size", "1000000"], "cli-skip-slo"),
+                             (["--segment-size", "1000000"], "cli-skip-dlo")):
+        swift(env, "upload", *flags, container, "small.txt", "mid.bin", "big.bin", cwd=tmp_path / "t")
+        stamps = {n: admin.head(f"{container}/{n}").headers["X-Timestamp"] for n in files}
+        segments = {r["name"]: r["hash"] for r in admin.listing(container + "_segments")}
+        r = swift(env, "upload", "--skip-identical", *flags, container, "small.txt", "mid.bin", "big.bin",
+                  cwd=tmp_path / "t")
+        assert {n: admin.head(f"{container}/{n}").headers["X-Timestamp"] for n in files} == stamps, r.stdout
+        assert {r["name"]: r["hash"] for r in admin.listing(container + "_segments")} == segments
+        # A changed file is uploaded again.
+        (tmp_path / "t" / "mid.bin").write_bytes(payload(400_000, 56))
+        swift(env, "upload", "--skip-identical", *flags, container, "mid.bin", cwd=tmp_path / "t")
+        assert admin.head(f"{container}/mid.bin").headers["X-Timestamp"] != stamps["mid.bin"]
+        assert admin.read(f"{container}/mid.bin") == payload(400_000, 56)
+        (tmp_path / "t" / "mid.bin").write_bytes(files["mid.bin"])
 
 
 def test_stat_account_container_object(swift_server, admin, tmp_path):
@@ -214,6 +298,29 @@ def test_tempurl_then_anonymous_curl(swift_server, alice, tmp_path):
     # Expired.
     old = swift(a_env, "tempurl", "--absolute", "GET", "1000000000", path, "s3cr3t-k3y").stdout.strip()
     assert curl(swift_server.url + old, tmp_path / "old") == 401
+    # An ISO 8601 expiry, as --iso8601 writes it.
+    iso = swift(a_env, "tempurl", "--iso8601", "GET", "60", path, "s3cr3t-k3y").stdout.strip()
+    assert re.search(r"temp_url_expires=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", iso), iso
+    assert curl(swift_server.url + iso, tmp_path / "iso") == 200
+    assert (tmp_path / "iso").read_bytes() == data
+    # A prefix-based URL opens every object under the prefix, and nothing else.
+    alice.put_object("tmp-c/shared/one.txt", b"one")
+    alice.put_object("tmp-c/shared/two.txt", b"two")
+    pre = swift(a_env, "tempurl", "--prefix-based", "GET", "60", f"{alice.account_path}/tmp-c/shared/",
+                "s3cr3t-k3y").stdout.strip()
+    query = pre.split("?", 1)[1]
+    for name, body in (("one.txt", b"one"), ("two.txt", b"two")):
+        assert curl(f"{swift_server.url}{alice.account_path}/tmp-c/shared/{name}?{query}", tmp_path / name) == 200
+        assert (tmp_path / name).read_bytes() == body
+    assert curl(f"{swift_server.url}{path}?{query}", tmp_path / "outside") == 401
+    # Upload through a PUT temp URL with curl -T (which sends Expect: 100-continue).
+    up = swift(a_env, "tempurl", "PUT", "60", f"{alice.account_path}/tmp-c/uploaded.bin", "s3cr3t-k3y").stdout.strip()
+    big = payload(2_000_000, 21)
+    (tmp_path / "up.bin").write_bytes(big)
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(tmp_path / "up.bin"),
+                        swift_server.url + up], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "201", (r.stdout, r.stderr)
+    assert alice.read("tmp-c/uploaded.bin") == big
 
 
 def test_copy(swift_server, admin, tmp_path):

@@ -179,7 +179,7 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
     they can; the server is killed mid-stream. After the restart each object is in the state its
     last acknowledged request left it in, or in the state of the one request that was in flight
     (if the server finished it): never older, never a mix."""
-    server = start_swift_server(tmp_path_factory, name="crash-mixed")
+    server = start_swift_server(tmp_path_factory, {"object.part_size": "1MiB"}, name="crash-mixed")
     try:
         acct = admin_account(server)
         acct.create_container("mixed")
@@ -206,7 +206,9 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
                 url = acct.url("mixed/" + name)
                 op = rnd.random()
                 if op < 0.5:
-                    body = payload(rnd.randrange(0, 200_000), t * 100_000 + step)
+                    # Mostly small; one in eight spans several parts.
+                    size = rnd.randrange(1 << 20, 3 << 20) if rnd.random() < 0.125 else rnd.randrange(0, 200_000)
+                    body = payload(size, t * 100_000 + step)
                     new = (md5(body), str(step))
                     call = lambda: s.put(url, data=body, headers={"X-Object-Meta-Gen": str(step)}, timeout=30)  # noqa: E731
                     ok = (201,)

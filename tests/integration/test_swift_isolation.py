@@ -132,6 +132,40 @@ def test_copy_out_of_or_into_another_account_is_refused(world):
     assert a.head("vault/gift.txt").status_code == 404
 
 
+def test_a_reader_of_the_project_reads_but_never_writes(world, swift_server, admin):
+    """A user with the `reader` role on project A: listings and downloads, nothing else."""
+    a = world["a"]
+    ks = Keystone(swift_server)
+    r = ks.post("/users", admin.token, json={"user": {"name": "reader-a", "domain_id": "default",
+                                                      "password": "reader-a-password"}})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    assert ks.put(f"/projects/{a.project_id}/users/{uid}/roles/{ks.role_id(admin.token, 'reader')}",
+                  admin.token).status_code == 204
+    reader = account_for(swift_server, "reader-a", "reader-a-password", "proj-a")
+    assert reader.storage_url == a.storage_url
+    before = snapshot(a)
+    assert set(reader.names()) >= {"vault", "second"}
+    assert reader.read("vault/secret.txt") == SECRET
+    assert reader.head("vault").status_code in (200, 204)
+    for what, r in (("PUT object", reader.put("vault/by-reader", b"x")),
+                    ("overwrite", reader.put("vault/secret.txt", b"x")),
+                    ("POST object", reader.post("vault/secret.txt", headers={"X-Object-Meta-Kind": "x"})),
+                    ("DELETE object", reader.delete("vault/secret.txt")),
+                    ("PUT container", reader.put("by-reader")),
+                    ("POST container", reader.post("vault", headers={"X-Container-Read": ".r:*"})),
+                    ("DELETE container", reader.delete("second")),
+                    ("POST account", reader.post(headers={"X-Account-Meta-Temp-URL-Key": "mine"}))):
+        assert r.status_code == 403, (what, r.status_code)
+    assert snapshot(a) == before
+    # Nor does a reader learn the account's TempURL key.
+    a.post(headers={"X-Account-Meta-Temp-URL-Key": "owner-key"})
+    try:
+        assert "X-Account-Meta-Temp-Url-Key" not in reader.head().headers
+    finally:
+        a.post(headers={"X-Remove-Account-Meta-Temp-URL-Key": "x"})
+
+
 def test_a_token_only_opens_its_own_account(world, swift_server):
     b = world["b"]
     for account in ("AUTH_" + world["a"].project_id, "AUTH_" + world["c"].project_id, "AUTH_0123456789abcdef0123456789abcdef"):
@@ -152,6 +186,10 @@ def test_container_read_acl_for_one_user(world):
         assert x.head("r-user").status_code in (200, 204)
         assert x.read("r-user/doc.txt") == b"readable by user-b"
         assert x.head("r-user/doc.txt").status_code == 200
+        # A reader may copy what it reads into its own account.
+        b.create_container("b-own")
+        r = b.put("b-own/copied.txt", headers={"X-Copy-From": "/r-user/doc.txt", "X-Copy-From-Account": "AUTH_" + a.project_id})
+        assert r.status_code == 201 and b.read("b-own/copied.txt") == b"readable by user-b"
         # Read is not write.
         assert x.put("r-user/bob.txt", b"no").status_code == 403
         assert x.delete("r-user/doc.txt").status_code == 403
@@ -174,6 +212,30 @@ def test_container_read_acl_for_one_user(world):
         a.post("r-user", headers={"X-Remove-Container-Read": "x"})
 
 
+OWNER_ONLY = {"x-container-read", "x-container-write", "x-container-meta-temp-url-key",
+              "x-container-meta-temp-url-key-2", "x-account-access-control", "x-account-meta-temp-url-key",
+              "x-account-meta-temp-url-key-2"}
+
+
+def test_acl_grantees_do_not_see_the_owners_secrets(world):
+    """What Swift shows only to the account's owner: ACLs and TempURL keys. A reader who saw the
+    container's key could sign a PUT temp URL and write where the ACL only lets them read."""
+    a, b = world["a"], world["b"]
+    grant = f"{b.project_id}:{b.user_id}"
+    a.create_container("shown", headers={"X-Container-Read": grant, "X-Container-Write": grant,
+                                         "X-Container-Meta-Temp-URL-Key": "container-key",
+                                         "X-Container-Meta-Color": "red"})
+    x = on(b, a)
+    for r in (x.head("shown"), x.get("shown")):
+        assert r.status_code in (200, 204)
+        assert r.headers.get("X-Container-Meta-Color") == "red"
+        leaked = OWNER_ONLY & {k.lower() for k in r.headers}
+        assert not leaked, leaked
+    # The owner sees them.
+    h = a.head("shown").headers
+    assert h.get("X-Container-Read") == grant and h.get("X-Container-Meta-Temp-Url-Key") == "container-key"
+
+
 def test_container_read_acl_for_a_whole_project(world):
     a, b, b2, c = world["a"], world["b"], world["b2"], world["c"]
     a.create_container("r-proj", headers={"X-Container-Read": f"{b.project_id}:*"})
@@ -186,6 +248,19 @@ def test_container_read_acl_for_a_whole_project(world):
     assert on(c, a).get("r-proj/doc.txt").status_code == 403
     assert on(c, a).get("r-proj").status_code == 403
     assert a.names("r-proj") == ["doc.txt"]
+
+
+def test_other_acl_forms(world):
+    """Besides project_id:user_id and project_id:*, Swift's keystoneauth accepts *:user_id and,
+    for default-domain projects and users, names."""
+    a, b, b2, c = world["a"], world["b"], world["b2"], world["c"]
+    for i, grant in enumerate((f"*:{b.user_id}", "proj-b:user-b")):
+        name = f"forms-{i}"
+        a.create_container(name, headers={"X-Container-Read": grant})
+        a.put_object(f"{name}/doc", b"doc")
+        assert on(b, a).read(f"{name}/doc") == b"doc", grant
+        assert on(b2, a).get(f"{name}/doc").status_code == 403, grant
+        assert on(c, a).get(f"{name}/doc").status_code == 403, grant
 
 
 def test_container_write_acl_for_one_user(world):
@@ -205,6 +280,10 @@ def test_container_write_acl_for_one_user(world):
     assert x.post("w-user", headers={"X-Container-Read": f"{b.project_id}:*"}).status_code == 403
     assert a.head("w-user").headers.get("X-Container-Read", "") == ""
     assert x.delete("w-user").status_code == 403
+    # Writing is no way to read: copying an object the grantee cannot read into the container
+    # it can write is refused.
+    assert x.put("w-user/stolen.txt", headers={"X-Copy-From": "vault/secret.txt"}).status_code == 403
+    assert x.request("COPY", "vault/secret.txt", headers={"Destination": "w-user/stolen2.txt"}).status_code == 403
     # Other containers stay closed; the other member of B was not named.
     assert x.put("vault/from-b.txt", b"no").status_code == 403
     assert on(b2, a).put("w-user/from-b2.txt", b"no").status_code == 403

@@ -1,7 +1,10 @@
 """Debian's rclone (swift backend, Keystone v3) against Ciel: sync a tree up, check it, list it
 as JSON, sync changes, sync back down byte-identical, chunked (segmented) uploads, purge; and the
 backend configured by flags and by RCLONE_SWIFT_* variables instead of a config file."""
+import datetime
 import json
+import os
+import re
 
 import pytest
 
@@ -28,6 +31,14 @@ def rclone(swift_server, member, tmp_path_factory):
     # Small chunks so that big/large.bin goes up as segments plus a manifest.
     return Rclone(tmp_path_factory.mktemp("rclone-home"), swift_server, "rcloner", "rcloner-password", "proj-rclone",
                   extra={"chunk_size": "1Mi"})
+
+
+def rfc3339(text):
+    """Seconds since the epoch of an rclone ModTime ("2020-09-13T14:26:40.000000000+02:00")."""
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text)
+    assert m, text
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.datetime.fromisoformat(m.group(1) + zone).timestamp() + float(m.group(2) or 0)
 
 
 def lsjson(rclone, remote):
@@ -77,6 +88,39 @@ def test_sync_check_lsjson_and_back_down(rclone, member, tmp_path):
     assert read_tree(down) == read_tree(src)
     r = rclone("check", str(down), "ciel:rc-sync")
     assert "0 differences found" in r.stderr
+
+
+def test_modification_times_survive_the_round_trip(rclone, member, tmp_path):
+    src = make_tree(tmp_path / "src", {"old.txt": b"old", "dir/older.bin": payload(5000, 45)})
+    os.utime(src / "old.txt", (1_600_000_000, 1_600_000_000))
+    os.utime(src / "dir/older.bin", (1_500_000_000.5, 1_500_000_000.5))
+    rclone("sync", str(src), "ciel:rc-mtime")
+    entries = {e["Path"]: e for e in json.loads(rclone("lsjson", "-R", "--files-only", "ciel:rc-mtime").stdout)}
+    assert abs(rfc3339(entries["old.txt"]["ModTime"]) - 1_600_000_000) < 1
+    down = tmp_path / "down"
+    rclone("sync", "ciel:rc-mtime", str(down))
+    assert abs((down / "old.txt").stat().st_mtime - 1_600_000_000) < 1
+    assert abs((down / "dir/older.bin").stat().st_mtime - 1_500_000_000.5) < 1
+    # Unchanged files are not transferred again (rclone compares size and mtime from metadata).
+    r = rclone("sync", "-v", str(src), "ciel:rc-mtime")
+    assert "Copied" not in r.stderr, r.stderr
+
+
+def test_rcat_server_side_copy_and_about(rclone, member):
+    small = payload(70_000, 46)
+    rclone("rcat", "ciel:rc-misc/streamed-small.bin", input_bytes=small)
+    assert member.read("rc-misc/streamed-small.bin") == small
+    big = payload(2_300_000, 47)  # more than the 1 MiB chunk size: segments from a stream
+    rclone("rcat", "ciel:rc-misc/streamed-big.bin", input_bytes=big)
+    assert member.read("rc-misc/streamed-big.bin") == big
+    assert rclone("cat", "ciel:rc-misc/streamed-big.bin", binary=True).stdout == big
+    # Server-side copy (Swift COPY / X-Copy-From), into another container.
+    rclone("copyto", "ciel:rc-misc/streamed-small.bin", "ciel:rc-misc2/copied.bin")
+    assert member.read("rc-misc2/copied.bin") == small
+    # rclone about reads the account's counters.
+    about = json.loads(rclone("about", "--json", "ciel:").stdout)
+    containers, objects, used = member.account_counters()
+    assert about["used"] == used and about["objects"] == objects
 
 
 def test_check_notices_a_difference(rclone, member, tmp_path):
