@@ -15,7 +15,7 @@ void declare_core_settings(config::Settings& s) {
   s.declare({"server.tls_cert", Kind::string, "", "PEM certificate chain; when set the public listener speaks TLS."});
   s.declare({"server.tls_key", Kind::string, "", "PEM private key for server.tls_cert."});
   s.declare({"server.threads", Kind::integer, "0", "I/O threads; 0 means one per core."});
-  s.declare({"server.blocking_threads", Kind::integer, "32", "Threads for blocking work (database, fsync, file I/O); many can wait on the disk at once."});
+  s.declare({"server.blocking_threads", Kind::integer, "128", "Threads for blocking work (database, fsync, file I/O): transactions waiting for a shared commit and writes waiting on the disk each hold one."});
   s.declare({"server.max_header_bytes", Kind::bytes, "64KiB", "Largest request head accepted; larger gets 431."});
   s.declare({"server.max_connections", Kind::integer, "10000", "Open connections beyond this are refused."});
   s.declare({"server.header_timeout", Kind::duration, "10s", "Time allowed to send a whole request head, from its first byte."});

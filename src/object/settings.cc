@@ -7,6 +7,7 @@ void declare_settings(config::Settings& s) {
   s.declare({"object.part_size", Kind::bytes, "64MiB", "Objects larger than this are stored as several blobs of this size."});
   s.declare({"object.max_object_size", Kind::bytes, "5GiB", "Largest single upload (Swift PUT, S3 PutObject or UploadPart)."});
   s.declare({"object.max_listing", Kind::integer, "10000", "Most rows one listing request returns."});
+  s.declare({"object.inline_max", Kind::bytes, "16KiB", "Objects up to this size keep their bytes in the metadata store (0: never)."});
   s.declare({"object.reaper_interval", Kind::duration, "30s", "How often objects past their X-Delete-At are removed."});
 }
 
@@ -21,6 +22,8 @@ Result<EngineConfig> config_from(const config::Settings& s) {
     return make_error(Errc::invalid_argument, "invalid setting object.max_listing: must be between 1 and 100000");
   }
   c.max_listing = static_cast<std::size_t>(listing);
+  c.inline_max = s.get_bytes("object.inline_max");
+  if (c.inline_max > 1024 * 1024) { return make_error(Errc::invalid_argument, "invalid setting object.inline_max: at most 1MiB"); }
   return c;
 }
 

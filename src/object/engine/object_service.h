@@ -109,6 +109,7 @@ struct ObjectInfo {
   ManifestKind manifest = ManifestKind::none;
   std::string manifest_value;  // DLO: "container/prefix"; SLO: the stored manifest JSON
   std::vector<Part> parts;     // in order; sizes add up to `size` (empty for a zero-byte object)
+  std::optional<std::string> inline_data;  // the bytes of a small object, kept in its row instead of blobs
 };
 
 // A listing row: an object, a container, or a common prefix ("subdir") when a delimiter rolled
@@ -167,6 +168,7 @@ struct EngineConfig {
   std::uint64_t part_size = 64ull << 20;        // object.part_size: bytes per blob of a large object
   std::uint64_t max_object_size = 5ull << 30;   // object.max_object_size: one PUT (Swift's 5 GiB)
   std::size_t max_listing = 10000;              // object.max_listing: rows per listing request
+  std::uint64_t inline_max = 16 * 1024;         // object.inline_max: objects up to this size live in their row
 };
 
 class ObjectService {

@@ -98,7 +98,7 @@ std::string archive_name(std::string_view name, std::int64_t modified_us) {
 
 constexpr std::string_view kObjectColumns =
     "v.id, v.container_id, v.name, v.size, v.etag, v.content_type, v.modified_us, v.meta, v.headers, v.manifest_kind, "
-    "v.manifest, v.blob_key, v.part_count, v.delete_at, v.delete_marker";
+    "v.manifest, v.blob_key, v.part_count, v.delete_at, v.delete_marker, v.inline_data";
 
 struct Loaded {
   ObjectInfo info;
@@ -122,6 +122,7 @@ Loaded object_from_row(const Row& r) {
   if (!r.is_null(11)) { o.parts.push_back(Part{r.text(11), o.size}); }
   if (!r.is_null(13)) { o.delete_at = r.integer(13); }
   l.delete_marker = r.boolean(14);
+  if (!r.is_null(15)) { o.inline_data = crypto::unbase64(r.text(15)).value_or(std::string()); }
   return l;
 }
 
@@ -193,10 +194,11 @@ Status insert_version(Tx& tx, const ObjectInfo& o, bool delete_marker = false) {
   auto part_count = static_cast<std::int64_t>(o.parts.size() == 1 ? 0 : o.parts.size());
   auto st = tx.exec(
       "INSERT INTO object_versions (id, container_id, name, current, delete_marker, size, etag, content_type, modified_us, meta, headers, "
-      "manifest_kind, manifest, blob_key, part_count, delete_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+      "manifest_kind, manifest, blob_key, part_count, delete_at, inline_data) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13, $14, $15, $16)",
       {o.version_id, o.container_id, o.name, std::int64_t{delete_marker ? 1 : 0}, static_cast<std::int64_t>(o.size), o.etag, o.content_type,
        o.modified_us, encode_map(o.meta), encode_map(o.headers), static_cast<std::int64_t>(o.manifest), o.manifest_value, blob,
-       part_count, o.delete_at ? Value{*o.delete_at} : Value{}});
+       part_count, o.delete_at ? Value{*o.delete_at} : Value{}, o.inline_data ? Value{crypto::base64(*o.inline_data)} : Value{}});
   if (!st) { return st.error(); }
   if (o.parts.size() > 1) {
     for (std::size_t i = 0; i < o.parts.size(); ++i) {
@@ -560,8 +562,17 @@ class ObjectServiceImpl final : public ObjectService {
     o.delete_at = req.delete_at;
     o.manifest = req.manifest;
     o.manifest_value = std::move(req.manifest_value);
-    auto written = co_await write_parts(body, req.content_length, o);
-    if (!written) { co_return written.error(); }
+    if (req.content_length && *req.content_length <= config_.inline_max) {
+      auto data = co_await read_all(body, static_cast<std::size_t>(*req.content_length));
+      if (!data) { co_return data.error(); }
+      if (data->size() != *req.content_length) { co_return make_error(Errc::invalid_argument, "The body ended before Content-Length bytes"); }
+      o.size = data->size();
+      o.etag = crypto::hex(crypto::md5(*data));
+      o.inline_data = std::move(*data);
+    } else {
+      auto written = co_await write_parts(body, req.content_length, o);
+      if (!written) { co_return written.error(); }
+    }
     if (req.expected_etag && *req.expected_etag != o.etag) {
       co_await remove_parts(o.parts);
       co_return make_error(Errc::invalid_argument, std::string(kEtagMismatch));
@@ -597,6 +608,12 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   awaitable<Result<std::unique_ptr<ByteSource>>> open_object(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) override {
+    if (info.inline_data) {
+      if (offset > info.inline_data->size() || length > info.inline_data->size() - offset) {
+        co_return make_error(Errc::invalid_argument, "range past the end of the object");
+      }
+      co_return std::unique_ptr<ByteSource>(std::make_unique<StringSource>(info.inline_data->substr(offset, length)));
+    }
     std::uint64_t stored = 0;
     for (const auto& p : info.parts) { stored += p.size; }
     if (offset > stored || length > stored - offset) { co_return make_error(Errc::invalid_argument, "range past the end of the object"); }
@@ -622,6 +639,7 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   Result<std::vector<BlobFile>> open_object_files(const ObjectInfo& info, std::uint64_t offset, std::uint64_t length) override {
+    if (info.inline_data) { return make_error(Errc::not_found, "the object lives in its row"); }
     std::vector<BlobFile> files;
     auto close_all = [&] {
       for (auto& f : files) { ::close(f.fd); }
@@ -789,7 +807,7 @@ class ObjectServiceImpl final : public ObjectService {
         Loaded l = object_from_row(r);
         if (auto s = load_parts(tx, l.info, r.integer(12)); !s) { return s; }
         if (auto s = drop_version(tx, l.info, orphans); !s) { return s; }
-        if (auto s = add_usage(tx, l.info.container_id, r.text(15), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
+        if (auto s = add_usage(tx, l.info.container_id, r.text(16), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
         ++reaped;
       }
       return {};

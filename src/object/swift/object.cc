@@ -278,6 +278,10 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
     res.set_content_length_only(length);
     co_return res;
   }
+  if (!large && info.inline_data) {
+    res.set_body(info.inline_data->substr(offset, length));
+    co_return res;
+  }
   // Plain TCP sends blobs with sendfile: gather the descriptors of every blob in the range
   // (a large object's segments too, when there are not too many).
   {
