@@ -206,8 +206,11 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
                 url = acct.url("mixed/" + name)
                 op = rnd.random()
                 if op < 0.5:
-                    # Mostly small; one in eight spans several parts.
-                    size = rnd.randrange(1 << 20, 3 << 20) if rnd.random() < 0.125 else rnd.randrange(0, 200_000)
+                    # Sizes that take each storage path: kept in the metadata row (up to 16 KiB by
+                    # default), one blob, and (one in eight) several parts.
+                    kind = rnd.random()
+                    size = (rnd.randrange(1 << 20, 3 << 20) if kind < 0.125 else
+                            rnd.randrange(0, 16 * 1024) if kind < 0.5 else rnd.randrange(16 * 1024, 200_000))
                     body = payload(size, t * 100_000 + step)
                     new = (md5(body), str(step))
                     call = lambda: s.put(url, data=body, headers={"X-Object-Meta-Gen": str(step)}, timeout=30)  # noqa: E731
