@@ -291,6 +291,39 @@ def test_container_write_acl_for_one_user(world):
     assert_counters_match_listings(a)
 
 
+def test_large_object_manifests_are_no_way_around_the_acls(world):
+    """A grantee who may read and write one container cannot reach another container through a
+    DLO or SLO manifest: segments are read with the reader's own rights."""
+    a, b = world["a"], world["b"]
+    g = f"{b.project_id}:{b.user_id}"
+    a.create_container("lo-shared", headers={"X-Container-Read": g, "X-Container-Write": g})
+    x = on(b, a)
+    assert x.get("vault/secret.txt").status_code == 403
+    # A DLO made by the grantee over the owner's private container.
+    r = x.put("lo-shared/leak-dlo", b"", headers={"X-Object-Manifest": "vault/secret"})
+    if r.status_code == 201:
+        r = x.get("lo-shared/leak-dlo")
+        assert r.status_code == 403 and SECRET not in r.content
+    else:
+        assert r.status_code in (400, 403)
+    # An SLO made by the grantee: its segments are checked with the grantee's rights.
+    r = x.put("lo-shared/leak-slo", json.dumps([{"path": "/vault/secret.txt"}]).encode(),
+              params={"multipart-manifest": "put"})
+    assert r.status_code in (400, 403) and SECRET not in r.content
+    assert x.get("lo-shared/leak-slo").status_code == 404
+    # Copying the manifest out does not help either.
+    assert x.put("lo-shared/copied", headers={"X-Copy-From": "lo-shared/leak-dlo"}).status_code in (403, 404)
+    # Manifests the owner made over the private container: the grantee still reads nothing of it.
+    a.put_object("lo-shared/owner-dlo", b"", headers={"X-Object-Manifest": "vault/secret"})
+    r = a.put("lo-shared/owner-slo", json.dumps([{"path": "/vault/secret.txt"}]).encode(),
+              params={"multipart-manifest": "put"})
+    assert r.status_code == 201
+    for name in ("lo-shared/owner-dlo", "lo-shared/owner-slo"):
+        r = x.get(name)
+        assert r.status_code == 403 and SECRET not in r.content, name
+        assert a.read(name) == SECRET
+
+
 def test_container_write_acl_for_a_whole_project(world):
     a, b2, c = world["a"], world["b2"], world["c"]
     a.create_container("w-proj", headers={"X-Container-Write": f"{world['b'].project_id}:*"})
