@@ -1,6 +1,7 @@
 """Swift middleware features through `requests`: versioned writes (X-Versions-Location and
-X-History-Location), bulk delete, archive auto-extraction (tar, tar.gz), FormPost, TempURL
-(SHA-1, SHA-256, prefix, methods, expiry), public read ACLs (.r:*, referrers, .rlistings), CORS
+X-History-Location, and a missing archive container), bulk delete, archive auto-extraction
+(tar, tar.gz, never outside its target), FormPost, TempURL (SHA-1, SHA-256, prefix, methods,
+expiry, large objects, private metadata), public read ACLs (.r:*, referrers, .rlistings), CORS
 (preflight and actual requests) and /info advertising exactly what works."""
 import base64
 import hashlib

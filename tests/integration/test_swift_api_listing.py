@@ -1,7 +1,8 @@
 """The Swift API's accounts and containers through `requests`: the object-store endpoint in the
 catalog and endpoints.json, listings in json/xml/plain with limit, marker, end_marker, prefix,
-delimiter, reverse and path, account and container metadata, container lifecycle, read-your-writes
-and exact usage counters under concurrent PUT/DELETE."""
+delimiter, reverse and path (escaping, paging with subdirectories, the listing limit and the
+clients that page past it), account and container metadata, container lifecycle, transaction ids,
+read-your-writes, and exact usage counters under concurrent PUT/DELETE and container deletion."""
 import json
 import random
 import re

@@ -1,7 +1,9 @@
 """The Swift API's objects through `requests`: PUT with a length or chunked, objects larger than
 the part size (`object.part_size`), content-type detection, single and multi-range GETs,
-conditional requests, POST, DELETE, COPY and X-Copy-From, DLO and SLO manifests, expiry with the
-reaper, and atomic overwrites under concurrent readers."""
+the maximum object size, stored HTTP headers, conditional requests (If-Match, If-None-Match,
+If-(Un)Modified-Since, If-Range), POST, DELETE, COPY and X-Copy-From, DLO and SLO manifests
+(nested, ranged, recursive delete), expiry with the reaper, and atomic overwrites under
+concurrent readers (a download that started before an overwrite finishes with the old bytes)."""
 import email.utils
 import gzip
 import hashlib

@@ -1,8 +1,8 @@
 """Bad input to the Swift API: invalid UTF-8 and NUL in names (412, as Swift's check_utf8),
 `.`/`..` segments (400, as Swift's name_check), overlong names (400), overlong or too much
 metadata (400), unsatisfiable ranges (416 with `Content-Range: bytes */size`), malformed SLO
-manifests (400), exceeded quotas (413), ETag mismatches (422), truncated bodies and other
-malformed headers. In every case the status is right and nothing was written: no partial object,
+manifests (400), malformed ACLs (400), exceeded quotas (413), ETag mismatches (422), truncated
+bodies and other malformed headers. In every case the status is right and nothing was written: no partial object,
 listings and counters unchanged."""
 import contextlib
 import json

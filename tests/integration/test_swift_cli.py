@@ -1,7 +1,8 @@
 """Debian's `swift` CLI (python3-swiftclient) against Ciel's Swift API: the generated openrc
 works as is, trees go up and come back byte-identical, segmented uploads (SLO and DLO), stat,
-listings, ACLs for a user of another project, TempURLs fetched anonymously with curl, copy,
-delete --all and the v1 auth (-A/-U/-K)."""
+listings, ACLs for a user of another project, TempURLs fetched (and uploaded to) anonymously with
+curl, copy, stdin uploads, --skip-identical, re-uploads that replace segments, capabilities,
+auth, delete --all and the v1 auth (-A/-U/-K)."""
 import json
 import re
 import subprocess

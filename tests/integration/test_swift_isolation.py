@@ -1,7 +1,9 @@
 """Tenant isolation in object storage: a member of project B can neither list, read, write nor
 delete anything in project A's account (403 with a token, 401 without, as Swift does), and can
 exactly as much as an ACL grants: container read/write ACLs in the `<project_id>:<user_id>` and
-`<project_id>:*` forms, account ACLs (read-only, read-write), and no more."""
+`<project_id>:*` forms (and Swift's others), account ACLs (read-only, read-write), and no more:
+no owner secrets shown to grantees, no copies or large-object manifests around the ACLs, and a
+project reader reads but never writes."""
 import json
 
 import pytest

@@ -1,6 +1,7 @@
 """Debian's rclone (swift backend, Keystone v3) against Ciel: sync a tree up, check it, list it
-as JSON, sync changes, sync back down byte-identical, chunked (segmented) uploads, purge; and the
-backend configured by flags and by RCLONE_SWIFT_* variables instead of a config file."""
+as JSON, sync changes, sync back down byte-identical (modification times too), chunked
+(segmented) uploads, rcat, server-side copy, about, purge; and the backend configured by flags and
+by RCLONE_SWIFT_* variables instead of a config file."""
 import datetime
 import json
 import os
