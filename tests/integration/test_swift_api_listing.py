@@ -13,8 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from identity_support import read_openrc
-from swift_support import (Rclone, admin, admin_account, assert_counters_match_listings, make_member, md5,  # noqa: F401
+from swift_support import (admin, admin_account, assert_counters_match_listings, make_member, md5,  # noqa: F401
                            payload, start_swift_server, swift, swift_env, swift_server, tar_of)
 
 LAST_MODIFIED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
@@ -219,9 +218,8 @@ def test_listings_stop_at_the_limit_and_clients_page_past_it(tmp_path_factory):
         assert len(a.listing()) == 100
         assert swift(swift_env(server), "list", "many").stdout.splitlines() == sorted(files)
         assert len(swift(swift_env(server), "list").stdout.splitlines()) == 121
-        rc = Rclone(tmp_path_factory.mktemp("rclone-limit"), server, "admin", read_openrc(server)["OS_PASSWORD"], "admin")
-        entries = json.loads(rc("lsjson", "ciel:many").stdout)
-        assert sorted(e["Path"] for e in entries) == sorted(files)
+        # rclone 1.60 always asks for 1,000 rows a page, which a server limited to 100 refuses
+        # (real Swift too); rclone's paging is covered by test_swift_rclone at the default limit.
     finally:
         server.stop()
 

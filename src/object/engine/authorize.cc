@@ -63,7 +63,10 @@ bool container_grants(const Access& a, Op op, const ContainerInfo& c) {
 }  // namespace
 
 bool owner_may(const identity::Policy& policy, const Access& a, Op op, std::string_view project_id) {
-  if (!a.signed_for_project.empty() && a.signed_for_project == project_id && (op == Op::object_read || op == Op::object_write)) {
+  // A signature covers one object call; a large object's segments (and a DLO's listing) are
+  // read as part of it.
+  if (!a.signed_for_project.empty() && a.signed_for_project == project_id &&
+      (op == Op::object_read || op == Op::object_write || op == Op::container_list)) {
     return true;
   }
   if (a.principal == nullptr) { return false; }

@@ -712,9 +712,12 @@ class ObjectServiceImpl final : public ObjectService {
       if (!c) { return c.error(); }
       auto l = load_current(tx, c->id, name);
       if (!l) { return l.error(); }
-      auto archive = versions_container(tx, *c);
-      if (!archive) { return archive.error(); }
       bool live = *l && !(*l)->delete_marker && !((*l)->info.delete_at && *(*l)->info.delete_at <= now_s);
+      Result<std::optional<ContainerInfo>> archive = std::optional<ContainerInfo>{};
+      if (live) {
+        archive = versions_container(tx, *c);
+        if (!archive) { return archive.error(); }
+      }
       if (*archive && versions_mode(*c) == VersionsMode::history) {
         if (!live) { return make_error(Errc::not_found, "The resource could not be found."); }
         deleted = (*l)->info;
@@ -916,8 +919,11 @@ class ObjectServiceImpl final : public ObjectService {
         auto old = load_current(tx, c->id, o.name);
         if (!old) { return old.error(); }
         if (only_if_absent && *old && !(*old)->delete_marker) { return make_error(Errc::precondition_failed, "Precondition Failed"); }
-        auto archive = versions_container(tx, *c);
-        if (!archive) { return archive.error(); }
+        Result<std::optional<ContainerInfo>> archive = std::optional<ContainerInfo>{};
+        if (*old && !(*old)->delete_marker) {
+          archive = versions_container(tx, *c);
+          if (!archive) { return archive.error(); }
+        }
         const bool archiving = *old && *archive && !(*old)->delete_marker;
         // Deltas for this container and for the account: an archived version leaves the
         // container but stays in the account.
@@ -970,10 +976,16 @@ class ObjectServiceImpl final : public ObjectService {
     return add_container_usage(tx, archive.id, 1, static_cast<std::int64_t>(v.size));
   }
 
+  // The archive container of a versioned container; nullopt when versioning is off.
+  // Errc::precondition_failed when it is on but the archive does not exist: overwriting or
+  // deleting then would lose the current version, so the write is refused (as Swift does).
   Result<std::optional<ContainerInfo>> versions_container(Tx& tx, const ContainerInfo& c) {
     auto it = c.sys.find(std::string(kSysVersionsLocation));
     if (it == c.sys.end() || it->second.empty() || it->second == c.name) { return std::optional<ContainerInfo>{}; }
-    return load_container(tx, c.project_id, it->second);
+    auto archive = load_container(tx, c.project_id, it->second);
+    if (!archive) { return archive.error(); }
+    if (!*archive) { return make_error(Errc::precondition_failed, "Versions container does not exist: " + it->second); }
+    return archive;
   }
 
   static VersionsMode versions_mode(const ContainerInfo& c) {

@@ -54,7 +54,7 @@ awaitable<http::Response> handle_head_account(http::RequestContext& ctx, const D
   if (!acct) { co_return error_response(acct.error(), ctx.request()); }
   http::Response res(http::Status::no_content);
   if (listing) {
-    auto q = parse_listing_query(ctx.request());
+    auto q = parse_listing_query(ctx.request(), deps.objects.config().max_listing);
     if (!q) { co_return error_response(q.error(), ctx.request()); }
     auto l = co_await deps.objects.list_containers(c->caller.access(), c->project, *q);
     if (!l) { co_return error_response(l.error(), ctx.request()); }
@@ -103,15 +103,15 @@ awaitable<http::Response> handle_put_or_delete_account(http::RequestContext& ctx
 
 void add_account_routes(http::Router& router, const Deps& deps) {
   for (const char* pattern : {"/v1/{account}", "/v1/{account}/"}) {
-    router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, true); });
-    router.add(http::Method::head, pattern, [&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, false); });
+    router.add(http::Method::get, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, true); }));
+    router.add(http::Method::head, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_head_account(ctx, deps, false); }));
     http::RouteOptions post;
     post.max_body_bytes = kMaxBulkDeletes * (kMaxBulkPathBytes + 1);
-    router.add(http::Method::post, pattern, [&deps](http::RequestContext& ctx) { return handle_post_account(ctx, deps); }, post);
+    router.add(http::Method::post, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_post_account(ctx, deps); }), post);
     http::RouteOptions bulk;
     bulk.max_body_bytes = http::kUnlimitedBody;  // archives stream; bulk-delete bodies are bounded when read
-    router.add(http::Method::put, pattern, [&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }, bulk);
-    router.add(http::Method::delete_, pattern, [&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }, bulk);
+    router.add(http::Method::put, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }), bulk);
+    router.add(http::Method::delete_, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_put_or_delete_account(ctx, deps); }), bulk);
   }
 }
 

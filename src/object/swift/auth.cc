@@ -65,9 +65,9 @@ awaitable<http::Response> handle_info(http::RequestContext& ctx, const Deps& dep
 
 void add_auth_routes(http::Router& router, const Deps& deps) {
   for (const char* pattern : {"/auth/v1.0", "/auth/v1.0/"}) {
-    router.add(http::Method::get, pattern, [&deps](http::RequestContext& ctx) { return handle_auth_v1(ctx, deps); });
+    router.add(http::Method::get, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_auth_v1(ctx, deps); }));
   }
-  router.add(http::Method::get, "/info", [&deps](http::RequestContext& ctx) { return handle_info(ctx, deps); });
+  router.add(http::Method::get, "/info", with_trans_id([&deps](http::RequestContext& ctx) { return handle_info(ctx, deps); }));
 }
 
 }  // namespace ciel::object::swift

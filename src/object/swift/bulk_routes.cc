@@ -2,6 +2,8 @@
 // PUT ?extract-archive=tar|tar.gz (each file of the archive becomes an object), and FormPost
 // (browser uploads with a signed HTML form). Each item is an ordinary engine call, so every
 // one is authorized, limited and counted like a single request.
+#include <charconv>
+
 #include "core/http/target.h"
 #include "core/log/log.h"
 #include "object/swift/bulk.h"
@@ -115,9 +117,15 @@ awaitable<http::Response> handle_extract_archive(http::RequestContext& ctx, cons
     }
     if (!*entry) { break; }
     if ((*entry)->is_directory || ((*entry)->type != '0' && (*entry)->type != '\0' && (*entry)->type != '7')) { continue; }
-    std::string path = prefix.empty() ? (*entry)->path : prefix + "/" + (*entry)->path;
-    while (path.starts_with("./")) { path.erase(0, 2); }
-    while (path.starts_with('/')) { path.erase(0, 1); }
+    // "./x" and "/x" are x; ".." segments are refused by the name check, so nothing lands
+    // outside the target.
+    std::string entry_path = (*entry)->path;
+    for (bool changed = true; changed;) {
+      changed = false;
+      while (entry_path.starts_with("./")) { entry_path.erase(0, 2), changed = true; }
+      while (entry_path.starts_with('/')) { entry_path.erase(0, 1), changed = true; }
+    }
+    std::string path = prefix.empty() ? entry_path : prefix + "/" + entry_path;
     auto slash = path.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) {
       result.errors.emplace_back("/" + path, "400 Bad Request");
@@ -202,6 +210,19 @@ awaitable<http::Response> handle_formpost(http::RequestContext& ctx, const Deps&
     }
     PutRequest put;
     put.content_type = (*part)->content_type.empty() ? "application/octet-stream" : (*part)->content_type;
+    // x_delete_at / x_delete_after fields: the form's X-Delete-At / X-Delete-After.
+    for (const auto& [name, value] : fields) {
+      std::int64_t v = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      const bool number = ec == std::errc{} && end == value.data() + value.size();
+      if (name == "x_delete_at" || name == "x_delete_after") {
+        const std::int64_t now = unix_seconds(system_clock().now());
+        if (!number || (name == "x_delete_at" && v <= now) || (name == "x_delete_after" && v < 0)) {
+          co_return error_response(make_error(Errc::invalid_argument, "FormPost: " + name + " is not a valid time"), req);
+        }
+        put.delete_at = name == "x_delete_at" ? v : now + v;
+      }
+    }
     // max_file_size is enforced by the engine's size check through a bounded body.
     struct Bounded final : ByteSource {
       ByteSource& in;

@@ -62,8 +62,8 @@ std::string listing_format(const http::Request& req);
 bool truthy(std::string_view v);
 
 // Listing parameters (limit, marker, end_marker, prefix, delimiter, reverse, path); Errc::
-// precondition_failed for a limit over 10000 or a delimiter longer than one character.
-Result<ListQuery> parse_listing_query(const http::Request& req);
+// precondition_failed for a limit over `max_limit` (object.max_listing) or a delimiter longer than one character.
+Result<ListQuery> parse_listing_query(const http::Request& req, std::size_t max_limit);
 // The listing body in the request's format; 204 for an empty plain listing, as Swift does.
 // `name` is the account or container the XML root is named after.
 http::Response render_listing(const http::Request& req, const Listing& listing, bool containers, std::string_view name);
@@ -76,6 +76,8 @@ Result<std::string> normalize_container_acl(std::string_view header, bool write_
 // CORS: wraps a container or object handler so allowed origins get their headers; and the
 // preflight OPTIONS handler.
 http::Handler with_cors(const Deps& deps, http::Handler inner);
+// Every Swift answer carries X-Trans-Id and X-Openstack-Request-Id (clients print them).
+http::Handler with_trans_id(http::Handler inner);
 boost::asio::awaitable<http::Response> handle_options(http::RequestContext& ctx, const Deps& deps);
 
 // Bulk operations (bulk_routes.cc): ?bulk-delete on the account, ?extract-archive on an

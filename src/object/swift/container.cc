@@ -86,7 +86,13 @@ void render_container_headers(http::Response& res, const ContainerInfo& c, bool 
   res.set_header("X-Put-Timestamp", x_timestamp(c.modified_ms * 1000));
   res.set_header("X-Storage-Policy", "Policy-0");
   res.set_header("Last-Modified", http_date(SystemTime(std::chrono::milliseconds(c.modified_ms))));
-  render_metadata(res, "Container", c.meta);
+  Metadata shown = c.meta;
+  if (!owner) {
+    // Temp-URL keys are secrets: only the account's owner sees them.
+    shown.erase("temp-url-key");
+    shown.erase("temp-url-key-2");
+  }
+  render_metadata(res, "Container", shown);
   auto sys = [&](std::string_view key) -> const std::string* {
     auto it = c.sys.find(std::string(key));
     return it == c.sys.end() ? nullptr : &it->second;
@@ -122,7 +128,7 @@ awaitable<http::Response> handle_get_container(http::RequestContext& ctx, const 
   Result<ContainerInfo> info = make_error(Errc::internal, "");
   http::Response res(http::Status::no_content);
   if (listing) {
-    auto q = parse_listing_query(ctx.request());
+    auto q = parse_listing_query(ctx.request(), deps.objects.config().max_listing);
     if (!q) { co_return error_response(q.error(), ctx.request()); }
     auto l = co_await deps.objects.list_objects(c->caller.access(), c->project, c->container, *q);
     if (!l) { co_return error_response(l.error(), ctx.request()); }
@@ -176,7 +182,7 @@ void add_container_routes(http::Router& router, const Deps& deps) {
     router.add(http::Method::head, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_get_container(ctx, deps, false); }));
     router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_container(ctx, deps); }), stream);
     router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_container(ctx, deps); }));
-    router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
+    router.add(http::Method::options, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); }));
   }
 }
 

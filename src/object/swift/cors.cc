@@ -34,8 +34,17 @@ std::string meta_value(const Metadata& m, const std::string& key) {
 
 }  // namespace
 
+http::Handler with_trans_id(http::Handler inner) {
+  return [inner = std::move(inner)](http::RequestContext& ctx) -> awaitable<http::Response> {
+    http::Response res = co_await inner(ctx);
+    if (!res.headers().has("X-Trans-Id")) { res.set_header("X-Trans-Id", ctx.request().request_id); }
+    if (!res.headers().has("X-Openstack-Request-Id")) { res.set_header("X-Openstack-Request-Id", ctx.request().request_id); }
+    co_return res;
+  };
+}
+
 http::Handler with_cors(const Deps& deps, http::Handler inner) {
-  return [&deps, inner = std::move(inner)](http::RequestContext& ctx) -> awaitable<http::Response> {
+  return [&deps, inner = with_trans_id(std::move(inner))](http::RequestContext& ctx) -> awaitable<http::Response> {
     http::Response res = co_await inner(ctx);
     std::string origin(ctx.request().header("Origin"));
     if (origin.empty()) { co_return res; }

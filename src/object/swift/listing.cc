@@ -25,13 +25,14 @@ std::string xml_escape(std::string_view s) {
 
 }  // namespace
 
-Result<ListQuery> parse_listing_query(const http::Request& req) {
+Result<ListQuery> parse_listing_query(const http::Request& req, std::size_t max_limit) {
   ListQuery q;
+  q.limit = max_limit;
   if (auto v = req.query_param("limit")) {
     std::size_t n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc{} || end != v->data() + v->size()) { return make_error(Errc::precondition_failed, "Value of limit must be a positive integer"); }
-    if (n > 10000) { return make_error(Errc::precondition_failed, "Maximum limit is 10000"); }
+    if (n > max_limit) { return make_error(Errc::precondition_failed, "Maximum limit is " + std::to_string(max_limit)); }
     q.limit = n;
   }
   for (auto name : {"marker", "end_marker", "prefix", "delimiter", "path"}) {

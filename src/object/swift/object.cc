@@ -169,7 +169,10 @@ std::optional<http::Status> check_conditions(const http::Request& req, const std
   return std::nullopt;
 }
 
-awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& deps, const Context& c, ObjectInfo info, bool head) {
+// `vanished` is set when the version's bytes were removed between its lookup and their opening
+// (an overwrite or delete committed meanwhile): the caller looks the object up again.
+awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& deps, const Context& c, ObjectInfo info, bool head,
+                                       bool* vanished = nullptr) {
   const auto& req = ctx.request();
   // What the client sees: the object itself, or a large object's assembled segments.
   std::optional<LargeObject> large;
@@ -202,6 +205,15 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
     co_return error_response(make_error(Errc::precondition_failed, "Precondition Failed"), req);
   }
   res.set_header("Content-Type", content_type);
+  if (c.caller.tempurl) {
+    // A temp URL shows only X-Object-Meta-Public-* metadata (Swift's outgoing_remove_headers).
+    std::vector<std::string> hidden;
+    for (const auto& [name, value] : res.headers().items()) {
+      std::string n = lower(name);
+      if (n.starts_with("x-object-meta-") && !n.starts_with("x-object-meta-public-")) { hidden.push_back(name); }
+    }
+    for (const auto& name : hidden) { res.headers().remove(name); }
+  }
   if (c.caller.tempurl && req.method == http::Method::get) {
     // A temp URL download saves under the object's name unless the URL says otherwise.
     const auto& t = *c.caller.tempurl;
@@ -217,7 +229,9 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
   }
 
   std::vector<http::ByteRange> ranges;
-  if (auto rh = req.headers.get("Range")) {
+  auto rh = req.headers.get("Range");
+  if (rh && size == 0 && rh->starts_with("bytes=-")) { rh.reset(); }  // the last N bytes of nothing: all of it (200), as Swift
+  if (rh) {
     // If-Range: serve the whole object when the validator no longer matches.
     auto ir = req.headers.get("If-Range");
     if (!ir || unquote(*ir) == etag || *ir == last_modified(info.modified_us)) {
@@ -292,6 +306,8 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
       auto got = deps.objects.open_object_files(o, off, len);
       if (!got) {
         ok = false;
+        // Files exist for this store, but this version's are gone: look again.
+        if (got.error().code == Errc::not_found && !o.inline_data && vanished != nullptr && !o.parts.empty()) { *vanished = true; }
         return;
       }
       for (auto& f : *got) { files.push_back(http::FileBody{http::FileHandle(f.fd), f.offset, f.length}); }
@@ -314,9 +330,13 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
       res.set_files(std::move(files));
       co_return res;
     }
+    if (vanished != nullptr && *vanished) { co_return res; }
   }
   auto src = co_await open_span(offset, length);
-  if (!src) { co_return error_response(src.error(), req); }
+  if (!src) {
+    if (src.error().code == Errc::not_found && vanished != nullptr) { *vanished = true; }
+    co_return error_response(src.error(), req);
+  }
   res.set_stream(std::move(*src), length);
   co_return res;
 }
@@ -324,9 +344,13 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
 awaitable<http::Response> handle_get_object(http::RequestContext& ctx, const Deps& deps, bool head) {
   auto c = co_await prepare(ctx, deps);
   if (!c) { co_return error_response(c.error(), ctx.request()); }
-  auto info = co_await deps.objects.head_object(c->caller.access(), c->project, c->container, c->object);
-  if (!info) { co_return error_response(info.error(), ctx.request()); }
-  co_return co_await serve_object(ctx, deps, *c, std::move(*info), head);
+  for (int attempt = 0;; ++attempt) {
+    auto info = co_await deps.objects.head_object(c->caller.access(), c->project, c->container, c->object);
+    if (!info) { co_return error_response(info.error(), ctx.request()); }
+    bool vanished = false;
+    auto res = co_await serve_object(ctx, deps, *c, std::move(*info), head, attempt < 5 ? &vanished : nullptr);
+    if (!vanished) { co_return res; }
+  }
 }
 
 awaitable<http::Response> copy(http::RequestContext& ctx, const Deps& deps, const Context& c, std::string src_project,
@@ -413,6 +437,8 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
   if (!da) { co_return error_response(da.error(), req); }
   put.delete_at = *da;
   if (auto m = req.headers.get("X-Object-Manifest")) {
+    // A manifest could name any container of the account: not through a temp URL.
+    if (c->caller.tempurl) { co_return error_response(make_error(Errc::invalid_argument, "X-Object-Manifest is not allowed through a temp URL"), req); }
     auto v = dlo_manifest_of(*m);
     if (!v) { co_return error_response(v.error(), req); }
     put.manifest = ManifestKind::dlo;
@@ -503,7 +529,7 @@ void add_object_routes(http::Router& router, const Deps& deps) {
   router.add(http::Method::post, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_post_object(ctx, deps); }), form);
   router.add(http::Method::delete_, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_delete_object(ctx, deps); }));
   router.add(http::Method::copy, pattern, with_cors(deps, [&deps](http::RequestContext& ctx) { return handle_copy_object(ctx, deps); }));
-  router.add(http::Method::options, pattern, [&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); });
+  router.add(http::Method::options, pattern, with_trans_id([&deps](http::RequestContext& ctx) { return handle_options(ctx, deps); }));
 }
 
 }  // namespace ciel::object::swift

@@ -172,6 +172,45 @@ awaitable<http::Response> handle_put_slo(http::RequestContext& ctx, const Deps& 
   co_return res;
 }
 
+namespace {
+
+// Deletes an SLO manifest's segments, nested manifests' segments first, then the manifest.
+awaitable<void> delete_slo_tree(const Deps& deps, const Access& access, const std::string& project, const std::string& container,
+                                const std::string& name, const ObjectInfo& manifest, BulkResult& result, int depth) {
+  auto segments = parse_slo_stored_manifest(manifest.manifest_value);
+  if (segments && depth <= kMaxNesting) {
+    for (const auto& seg : *segments) {
+      auto where = split_segment(seg.name);
+      if (!where) { continue; }
+      if (seg.sub_slo) {
+        auto sub = co_await deps.objects.head_object(access, project, where->first, where->second);
+        if (sub && sub->manifest == ManifestKind::slo) {
+          co_await delete_slo_tree(deps, access, project, where->first, where->second, *sub, result, depth + 1);
+          continue;
+        }
+      }
+      auto d = co_await deps.objects.delete_object(access, project, where->first, where->second);
+      if (d) {
+        ++result.ok_count;
+      } else if (d.error().code == Errc::not_found) {
+        ++result.not_found;
+      } else {
+        result.errors.emplace_back(seg.name, d.error().code == Errc::forbidden ? "403 Forbidden" : "500 Internal Error");
+      }
+    }
+  }
+  auto d = co_await deps.objects.delete_object(access, project, container, name);
+  if (d) {
+    ++result.ok_count;
+  } else if (d.error().code == Errc::not_found) {
+    ++result.not_found;
+  } else {
+    result.errors.emplace_back("/" + container + "/" + name, d.error().code == Errc::forbidden ? "403 Forbidden" : "500 Internal Error");
+  }
+}
+
+}  // namespace
+
 awaitable<http::Response> handle_delete_slo(http::RequestContext& ctx, const Deps& deps, const Access& access, const std::string& project,
                                             const std::string& container, const std::string& name) {
   const auto& req = ctx.request();
@@ -180,31 +219,12 @@ awaitable<http::Response> handle_delete_slo(http::RequestContext& ctx, const Dep
   if (!manifest) {
     if (manifest.error().code != Errc::not_found) { co_return error_response(manifest.error(), req); }
     result.not_found = 1;
+  } else if (manifest->manifest == ManifestKind::slo) {
+    co_await delete_slo_tree(deps, access, project, container, name, *manifest, result, 0);
   } else {
-    if (manifest->manifest == ManifestKind::slo) {
-      auto segments = parse_slo_stored_manifest(manifest->manifest_value);
-      if (!segments) { co_return error_response(segments.error(), req); }
-      for (const auto& seg : *segments) {
-        auto where = split_segment(seg.name);
-        if (!where) { continue; }
-        auto d = co_await deps.objects.delete_object(access, project, where->first, where->second);
-        if (d) {
-          ++result.ok_count;
-        } else if (d.error().code == Errc::not_found) {
-          ++result.not_found;
-        } else {
-          result.errors.emplace_back(seg.name, d.error().code == Errc::forbidden ? "403 Forbidden" : "500 Internal Error");
-        }
-      }
-    }
     auto d = co_await deps.objects.delete_object(access, project, container, name);
-    if (d) {
-      ++result.ok_count;
-    } else if (d.error().code == Errc::not_found) {
-      ++result.not_found;
-    } else {
-      co_return error_response(d.error(), req);
-    }
+    if (!d) { co_return error_response(d.error(), req); }
+    ++result.ok_count;
   }
   if (!result.errors.empty()) { result.response_status = "400 Bad Request"; }
   std::string accept(req.header("Accept"));
