@@ -7,6 +7,7 @@ listings and counters unchanged."""
 import contextlib
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -304,6 +305,30 @@ def test_count_quota_exceeded_is_413(acct):
     # Raising the quota lets the write through.
     assert acct.post("quota-n", headers={"X-Container-Meta-Quota-Count": "3"}).status_code == 204
     acct.put_object("quota-n/3", b"3")
+
+
+@pytest.mark.parametrize("header,value", [("X-Container-Meta-Quota-Count", "10"),
+                                          ("X-Container-Meta-Quota-Bytes", "10000")])
+def test_quotas_hold_under_concurrent_uploads(acct, header, value):
+    """30 clients upload 1,000 bytes each at once into a container that has room for 10: exactly
+    10 get 201, the other 20 get 413, and the container holds exactly what was acknowledged."""
+    name = "quota-race-" + header.rsplit("-", 1)[1].lower()
+    acct.create_container(name, headers={header: value})
+    start = threading.Barrier(30)
+    codes = {}
+
+    def upload(i):
+        start.wait()
+        codes[i] = acct.put(f"{name}/o{i:02d}", payload(1000, i)).status_code
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes.values()) == [201] * 10 + [413] * 20, sorted(codes.values())
+    assert sorted(acct.names(name)) == sorted(f"o{i:02d}" for i, c in codes.items() if c == 201)
+    assert acct.container_counters(name) == (10, 10_000)
 
 
 def test_invalid_quota_values_are_400(acct):
