@@ -314,6 +314,64 @@ def test_a_download_started_before_an_overwrite_finishes_with_the_old_bytes(acct
     assert len(got) == len(old) and got == old
 
 
+def test_create_only_put_has_one_winner(acct):
+    """Ten clients PUT the same new name with If-None-Match: * at once: one 201, nine 412, and
+    the object holds the winner's bytes."""
+    start = threading.Barrier(10)
+    codes = {}
+
+    def put(i):
+        start.wait()
+        codes[i] = acct.put("c/only-once", payload(20_000, 900 + i), headers={"If-None-Match": "*"}).status_code
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes.values()) == [201] + [412] * 9, codes
+    winner = [i for i, c in codes.items() if c == 201][0]
+    assert acct.read("c/only-once") == payload(20_000, 900 + winner)
+
+
+def test_metadata_posts_are_atomic(acct):
+    """Concurrent POSTs each set a complete metadata set; every HEAD, during and after, shows one
+    of those sets whole (a POST replaces all user metadata at once)."""
+    acct.put_object("c/meta-race", b"x")
+    keys = ["A", "B", "C", "D"]
+    stop = threading.Event()
+    mixed = []
+
+    def poster(t):
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = acct.token
+        for i in range(25):
+            value = f"{t}-{i}"
+            r = s.post(acct.url("c/meta-race"), headers={f"X-Object-Meta-{k}": value for k in keys}, timeout=30)
+            if r.status_code != 202:
+                mixed.append(("POST", r.status_code))
+
+    def reader():
+        while not stop.is_set():
+            h = acct.head("c/meta-race").headers
+            values = {h.get(f"X-Object-Meta-{k}") for k in keys}
+            if len(values) != 1:
+                mixed.append(values)
+
+    posters = [threading.Thread(target=poster, args=(t,)) for t in range(4)]
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for t in posters + readers:
+        t.start()
+    for t in posters:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    assert not mixed, mixed[:5]
+    h = acct.head("c/meta-race").headers
+    assert len({h[f"X-Object-Meta-{k}"] for k in keys}) == 1
+
+
 def test_delete(acct):
     acct.put_object("c/del", b"x")
     assert acct.delete("c/del").status_code == 204
