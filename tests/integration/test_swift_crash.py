@@ -298,3 +298,31 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
         scrub(server.data_dir, allow_unreferenced=False)
     finally:
         server.kill()
+
+
+def test_objects_that_expire_while_the_server_is_down(tmp_path_factory):
+    """An object whose X-Delete-At passes while `ciel serve` is stopped is gone when it comes
+    back (404 at once), and the reaper removes it from the listing and the counters."""
+    server = start_swift_server(tmp_path_factory, name="expiry-restart")
+    try:
+        acct = admin_account(server)
+        acct.create_container("exp")
+        acct.put_object("exp/short", b"short-lived", headers={"X-Delete-After": "2"})
+        acct.put_object("exp/long", b"long-lived", headers={"X-Delete-After": "3600"})
+        acct.put_object("exp/plain", b"plain")
+        server.kill()
+        time.sleep(3)
+        again = restart(server)
+        try:
+            acct = admin_account(again)
+            assert acct.get("exp/short").status_code == 404
+            assert acct.read("exp/long") == b"long-lived" and acct.read("exp/plain") == b"plain"
+            deadline = time.monotonic() + 8
+            while "short" in acct.names("exp") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert acct.names("exp") == ["long", "plain"]
+            assert_counters_match_listings(acct)
+        finally:
+            again.stop()
+    finally:
+        server.kill()
