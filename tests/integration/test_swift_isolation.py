@@ -168,6 +168,30 @@ def test_a_reader_of_the_project_reads_but_never_writes(world, swift_server, adm
         a.post(headers={"X-Remove-Account-Meta-Temp-URL-Key": "x"})
 
 
+def test_revoked_tokens_and_removed_roles_stop_at_once(world, swift_server, admin):
+    """The object store checks tokens the way Keystone does: a revoked token, or a token of a
+    user who lost their role on the project, is refused with 401 on the very next request."""
+    a = world["a"]
+    ks = Keystone(swift_server)
+    r = ks.post("/users", admin.token, json={"user": {"name": "leaver", "domain_id": "default",
+                                                      "password": "leaver-password"}})
+    uid = r.json()["user"]["id"]
+    grant = f"/projects/{a.project_id}/users/{uid}/roles/{ks.role_id(admin.token, 'member')}"
+    assert ks.put(grant, admin.token).status_code == 204
+    leaver = account_for(swift_server, "leaver", "leaver-password", "proj-a")
+    assert leaver.read("vault/secret.txt") == SECRET
+    # Revoked by its owner.
+    spare = account_for(swift_server, "leaver", "leaver-password", "proj-a")
+    assert ks.delete("/auth/tokens", spare.token, headers={"X-Subject-Token": spare.token}).status_code == 204
+    assert spare.get("vault/secret.txt").status_code == 401
+    assert spare.put("vault/after-revoke", b"x").status_code == 401
+    # Role removed by an admin.
+    assert ks.delete(grant, admin.token).status_code == 204
+    assert leaver.get("vault/secret.txt").status_code == 401
+    assert leaver.put("vault/after-removal", b"x").status_code == 401
+    assert a.head("vault/after-revoke").status_code == 404 and a.head("vault/after-removal").status_code == 404
+
+
 def test_a_token_only_opens_its_own_account(world, swift_server):
     b = world["b"]
     for account in ("AUTH_" + world["a"].project_id, "AUTH_" + world["c"].project_id, "AUTH_0123456789abcdef0123456789abcdef"):
