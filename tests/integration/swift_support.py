@@ -41,8 +41,24 @@ MAX_META_COUNT = 90
 MAX_META_OVERALL = 4096
 
 
+def postgres_database():
+    """With CIEL_SWIFT_TESTS_ON_POSTGRES=1 and CIEL_TEST_POSTGRES_URL (scripts/pg-test-server.sh)
+    in the environment, a fresh PostgreSQL database for one server's metadata; otherwise None
+    (SQLite in the data directory, the default)."""
+    base = os.environ.get("CIEL_TEST_POSTGRES_URL")
+    if os.environ.get("CIEL_SWIFT_TESTS_ON_POSTGRES") != "1" or not base:
+        return None
+    name = "ciel_swift_" + os.urandom(6).hex()
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", base, "-c", f"CREATE DATABASE {name}"], check=True,
+                   capture_output=True, timeout=60)
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
 def start_swift_server(tmp_path_factory, settings=None, name="swift"):
     s = dict(SWIFT_SETTINGS)
+    pg = postgres_database()
+    if pg:
+        s["store.metadata"] = pg
     s.update(settings or {})
     d = tmp_path_factory.mktemp(name) / "data"
     return CielServer(d, s).start()

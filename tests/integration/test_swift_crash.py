@@ -41,12 +41,14 @@ def chunked(body):
     yield from body  # a plain generator: requests sends it chunked
 
 
-def scrub(data_dir, allow_unreferenced):
+def scrub(server, allow_unreferenced):
     """`ciel scrub`: every blob matches its checksum, every object's blobs exist, the counters
     agree with the objects. Blobs no object names (left by writes the crash interrupted) are
     allowed right after the crash; the restarted server collects them."""
-    r = subprocess.run([str(BINARY), "scrub", "--data-dir", str(data_dir), "--quiet"], capture_output=True,
-                       text=True, timeout=300)
+    argv = [str(BINARY), "scrub", "--data-dir", str(server.data_dir), "--quiet"]
+    if "store.metadata" in server.settings:  # the metadata is in PostgreSQL, not the data directory
+        argv += ["--set", "store.metadata=" + server.settings["store.metadata"]]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     out = r.stdout
     assert r.returncode == 0, (r.returncode, out[-3000:], r.stderr[-3000:])
     for bad in ("CORRUPT", "NO-CHECKSUM", "MISSING", "COUNTER"):
@@ -131,7 +133,7 @@ def _crash_and_check(server):
     assert len(in_flight) >= 5, "the kill came too late: nothing was in flight"
 
     # The raw state left by the crash is consistent.
-    scrub(server.data_dir, allow_unreferenced=True)
+    scrub(server, allow_unreferenced=True)
 
     again = restart(server)
     try:
@@ -171,7 +173,10 @@ def _crash_and_check(server):
         assert_counters_match_listings(acct)
     finally:
         again.stop()
-    scrub(server.data_dir, allow_unreferenced=False)
+    scrub(server, allow_unreferenced=False)
+
+
+MIXED_SETTINGS = {"object.part_size": "1MiB"}
 
 
 def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_factory):
@@ -179,7 +184,10 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
     they can; the server is killed mid-stream. After the restart each object is in the state its
     last acknowledged request left it in, or in the state of the one request that was in flight
     (if the server finished it): never older, never a mix."""
-    server = start_swift_server(tmp_path_factory, {"object.part_size": "1MiB"}, name="crash-mixed")
+    mixed_writes_then_kill_9(start_swift_server(tmp_path_factory, MIXED_SETTINGS, name="crash-mixed"))
+
+
+def mixed_writes_then_kill_9(server):
     try:
         acct = admin_account(server)
         acct.create_container("mixed")
@@ -272,7 +280,7 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
         assert len(acked_ops) >= 50, f"only {len(acked_ops)} writes were acknowledged before the kill"
         assert any(f is not IDLE for _, f in history.values()), "nothing was in flight at the kill"
 
-        scrub(server.data_dir, allow_unreferenced=True)
+        scrub(server, allow_unreferenced=True)
         again = restart(server)
         try:
             acct = admin_account(again)
@@ -295,7 +303,7 @@ def test_kill_9_during_mixed_writes_keeps_every_acknowledged_state(tmp_path_fact
             assert_counters_match_listings(acct)
         finally:
             again.stop()
-        scrub(server.data_dir, allow_unreferenced=False)
+        scrub(server, allow_unreferenced=False)
     finally:
         server.kill()
 
