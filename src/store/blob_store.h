@@ -72,7 +72,9 @@ class BlobStore {
 struct LocalFsConfig {
   std::string root;  // blobs under ROOT/ab/cd/<key>, temp files under ROOT/tmp
   bool fsync = true; // false only for throwaway test stores
-  bool direct_io = true;  // write large blobs with O_DIRECT (falls back where unsupported)
+  // Large blobs written with O_DIRECT skip a copy into the page cache (uploads use less CPU), but
+  // a download right after then reads the disk: off by default, so hot objects come from memory.
+  bool direct_io = false;
 };
 
 Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config);

@@ -66,7 +66,7 @@ bool owner_may(const identity::Policy& policy, const Access& a, Op op, std::stri
   // A signature covers one object call; a large object's segments (and a DLO's listing) are
   // read as part of it.
   if (!a.signed_for_project.empty() && a.signed_for_project == project_id &&
-      (op == Op::object_read || op == Op::object_write || op == Op::container_list)) {
+      (op == Op::object_read || op == Op::object_write || (op == Op::container_list && a.large_object_read))) {
     return true;
   }
   if (a.principal == nullptr) { return false; }

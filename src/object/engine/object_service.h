@@ -56,6 +56,9 @@ struct Access {
   const identity::Principal* principal = nullptr;
   std::string referer;             // the Referer header, for ".r:" container ACLs
   std::string signed_for_project;  // project id a signature was checked against
+  // Set by a front-end assembling a large object for a signed request: the segment container
+  // may be listed (a DLO) as part of that one read.
+  bool large_object_read = false;
   std::string source;              // client address, for logs
 };
 

@@ -42,8 +42,10 @@ awaitable<Result<LargeObject>> assemble_dlo(const Deps& deps, const Access& acce
 
 awaitable<Result<LargeObject>> assemble_large_object(const Deps& deps, const Access& access, const std::string& project,
                                                      const ObjectInfo& manifest) {
-  if (manifest.manifest == ManifestKind::dlo) { co_return co_await assemble_dlo(deps, access, project, manifest); }
-  co_return co_await assemble_slo(deps, access, project, manifest);
+  Access segments = access;
+  segments.large_object_read = true;  // a signed request reads the segments as part of this object
+  if (manifest.manifest == ManifestKind::dlo) { co_return co_await assemble_dlo(deps, segments, project, manifest); }
+  co_return co_await assemble_slo(deps, segments, project, manifest);
 }
 
 awaitable<Result<std::unique_ptr<ByteSource>>> open_large_object(const Deps& deps, const LargeObject& large, std::uint64_t offset,
