@@ -937,15 +937,26 @@ class ObjectServiceImpl final : public ObjectService {
             da_bytes -= static_cast<std::int64_t>((*old)->info.size);
           }
         }
-        if (check_quota) {
-          if (auto q = meta_number(c->meta, kMetaQuotaBytes);
-              q && static_cast<std::int64_t>(c->bytes_used) + dc_bytes > static_cast<std::int64_t>(*q)) {
+        const auto quota_bytes = check_quota ? meta_number(c->meta, kMetaQuotaBytes) : std::nullopt;
+        const auto quota_count = check_quota ? meta_number(c->meta, kMetaQuotaCount) : std::nullopt;
+        if (quota_bytes || quota_count) {
+          // The quota is checked and the usage taken in one statement on the container row, so
+          // concurrent uploads (PostgreSQL runs them at once) cannot all fit in the same room.
+          auto u = tx.exec(
+              "UPDATE object_containers SET object_count = object_count + $1, bytes_used = bytes_used + $2 "
+              "WHERE id = $3 AND object_count + $1 <= $4 AND bytes_used + $2 <= $5",
+              {dc_objects, dc_bytes, c->id, quota_count ? static_cast<std::int64_t>(*quota_count) : INT64_MAX,
+               quota_bytes ? static_cast<std::int64_t>(*quota_bytes) : INT64_MAX});
+          if (!u) { return u.error(); }
+          if (*u == 0) {
+            // Either the room is gone or the container is.
+            auto still = load_container(tx, project, container);
+            if (!still) { return still.error(); }
+            if (!*still) { return raced(); }
             return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
           }
-          if (auto q = meta_number(c->meta, kMetaQuotaCount);
-              q && static_cast<std::int64_t>(c->object_count) + dc_objects > static_cast<std::int64_t>(*q)) {
-            return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
-          }
+          dc_objects = 0;  // taken
+          dc_bytes = 0;
         }
         if (archiving) {
           ObjectInfo prev = (*old)->info;

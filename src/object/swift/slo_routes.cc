@@ -222,9 +222,9 @@ awaitable<http::Response> handle_delete_slo(http::RequestContext& ctx, const Dep
   } else if (manifest->manifest == ManifestKind::slo) {
     co_await delete_slo_tree(deps, access, project, container, name, *manifest, result, 0);
   } else {
-    auto d = co_await deps.objects.delete_object(access, project, container, name);
-    if (!d) { co_return error_response(d.error(), req); }
-    ++result.ok_count;
+    // Swift keeps an object that is not an SLO manifest and says why.
+    result.errors.emplace_back("/" + container + "/" + name, "400 Bad Request");
+    result.response_body = "Not an SLO manifest";
   }
   if (!result.errors.empty()) { result.response_status = "400 Bad Request"; }
   std::string accept(req.header("Accept"));
