@@ -24,20 +24,6 @@ std::string result_type(const http::Request& req) {
   return "text/plain";
 }
 
-std::string status_line(const Error& e) {
-  switch (e.code) {
-    case Errc::not_found: return "404 Not Found";
-    case Errc::forbidden: return "403 Forbidden";
-    case Errc::unauthenticated: return "401 Unauthorized";
-    case Errc::conflict: return "409 Conflict";
-    case Errc::invalid_argument: return "400 Bad Request";
-    case Errc::quota_exceeded:
-    case Errc::too_large: return "413 Request Entity Too Large";
-    case Errc::precondition_failed: return "412 Precondition Failed";
-    default: return "500 Internal Error";
-  }
-}
-
 http::Response bulk_response(const http::Request& req, BulkResult& result, bool extract) {
   if (!result.errors.empty() && result.response_status == "200 OK") {
     // Swift reports the most telling failure as the whole request's status.

@@ -85,16 +85,34 @@ Metadata object_metadata(const http::Request& req) {
   return m;
 }
 
+std::string header_case(std::string_view name) {
+  std::string out(name);
+  bool up = true;
+  for (auto& c : out) {
+    if (up) { c = static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+    up = c == '-';
+  }
+  return out;
+}
+
 void render_metadata(http::Response& res, std::string_view kind, const Metadata& meta) {
-  for (const auto& [k, v] : meta) {
-    // Title-case the name the way Swift echoes it (X-Object-Meta-Color).
-    std::string name = k;
-    bool up = true;
-    for (auto& c : name) {
-      if (up) { c = static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
-      up = c == '-';
-    }
-    res.add_header("X-" + std::string(kind) + "-Meta-" + name, v);
+  for (const auto& [k, v] : meta) { res.add_header("X-" + std::string(kind) + "-Meta-" + header_case(k), v); }
+}
+
+std::string last_modified(std::int64_t us) { return http_date(SystemTime(std::chrono::seconds((us + 999999) / 1000000))); }
+
+std::string status_line(const Error& e) {
+  switch (e.code) {
+    case Errc::not_found: return "404 Not Found";
+    case Errc::forbidden: return "403 Forbidden";
+    case Errc::unauthenticated: return "401 Unauthorized";
+    case Errc::conflict: return "409 Conflict";
+    case Errc::invalid_argument: return "400 Bad Request";
+    case Errc::quota_exceeded:
+    case Errc::too_large: return "413 Request Entity Too Large";
+    case Errc::precondition_failed: return "412 Precondition Failed";
+    case Errc::unavailable: return "503 Service Unavailable";
+    default: return "500 Internal Error";
   }
 }
 

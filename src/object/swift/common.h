@@ -57,6 +57,14 @@ void render_metadata(http::Response& res, std::string_view kind, const Metadata&
 std::string x_timestamp(std::int64_t us);
 std::string listing_time(std::int64_t us);
 
+// An HTTP date for Last-Modified: Swift rounds the timestamp up to the next second, so an
+// If-Modified-Since with the value a client saw matches.
+std::string last_modified(std::int64_t us);
+// A stored lowercase header name as Swift echoes it: "x-object-meta-color" -> "X-Object-Meta-Color".
+std::string header_case(std::string_view name);
+// Swift's per-item status in bulk and SLO answers ("404 Not Found", ...).
+std::string status_line(const Error& e);
+
 // "json", "xml" or "plain", from ?format= or Accept.
 std::string listing_format(const http::Request& req);
 bool truthy(std::string_view v);

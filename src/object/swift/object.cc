@@ -127,27 +127,13 @@ Result<std::pair<std::string, std::string>> split_copy_path(std::string_view val
 
 std::int64_t now_seconds() { return unix_seconds(system_clock().now()); }
 
-std::string last_modified(std::int64_t us) {
-  // Swift rounds the timestamp up to the next second, so If-Modified-Since with the value a
-  // client saw matches.
-  return http_date(SystemTime(std::chrono::seconds((us + 999999) / 1000000)));
-}
-
 void render_object_headers(http::Response& res, const ObjectInfo& o, const std::string& etag, bool quoted_etag) {
   res.set_header("ETag", quoted_etag ? "\"" + etag + "\"" : etag);
   res.set_header("Last-Modified", last_modified(o.modified_us));
   res.set_header("X-Timestamp", x_timestamp(o.modified_us));
   res.set_header("Accept-Ranges", "bytes");
   render_metadata(res, "Object", o.meta);
-  for (const auto& [k, v] : o.headers) {
-    std::string name = k;
-    bool up = true;
-    for (auto& c : name) {
-      if (up) { c = static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
-      up = c == '-';
-    }
-    res.set_header(name, v);
-  }
+  for (const auto& [k, v] : o.headers) { res.set_header(header_case(k), v); }
   if (o.delete_at) { res.set_header("X-Delete-At", std::to_string(*o.delete_at)); }
   if (o.manifest == ManifestKind::dlo) { res.set_header("X-Object-Manifest", o.manifest_value); }
   if (o.manifest == ManifestKind::slo) { res.set_header("X-Static-Large-Object", "True"); }

@@ -110,11 +110,7 @@ awaitable<http::Response> handle_put_slo(http::RequestContext& ctx, const Deps& 
     }
     auto obj = co_await deps.objects.head_object(access, project, where->first, where->second);
     if (!obj) {
-      const char* status = obj.error().code == Errc::not_found      ? "404 Not Found"
-                           : obj.error().code == Errc::forbidden      ? "403 Forbidden"
-                           : obj.error().code == Errc::unauthenticated ? "401 Unauthorized"
-                                                                       : "503 Service Unavailable";
-      problems += http::percent_encode(spec.path, "/") + ", " + status + "\n";
+      problems += http::percent_encode(spec.path, "/") + ", " + status_line(obj.error()) + "\n";
       continue;
     }
     const bool sub_slo = obj->manifest == ManifestKind::slo;
@@ -168,7 +164,7 @@ awaitable<http::Response> handle_put_slo(http::RequestContext& ctx, const Deps& 
   if (!info) { co_return error_response(info.error(), req); }
   http::Response res = status_response(http::Status::created, req);
   res.set_header("ETag", "\"" + info->etag + "\"");
-  res.set_header("Last-Modified", http_date(SystemTime(std::chrono::seconds((info->modified_us + 999999) / 1000000))));
+  res.set_header("Last-Modified", last_modified(info->modified_us));
   co_return res;
 }
 
@@ -195,7 +191,7 @@ awaitable<void> delete_slo_tree(const Deps& deps, const Access& access, const st
       } else if (d.error().code == Errc::not_found) {
         ++result.not_found;
       } else {
-        result.errors.emplace_back(seg.name, d.error().code == Errc::forbidden ? "403 Forbidden" : "500 Internal Error");
+        result.errors.emplace_back(seg.name, status_line(d.error()));
       }
     }
   }
@@ -205,7 +201,7 @@ awaitable<void> delete_slo_tree(const Deps& deps, const Access& access, const st
   } else if (d.error().code == Errc::not_found) {
     ++result.not_found;
   } else {
-    result.errors.emplace_back("/" + container + "/" + name, d.error().code == Errc::forbidden ? "403 Forbidden" : "500 Internal Error");
+    result.errors.emplace_back("/" + container + "/" + name, status_line(d.error()));
   }
 }
 
