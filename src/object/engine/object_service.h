@@ -48,6 +48,13 @@ namespace ciel::object {
 inline constexpr std::string_view kEtagMismatch = "The ETag of the uploaded data does not match the one sent";
 inline constexpr std::string_view kContainerNotEmpty = "There was a conflict when trying to complete your request: the container is not empty";
 inline constexpr std::string_view kQuotaExceeded = "Upload exceeds quota";
+// Multipart uploads (S3) and versions.
+inline constexpr std::string_view kNoSuchUpload = "The specified multipart upload does not exist";
+inline constexpr std::string_view kInvalidPart = "One or more of the specified parts could not be found or its entity tag did not match";
+inline constexpr std::string_view kInvalidPartOrder = "The list of parts was not in ascending order";
+inline constexpr std::string_view kEntityTooSmall = "Your proposed upload is smaller than the minimum allowed size";
+inline constexpr std::string_view kNoSuchVersion = "The specified version does not exist";
+inline constexpr std::string_view kVersioningConflict = "Swift versioning (a versions location) and S3 versioning cannot both be set on a container";
 
 // Who is asking. `principal` is null for an anonymous request. A front-end that verified a
 // signed URL (TempURL, FormPost, S3 presigned) for one operation sets `signed_for_project`: the
@@ -81,6 +88,16 @@ inline constexpr std::string_view kSysReadAcl = "read-acl";
 inline constexpr std::string_view kSysWriteAcl = "write-acl";
 inline constexpr std::string_view kSysVersionsLocation = "versions-location";  // archive container name
 inline constexpr std::string_view kSysVersionsMode = "versions-mode";          // "stack" or "history"
+// S3 versioning of the container itself: "Enabled" or "Suspended" (absent: never enabled).
+// While Enabled, an overwrite or a delete keeps the previous version in the container as a
+// noncurrent version, and a delete writes a delete marker. Refused (Errc::conflict,
+// kVersioningConflict) together with a versions location.
+inline constexpr std::string_view kSysS3Versioning = "s3-versioning";
+// S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle().
+inline constexpr std::string_view kSysS3Lifecycle = "s3-lifecycle";
+// Other S3 bucket settings kept as opaque text for their front-end: "s3-cors" (the CORS XML),
+// "s3-policy" (the policy JSON), "s3-acl" (the canned ACL name), "s3-tagging" (tag JSON),
+// "s3-location" (LocationConstraint).
 // User metadata keys the engine interprets.
 inline constexpr std::string_view kMetaQuotaBytes = "quota-bytes";
 inline constexpr std::string_view kMetaQuotaCount = "quota-count";
@@ -113,6 +130,13 @@ struct ObjectInfo {
   std::string manifest_value;  // DLO: "container/prefix"; SLO: the stored manifest JSON
   std::vector<Part> parts;     // in order; sizes add up to `size` (empty for a zero-byte object)
   std::optional<std::string> inline_data;  // the bytes of a small object, kept in its row instead of blobs
+  Metadata tags;                           // S3 object tags (key -> value)
+  // S3 multipart objects: the size of each uploaded part, in order (GET ?partNumber=N); empty
+  // for an object written in one PUT.
+  std::vector<std::uint64_t> upload_part_sizes;
+  bool delete_marker = false;   // S3 versioning: this version is a delete marker
+  bool is_current = true;       // the newest version of its name
+  bool null_version = true;     // written while S3 versioning was not Enabled: S3 version id "null"
 };
 
 // A listing row: an object, a container, or a common prefix ("subdir") when a delimiter rolled
@@ -150,6 +174,7 @@ struct PutRequest {
   std::optional<std::string> etag_override;  // manifests: the etag to record instead of the bytes' MD5
   std::optional<std::uint64_t> size_override;  // SLO: the logical size (sum of segments)
   bool only_if_absent = false;                 // If-None-Match: *: Errc::precondition_failed when the name exists
+  Metadata tags;                               // S3 object tags
 };
 
 struct ObjectUpdate {  // POST: replaces user metadata; other fields change only when set
@@ -163,7 +188,67 @@ struct ObjectUpdate {  // POST: replaces user metadata; other fields change only
 struct CopyRequest {
   bool fresh_metadata = false;                   // true: metadata from `put` only
   PutRequest put;                                // metadata and headers to apply over the source's
+  std::string src_version_id;                    // S3 versionId of the source; empty: the current version
+  bool fresh_tags = false;                       // true: tags from `put.tags`; false: the source's tags
 };
+
+// --- S3 multipart uploads ---------------------------------------------------------------------
+struct UploadInfo {
+  std::string upload_id, project_id, container, name;
+  std::string initiator;   // user id of the creator ("" when signed)
+  std::int64_t created_us = 0;
+  PutRequest put;          // content type, metadata, headers and tags the object will get
+};
+struct UploadedPart {
+  int part_no = 0;
+  std::uint64_t size = 0;
+  std::string etag;        // hex MD5 of the part's bytes
+  std::int64_t modified_us = 0;
+};
+struct PartListing {
+  UploadInfo upload;
+  std::vector<UploadedPart> parts;  // part_no > marker, ascending
+  bool truncated = false;
+};
+struct UploadQuery {
+  std::string prefix, delimiter, key_marker, upload_id_marker;
+  std::size_t limit = 1000;
+};
+struct UploadListing {
+  std::vector<UploadInfo> uploads;    // by (name, created_us, upload_id)
+  std::vector<std::string> prefixes;  // common prefixes when a delimiter rolled names up
+  bool truncated = false;
+};
+struct CompletedPart {
+  int part_no = 0;
+  std::string etag;        // as the client sent it, quotes removed
+};
+
+// --- S3 versions --------------------------------------------------------------------------------
+struct VersionQuery {
+  std::string prefix, delimiter, key_marker, version_id_marker;
+  std::size_t limit = 1000;
+};
+struct VersionListing {
+  std::vector<ObjectInfo> versions;   // by name, then newest first; delete markers included
+  std::vector<std::string> prefixes;
+  bool truncated = false;
+};
+
+// --- S3 lifecycle ---------------------------------------------------------------------------------
+struct LifecycleRule {
+  std::string id;
+  bool enabled = true;
+  std::string prefix;
+  Metadata tags;                               // all must match
+  std::optional<int> expiration_days;          // current versions older than this many days expire
+  std::optional<std::int64_t> expiration_date; // unix seconds: current versions expire from then on
+  std::optional<int> noncurrent_days;          // noncurrent versions are removed this many days after they became noncurrent
+  std::optional<int> abort_upload_days;        // incomplete multipart uploads are aborted after this many days
+  bool expired_delete_markers = false;         // remove delete markers with no other version left
+};
+std::string encode_lifecycle(const std::vector<LifecycleRule>& rules);  // JSON text for kSysS3Lifecycle
+Result<std::vector<LifecycleRule>> decode_lifecycle(std::string_view json);
 
 enum class VersionsMode { stack, history };
 
@@ -172,6 +257,9 @@ struct EngineConfig {
   std::uint64_t max_object_size = 5ull << 30;   // object.max_object_size: one PUT (Swift's 5 GiB)
   std::size_t max_listing = 10000;              // object.max_listing: rows per listing request
   std::uint64_t inline_max = 16 * 1024;         // object.inline_max: objects up to this size live in their row
+  std::uint64_t min_part_size = 5ull << 20;     // object.min_part_size: S3 parts but the last (EntityTooSmall)
+  std::uint32_t max_parts = 10000;              // parts per multipart upload (part numbers 1..max_parts)
+  std::int64_t upload_expiry_s = 7 * 86400;     // object.upload_expiry: abandoned multipart uploads are aborted after this
 };
 
 class ObjectService {
@@ -232,7 +320,9 @@ class ObjectService {
                                                                    std::string name, ObjectUpdate update) = 0;
   // Returns the deleted record. In a container with a versions location, a delete in stack mode
   // restores the newest archived version; in history mode it archives the object and writes a
-  // delete marker. Errc::not_found.
+  // delete marker. With S3 versioning Enabled it writes a delete marker and returns it
+  // (delete_marker set; succeeds even when the name has no current version); Suspended, the
+  // marker replaces the null version. Errc::not_found otherwise when there is nothing to delete.
   virtual boost::asio::awaitable<Result<ObjectInfo>> delete_object(const Access& a, std::string project_id, std::string container,
                                                                    std::string name) = 0;
   // Server-side copy (read access to the source, write access to the destination). Shares the
@@ -241,13 +331,67 @@ class ObjectService {
                                                                  std::string src_name, std::string dst_project, std::string dst_container,
                                                                  std::string dst_name, CopyRequest req) = 0;
 
+  // --- S3 versions -------------------------------------------------------------------------------
+  // One version by id ("null" names the null version). Delete markers are returned too
+  // (delete_marker set); Errc::not_found (kNoSuchVersion) when no such version exists, and
+  // Errc::invalid_argument for an id that cannot be one.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> head_version(const Access& a, std::string project_id, std::string container,
+                                                                  std::string name, std::string version_id) = 0;
+  // Removes one version for good (object_write). When it was the current one, the newest
+  // remaining version becomes current. Returns the removed record. Errc::not_found (kNoSuchVersion).
+  virtual boost::asio::awaitable<Result<ObjectInfo>> delete_version(const Access& a, std::string project_id, std::string container,
+                                                                    std::string name, std::string version_id) = 0;
+  // Every version and delete marker (container_list), by name then newest first, starting
+  // after (key_marker, version_id_marker).
+  virtual boost::asio::awaitable<Result<VersionListing>> list_versions(const Access& a, std::string project_id, std::string container,
+                                                                       VersionQuery q) = 0;
+  // Replaces (or, with nullopt, removes) the tags of the current version or of `version_id`
+  // (object_write). Returns the record with its new tags.
+  virtual boost::asio::awaitable<Result<ObjectInfo>> set_object_tags(const Access& a, std::string project_id, std::string container,
+                                                                     std::string name, std::string version_id, Metadata tags) = 0;
+
+  // --- S3 multipart uploads (object_write on the container; reads need container_list) -------------
+  virtual boost::asio::awaitable<Result<UploadInfo>> create_upload(const Access& a, std::string project_id, std::string container,
+                                                                   std::string name, PutRequest req) = 0;
+  // Streams one part (1..max_parts) into blobs; a part sent again replaces the earlier one.
+  // `expected_md5` (hex) is checked (kEtagMismatch). Errc::not_found (kNoSuchUpload),
+  // too_large past max_object_size.
+  virtual boost::asio::awaitable<Result<UploadedPart>> upload_part(const Access& a, std::string project_id, std::string container,
+                                                                   std::string name, std::string upload_id, int part_no,
+                                                                   std::optional<std::uint64_t> content_length,
+                                                                   std::optional<std::string> expected_md5, ByteSource& body) = 0;
+  // Assembles the listed parts (ascending, each etag matching) into the object without copying
+  // bytes; its etag is hex(MD5(concatenated binary part MD5s)) + "-N". Unlisted parts are
+  // dropped. Errc::not_found (kNoSuchUpload); invalid_argument (kInvalidPart, kInvalidPartOrder,
+  // kEntityTooSmall for a part under min_part_size that is not the last).
+  virtual boost::asio::awaitable<Result<ObjectInfo>> complete_upload(const Access& a, std::string project_id, std::string container,
+                                                                     std::string name, std::string upload_id,
+                                                                     std::vector<CompletedPart> parts) = 0;
+  virtual boost::asio::awaitable<Status> abort_upload(const Access& a, std::string project_id, std::string container,
+                                                      std::string name, std::string upload_id) = 0;
+  virtual boost::asio::awaitable<Result<PartListing>> list_parts(const Access& a, std::string project_id, std::string container,
+                                                                 std::string name, std::string upload_id, int part_marker,
+                                                                 std::size_t limit) = 0;
+  virtual boost::asio::awaitable<Result<UploadListing>> list_uploads(const Access& a, std::string project_id, std::string container,
+                                                                     UploadQuery q) = 0;
+
   // --- maintenance -----------------------------------------------------------------------------
   // Deletes objects whose delete_at has passed (at most `limit`); returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> reap_expired(std::size_t limit) = 0;
+  // Aborts multipart uploads older than upload_expiry_s (at most `limit`); returns how many.
+  virtual boost::asio::awaitable<Result<std::size_t>> reap_uploads(std::size_t limit) = 0;
+  // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (a
+  // delete marker when versioning is Enabled), removes noncurrent versions and aborts old
+  // uploads, at most `limit` actions; returns how many.
+  virtual boost::asio::awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) = 0;
+  // Projects owning a container called `name` (S3 requests without credentials or from
+  // another project name a bucket without its project).
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> container_owners(std::string name) = 0;
   virtual const EngineConfig& config() const = 0;
 };
 
-// Runs reap_expired() every `interval` until cancelled (ciel serve spawns it).
+// Runs reap_expired(), reap_uploads() and apply_lifecycle() every `interval` until cancelled
+// (ciel serve spawns it).
 boost::asio::awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval);
 
 // The tables the engine owns.
