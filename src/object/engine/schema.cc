@@ -37,11 +37,33 @@ CREATE TABLE object_parts (version_id TEXT NOT NULL, part_no BIGINT NOT NULL, bl
 CREATE INDEX object_parts_blob ON object_parts (blob_key)
 )SQL";
 
+// S3: object tags, the part sizes of a multipart object, versions kept in their own container
+// (null_version: written while S3 versioning was not Enabled; noncurrent_us: when a version
+// stopped being current, for lifecycle rules), and multipart uploads in progress. An upload
+// part is one or more blobs (parts above object.part_size are split like objects).
+constexpr std::string_view kV2 = R"SQL(
+ALTER TABLE object_versions ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE object_versions ADD COLUMN upload_parts TEXT NOT NULL DEFAULT '';
+ALTER TABLE object_versions ADD COLUMN null_version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE object_versions ADD COLUMN noncurrent_us BIGINT;
+CREATE INDEX object_versions_noncurrent ON object_versions (noncurrent_us);
+CREATE TABLE object_uploads (id TEXT PRIMARY KEY, container_id TEXT NOT NULL, name %NAME% NOT NULL, initiator TEXT NOT NULL,
+  created_us BIGINT NOT NULL, content_type TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}', headers TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '{}', delete_at BIGINT);
+CREATE INDEX object_uploads_name ON object_uploads (container_id, name, created_us);
+CREATE INDEX object_uploads_created ON object_uploads (created_us);
+CREATE TABLE object_upload_parts (upload_id TEXT NOT NULL, part_no BIGINT NOT NULL, seq BIGINT NOT NULL, blob_key TEXT,
+  inline_data TEXT, size BIGINT NOT NULL, part_size BIGINT NOT NULL, etag TEXT NOT NULL, modified_us BIGINT NOT NULL,
+  PRIMARY KEY (upload_id, part_no, seq));
+CREATE INDEX object_upload_parts_blob ON object_upload_parts (blob_key)
+)SQL";
+
 }  // namespace
 
 std::vector<store::Migration> migrations() {
   std::vector<store::Migration> m;
   m.push_back({"object", 1, dialect(std::string(kV1), "TEXT"), dialect(std::string(kV1), "TEXT COLLATE \"C\"")});
+  m.push_back({"object", 2, dialect(std::string(kV2), "TEXT"), dialect(std::string(kV2), "TEXT COLLATE \"C\"")});
   return m;
 }
 

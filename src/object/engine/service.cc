@@ -98,7 +98,31 @@ std::string archive_name(std::string_view name, std::int64_t modified_us) {
 
 constexpr std::string_view kObjectColumns =
     "v.id, v.container_id, v.name, v.size, v.etag, v.content_type, v.modified_us, v.meta, v.headers, v.manifest_kind, "
-    "v.manifest, v.blob_key, v.part_count, v.delete_at, v.delete_marker, v.inline_data";
+    "v.manifest, v.blob_key, v.part_count, v.delete_at, v.delete_marker, v.inline_data, v.tags, v.upload_parts, v.null_version, "
+    "v.current";
+constexpr int kObjectColumnCount = 20;  // a query's next column after kObjectColumns
+
+// Part sizes of a multipart object: "5242880,5242880,17" (empty for a single PUT).
+std::string encode_sizes(const std::vector<std::uint64_t>& sizes) {
+  std::string out;
+  for (auto n : sizes) {
+    if (!out.empty()) { out += ','; }
+    out += std::to_string(n);
+  }
+  return out;
+}
+std::vector<std::uint64_t> decode_sizes(std::string_view text) {
+  std::vector<std::uint64_t> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    std::uint64_t n = 0;
+    for (char ch : item) { n = n * 10 + static_cast<std::uint64_t>(ch - '0'); }
+    out.push_back(n);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return out;
+}
 
 struct Loaded {
   ObjectInfo info;
@@ -123,6 +147,11 @@ Loaded object_from_row(const Row& r) {
   if (!r.is_null(13)) { o.delete_at = r.integer(13); }
   l.delete_marker = r.boolean(14);
   if (!r.is_null(15)) { o.inline_data = crypto::unbase64(r.text(15)).value_or(std::string()); }
+  o.tags = decode_map(r.text(16));
+  o.upload_part_sizes = decode_sizes(r.text(17));
+  o.null_version = r.boolean(18);
+  o.is_current = r.boolean(19);
+  o.delete_marker = l.delete_marker;
   return l;
 }
 
@@ -194,11 +223,12 @@ Status insert_version(Tx& tx, const ObjectInfo& o, bool delete_marker = false) {
   auto part_count = static_cast<std::int64_t>(o.parts.size() == 1 ? 0 : o.parts.size());
   auto st = tx.exec(
       "INSERT INTO object_versions (id, container_id, name, current, delete_marker, size, etag, content_type, modified_us, meta, headers, "
-      "manifest_kind, manifest, blob_key, part_count, delete_at, inline_data) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-      "$13, $14, $15, $16)",
+      "manifest_kind, manifest, blob_key, part_count, delete_at, inline_data, tags, upload_parts, null_version) VALUES ($1, $2, $3, 1, $4, "
+      "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
       {o.version_id, o.container_id, o.name, std::int64_t{delete_marker ? 1 : 0}, static_cast<std::int64_t>(o.size), o.etag, o.content_type,
        o.modified_us, encode_map(o.meta), encode_map(o.headers), static_cast<std::int64_t>(o.manifest), o.manifest_value, blob,
-       part_count, o.delete_at ? Value{*o.delete_at} : Value{}, o.inline_data ? Value{crypto::base64(*o.inline_data)} : Value{}});
+       part_count, o.delete_at ? Value{*o.delete_at} : Value{}, o.inline_data ? Value{crypto::base64(*o.inline_data)} : Value{},
+       encode_map(o.tags), encode_sizes(o.upload_part_sizes), std::int64_t{o.null_version ? 1 : 0}});
   if (!st) { return st.error(); }
   if (o.parts.size() > 1) {
     for (std::size_t i = 0; i < o.parts.size(); ++i) {
@@ -562,6 +592,7 @@ class ObjectServiceImpl final : public ObjectService {
     o.delete_at = req.delete_at;
     o.manifest = req.manifest;
     o.manifest_value = std::move(req.manifest_value);
+    o.tags = std::move(req.tags);
     if (req.content_length && *req.content_length <= config_.inline_max) {
       auto data = co_await read_all(body, static_cast<std::size_t>(*req.content_length));
       if (!data) { co_return data.error(); }
@@ -810,7 +841,7 @@ class ObjectServiceImpl final : public ObjectService {
         Loaded l = object_from_row(r);
         if (auto s = load_parts(tx, l.info, r.integer(12)); !s) { return s; }
         if (auto s = drop_version(tx, l.info, orphans); !s) { return s; }
-        if (auto s = add_usage(tx, l.info.container_id, r.text(16), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
+        if (auto s = add_usage(tx, l.info.container_id, r.text(kObjectColumnCount), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
         ++reaped;
       }
       return {};
