@@ -48,6 +48,8 @@ namespace ciel::object {
 inline constexpr std::string_view kEtagMismatch = "The ETag of the uploaded data does not match the one sent";
 inline constexpr std::string_view kContainerNotEmpty = "There was a conflict when trying to complete your request: the container is not empty";
 inline constexpr std::string_view kQuotaExceeded = "Upload exceeds quota";
+// A missing container (a missing object is any other Errc::not_found).
+inline constexpr std::string_view kNoSuchContainer = "The container does not exist";
 // Multipart uploads (S3) and versions.
 inline constexpr std::string_view kNoSuchUpload = "The specified multipart upload does not exist";
 inline constexpr std::string_view kInvalidPart = "One or more of the specified parts could not be found or its entity tag did not match";

@@ -504,7 +504,7 @@ class ObjectServiceImpl final : public ObjectService {
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       auto c = load_container(tx, project, name);
       if (!c) { return c.error(); }
-      if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+      if (!*c) { return make_error(Errc::not_found, std::string(kNoSuchContainer)); }
       for (const auto& [k, v] : (*c)->meta) {
         if (k.starts_with("access-control-")) { cors.emplace(k, v); }
       }
@@ -1078,13 +1078,13 @@ class ObjectServiceImpl final : public ObjectService {
     auto c = load_container(tx, project, name);
     if (!c) { return c.error(); }
     if (owner_may(policy_, a, op, project)) {
-      if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+      if (!*c) { return make_error(Errc::not_found, std::string(kNoSuchContainer)); }
       return std::move(**c);
     }
     auto acct = load_account(tx, project);
     if (!acct) { return acct.error(); }
     if (auto ok = authorize(policy_, a, op, project, &*acct, *c ? &**c : nullptr); !ok) { return ok.error(); }
-    if (!*c) { return make_error(Errc::not_found, "The resource could not be found."); }
+    if (!*c) { return make_error(Errc::not_found, std::string(kNoSuchContainer)); }
     return std::move(**c);
   }
 
