@@ -28,6 +28,8 @@
 #include "identity/keystone/keystone.h"
 #include "identity/settings.h"
 #include "object/engine/object_service.h"
+#include "object/s3/s3.h"
+#include "object/s3/settings.h"
 #include "object/settings.h"
 #include "object/swift/swift.h"
 #include "store/blob_store.h"
@@ -101,6 +103,7 @@ int serve_main(int argc, char** argv, char** envp) {
   declare_core_settings(settings);
   identity::declare_settings(settings);
   object::declare_settings(settings);
+  object::s3::declare_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;
@@ -147,6 +150,15 @@ int serve_main(int argc, char** argv, char** envp) {
   log::init(log_config);
   auto public_listen = parse_listen("server.listen", settings.get_string("server.listen"));
   if (!public_listen) { die(2, public_listen.error().message); }
+  // S3 addresses buckets at the root of its URLs, so it has a listener of its own.
+  HostPort s3_listen{public_listen->host, static_cast<std::uint16_t>(public_listen->port == 0 || public_listen->port == 65535 ? 0 : public_listen->port + 1)};
+  if (auto v = settings.get_string("s3.listen"); !v.empty()) {
+    auto parsed = parse_listen("s3.listen", v);
+    if (!parsed) { die(2, parsed.error().message); }
+    s3_listen = *parsed;
+  }
+  auto s3_options = object::s3::options_from(settings);
+  if (!s3_options) { die(2, s3_options.error().message); }
   std::string tls_cert = settings.get_string("server.tls_cert");
   std::string tls_key = settings.get_string("server.tls_key");
   if (!tls_cert.empty() && tls_key.empty()) { die(2, "invalid setting server.tls_key: required when server.tls_cert is set"); }
@@ -202,6 +214,8 @@ int serve_main(int argc, char** argv, char** envp) {
   server_config.listeners.push_back(http::ListenerConfig{"public", public_listen->host, public_listen->port,
                                                          tls_cert, tls_key,
                                                          &public_router});
+  http::Router s3_router;
+  server_config.listeners.push_back(http::ListenerConfig{"s3", s3_listen.host, s3_listen.port, tls_cert, tls_key, &s3_router});
   http::Server server(server_config);
   if (auto st = server.start(); !st) {
     // invalid_argument: the address or the certificate and key are unusable (a bad setting);
@@ -218,6 +232,11 @@ int serve_main(int argc, char** argv, char** envp) {
     public_url = std::string(bound[0].tls ? "https://" : "http://") + url_host(bound[0].host) + ":" + std::to_string(bound[0].port);
   }
   while (public_url.ends_with('/')) { public_url.pop_back(); }
+  std::string s3_url = settings.get_string("s3.public_url");
+  if (s3_url.empty()) {
+    s3_url = std::string(bound[1].tls ? "https://" : "http://") + url_host(bound[1].host) + ":" + std::to_string(bound[1].port);
+  }
+  while (s3_url.ends_with('/')) { s3_url.pop_back(); }
 
   // --- services and routes ----------------------------------------------------------------------
   std::map<std::string, std::string> endpoints;  // service type -> public URL
@@ -239,6 +258,7 @@ int serve_main(int argc, char** argv, char** envp) {
   std::vector<identity::CatalogEntry> catalog = {
       {"identity", "keystone", public_url + "/v3", "Identity (Keystone v3)"},
       {"object-store", "swift", public_url + "/v1/AUTH_%(project_id)s", "Object storage (Swift v1)"},
+      {"s3", "s3", s3_url, "Object storage (S3)"},
   };
   for (const auto& entry : catalog) {
     if (auto st = ident.register_catalog_entry(entry); !st) { die(1, st.error().message + ": " + st.error().detail); }
@@ -256,6 +276,10 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["object-store"] = public_url + "/v1/AUTH_" + ident.policy().admin_project();
   for (const char* prefix : {"/v1", "/auth", "/info"}) { public_router.add_group(prefix, "object-store", object::swift::error_renderer); }
   object::swift::add_routes(public_router, *objects, ident, object::swift::Options{public_url});
+  // The S3 API on its own listener, over the same engine and namespace.
+  endpoints["s3"] = s3_url;
+  s3_router.add_group("/", "s3", object::s3::error_renderer);
+  object::s3::add_routes(s3_router, *objects, ident, *s3_options);
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
 
   endpoints["health"] = public_url + "/healthz";

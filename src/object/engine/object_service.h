@@ -288,7 +288,8 @@ class ObjectService {
                                                                ListQuery q) = 0;
   virtual boost::asio::awaitable<Status> update_container(const Access& a, std::string project_id, std::string name,
                                                           MetadataUpdate meta, MetadataUpdate sys) = 0;
-  // The container's CORS settings (its "access-control-*" metadata), without authorization:
+  // The container's CORS settings (its "access-control-*" metadata, and the S3 rules under
+  // "s3-cors"), without authorization:
   // browsers ask before they send credentials. Errc::not_found.
   virtual boost::asio::awaitable<Result<Metadata>> container_cors(std::string project_id, std::string name) = 0;
   // The keys signed URLs of this account (and container, when given) may be made with: the

@@ -47,6 +47,7 @@ ALTER TABLE object_versions ADD COLUMN upload_parts TEXT NOT NULL DEFAULT '';
 ALTER TABLE object_versions ADD COLUMN null_version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE object_versions ADD COLUMN noncurrent_us BIGINT;
 CREATE INDEX object_versions_noncurrent ON object_versions (noncurrent_us);
+CREATE INDEX object_containers_name ON object_containers (name);
 CREATE TABLE object_uploads (id TEXT PRIMARY KEY, container_id TEXT NOT NULL, name %NAME% NOT NULL, initiator TEXT NOT NULL,
   created_us BIGINT NOT NULL, content_type TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}', headers TEXT NOT NULL DEFAULT '{}',
   tags TEXT NOT NULL DEFAULT '{}', delete_at BIGINT);

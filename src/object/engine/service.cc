@@ -508,6 +508,7 @@ class ObjectServiceImpl final : public ObjectService {
       for (const auto& [k, v] : (*c)->meta) {
         if (k.starts_with("access-control-")) { cors.emplace(k, v); }
       }
+      if (auto it = (*c)->sys.find("s3-cors"); it != (*c)->sys.end()) { cors.emplace("s3-cors", it->second); }
       return {};
     });
     if (!st) { co_return st.error(); }
