@@ -51,6 +51,11 @@ S3Error from_engine(const Error& e, std::string_view what) {
     case Errc::precondition_failed:
       return s3_error(Status::precondition_failed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     case Errc::unauthenticated:
+      if (m == kChunkSignatureMismatch) {
+        return s3_error(Status::forbidden, "SignatureDoesNotMatch",
+                        "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
+      }
+      return s3_error(Status::forbidden, "AccessDenied", "Access Denied");
     case Errc::forbidden: return s3_error(Status::forbidden, "AccessDenied", "Access Denied");
     case Errc::quota_exceeded: return s3_error(Status::forbidden, "QuotaExceeded", m);
     case Errc::too_large:
