@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 #include "core/crypto/crypto.h"
 
@@ -119,15 +118,28 @@ std::optional<std::int64_t> to_unix(int y, int mo, int d, int h, int mi, int s) 
   return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86'400 + h * 3'600 + mi * 60 + s;
 }
 
-// The yyyymmddThhmmssZ form of a unix time (years 0 to 9999; others are never parsed).
-std::string format_amz_date(std::int64_t t) {
+// The yyyymmddThhmmssZ form of a unix time; nullopt outside years 0000 to 9999, which the
+// form cannot hold.
+std::optional<std::string> format_amz_date(std::int64_t t) {
   std::int64_t days = t >= 0 ? t / 86'400 : (t - 86'399) / 86'400;
   std::int64_t secs = t - days * 86'400;
   Civil c = civil_from_days(days);
-  std::array<char, 32> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld%02u%02uT%02lld%02lld%02lldZ", static_cast<long long>(c.year), c.month, c.day,
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
-  return buf.data();
+  if (c.year < 0 || c.year > 9999) { return std::nullopt; }
+  std::string out;
+  auto put = [&out](std::int64_t v, std::size_t width) {
+    std::string d(width, '0');
+    for (std::size_t i = width; i-- > 0; v /= 10) { d[i] = static_cast<char>('0' + v % 10); }
+    out += d;
+  };
+  put(c.year, 4);
+  put(c.month, 2);
+  put(c.day, 2);
+  out.push_back('T');
+  put(secs / 3600, 2);
+  put(secs / 60 % 60, 2);
+  put(secs % 60, 2);
+  out.push_back('Z');
+  return out;
 }
 
 // "AK/yyyymmdd/region/service/aws4_request" into `sig`. The scope's four parts are taken from
@@ -325,8 +337,8 @@ Result<SigV4> parse_sigv4_header(std::string_view authorization, std::string_vie
   if (date.empty()) { return header_malformed("the request has neither X-Amz-Date nor Date"); }
   if (parse_amz_date(date)) {
     sig.amz_date = std::string(date);
-  } else if (auto t = parse_http_date(date)) {
-    sig.amz_date = format_amz_date(*t);
+  } else if (auto t = parse_http_date(date); t && format_amz_date(*t)) {
+    sig.amz_date = *format_amz_date(*t);
   } else {
     return header_malformed("X-Amz-Date is not yyyymmddThhmmssZ");
   }

@@ -467,6 +467,8 @@ TEST(S3SigV4, RefusesMalformedHeaders) {
       {v4_header(good_cred), "20240102T000000Z"},
       {v4_header(good_cred), "Mon, 01 Jan 2024 00:00:00"},
       {v4_header(good_cred), "yesterday"},
+      // A Date whose offset takes it out of the years the basic form can hold.
+      {v4_header("AK/00000101/us-east-1/s3/aws4_request"), "Sat, 01 Jan 0000 00:30:00 +0100"},
   };
   for (const auto& [authorization, date] : cases) {
     SCOPED_TRACE(authorization + " / " + date);
