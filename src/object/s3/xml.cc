@@ -324,9 +324,10 @@ Result<std::int64_t> parse_midnight(std::string_view s) {
 std::string format_midnight(std::int64_t unix_seconds) {
   int y = 0, m = 0, d = 0;
   civil_from_days(unix_seconds / 86400, y, m, d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT00:00:00.000Z", y, m, d);
-  return buf;
+  // Years outside 0..9999 never reach here (parse_date refuses them); clamp so the text is fixed-width.
+  y = std::clamp(y, 0, 9999);
+  auto two = [](int v) { return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10); };
+  return two(y / 100) + two(y % 100) + "-" + two(m) + "-" + two(d) + "T00:00:00.000Z";
 }
 
 // One tag's key and value against S3's limits (InvalidTag messages).
