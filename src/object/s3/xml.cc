@@ -324,7 +324,7 @@ Result<std::int64_t> parse_midnight(std::string_view s) {
 std::string format_midnight(std::int64_t unix_seconds) {
   int y = 0, m = 0, d = 0;
   civil_from_days(unix_seconds / 86400, y, m, d);
-  char buf[40];
+  char buf[64];  // GCC cannot tell y, m and d are small and wants room for any three ints
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT00:00:00.000Z", y, m, d);
   return buf;
 }
