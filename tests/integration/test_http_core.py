@@ -71,6 +71,12 @@ def test_endpoints_json_lists_every_public_endpoint(core):
     endpoints = json.loads(path.read_text())
     assert set(endpoints) >= {"health", "metrics", "console"}
     token = None
+    # S3 has a listener of its own (bucket names sit at the root of its URLs); without a
+    # signature, listing the buckets is S3's AccessDenied.
+    s3 = endpoints.pop("s3")
+    assert s3.startswith("http://127.0.0.1:") and not s3.startswith(f"http://127.0.0.1:{core.port}")
+    r = requests.get(s3 + "/", timeout=5)
+    assert r.status_code == 403 and b"<Code>AccessDenied</Code>" in r.content
     for url in endpoints.values():
         assert url.startswith(f"http://127.0.0.1:{core.port}/")
         r = requests.get(url, timeout=5)
