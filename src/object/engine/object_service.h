@@ -95,6 +95,9 @@ inline constexpr std::string_view kSysVersionsMode = "versions-mode";          /
 inline constexpr std::string_view kSysS3Versioning = "s3-versioning";
 // S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle().
 inline constexpr std::string_view kSysS3Lifecycle = "s3-lifecycle";
+// "1": anyone, signed in or anonymous, may write objects in the container (object_write: put,
+// copy to, delete; S3's canned ACL public-read-write).
+inline constexpr std::string_view kSysS3AnonymousWrite = "s3-anonymous-write";
 // Other S3 bucket settings kept as opaque text for their front-end: "s3-cors" (the CORS XML),
 // "s3-policy" (the policy JSON), "s3-acl" (the canned ACL name), "s3-tagging" (tag JSON),
 // "s3-location" (LocationConstraint).

@@ -1184,6 +1184,33 @@ TEST_P(EngineTest, OtherProjectsAreForbiddenAndAnonymousIsUnauthenticated) {
   EXPECT_ERRC(head(signed_a, kProjectB, "mine", "theirs"), Errc::unauthenticated);
 }
 
+// S3's public-read-write: the container flag lets anyone write objects there, nothing more.
+TEST_P(EngineTest, S3AnonymousWriteFlagOpensObjectWritesOnly) {
+  ASSERT_OK(put_container(owner(), kProjectA, "drop"));
+  const Access anonymous{};
+  EXPECT_ERRC(put(anonymous, kProjectA, "drop", "in", "anon"), Errc::unauthenticated);
+  ASSERT_OK(await([&] {
+    return engine().update_container(owner(), kProjectA, "drop", {}, {{std::string(kSysS3AnonymousWrite), "0"}});
+  }));
+  EXPECT_ERRC(put(anonymous, kProjectA, "drop", "in", "anon"), Errc::unauthenticated);
+  ASSERT_OK(await([&] {
+    return engine().update_container(owner(), kProjectA, "drop", {}, {{std::string(kSysS3AnonymousWrite), "1"}});
+  }));
+  auto written = put(anonymous, kProjectA, "drop", "in", "anon");
+  ASSERT_OK(written);
+  EXPECT_OK(put(access(member_b_), kProjectA, "drop", "from-b", "b"));  // anyone, signed in or not
+  EXPECT_OK(del(anonymous, kProjectA, "drop", "from-b"));
+  EXPECT_ERRC(copy(anonymous, kProjectA, "drop", "in", kProjectA, "drop", "in-copy"), Errc::unauthenticated);  // reads the source
+  // Reads, listings and settings stay closed.
+  EXPECT_ERRC(head(anonymous, kProjectA, "drop", "in"), Errc::unauthenticated);
+  EXPECT_ERRC(await([&] { return engine().list_objects(anonymous, kProjectA, "drop", ListQuery{}); }), Errc::unauthenticated);
+  EXPECT_ERRC(await([&] { return engine().update_container(anonymous, kProjectA, "drop", {{"k", "v"}}, {}); }), Errc::unauthenticated);
+  EXPECT_ERRC(await([&] { return engine().delete_container(anonymous, kProjectA, "drop"); }), Errc::unauthenticated);
+  EXPECT_ERRC(put(anonymous, kProjectA, "other", "in", "anon"), Errc::unauthenticated);
+  EXPECT_EQ(names("drop"), (std::vector<std::string>{"in"}));
+  expect_consistent();
+}
+
 // --- concurrency ---------------------------------------------------------------------------------
 
 TEST_P(EngineTest, ConcurrentPutsAndDeletesKeepCountersExact) {
