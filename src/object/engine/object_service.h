@@ -102,7 +102,8 @@ inline constexpr std::string_view kSysVersionsMode = "versions-mode";          /
 // with a versions location; any other value, or removing the key once set, is
 // Errc::invalid_argument (S3 versioning can be suspended, never turned off).
 inline constexpr std::string_view kSysS3Versioning = "s3-versioning";
-// S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle().
+// S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle(); a value that does
+// not decode is Errc::invalid_argument.
 inline constexpr std::string_view kSysS3Lifecycle = "s3-lifecycle";
 // "1": anyone, signed in or anonymous, may write objects in the container (object_write: put,
 // copy to, delete; S3's canned ACL public-read-write).
@@ -405,9 +406,12 @@ class ObjectService {
   virtual boost::asio::awaitable<Result<std::size_t>> reap_expired(std::size_t limit) = 0;
   // Aborts multipart uploads older than upload_expiry_s (at most `limit`); returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> reap_uploads(std::size_t limit) = 0;
-  // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (a
-  // delete marker when versioning is Enabled), removes noncurrent versions and aborts old
-  // uploads, at most `limit` actions; returns how many.
+  // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (as
+  // delete_object would with S3 versioning: a delete marker when Enabled, a null one when
+  // Suspended; without S3 versioning the version is removed, Swift versions locations aside),
+  // removes noncurrent versions and delete markers with no version left, at most `limit`
+  // actions; returns how many. Rules' tags filter versions, not delete markers.
+  // TODO: abort_upload_days is not applied yet: it waits for the multipart upload tables' code.
   virtual boost::asio::awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) = 0;
   // Projects owning a container called `name` (S3 requests without credentials or from
   // another project name a bucket without its project).

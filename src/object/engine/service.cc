@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <unordered_set>
 
 #include "core/blocking.h"
@@ -510,6 +511,13 @@ Status check_tags(const Metadata& tags) {
   return {};
 }
 
+bool tags_match(const Metadata& want, const Metadata& have) {
+  return std::all_of(want.begin(), want.end(), [&](const auto& kv) {
+    auto it = have.find(kv.first);
+    return it != have.end() && it->second == kv.second;
+  });
+}
+
 // The container system keys S3 owns, as an update leaves them (`before` the update, `after` it).
 Status check_s3_sys(const Metadata& before, const Metadata& after, const MetadataUpdate& update) {
   const std::string versioning(kSysS3Versioning);
@@ -527,6 +535,9 @@ Status check_s3_sys(const Metadata& before, const Metadata& after, const Metadat
     if (after.contains(versioning) && location != after.end() && !location->second.empty()) {
       return make_error(Errc::conflict, std::string(kVersioningConflict));
     }
+  }
+  if (auto it = update.find(std::string(kSysS3Lifecycle)); it != update.end() && it->second && !it->second->empty()) {
+    if (auto rules = decode_lifecycle(*it->second); !rules) { return rules.error(); }
   }
   return {};
 }
@@ -1192,6 +1203,50 @@ class ObjectServiceImpl final : public ObjectService {
     co_return info;
   }
 
+  // --- S3 lifecycle --------------------------------------------------------------------------------
+  awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) override {
+    std::vector<ContainerInfo> containers;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      containers.clear();
+      auto rows = tx.query(std::string("SELECT ") + std::string(kContainerColumns) + " FROM object_containers WHERE sys LIKE $1 ORDER BY id",
+                           {"%\"" + std::string(kSysS3Lifecycle) + "\"%"});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { containers.push_back(container_from_row(r)); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    const std::int64_t now = now_us(clock_);
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    constexpr std::int64_t kDayUs = 86400ll * 1000000;
+    std::size_t done = 0;
+    for (const auto& c : containers) {
+      auto it = c.sys.find(std::string(kSysS3Lifecycle));
+      if (it == c.sys.end() || it->second.empty()) { continue; }
+      auto rules = decode_lifecycle(it->second);
+      if (!rules) {
+        log::warn("object: lifecycle of {}/{}: {}", c.project_id, c.name, rules.error().message);
+        continue;
+      }
+      for (const auto& rule : *rules) {
+        if (!rule.enabled) { continue; }
+        std::optional<std::int64_t> expire_before;  // current versions modified at or before this expire
+        if (rule.expiration_days) { expire_before = now - *rule.expiration_days * kDayUs; }
+        if (rule.expiration_date && now_s >= *rule.expiration_date) { expire_before = INT64_MAX; }
+        std::vector<std::pair<LifecycleAction, std::int64_t>> actions;
+        if (expire_before) { actions.emplace_back(LifecycleAction::expire_current, *expire_before); }
+        if (rule.noncurrent_days) { actions.emplace_back(LifecycleAction::remove_noncurrent, now - *rule.noncurrent_days * kDayUs); }
+        if (rule.expired_delete_markers) { actions.emplace_back(LifecycleAction::remove_lone_marker, 0); }
+        for (const auto& [action, cutoff] : actions) {
+          if (done >= limit) { co_return done; }
+          auto n = co_await apply_lifecycle_action(c, rule, action, cutoff, limit - done);
+          if (!n) { co_return n.error(); }
+          done += *n;
+        }
+      }
+    }
+    co_return done;
+  }
+
   // TODO: S3 multipart uploads are being built; until then these answer Errc::unavailable.
   static Error not_yet() { return make_error(Errc::unavailable, "Not implemented yet"); }
   awaitable<Result<UploadInfo>> create_upload(const Access&, std::string, std::string, std::string, PutRequest) override { co_return not_yet(); }
@@ -1209,7 +1264,6 @@ class ObjectServiceImpl final : public ObjectService {
   }
   awaitable<Result<UploadListing>> list_uploads(const Access&, std::string, std::string, UploadQuery) override { co_return not_yet(); }
   awaitable<Result<std::size_t>> reap_uploads(std::size_t) override { co_return std::size_t{0}; }
-  awaitable<Result<std::size_t>> apply_lifecycle(std::size_t) override { co_return std::size_t{0}; }
   awaitable<Result<std::vector<std::string>>> container_owners(std::string name) override {
     std::vector<std::string> owners;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
@@ -1522,6 +1576,120 @@ class ObjectServiceImpl final : public ObjectService {
     }
   }
 
+  enum class LifecycleAction { expire_current, remove_noncurrent, remove_lone_marker };
+
+  // One action of one rule on one container, on at most `budget` versions, each in its own
+  // transaction that checks the version still qualifies. Returns how many it acted on.
+  awaitable<Result<std::size_t>> apply_lifecycle_action(const ContainerInfo& c, const LifecycleRule& rule, LifecycleAction action,
+                                                        std::int64_t cutoff, std::size_t budget) {
+    constexpr std::size_t kBatch = 256;
+    std::size_t done = 0;
+    std::string after_name, after_id;
+    bool started = false;
+    for (;;) {
+      std::vector<ObjectInfo> candidates;
+      auto st = co_await meta_.read([&](Tx& tx) -> Status {
+        candidates.clear();
+        std::string sql = "SELECT " + scan_columns() + " FROM object_versions v WHERE v.container_id = $1";
+        std::vector<Value> params{c.id};
+        auto bind = [&](Value v) {
+          params.push_back(std::move(v));
+          return "$" + std::to_string(params.size());
+        };
+        switch (action) {
+          case LifecycleAction::expire_current:
+            sql += " AND v.current = 1 AND v.delete_marker = 0 AND v.modified_us <= " + bind(cutoff);
+            break;
+          case LifecycleAction::remove_noncurrent:
+            sql += " AND v.current = 0 AND v.noncurrent_us <= " + bind(cutoff);
+            break;
+          case LifecycleAction::remove_lone_marker:
+            sql += " AND v.current = 1 AND v.delete_marker = 1 AND NOT EXISTS (SELECT 1 FROM object_versions o "
+                   "WHERE o.container_id = v.container_id AND o.name = v.name AND o.id <> v.id)";
+            break;
+        }
+        if (!rule.prefix.empty()) {
+          sql += " AND v.name >= " + bind(rule.prefix);
+          if (auto succ = prefix_successor(rule.prefix)) { sql += " AND v.name < " + bind(*succ); }
+        }
+        if (started) {
+          const std::string n = bind(after_name);
+          sql += " AND v.name >= " + n + " AND (v.name > " + n + " OR v.id > " + bind(after_id) + ")";
+        }
+        sql += " ORDER BY v.name, v.id LIMIT " + bind(static_cast<std::int64_t>(kBatch));
+        auto rows = tx.query(sql, params);
+        if (!rows) { return rows.error(); }
+        for (const auto& r : rows->rows) { candidates.push_back(object_from_row(r).info); }
+        return {};
+      });
+      if (!st) { co_return st.error(); }
+      for (const auto& v : candidates) {
+        after_name = v.name;
+        after_id = v.version_id;
+        started = true;
+        if (action != LifecycleAction::remove_lone_marker && !tags_match(rule.tags, v.tags)) { continue; }
+        auto acted = co_await lifecycle_act(c, action, v);
+        if (!acted) { co_return acted.error(); }
+        if (*acted && ++done == budget) { co_return done; }
+      }
+      if (candidates.size() < kBatch) { co_return done; }
+    }
+  }
+
+  // Applies a lifecycle action to the version `v` was, if it is still that (true when it did).
+  awaitable<Result<bool>> lifecycle_act(const ContainerInfo& c, LifecycleAction action, const ObjectInfo& v) {
+    std::vector<std::string> orphans;
+    bool acted = false;
+    const std::int64_t now = now_us(clock_);
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      orphans.clear();
+      acted = false;
+      auto fresh = load_container(tx, c.project_id, c.name);
+      if (!fresh) { return fresh.error(); }
+      if (!*fresh || (*fresh)->id != c.id) { return {}; }
+      const ContainerInfo& container = **fresh;
+      auto l = load_version(tx, c.id, v.name, v.version_id);
+      if (!l) { return l.error(); }
+      if (!*l) { return {}; }
+      const ObjectInfo& row = (*l)->info;
+      switch (action) {
+        case LifecycleAction::expire_current: {
+          if (!row.is_current || row.delete_marker) { return {}; }
+          acted = true;
+          if (auto mode = s3_versioning(container); mode != S3Versioning::off) {
+            ObjectInfo marker;
+            return delete_s3_versioned(tx, container, mode, row.name, now, marker, orphans);
+          }
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, -1, -static_cast<std::int64_t>(row.size), false);
+        }
+        case LifecycleAction::remove_noncurrent: {
+          if (row.is_current) { return {}; }
+          acted = true;
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, 0, -static_cast<std::int64_t>(row.size), false);
+        }
+        case LifecycleAction::remove_lone_marker: {
+          if (!row.is_current || !row.delete_marker) { return {}; }
+          auto other = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 AND name = $2 AND id <> $3 LIMIT 1",
+                              {c.id, row.name, row.version_id});
+          if (!other) { return other.error(); }
+          if (*other) { return {}; }
+          acted = true;
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, 0, 0, false);
+        }
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(orphans);
+    co_return acted;
+  }
+
   // Loads the container and decides whether `a` may do `op` in it. Not found and forbidden are
   // told apart only to callers who may read the account.
   Result<ContainerInfo> find_container_authorized(Tx& tx, const Access& a, const std::string& project, const std::string& name, Op op) {
@@ -1574,14 +1742,97 @@ class ObjectServiceImpl final : public ObjectService {
 
 }  // namespace
 
-// TODO: the lifecycle codec is being built.
-std::string encode_lifecycle(const std::vector<LifecycleRule>&) { return "[]"; }
-Result<std::vector<LifecycleRule>> decode_lifecycle(std::string_view) { return std::vector<LifecycleRule>{}; }
+// The lifecycle codec: a JSON array of rule objects; optional fields are left out when unset.
+std::string encode_lifecycle(const std::vector<LifecycleRule>& rules) {
+  json::array out;
+  for (const auto& r : rules) {
+    json::object o;
+    o["id"] = r.id;
+    o["enabled"] = r.enabled;
+    o["prefix"] = r.prefix;
+    json::object tags;
+    for (const auto& [k, v] : r.tags) { tags[k] = v; }
+    o["tags"] = std::move(tags);
+    if (r.expiration_days) { o["expiration_days"] = *r.expiration_days; }
+    if (r.expiration_date) { o["expiration_date"] = *r.expiration_date; }
+    if (r.noncurrent_days) { o["noncurrent_days"] = *r.noncurrent_days; }
+    if (r.abort_upload_days) { o["abort_upload_days"] = *r.abort_upload_days; }
+    o["expired_delete_markers"] = r.expired_delete_markers;
+    out.push_back(std::move(o));
+  }
+  return json::serialize(out);
+}
+
+namespace {
+Error bad_lifecycle(std::string_view why) {
+  return make_error(Errc::invalid_argument, "The lifecycle configuration is not valid: " + std::string(why));
+}
+
+// A whole number of days: a positive integer that fits an int.
+Result<int> lifecycle_days(const json::value& v, std::string_view field) {
+  if (!v.is_int64() && !v.is_uint64()) { return bad_lifecycle(std::string(field) + " must be a whole number"); }
+  const auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v.as_uint64(), INT64_MAX));
+  if (n <= 0 || n > std::numeric_limits<int>::max()) { return bad_lifecycle(std::string(field) + " must be a positive number of days"); }
+  return static_cast<int>(n);
+}
+}  // namespace
+
+Result<std::vector<LifecycleRule>> decode_lifecycle(std::string_view text) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(text, ec);
+  if (ec) { return bad_lifecycle("malformed JSON"); }
+  if (!parsed.is_array()) { return bad_lifecycle("not a list of rules"); }
+  std::vector<LifecycleRule> rules;
+  for (const auto& item : parsed.as_array()) {
+    if (!item.is_object()) { return bad_lifecycle("a rule is not an object"); }
+    LifecycleRule r;
+    for (const auto& [key, v] : item.as_object()) {
+      if (key == "id" || key == "prefix") {
+        if (!v.is_string()) { return bad_lifecycle(std::string(key) + " must be text"); }
+        (key == "id" ? r.id : r.prefix) = std::string(v.as_string());
+      } else if (key == "enabled" || key == "expired_delete_markers") {
+        if (!v.is_bool()) { return bad_lifecycle(std::string(key) + " must be true or false"); }
+        (key == "enabled" ? r.enabled : r.expired_delete_markers) = v.as_bool();
+      } else if (key == "tags") {
+        if (!v.is_object()) { return bad_lifecycle("tags must be an object"); }
+        for (const auto& [tk, tv] : v.as_object()) {
+          if (!tv.is_string()) { return bad_lifecycle("tag values must be text"); }
+          r.tags.emplace(std::string(tk), std::string(tv.as_string()));
+        }
+      } else if (key == "expiration_date") {
+        if (!v.is_int64()) { return bad_lifecycle("expiration_date must be unix seconds"); }
+        r.expiration_date = v.as_int64();
+      } else if (key == "expiration_days" || key == "noncurrent_days" || key == "abort_upload_days") {
+        auto days = lifecycle_days(v, key);
+        if (!days) { return days.error(); }
+        (key == "expiration_days" ? r.expiration_days : key == "noncurrent_days" ? r.noncurrent_days : r.abort_upload_days) = *days;
+      }
+      // Other keys are ignored: rules written by a newer version still apply what they can.
+    }
+    rules.push_back(std::move(r));
+  }
+  return rules;
+}
 
 std::unique_ptr<ObjectService> make_object_service(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy,
                                                    EngineConfig config, const Clock& clock) {
   return std::make_unique<ObjectServiceImpl>(meta, blobs, policy, config, clock);
 }
+
+namespace {
+// One reaper round of lifecycle rules: batches until a batch does less than it could.
+awaitable<void> apply_lifecycle_round(ObjectService& objects) {
+  for (;;) {
+    auto n = co_await objects.apply_lifecycle(1000);
+    if (!n) {
+      log::warn("object: lifecycle: {} {}", n.error().message, n.error().detail);
+      co_return;
+    }
+    if (*n > 0) { log::info("object: lifecycle rules acted on {} versions", *n); }
+    if (*n < 1000) { co_return; }
+  }
+}
+}  // namespace
 
 awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -1597,6 +1848,7 @@ awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds int
       if (*n > 0) { log::info("object: reaped {} expired objects", *n); }
       if (*n < 1000) { break; }
     }
+    co_await apply_lifecycle_round(objects);
   }
 }
 

@@ -1354,6 +1354,14 @@ class S3VersionsTest : public EngineTest {
     if (!h) { return h.error(); }
     return read_all_of(*h);
   }
+  Result<std::size_t> apply_lifecycle(std::size_t limit = 1000) {
+    return await([&] { return engine().apply_lifecycle(limit); });
+  }
+  Status set_lifecycle(const std::string& container_name, const std::vector<LifecycleRule>& rules) {
+    return await([&] {
+      return engine().update_container(owner(), kProjectA, container_name, {}, {{std::string(kSysS3Lifecycle), encode_lifecycle(rules)}});
+    });
+  }
 };
 
 TEST_P(S3VersionsTest, EnabledKeepsEveryVersionNewestFirst) {
@@ -1708,6 +1716,11 @@ TEST_P(S3VersionsTest, SettingsAreCheckedAndConflictWithSwiftVersioning) {
   ASSERT_OK(set_versioning("swift", "Enabled"));
   EXPECT_ERRC(await([&] { return engine().update_container(reader_a_access(), kProjectA, "s3", {}, versioning("Enabled")); }),
               Errc::forbidden);
+  // A lifecycle that does not decode is refused.
+  EXPECT_ERRC(await([&] {
+                return engine().update_container(owner(), kProjectA, "s3", {}, {{std::string(kSysS3Lifecycle), "{not json"}});
+              }),
+              Errc::invalid_argument);
 }
 
 TEST_P(S3VersionsTest, TagsOnPutCopyAndSet) {
@@ -1869,6 +1882,184 @@ TEST_P(S3VersionsTest, ConcurrentVersionedWritesKeepCountersExact) {
   }
   for (const auto& [name, n] : current_per_name) { EXPECT_EQ(n, 1) << name; }
   expect_container_usage("busy", objects, bytes);
+}
+
+// --- S3 lifecycle --------------------------------------------------------------------------------
+
+TEST(LifecycleCodec, RoundTripsAndRefusesMalformedJson) {
+  LifecycleRule full;
+  full.id = "logs";
+  full.enabled = false;
+  full.prefix = "logs/";
+  full.tags = {{"class", "tmp"}, {"team", "ops"}};
+  full.expiration_days = 30;
+  full.noncurrent_days = 7;
+  full.abort_upload_days = 2;
+  full.expired_delete_markers = true;
+  LifecycleRule dated;
+  dated.expiration_date = 1'900'000'000;
+  auto decoded = decode_lifecycle(encode_lifecycle({full, dated}));
+  ASSERT_OK(decoded);
+  ASSERT_EQ(decoded->size(), 2u);
+  const auto& a = (*decoded)[0];
+  EXPECT_EQ(a.id, "logs");
+  EXPECT_FALSE(a.enabled);
+  EXPECT_EQ(a.prefix, "logs/");
+  EXPECT_EQ(a.tags, full.tags);
+  EXPECT_EQ(a.expiration_days, std::optional<int>(30));
+  EXPECT_EQ(a.expiration_date, std::nullopt);
+  EXPECT_EQ(a.noncurrent_days, std::optional<int>(7));
+  EXPECT_EQ(a.abort_upload_days, std::optional<int>(2));
+  EXPECT_TRUE(a.expired_delete_markers);
+  const auto& b = (*decoded)[1];
+  EXPECT_TRUE(b.enabled);
+  EXPECT_EQ(b.expiration_date, std::optional<std::int64_t>(1'900'000'000));
+  EXPECT_EQ(b.expiration_days, std::nullopt);
+  EXPECT_FALSE(b.expired_delete_markers);
+  auto empty = decode_lifecycle(encode_lifecycle({}));
+  ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+
+  for (const char* bad : {"", "{not json", "{}", "[1]", R"([{"prefix": 3}])", R"([{"expiration_days": "30"}])",
+                          R"([{"expiration_days": 0}])", R"([{"noncurrent_days": -1}])", R"([{"tags": {"a": 1}}])",
+                          R"([{"enabled": "yes"}])", R"([{"expiration_days": 1.5}])"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_ERRC(decode_lifecycle(bad), Errc::invalid_argument);
+  }
+}
+
+TEST_P(S3VersionsTest, LifecycleExpiresByAgePrefixAndTags) {
+  ASSERT_OK(put_container(owner(), kProjectA, "plain"));
+  PutRequest tmp;
+  tmp.tags = {{"class", "tmp"}, {"x", "y"}};
+  ASSERT_OK(put(owner(), kProjectA, "plain", "logs/old-tmp", "111", tmp));
+  ASSERT_OK(put(owner(), kProjectA, "plain", "logs/old-kept", "2222"));
+  ASSERT_OK(put(owner(), kProjectA, "plain", "data/old-tmp", "33333", tmp));
+  LifecycleRule rule;
+  rule.prefix = "logs/";
+  rule.tags = {{"class", "tmp"}};
+  rule.expiration_days = 10;
+  LifecycleRule disabled;
+  disabled.enabled = false;
+  disabled.expiration_days = 1;
+  ASSERT_OK(set_lifecycle("plain", {rule, disabled}));
+  clock_.advance(9 * 24h);
+  ASSERT_OK(put(owner(), kProjectA, "plain", "logs/new-tmp", "4", tmp));
+  auto n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);  // nine days are not ten
+
+  clock_.advance(24h);
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(names("plain"), (std::vector<std::string>{"data/old-tmp", "logs/new-tmp", "logs/old-kept"}));
+  expect_container_usage("plain", 3, 4 + 5 + 1);
+  EXPECT_EQ(blob_count(), 3u);
+  expect_consistent();
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);
+
+  // A date: every current version of the rule's prefix expires from then on.
+  LifecycleRule dated;
+  dated.prefix = "data/";
+  dated.expiration_date = unix_seconds(clock_.now()) + 3600;
+  ASSERT_OK(set_lifecycle("plain", {dated}));
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);
+  clock_.advance(1h);
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(names("plain"), (std::vector<std::string>{"logs/new-tmp", "logs/old-kept"}));
+  expect_container_usage("plain", 2, 4 + 1);
+  expect_consistent();
+}
+
+TEST_P(S3VersionsTest, LifecycleOnVersionedContainers) {
+  ASSERT_OK(put_container(owner(), kProjectA, "v", {}, versioning("Enabled")));
+  ASSERT_OK(put(owner(), kProjectA, "v", "a", "a-1"));
+  clock_.advance(1ms);
+  ASSERT_OK(put(owner(), kProjectA, "v", "a", "a-22"));  // a-1 noncurrent from now
+  clock_.advance(1ms);
+  ASSERT_OK(put(owner(), kProjectA, "v", "b", "b-1"));
+  clock_.advance(1ms);
+  ASSERT_OK(del(owner(), kProjectA, "v", "lone"));        // a marker with nothing under it
+  LifecycleRule expire;
+  expire.id = "expire";
+  expire.expiration_days = 30;
+  LifecycleRule noncurrent;
+  noncurrent.id = "noncurrent";
+  noncurrent.noncurrent_days = 5;
+  LifecycleRule markers;
+  markers.id = "markers";
+  markers.expired_delete_markers = true;
+  ASSERT_OK(set_lifecycle("v", {expire, noncurrent, markers}));
+
+  // The lone marker goes at once; the marker of a name with versions stays.
+  auto n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(versions("v"), (std::vector<std::string>{"a 4 *", "a 3", "b 3 *"}));
+  expect_consistent();
+
+  // After five days the noncurrent version goes.
+  clock_.advance(5 * 24h);
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(versions("v"), (std::vector<std::string>{"a 4 *", "b 3 *"}));
+  expect_container_usage("v", 2, 7);
+  EXPECT_EQ(blob_count(), 2u);
+  expect_consistent();
+
+  // After thirty days the current versions expire into delete markers, one action per call here.
+  clock_.advance(25 * 24h);
+  n = apply_lifecycle(1);
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(versions("v"), (std::vector<std::string>{"a marker *", "a 4", "b 3 *"}));
+  n = apply_lifecycle(1);
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(versions("v"), (std::vector<std::string>{"a marker *", "a 4", "b marker *", "b 3"}));
+  EXPECT_TRUE(names("v").empty());
+  expect_container_usage("v", 0, 7);
+  expect_consistent();
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);  // the new noncurrent versions are not five days old yet
+
+  // Five days on: the noncurrent versions go, then the markers left alone go too.
+  clock_.advance(5 * 24h);
+  n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 4u);
+  EXPECT_TRUE(versions("v").empty());
+  expect_container_usage("v", 0, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
+  ASSERT_OK(await([&] { return engine().delete_container(owner(), kProjectA, "v"); }));
+}
+
+TEST_P(S3VersionsTest, LifecycleSuspendedWritesNullMarkers) {
+  ASSERT_OK(put_container(owner(), kProjectA, "v"));
+  ASSERT_OK(put(owner(), kProjectA, "v", "tmp/a", "null bytes"));
+  ASSERT_OK(set_versioning("v", "Suspended"));
+  LifecycleRule expire;
+  expire.prefix = "tmp/";
+  expire.expiration_days = 1;
+  ASSERT_OK(set_lifecycle("v", {expire}));
+  clock_.advance(24h);
+  auto n = apply_lifecycle();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(versions("v"), (std::vector<std::string>{"tmp/a marker null *"}));
+  expect_container_usage("v", 0, 0);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, S3VersionsTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
