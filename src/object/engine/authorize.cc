@@ -36,7 +36,8 @@ bool account_grants(AccountAccess level, Op op) {
   return false;
 }
 
-// What the container's read and write ACLs give: users named in them, and referrers.
+// What the container's read and write ACLs give: users named in them, and referrers; and S3's
+// anonymous write flag.
 bool container_grants(const Access& a, Op op, const ContainerInfo& c) {
   const bool read_op = op == Op::object_read || op == Op::container_read || op == Op::container_list;
   if (read_op) {
@@ -48,6 +49,10 @@ bool container_grants(const Access& a, Op op, const ContainerInfo& c) {
         if ((op == Op::object_read || acl->listings) && referrer_allowed(*acl, a.referer)) { return true; }
       }
     }
+  }
+  // S3's public-read-write: writes by anyone, as a referrer rule opens reads to anyone.
+  if (op == Op::object_write) {
+    if (const std::string* v = sys_value(c.sys, kSysS3AnonymousWrite); v != nullptr && *v == "1") { return true; }
   }
   if (op == Op::object_write && a.principal != nullptr) {
     if (const std::string* text = sys_value(c.sys, kSysWriteAcl)) {

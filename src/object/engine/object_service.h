@@ -4,6 +4,11 @@
 // limits, who may do what (owner, account ACLs, container ACLs), quotas, versioning, expiry and
 // usage counters. Front-ends translate their protocol to these calls and render the results.
 //
+// Usage counters: a container's object_count counts its current versions that are not delete
+// markers (what a listing shows); its bytes_used counts the bytes of every version it holds,
+// noncurrent S3 versions included (they are stored, so quotas count them and versioning cannot
+// get around a quota). An account's counters are the sums of its containers'.
+//
 // Storage: rows in the MetaStore (object_accounts, object_containers, object_versions,
 // object_parts) and bytes in the BlobStore. An object's bytes are one blob, or several blobs
 // of `part_size` bytes each when it is larger, so a large object is never rewritten: a server-side
@@ -57,6 +62,8 @@ inline constexpr std::string_view kInvalidPartOrder = "The list of parts was not
 inline constexpr std::string_view kEntityTooSmall = "Your proposed upload is smaller than the minimum allowed size";
 inline constexpr std::string_view kNoSuchVersion = "The specified version does not exist";
 inline constexpr std::string_view kVersioningConflict = "Swift versioning (a versions location) and S3 versioning cannot both be set on a container";
+// Errc::conflict with this message: the call does not apply to a delete marker (S3's MethodNotAllowed).
+inline constexpr std::string_view kMethodNotAllowed = "The specified method is not allowed against this resource.";
 
 // Who is asking. `principal` is null for an anonymous request. A front-end that verified a
 // signed URL (TempURL, FormPost, S3 presigned) for one operation sets `signed_for_project`: the
@@ -92,11 +99,17 @@ inline constexpr std::string_view kSysVersionsLocation = "versions-location";  /
 inline constexpr std::string_view kSysVersionsMode = "versions-mode";          // "stack" or "history"
 // S3 versioning of the container itself: "Enabled" or "Suspended" (absent: never enabled).
 // While Enabled, an overwrite or a delete keeps the previous version in the container as a
-// noncurrent version, and a delete writes a delete marker. Refused (Errc::conflict,
-// kVersioningConflict) together with a versions location.
+// noncurrent version, and a delete writes a delete marker. Suspended, writes and deletes replace
+// the null version and keep the others. Refused (Errc::conflict, kVersioningConflict) together
+// with a versions location; any other value, or removing the key once set, is
+// Errc::invalid_argument (S3 versioning can be suspended, never turned off).
 inline constexpr std::string_view kSysS3Versioning = "s3-versioning";
-// S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle().
+// S3 lifecycle rules (encode_lifecycle's JSON), applied by apply_lifecycle(); a value that does
+// not decode is Errc::invalid_argument.
 inline constexpr std::string_view kSysS3Lifecycle = "s3-lifecycle";
+// "1": anyone, signed in or anonymous, may write objects in the container (object_write: put,
+// copy to, delete; S3's canned ACL public-read-write).
+inline constexpr std::string_view kSysS3AnonymousWrite = "s3-anonymous-write";
 // Other S3 bucket settings kept as opaque text for their front-end: "s3-cors" (the CORS XML),
 // "s3-policy" (the policy JSON), "s3-acl" (the canned ACL name), "s3-tagging" (tag JSON),
 // "s3-location" (LocationConstraint).
@@ -235,6 +248,9 @@ struct VersionListing {
   std::vector<ObjectInfo> versions;   // by name, then newest first; delete markers included
   std::vector<std::string> prefixes;
   bool truncated = false;
+  // When truncated: where the next page starts (S3's NextKeyMarker and NextVersionIdMarker; the
+  // version marker is empty when the page ended on a common prefix, "null" for a null version).
+  std::string next_key_marker, next_version_id_marker;
 };
 
 // --- S3 lifecycle ---------------------------------------------------------------------------------
@@ -296,12 +312,13 @@ class ObjectService {
   // account's and the container's temp-url-key and temp-url-key-2 metadata. No authorization:
   // the front-end checks a signature with them and never shows them.
   virtual boost::asio::awaitable<Result<std::vector<std::string>>> signing_keys(std::string project_id, std::string container) = 0;
-  // Errc::conflict (kContainerNotEmpty) unless empty.
+  // Errc::conflict (kContainerNotEmpty) unless empty: no version (noncurrent S3 versions
+  // included) and no delete marker left.
   virtual boost::asio::awaitable<Status> delete_container(const Access& a, std::string project_id, std::string name) = 0;
 
   // --- objects ---------------------------------------------------------------------------------
   // Streams `body` into blobs, then commits. Errc::not_found (container), forbidden,
-  // invalid_argument (name, metadata, kEtagMismatch), quota_exceeded, too_large (over
+  // invalid_argument (name, metadata, tags, kEtagMismatch), quota_exceeded, too_large (over
   // max_object_size), or the body's own error. Nothing is visible unless it returns success.
   virtual boost::asio::awaitable<Result<ObjectInfo>> put_object(const Access& a, std::string project_id, std::string container,
                                                                 std::string name, PutRequest req, ByteSource& body) = 0;
@@ -329,27 +346,35 @@ class ObjectService {
   virtual boost::asio::awaitable<Result<ObjectInfo>> delete_object(const Access& a, std::string project_id, std::string container,
                                                                    std::string name) = 0;
   // Server-side copy (read access to the source, write access to the destination). Shares the
-  // source's blobs: no bytes are rewritten.
+  // source's blobs: no bytes are rewritten. The source is the current version or
+  // `req.src_version_id` (as head_version finds it; a delete marker there is
+  // Errc::invalid_argument); tags are the source's unless `req.fresh_tags`.
   virtual boost::asio::awaitable<Result<ObjectInfo>> copy_object(const Access& a, std::string src_project, std::string src_container,
                                                                  std::string src_name, std::string dst_project, std::string dst_container,
                                                                  std::string dst_name, CopyRequest req) = 0;
 
   // --- S3 versions -------------------------------------------------------------------------------
-  // One version by id ("null" names the null version). Delete markers are returned too
-  // (delete_marker set); Errc::not_found (kNoSuchVersion) when no such version exists, and
-  // Errc::invalid_argument for an id that cannot be one.
+  // One version by id ("null" names the null version) (object_read). Delete markers are returned
+  // too (delete_marker set); Errc::not_found (kNoSuchVersion) when no such version exists or it
+  // expired (delete_at), and Errc::invalid_argument for an id that cannot be one.
   virtual boost::asio::awaitable<Result<ObjectInfo>> head_version(const Access& a, std::string project_id, std::string container,
                                                                   std::string name, std::string version_id) = 0;
   // Removes one version for good (object_write). When it was the current one, the newest
-  // remaining version becomes current. Returns the removed record. Errc::not_found (kNoSuchVersion).
+  // remaining unexpired version (by modified_us, then id) becomes current. Returns the removed
+  // record. Errc::not_found (kNoSuchVersion), invalid_argument for an id that cannot be one.
   virtual boost::asio::awaitable<Result<ObjectInfo>> delete_version(const Access& a, std::string project_id, std::string container,
                                                                     std::string name, std::string version_id) = 0;
-  // Every version and delete marker (container_list), by name then newest first, starting
-  // after (key_marker, version_id_marker).
+  // Every unexpired version and delete marker (container_list), by name then newest first,
+  // starting after (key_marker, version_id_marker) as S3's ListObjectVersions does: without a
+  // version marker, after every version of key_marker. Common prefixes count towards `limit`
+  // (capped at max_listing). Errc::invalid_argument when version_id_marker names no version of
+  // key_marker.
   virtual boost::asio::awaitable<Result<VersionListing>> list_versions(const Access& a, std::string project_id, std::string container,
                                                                        VersionQuery q) = 0;
-  // Replaces (or, with nullopt, removes) the tags of the current version or of `version_id`
-  // (object_write). Returns the record with its new tags.
+  // Replaces the tags of the current version or of `version_id` (object_write); an empty map
+  // removes them. Returns the record with its new tags. Errc::not_found (kNoSuchVersion when a
+  // version was named), invalid_argument for tags over S3's limits (10 tags, keys of 1 to 128
+  // characters, values up to 256), conflict (kMethodNotAllowed) for a delete marker.
   virtual boost::asio::awaitable<Result<ObjectInfo>> set_object_tags(const Access& a, std::string project_id, std::string container,
                                                                      std::string name, std::string version_id, Metadata tags) = 0;
 
@@ -379,13 +404,17 @@ class ObjectService {
                                                                      UploadQuery q) = 0;
 
   // --- maintenance -----------------------------------------------------------------------------
-  // Deletes objects whose delete_at has passed (at most `limit`); returns how many.
+  // Deletes versions whose delete_at has passed (at most `limit`); returns how many. When a
+  // current S3 version goes, the newest remaining unexpired one becomes current.
   virtual boost::asio::awaitable<Result<std::size_t>> reap_expired(std::size_t limit) = 0;
   // Aborts multipart uploads older than upload_expiry_s (at most `limit`); returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> reap_uploads(std::size_t limit) = 0;
-  // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (a
-  // delete marker when versioning is Enabled), removes noncurrent versions and aborts old
-  // uploads, at most `limit` actions; returns how many.
+  // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (as
+  // delete_object would with S3 versioning: a delete marker when Enabled, a null one when
+  // Suspended; without S3 versioning the version is removed, Swift versions locations aside),
+  // removes noncurrent versions and delete markers with no version left, at most `limit`
+  // actions; returns how many. Rules' tags filter versions, not delete markers.
+  // TODO: abort_upload_days is not applied yet: it waits for the multipart upload tables' code.
   virtual boost::asio::awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) = 0;
   // Projects owning a container called `name` (S3 requests without credentials or from
   // another project name a bucket without its project).

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <unordered_set>
 
 #include "core/blocking.h"
@@ -314,6 +315,233 @@ class PartSource final : public ByteSource {
   std::uint64_t left_;
 };
 
+// --- S3 versions ---------------------------------------------------------------------------------
+// The versions of a name stay in its container: the newest is current (current = 1), the others
+// are noncurrent (current = 0, noncurrent_us: when they stopped being current). Counters follow
+// object_service.h: object_count counts current rows that are not delete markers, bytes_used
+// counts every row.
+
+enum class S3Versioning { off, enabled, suspended };
+
+S3Versioning s3_versioning(const ContainerInfo& c) {
+  auto it = c.sys.find(std::string(kSysS3Versioning));
+  if (it == c.sys.end()) { return S3Versioning::off; }
+  if (it->second == "Enabled") { return S3Versioning::enabled; }
+  if (it->second == "Suspended") { return S3Versioning::suspended; }
+  return S3Versioning::off;
+}
+
+// A version id a client may send: "null" or one of ours (32 hex digits).
+bool valid_version_id(std::string_view id) {
+  if (id == "null") { return true; }
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+}
+
+Error no_such_version() { return make_error(Errc::not_found, std::string(kNoSuchVersion)); }
+
+// A second current version of a name (the unique index refused it): a concurrent writer made one
+// first, so the transaction runs again (PostgreSQL).
+Error raced_if_duplicate(Error e) { return e.code == Errc::already_exists ? raced() : std::move(e); }
+
+// One version of a name by id ("null": the null version), with its parts.
+Result<std::optional<Loaded>> load_version(Tx& tx, const std::string& container_id, const std::string& name,
+                                           const std::string& version_id) {
+  const std::string select = std::string("SELECT ") + std::string(kObjectColumns) + " FROM object_versions v ";
+  auto row = version_id == "null"
+                 ? tx.one(select + "WHERE v.container_id = $1 AND v.name = $2 AND v.null_version = 1 ORDER BY v.modified_us DESC LIMIT 1",
+                          {container_id, name})
+                 : tx.one(select + "WHERE v.id = $1 AND v.container_id = $2 AND v.name = $3", {version_id, container_id, name});
+  if (!row) { return row.error(); }
+  if (!*row) { return std::optional<Loaded>{}; }
+  Loaded l = object_from_row(**row);
+  if (auto st = load_parts(tx, l.info, (*row)->integer(12)); !st) { return st.error(); }
+  return std::optional<Loaded>{std::move(l)};
+}
+
+// kObjectColumns without the bytes of small objects, for scans that do not read them.
+std::string scan_columns() {
+  std::string columns(kObjectColumns);
+  constexpr std::string_view kInline = "v.inline_data";
+  columns.replace(columns.find(kInline), kInline.size(), "NULL");
+  return columns;
+}
+
+// The newest modified_us among the versions of a name (0 when it has none). A new version is
+// stamped after it, so "newest first" never depends on the clock's resolution.
+Result<std::int64_t> newest_version_us(Tx& tx, const std::string& container_id, const std::string& name) {
+  auto row = tx.one("SELECT MAX(modified_us) FROM object_versions WHERE container_id = $1 AND name = $2", {container_id, name});
+  if (!row) { return row.error(); }
+  return *row ? (*row)->integer(0) : std::int64_t{0};
+}
+
+// Locks a version row for this transaction. kRaced when it is gone or its current flag is no
+// longer the one it was read with (PostgreSQL: a concurrent writer got there first).
+Status lock_version(Tx& tx, const ObjectInfo& v) {
+  auto u = tx.exec("UPDATE object_versions SET current = current WHERE id = $1 AND current = $2",
+                   {v.version_id, std::int64_t{v.is_current ? 1 : 0}});
+  if (!u) { return u.error(); }
+  if (*u == 0) { return raced(); }
+  return {};
+}
+
+Status make_noncurrent(Tx& tx, const ObjectInfo& v, std::int64_t now) {
+  auto u = tx.exec("UPDATE object_versions SET current = 0, noncurrent_us = $1 WHERE id = $2 AND current = 1", {now, v.version_id});
+  if (!u) { return u.error(); }
+  if (*u == 0) { return raced(); }
+  return {};
+}
+
+// After the current version of a name went: makes the newest remaining unexpired version
+// current. Returns the change to object_count (1, or 0 for a delete marker or no version).
+Result<std::int64_t> promote_newest(Tx& tx, const std::string& container_id, const std::string& name, std::int64_t now_s) {
+  auto row = tx.one(
+      "SELECT id, delete_marker FROM object_versions WHERE container_id = $1 AND name = $2 AND (delete_at IS NULL OR delete_at > $3) "
+      "ORDER BY modified_us DESC, id DESC LIMIT 1",
+      {container_id, name, now_s});
+  if (!row) { return row.error(); }
+  if (!*row) { return std::int64_t{0}; }
+  auto u = tx.exec("UPDATE object_versions SET current = 1, noncurrent_us = NULL WHERE id = $1 AND current = 0", {(*row)->text(0)});
+  if (!u) { return raced_if_duplicate(u.error()); }
+  if (*u == 0) { return raced(); }
+  return std::int64_t{(*row)->boolean(1) ? 0 : 1};
+}
+
+// Adds usage to a container (checking its quotas when asked, in the statement that takes the
+// room, as commit_version does) and to its account. The container row is written even when
+// nothing changes: a delete marker on an empty container then still conflicts with a
+// concurrent delete_container.
+Status take_usage(Tx& tx, const ContainerInfo& c, std::int64_t objects, std::int64_t bytes, bool check_quota) {
+  const auto quota_bytes = check_quota ? meta_number(c.meta, kMetaQuotaBytes) : std::nullopt;
+  const auto quota_count = check_quota ? meta_number(c.meta, kMetaQuotaCount) : std::nullopt;
+  auto u = tx.exec(
+      "UPDATE object_containers SET object_count = object_count + $1, bytes_used = bytes_used + $2 "
+      "WHERE id = $3 AND object_count + $1 <= $4 AND bytes_used + $2 <= $5",
+      {objects, bytes, c.id, quota_count ? static_cast<std::int64_t>(*quota_count) : INT64_MAX,
+       quota_bytes ? static_cast<std::int64_t>(*quota_bytes) : INT64_MAX});
+  if (!u) { return u.error(); }
+  if (*u == 0) {
+    if (!quota_bytes && !quota_count) { return raced(); }  // the container was deleted meanwhile
+    auto still = tx.one("SELECT 1 FROM object_containers WHERE id = $1", {c.id});
+    if (!still) { return still.error(); }
+    if (!*still) { return raced(); }
+    return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+  }
+  return add_account_usage(tx, c.project_id, objects, bytes);
+}
+
+// What a write or a delete marker does to the versions already there: Enabled keeps the
+// current one as noncurrent; Suspended removes the null version (current or not) and keeps any
+// other current one as noncurrent. Returns the usage that leaves with them.
+struct Displaced {
+  std::int64_t objects = 0, bytes = 0;
+};
+Result<Displaced> displace_versions(Tx& tx, const ContainerInfo& c, S3Versioning mode, const std::string& name,
+                                    const std::optional<Loaded>& current, std::int64_t now, std::vector<std::string>& orphans) {
+  Displaced d;
+  if (current && !current->delete_marker) { d.objects = -1; }
+  bool current_dropped = false;
+  if (mode == S3Versioning::suspended) {
+    auto null_version = load_version(tx, c.id, name, "null");
+    if (!null_version) { return null_version.error(); }
+    if (*null_version) {
+      const ObjectInfo& n = (*null_version)->info;
+      if (auto st = lock_version(tx, n); !st) { return st.error(); }
+      if (auto st = drop_version(tx, n, orphans); !st) { return st.error(); }
+      d.bytes -= static_cast<std::int64_t>(n.size);
+      current_dropped = current && current->info.version_id == n.version_id;
+    }
+  }
+  if (current && !current_dropped) {
+    if (auto st = make_noncurrent(tx, current->info, now); !st) { return st.error(); }
+  }
+  return d;
+}
+
+// commit_version's transaction in a container with S3 versioning, once the container and the
+// current version are loaded: `o` becomes the current version.
+Status commit_s3_version(Tx& tx, const ContainerInfo& c, S3Versioning mode, const std::optional<Loaded>& current, ObjectInfo& o,
+                         bool check_quota, std::vector<std::string>& orphans) {
+  auto newest = newest_version_us(tx, c.id, o.name);
+  if (!newest) { return newest.error(); }
+  const std::int64_t now = o.modified_us;  // the clock's time, before the nudge below
+  o.modified_us = std::max(o.modified_us, *newest + 1);
+  o.null_version = mode == S3Versioning::suspended;
+  o.is_current = true;
+  o.delete_marker = false;
+  auto d = displace_versions(tx, c, mode, o.name, current, now, orphans);
+  if (!d) { return d.error(); }
+  if (auto st = insert_version(tx, o); !st) { return raced_if_duplicate(st.error()); }
+  return take_usage(tx, c, 1 + d->objects, static_cast<std::int64_t>(o.size) + d->bytes, check_quota);
+}
+
+// A delete in a container with S3 versioning: a delete marker becomes the current version of
+// `name` (whether or not it had one) and is returned in `marker`.
+Status delete_s3_versioned(Tx& tx, const ContainerInfo& c, S3Versioning mode, const std::string& name, std::int64_t now,
+                           ObjectInfo& marker, std::vector<std::string>& orphans) {
+  auto current = load_current(tx, c.id, name);
+  if (!current) { return current.error(); }
+  auto newest = newest_version_us(tx, c.id, name);
+  if (!newest) { return newest.error(); }
+  marker = ObjectInfo{};
+  marker.version_id = crypto::random_hex(16);
+  marker.container_id = c.id;
+  marker.project_id = c.project_id;
+  marker.container = c.name;
+  marker.name = name;
+  marker.modified_us = std::max(now, *newest + 1);
+  marker.delete_marker = true;
+  marker.null_version = mode == S3Versioning::suspended;
+  auto d = displace_versions(tx, c, mode, name, *current, now, orphans);
+  if (!d) { return d.error(); }
+  if (auto st = insert_version(tx, marker, /*delete_marker=*/true); !st) { return raced_if_duplicate(st.error()); }
+  return take_usage(tx, c, d->objects, d->bytes, false);
+}
+
+// S3's limits on object tags: at most 10, keys of 1 to 128 characters, values up to 256.
+Status check_tags(const Metadata& tags) {
+  auto chars = [](std::string_view s) {
+    auto starts_character = [](char ch) { return (static_cast<unsigned char>(ch) & 0xc0) != 0x80; };
+    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), starts_character));
+  };
+  if (tags.size() > 10) { return make_error(Errc::invalid_argument, "Object tags cannot be greater than 10"); }
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || chars(k) > 128) { return make_error(Errc::invalid_argument, "The TagKey you have provided is invalid"); }
+    if (chars(v) > 256) { return make_error(Errc::invalid_argument, "The TagValue you have provided is invalid"); }
+  }
+  return {};
+}
+
+bool tags_match(const Metadata& want, const Metadata& have) {
+  return std::all_of(want.begin(), want.end(), [&](const auto& kv) {
+    auto it = have.find(kv.first);
+    return it != have.end() && it->second == kv.second;
+  });
+}
+
+// The container system keys S3 owns, as an update leaves them (`before` the update, `after` it).
+Status check_s3_sys(const Metadata& before, const Metadata& after, const MetadataUpdate& update) {
+  const std::string versioning(kSysS3Versioning);
+  if (auto it = update.find(versioning); it != update.end()) {
+    if (!it->second || it->second->empty()) {
+      if (before.contains(versioning)) {
+        return make_error(Errc::invalid_argument, "S3 versioning cannot be removed once enabled, only suspended");
+      }
+    } else if (*it->second != "Enabled" && *it->second != "Suspended") {
+      return make_error(Errc::invalid_argument, "The versioning status must be Enabled or Suspended");
+    }
+  }
+  if (update.contains(versioning) || update.contains(std::string(kSysVersionsLocation))) {
+    auto location = after.find(std::string(kSysVersionsLocation));
+    if (after.contains(versioning) && location != after.end() && !location->second.empty()) {
+      return make_error(Errc::conflict, std::string(kVersioningConflict));
+    }
+  }
+  if (auto it = update.find(std::string(kSysS3Lifecycle)); it != update.end() && it->second && !it->second->empty()) {
+    if (auto rules = decode_lifecycle(*it->second); !rules) { return rules.error(); }
+  }
+  return {};
+}
+
 class ObjectServiceImpl final : public ObjectService {
  public:
   ObjectServiceImpl(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy, EngineConfig config,
@@ -412,6 +640,7 @@ class ObjectServiceImpl final : public ObjectService {
         apply_update(c.meta, meta);
         apply_update(c.sys, sys);
         if (auto ok = check_meta(MetadataTarget::container, c.meta); !ok) { return ok.error(); }
+        if (auto ok = check_s3_sys((*existing)->sys, c.sys, sys); !ok) { return ok.error(); }
         auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
                          {encode_map(c.meta), encode_map(c.sys), now, c.id});
         if (!u) { return u.error(); }
@@ -421,6 +650,7 @@ class ObjectServiceImpl final : public ObjectService {
       apply_update(m, meta);
       apply_update(s, sys);
       if (auto ok = check_meta(MetadataTarget::container, m); !ok) { return ok.error(); }
+      if (auto ok = check_s3_sys({}, s, sys); !ok) { return ok.error(); }
       auto ins = tx.exec(
           "INSERT INTO object_containers (id, project_id, name, created_ms, modified_ms, meta, sys) VALUES ($1, $2, $3, $4, $4, $5, $6) "
           "ON CONFLICT DO NOTHING",
@@ -456,7 +686,8 @@ class ObjectServiceImpl final : public ObjectService {
       if (!c) { return c.error(); }
       auto fetch = [&](const ListWindow& w, std::size_t limit) -> Result<std::vector<ListEntry>> {
         std::string sql =
-            "SELECT name, size, etag, content_type, modified_us, delete_at FROM object_versions WHERE container_id = $1 AND current = 1";
+            "SELECT name, size, etag, content_type, modified_us, delete_at FROM object_versions WHERE container_id = $1 AND current = 1 "
+            "AND delete_marker = 0";
         std::vector<Value> params{c->id};
         add_window(sql, params, w, limit);
         auto rows = tx.query(sql, params);
@@ -489,9 +720,11 @@ class ObjectServiceImpl final : public ObjectService {
     co_return co_await transact_retrying([&](Tx& tx) -> Status {
       auto c = find_container_authorized(tx, a, project, name, sys.empty() ? Op::container_write : Op::container_admin);
       if (!c) { return c.error(); }
+      const Metadata before = c->sys;
       apply_update(c->meta, meta);
       apply_update(c->sys, sys);
       if (auto ok = check_meta(MetadataTarget::container, c->meta); !ok) { return ok.error(); }
+      if (auto ok = check_s3_sys(before, c->sys, sys); !ok) { return ok.error(); }
       auto u = tx.exec("UPDATE object_containers SET meta = $1, sys = $2, modified_ms = $3 WHERE id = $4",
                        {encode_map(c->meta), encode_map(c->sys), unix_ms(), c->id});
       if (!u) { return u.error(); }
@@ -555,6 +788,11 @@ class ObjectServiceImpl final : public ObjectService {
       auto d = tx.exec("DELETE FROM object_containers WHERE id = $1 AND object_count = 0", {c->id});
       if (!d) { return d.error(); }
       if (*d == 0) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
+      // A delete marker changes no counter; its writer holds the container row instead, and the
+      // DELETE above waited for it: look again (PostgreSQL: a new snapshot per statement).
+      auto late = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 LIMIT 1", {c->id});
+      if (!late) { return late.error(); }
+      if (*late) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
       auto u = tx.exec("UPDATE object_accounts SET container_count = container_count - 1 WHERE project_id = $1", {project});
       if (!u) { return u.error(); }
       return {};
@@ -568,6 +806,7 @@ class ObjectServiceImpl final : public ObjectService {
                                            PutRequest req, ByteSource& body) override {
     if (auto ok = check_object_name(name); !ok) { co_return ok.error(); }
     if (auto ok = check_meta(MetadataTarget::object, req.meta); !ok) { co_return ok.error(); }
+    if (auto ok = check_tags(req.tags); !ok) { co_return ok.error(); }
     if (req.content_length && *req.content_length > config_.max_object_size) {
       co_return make_error(Errc::too_large, "Your request is too large.");
     }
@@ -747,6 +986,9 @@ class ObjectServiceImpl final : public ObjectService {
       orphans.clear();
       auto c = find_container_authorized(tx, a, project, container, Op::object_write);
       if (!c) { return c.error(); }
+      if (auto mode = s3_versioning(*c); mode != S3Versioning::off) {
+        return delete_s3_versioned(tx, *c, mode, name, now, deleted, orphans);
+      }
       auto l = load_current(tx, c->id, name);
       if (!l) { return l.error(); }
       bool live = *l && !(*l)->delete_marker && !((*l)->info.delete_at && *(*l)->info.delete_at <= now_s);
@@ -807,7 +1049,7 @@ class ObjectServiceImpl final : public ObjectService {
                                             std::string dst_project, std::string dst_container, std::string dst_name,
                                             CopyRequest req) override {
     if (auto ok = check_object_name(dst_name); !ok) { co_return ok.error(); }
-    auto src = co_await head_object(a, src_project, src_container, src_name);
+    auto src = co_await copy_source(a, src_project, src_container, src_name, req);
     if (!src) { co_return src.error(); }
     ObjectInfo o = *src;
     o.version_id = crypto::random_hex(16);
@@ -824,6 +1066,7 @@ class ObjectServiceImpl final : public ObjectService {
     }
     if (!req.put.content_type.empty()) { o.content_type = req.put.content_type; }
     if (auto ok = check_meta(MetadataTarget::object, o.meta); !ok) { co_return ok.error(); }
+    if (auto ok = prepare_copy(req, o); !ok) { co_return ok.error(); }
     // A DLO copy copies the manifest only when asked (Swift's multipart-manifest=get); callers
     // that want the assembled bytes copy through put_object.
     auto committed = co_await commit_version(a, dst_project, dst_container, o, /*check_quota=*/true);
@@ -846,8 +1089,14 @@ class ObjectServiceImpl final : public ObjectService {
       for (const auto& r : rows->rows) {
         Loaded l = object_from_row(r);
         if (auto s = load_parts(tx, l.info, r.integer(12)); !s) { return s; }
+        if (auto s = lock_version(tx, l.info); !s) { return s; }
         if (auto s = drop_version(tx, l.info, orphans); !s) { return s; }
-        if (auto s = add_usage(tx, l.info.container_id, r.text(kObjectColumnCount), -1, -static_cast<std::int64_t>(l.info.size)); !s) { return s; }
+        auto promoted = l.info.is_current ? promote_newest(tx, l.info.container_id, l.info.name, now_s) : std::int64_t{0};
+        if (!promoted) { return promoted.error(); }
+        const std::int64_t objects = (l.info.is_current ? -1 : 0) + *promoted;
+        if (auto s = add_usage(tx, l.info.container_id, r.text(kObjectColumnCount), objects, -static_cast<std::int64_t>(l.info.size)); !s) {
+          return s;
+        }
         ++reaped;
       }
       return {};
@@ -857,16 +1106,152 @@ class ObjectServiceImpl final : public ObjectService {
     co_return reaped;
   }
 
-  // TODO: S3 versions, tags, multipart uploads and lifecycle are being built; until then these
-  // answer Errc::unavailable.
-  static Error not_yet() { return make_error(Errc::unavailable, "Not implemented yet"); }
-  awaitable<Result<ObjectInfo>> head_version(const Access&, std::string, std::string, std::string, std::string) override { co_return not_yet(); }
-  awaitable<Result<ObjectInfo>> delete_version(const Access&, std::string, std::string, std::string, std::string) override { co_return not_yet(); }
-  awaitable<Result<VersionListing>> list_versions(const Access&, std::string, std::string, VersionQuery) override { co_return not_yet(); }
-  awaitable<Result<ObjectInfo>> set_object_tags(const Access&, std::string, std::string, std::string, std::string, Metadata) override {
-    co_return not_yet();
+  // --- S3 versions and tags ------------------------------------------------------------------------
+  awaitable<Result<ObjectInfo>> head_version(const Access& a, std::string project, std::string container, std::string name,
+                                             std::string version_id) override {
+    if (!valid_version_id(version_id)) { co_return make_error(Errc::invalid_argument, "Invalid version id specified"); }
+    ObjectInfo info;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_read);
+      if (!c) { return c.error(); }
+      auto v = load_version(tx, c->id, name, version_id);
+      if (!v) { return v.error(); }
+      if (!*v || ((*v)->info.delete_at && *(*v)->info.delete_at <= now_s)) { return no_such_version(); }
+      info = std::move((*v)->info);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    info.container = container;
+    info.project_id = project;
+    co_return info;
   }
-  awaitable<Result<std::size_t>> apply_lifecycle(std::size_t) override { co_return std::size_t{0}; }
+
+  awaitable<Result<ObjectInfo>> delete_version(const Access& a, std::string project, std::string container, std::string name,
+                                               std::string version_id) override {
+    if (!valid_version_id(version_id)) { co_return make_error(Errc::invalid_argument, "Invalid version id specified"); }
+    ObjectInfo removed;
+    std::vector<std::string> orphans;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      orphans.clear();
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto v = load_version(tx, c->id, name, version_id);
+      if (!v) { return v.error(); }
+      if (!*v) { return no_such_version(); }
+      removed = std::move((*v)->info);
+      if (auto s = lock_version(tx, removed); !s) { return s; }
+      if (auto s = drop_version(tx, removed, orphans); !s) { return s; }
+      std::int64_t objects = removed.is_current && !removed.delete_marker ? -1 : 0;
+      if (removed.is_current) {
+        auto promoted = promote_newest(tx, c->id, name, now_s);
+        if (!promoted) { return promoted.error(); }
+        objects += *promoted;
+      }
+      return take_usage(tx, *c, objects, -static_cast<std::int64_t>(removed.size), false);
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(orphans);
+    removed.container = container;
+    removed.project_id = project;
+    co_return removed;
+  }
+
+  awaitable<Result<VersionListing>> list_versions(const Access& a, std::string project, std::string container, VersionQuery q) override {
+    q.limit = std::min(q.limit, config_.max_listing);
+    if (!q.version_id_marker.empty() && !valid_version_id(q.version_id_marker)) {
+      co_return make_error(Errc::invalid_argument, "Invalid version id specified");
+    }
+    VersionListing listing;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      listing = VersionListing{};
+      auto c = find_container_authorized(tx, a, project, container, Op::container_list);
+      if (!c) { return c.error(); }
+      return run_version_listing(tx, *c, q, now_s, listing);
+    });
+    if (!st) { co_return st.error(); }
+    for (auto& v : listing.versions) {
+      v.container = container;
+      v.project_id = project;
+    }
+    co_return listing;
+  }
+
+  awaitable<Result<ObjectInfo>> set_object_tags(const Access& a, std::string project, std::string container, std::string name,
+                                                std::string version_id, Metadata tags) override {
+    if (!version_id.empty() && !valid_version_id(version_id)) {
+      co_return make_error(Errc::invalid_argument, "Invalid version id specified");
+    }
+    if (auto ok = check_tags(tags); !ok) { co_return ok.error(); }
+    ObjectInfo info;
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto v = version_id.empty() ? load_current(tx, c->id, name) : load_version(tx, c->id, name, version_id);
+      if (!v) { return v.error(); }
+      if (!*v || ((*v)->info.delete_at && *(*v)->info.delete_at <= now_s) || (version_id.empty() && (*v)->delete_marker)) {
+        return version_id.empty() ? make_error(Errc::not_found, "The resource could not be found.") : no_such_version();
+      }
+      if ((*v)->delete_marker) { return make_error(Errc::conflict, std::string(kMethodNotAllowed)); }
+      info = std::move((*v)->info);
+      auto u = tx.exec("UPDATE object_versions SET tags = $1 WHERE id = $2", {encode_map(tags), info.version_id});
+      if (!u) { return u.error(); }
+      if (*u == 0) { return raced(); }
+      info.tags = tags;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    info.container = container;
+    info.project_id = project;
+    co_return info;
+  }
+
+  // --- S3 lifecycle --------------------------------------------------------------------------------
+  awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) override {
+    std::vector<ContainerInfo> containers;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      containers.clear();
+      auto rows = tx.query(std::string("SELECT ") + std::string(kContainerColumns) + " FROM object_containers WHERE sys LIKE $1 ORDER BY id",
+                           {"%\"" + std::string(kSysS3Lifecycle) + "\"%"});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { containers.push_back(container_from_row(r)); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    const std::int64_t now = now_us(clock_);
+    const std::int64_t now_s = unix_seconds(clock_.now());
+    constexpr std::int64_t kDayUs = 86400ll * 1000000;
+    std::size_t done = 0;
+    for (const auto& c : containers) {
+      auto it = c.sys.find(std::string(kSysS3Lifecycle));
+      if (it == c.sys.end() || it->second.empty()) { continue; }
+      auto rules = decode_lifecycle(it->second);
+      if (!rules) {
+        log::warn("object: lifecycle of {}/{}: {}", c.project_id, c.name, rules.error().message);
+        continue;
+      }
+      for (const auto& rule : *rules) {
+        if (!rule.enabled) { continue; }
+        std::optional<std::int64_t> expire_before;  // current versions modified at or before this expire
+        if (rule.expiration_days) { expire_before = now - *rule.expiration_days * kDayUs; }
+        if (rule.expiration_date && now_s >= *rule.expiration_date) { expire_before = INT64_MAX; }
+        std::vector<std::pair<LifecycleAction, std::int64_t>> actions;
+        if (expire_before) { actions.emplace_back(LifecycleAction::expire_current, *expire_before); }
+        if (rule.noncurrent_days) { actions.emplace_back(LifecycleAction::remove_noncurrent, now - *rule.noncurrent_days * kDayUs); }
+        if (rule.expired_delete_markers) { actions.emplace_back(LifecycleAction::remove_lone_marker, 0); }
+        for (const auto& [action, cutoff] : actions) {
+          if (done >= limit) { co_return done; }
+          auto n = co_await apply_lifecycle_action(c, rule, action, cutoff, limit - done);
+          if (!n) { co_return n.error(); }
+          done += *n;
+        }
+      }
+    }
+    co_return done;
+  }
   awaitable<Result<std::vector<std::string>>> container_owners(std::string name) override {
     std::vector<std::string> owners;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
@@ -1406,6 +1791,9 @@ class ObjectServiceImpl final : public ObjectService {
         auto old = load_current(tx, c->id, o.name);
         if (!old) { return old.error(); }
         if (only_if_absent && *old && !(*old)->delete_marker) { return make_error(Errc::precondition_failed, "Precondition Failed"); }
+        if (auto mode = s3_versioning(*c); mode != S3Versioning::off) {
+          return commit_s3_version(tx, *c, mode, *old, o, check_quota, orphans);
+        }
         Result<std::optional<ContainerInfo>> archive = std::optional<ContainerInfo>{};
         if (*old && !(*old)->delete_marker) {
           archive = versions_container(tx, *c);
@@ -1491,6 +1879,233 @@ class ObjectServiceImpl final : public ObjectService {
     return it != c.sys.end() && it->second == "history" ? VersionsMode::history : VersionsMode::stack;
   }
 
+  // The source of a copy: the current version, or the version the request names.
+  awaitable<Result<ObjectInfo>> copy_source(const Access& a, const std::string& project, const std::string& container,
+                                            const std::string& name, const CopyRequest& req) {
+    if (req.src_version_id.empty()) { co_return co_await head_object(a, project, container, name); }
+    auto v = co_await head_version(a, project, container, name, req.src_version_id);
+    if (v && v->delete_marker) {
+      co_return make_error(Errc::invalid_argument, "The source of a copy request may not specifically refer to a delete marker by version id.");
+    }
+    co_return v;
+  }
+
+  // What a copy takes besides metadata: the source's tags unless the request brings its own, and
+  // the flags of a new current version (commit_version sets null_version by the versioning state).
+  static Status prepare_copy(const CopyRequest& req, ObjectInfo& o) {
+    if (req.fresh_tags) { o.tags = req.put.tags; }
+    if (auto ok = check_tags(o.tags); !ok) { return ok; }
+    o.is_current = true;
+    o.null_version = true;
+    o.delete_marker = false;
+    return {};
+  }
+
+  // list_versions' scan: seeks on (container_id, name, modified_us) from the markers, and past
+  // each common prefix when a delimiter rolls names up.
+  Status run_version_listing(Tx& tx, const ContainerInfo& c, const VersionQuery& q, std::int64_t now_s, VersionListing& out) {
+    if (q.limit == 0) { return {}; }
+    std::optional<std::string> ge, gt, lt;  // name bounds
+    struct After {
+      std::string name, id;
+      std::int64_t modified_us = 0;
+    };
+    std::optional<After> after;  // the versions of after->name older than (modified_us, id)
+    if (!q.prefix.empty()) {
+      ge = q.prefix;
+      lt = prefix_successor(q.prefix);
+    }
+    if (!q.key_marker.empty()) {
+      if (q.version_id_marker.empty()) {
+        gt = q.key_marker;
+      } else {
+        auto m = load_version(tx, c.id, q.key_marker, q.version_id_marker);
+        if (!m) { return m.error(); }
+        if (!*m) { return make_error(Errc::invalid_argument, "Invalid version id specified"); }
+        after = After{q.key_marker, (*m)->info.version_id, (*m)->info.modified_us};
+      }
+    }
+    const bool rolling = !q.delimiter.empty();
+    const std::string columns = scan_columns();
+    bool last_was_prefix = false;
+    for (;;) {
+      const std::size_t want = q.limit - out.versions.size() - out.prefixes.size();
+      const std::size_t batch = rolling ? std::min<std::size_t>(want + 1, 64) : std::min<std::size_t>(want + 1, 1000);
+      std::string sql =
+          "SELECT " + columns + " FROM object_versions v WHERE v.container_id = $1 AND (v.delete_at IS NULL OR v.delete_at > $2)";
+      std::vector<Value> params{c.id, now_s};
+      auto bind = [&](Value v) {
+        params.push_back(std::move(v));
+        return "$" + std::to_string(params.size());
+      };
+      if (ge) { sql += " AND v.name >= " + bind(*ge); }
+      if (gt) { sql += " AND v.name > " + bind(*gt); }
+      if (lt) { sql += " AND v.name < " + bind(*lt); }
+      if (after) {
+        const std::string n = bind(after->name), m = bind(after->modified_us), i = bind(after->id);
+        sql += " AND v.name >= " + n + " AND (v.name > " + n + " OR v.modified_us < " + m + " OR (v.modified_us = " + m +
+               " AND v.id < " + i + "))";
+      }
+      sql += " ORDER BY v.name, v.modified_us DESC, v.id DESC LIMIT " + bind(static_cast<std::int64_t>(batch));
+      auto rows = tx.query(sql, params);
+      if (!rows) { return rows.error(); }
+      bool restarted = false;
+      for (const auto& r : rows->rows) {
+        Loaded l = object_from_row(r);
+        std::optional<std::string> common;
+        if (rolling) {
+          if (auto pos = l.info.name.find(q.delimiter, q.prefix.size()); pos != std::string::npos) {
+            common = l.info.name.substr(0, pos + q.delimiter.size());
+          }
+        }
+        const bool listed = !common || *common != q.key_marker;  // a key marker that is a common prefix was listed already
+        if (listed && out.versions.size() + out.prefixes.size() == q.limit) {
+          out.truncated = true;
+          if (last_was_prefix) {
+            out.next_key_marker = out.prefixes.back();
+          } else {
+            const ObjectInfo& v = out.versions.back();
+            out.next_key_marker = v.name;
+            out.next_version_id_marker = v.null_version ? "null" : v.version_id;
+          }
+          return {};
+        }
+        if (common) {
+          if (listed) {
+            out.prefixes.push_back(*common);
+            last_was_prefix = true;
+          }
+          auto succ = prefix_successor(*common);
+          if (!succ) { return {}; }
+          ge = std::move(*succ);
+          gt.reset();
+          after.reset();
+          restarted = true;
+          break;
+        }
+        gt.reset();
+        after = After{l.info.name, l.info.version_id, l.info.modified_us};
+        out.versions.push_back(std::move(l.info));
+        last_was_prefix = false;
+      }
+      if (!restarted && rows->rows.size() < batch) { return {}; }
+    }
+  }
+
+  enum class LifecycleAction { expire_current, remove_noncurrent, remove_lone_marker };
+
+  // One action of one rule on one container, on at most `budget` versions, each in its own
+  // transaction that checks the version still qualifies. Returns how many it acted on.
+  awaitable<Result<std::size_t>> apply_lifecycle_action(const ContainerInfo& c, const LifecycleRule& rule, LifecycleAction action,
+                                                        std::int64_t cutoff, std::size_t budget) {
+    constexpr std::size_t kBatch = 256;
+    std::size_t done = 0;
+    std::string after_name, after_id;
+    bool started = false;
+    for (;;) {
+      std::vector<ObjectInfo> candidates;
+      auto st = co_await meta_.read([&](Tx& tx) -> Status {
+        candidates.clear();
+        std::string sql = "SELECT " + scan_columns() + " FROM object_versions v WHERE v.container_id = $1";
+        std::vector<Value> params{c.id};
+        auto bind = [&](Value v) {
+          params.push_back(std::move(v));
+          return "$" + std::to_string(params.size());
+        };
+        switch (action) {
+          case LifecycleAction::expire_current:
+            sql += " AND v.current = 1 AND v.delete_marker = 0 AND v.modified_us <= " + bind(cutoff);
+            break;
+          case LifecycleAction::remove_noncurrent:
+            sql += " AND v.current = 0 AND v.noncurrent_us <= " + bind(cutoff);
+            break;
+          case LifecycleAction::remove_lone_marker:
+            sql += " AND v.current = 1 AND v.delete_marker = 1 AND NOT EXISTS (SELECT 1 FROM object_versions o "
+                   "WHERE o.container_id = v.container_id AND o.name = v.name AND o.id <> v.id)";
+            break;
+        }
+        if (!rule.prefix.empty()) {
+          sql += " AND v.name >= " + bind(rule.prefix);
+          if (auto succ = prefix_successor(rule.prefix)) { sql += " AND v.name < " + bind(*succ); }
+        }
+        if (started) {
+          const std::string n = bind(after_name);
+          sql += " AND v.name >= " + n + " AND (v.name > " + n + " OR v.id > " + bind(after_id) + ")";
+        }
+        sql += " ORDER BY v.name, v.id LIMIT " + bind(static_cast<std::int64_t>(kBatch));
+        auto rows = tx.query(sql, params);
+        if (!rows) { return rows.error(); }
+        for (const auto& r : rows->rows) { candidates.push_back(object_from_row(r).info); }
+        return {};
+      });
+      if (!st) { co_return st.error(); }
+      for (const auto& v : candidates) {
+        after_name = v.name;
+        after_id = v.version_id;
+        started = true;
+        if (action != LifecycleAction::remove_lone_marker && !tags_match(rule.tags, v.tags)) { continue; }
+        auto acted = co_await lifecycle_act(c, action, v);
+        if (!acted) { co_return acted.error(); }
+        if (*acted && ++done == budget) { co_return done; }
+      }
+      if (candidates.size() < kBatch) { co_return done; }
+    }
+  }
+
+  // Applies a lifecycle action to the version `v` was, if it is still that (true when it did).
+  awaitable<Result<bool>> lifecycle_act(const ContainerInfo& c, LifecycleAction action, const ObjectInfo& v) {
+    std::vector<std::string> orphans;
+    bool acted = false;
+    const std::int64_t now = now_us(clock_);
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      orphans.clear();
+      acted = false;
+      auto fresh = load_container(tx, c.project_id, c.name);
+      if (!fresh) { return fresh.error(); }
+      if (!*fresh || (*fresh)->id != c.id) { return {}; }
+      const ContainerInfo& container = **fresh;
+      auto l = load_version(tx, c.id, v.name, v.version_id);
+      if (!l) { return l.error(); }
+      if (!*l) { return {}; }
+      const ObjectInfo& row = (*l)->info;
+      switch (action) {
+        case LifecycleAction::expire_current: {
+          if (!row.is_current || row.delete_marker) { return {}; }
+          acted = true;
+          if (auto mode = s3_versioning(container); mode != S3Versioning::off) {
+            ObjectInfo marker;
+            return delete_s3_versioned(tx, container, mode, row.name, now, marker, orphans);
+          }
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, -1, -static_cast<std::int64_t>(row.size), false);
+        }
+        case LifecycleAction::remove_noncurrent: {
+          if (row.is_current) { return {}; }
+          acted = true;
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, 0, -static_cast<std::int64_t>(row.size), false);
+        }
+        case LifecycleAction::remove_lone_marker: {
+          if (!row.is_current || !row.delete_marker) { return {}; }
+          auto other = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 AND name = $2 AND id <> $3 LIMIT 1",
+                              {c.id, row.name, row.version_id});
+          if (!other) { return other.error(); }
+          if (*other) { return {}; }
+          acted = true;
+          if (auto s = lock_version(tx, row); !s) { return s; }
+          if (auto s = drop_version(tx, row, orphans); !s) { return s; }
+          return take_usage(tx, container, 0, 0, false);
+        }
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(orphans);
+    co_return acted;
+  }
+
   // Loads the container and decides whether `a` may do `op` in it. Not found and forbidden are
   // told apart only to callers who may read the account.
   Result<ContainerInfo> find_container_authorized(Tx& tx, const Access& a, const std::string& project, const std::string& name, Op op) {
@@ -1543,14 +2158,97 @@ class ObjectServiceImpl final : public ObjectService {
 
 }  // namespace
 
-// TODO: the lifecycle codec is being built.
-std::string encode_lifecycle(const std::vector<LifecycleRule>&) { return "[]"; }
-Result<std::vector<LifecycleRule>> decode_lifecycle(std::string_view) { return std::vector<LifecycleRule>{}; }
+// The lifecycle codec: a JSON array of rule objects; optional fields are left out when unset.
+std::string encode_lifecycle(const std::vector<LifecycleRule>& rules) {
+  json::array out;
+  for (const auto& r : rules) {
+    json::object o;
+    o["id"] = r.id;
+    o["enabled"] = r.enabled;
+    o["prefix"] = r.prefix;
+    json::object tags;
+    for (const auto& [k, v] : r.tags) { tags[k] = v; }
+    o["tags"] = std::move(tags);
+    if (r.expiration_days) { o["expiration_days"] = *r.expiration_days; }
+    if (r.expiration_date) { o["expiration_date"] = *r.expiration_date; }
+    if (r.noncurrent_days) { o["noncurrent_days"] = *r.noncurrent_days; }
+    if (r.abort_upload_days) { o["abort_upload_days"] = *r.abort_upload_days; }
+    o["expired_delete_markers"] = r.expired_delete_markers;
+    out.push_back(std::move(o));
+  }
+  return json::serialize(out);
+}
+
+namespace {
+Error bad_lifecycle(std::string_view why) {
+  return make_error(Errc::invalid_argument, "The lifecycle configuration is not valid: " + std::string(why));
+}
+
+// A whole number of days: a positive integer that fits an int.
+Result<int> lifecycle_days(const json::value& v, std::string_view field) {
+  if (!v.is_int64() && !v.is_uint64()) { return bad_lifecycle(std::string(field) + " must be a whole number"); }
+  const auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v.as_uint64(), INT64_MAX));
+  if (n <= 0 || n > std::numeric_limits<int>::max()) { return bad_lifecycle(std::string(field) + " must be a positive number of days"); }
+  return static_cast<int>(n);
+}
+}  // namespace
+
+Result<std::vector<LifecycleRule>> decode_lifecycle(std::string_view text) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(text, ec);
+  if (ec) { return bad_lifecycle("malformed JSON"); }
+  if (!parsed.is_array()) { return bad_lifecycle("not a list of rules"); }
+  std::vector<LifecycleRule> rules;
+  for (const auto& item : parsed.as_array()) {
+    if (!item.is_object()) { return bad_lifecycle("a rule is not an object"); }
+    LifecycleRule r;
+    for (const auto& [key, v] : item.as_object()) {
+      if (key == "id" || key == "prefix") {
+        if (!v.is_string()) { return bad_lifecycle(std::string(key) + " must be text"); }
+        (key == "id" ? r.id : r.prefix) = std::string(v.as_string());
+      } else if (key == "enabled" || key == "expired_delete_markers") {
+        if (!v.is_bool()) { return bad_lifecycle(std::string(key) + " must be true or false"); }
+        (key == "enabled" ? r.enabled : r.expired_delete_markers) = v.as_bool();
+      } else if (key == "tags") {
+        if (!v.is_object()) { return bad_lifecycle("tags must be an object"); }
+        for (const auto& [tk, tv] : v.as_object()) {
+          if (!tv.is_string()) { return bad_lifecycle("tag values must be text"); }
+          r.tags.emplace(std::string(tk), std::string(tv.as_string()));
+        }
+      } else if (key == "expiration_date") {
+        if (!v.is_int64()) { return bad_lifecycle("expiration_date must be unix seconds"); }
+        r.expiration_date = v.as_int64();
+      } else if (key == "expiration_days" || key == "noncurrent_days" || key == "abort_upload_days") {
+        auto days = lifecycle_days(v, key);
+        if (!days) { return days.error(); }
+        (key == "expiration_days" ? r.expiration_days : key == "noncurrent_days" ? r.noncurrent_days : r.abort_upload_days) = *days;
+      }
+      // Other keys are ignored: rules written by a newer version still apply what they can.
+    }
+    rules.push_back(std::move(r));
+  }
+  return rules;
+}
 
 std::unique_ptr<ObjectService> make_object_service(store::MetaStore& meta, store::BlobStore& blobs, const identity::Policy& policy,
                                                    EngineConfig config, const Clock& clock) {
   return std::make_unique<ObjectServiceImpl>(meta, blobs, policy, config, clock);
 }
+
+namespace {
+// One reaper round of lifecycle rules: batches until a batch does less than it could.
+awaitable<void> apply_lifecycle_round(ObjectService& objects) {
+  for (;;) {
+    auto n = co_await objects.apply_lifecycle(1000);
+    if (!n) {
+      log::warn("object: lifecycle: {} {}", n.error().message, n.error().detail);
+      co_return;
+    }
+    if (*n > 0) { log::info("object: lifecycle rules acted on {} versions", *n); }
+    if (*n < 1000) { co_return; }
+  }
+}
+}  // namespace
 
 awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -1575,6 +2273,7 @@ awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds int
       if (*n > 0) { log::info("object: aborted {} abandoned multipart uploads", *n); }
       if (*n < 1000) { break; }
     }
+    co_await apply_lifecycle_round(objects);
   }
 }
 
@@ -1594,8 +2293,11 @@ Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobS
     auto n = tx.one("SELECT COUNT(*) FROM object_versions");
     if (!n) { return n.error(); }
     report.versions = static_cast<std::uint64_t>((*n)->integer(0));
+    // The counters' definition (object_service.h): current rows that are not delete markers, and
+    // the bytes of every row.
     auto c = tx.query(
-        "SELECT c.project_id, c.name, c.object_count, c.bytes_used, COUNT(v.id), COALESCE(SUM(v.size), 0) FROM object_containers c "
+        "SELECT c.project_id, c.name, c.object_count, c.bytes_used, "
+        "COALESCE(SUM(CASE WHEN v.current = 1 AND v.delete_marker = 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(v.size), 0) FROM object_containers c "
         "LEFT JOIN object_versions v ON v.container_id = c.id GROUP BY c.id, c.project_id, c.name, c.object_count, c.bytes_used");
     if (!c) { return c.error(); }
     for (const auto& r : c->rows) {
