@@ -412,9 +412,9 @@ class ObjectService {
   // Applies every container's lifecycle rules (kSysS3Lifecycle): expires current versions (as
   // delete_object would with S3 versioning: a delete marker when Enabled, a null one when
   // Suspended; without S3 versioning the version is removed, Swift versions locations aside),
-  // removes noncurrent versions and delete markers with no version left, at most `limit`
+  // removes noncurrent versions and delete markers with no version left, aborts multipart
+  // uploads older than a rule's abort_upload_days under its prefix, at most `limit`
   // actions; returns how many. Rules' tags filter versions, not delete markers.
-  // TODO: abort_upload_days is not applied yet: it waits for the multipart upload tables' code.
   virtual boost::asio::awaitable<Result<std::size_t>> apply_lifecycle(std::size_t limit) = 0;
   // Projects owning a container called `name` (S3 requests without credentials or from
   // another project name a bucket without its project).

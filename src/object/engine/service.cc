@@ -1242,6 +1242,11 @@ class ObjectServiceImpl final : public ObjectService {
         if (expire_before) { actions.emplace_back(LifecycleAction::expire_current, *expire_before); }
         if (rule.noncurrent_days) { actions.emplace_back(LifecycleAction::remove_noncurrent, now - *rule.noncurrent_days * kDayUs); }
         if (rule.expired_delete_markers) { actions.emplace_back(LifecycleAction::remove_lone_marker, 0); }
+        if (rule.abort_upload_days && done < limit) {
+          auto n = co_await abort_uploads_before(c.id, rule.prefix, now - *rule.abort_upload_days * kDayUs, limit - done);
+          if (!n) { co_return n.error(); }
+          done += *n;
+        }
         for (const auto& [action, cutoff] : actions) {
           if (done >= limit) { co_return done; }
           auto n = co_await apply_lifecycle_action(c, rule, action, cutoff, limit - done);
@@ -1574,14 +1579,36 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   awaitable<Result<std::size_t>> reap_uploads(std::size_t limit) override {
-    const std::int64_t cutoff = now_us(clock_) - config_.upload_expiry_s * 1000000;
+    co_return co_await abort_uploads_before({}, {}, now_us(clock_) - config_.upload_expiry_s * 1000000, limit);
+  }
+
+ private:
+  // Aborts uploads created before `cutoff_us` (at most `limit`): all of them, or those of one
+  // container whose names start with `prefix` (a lifecycle rule's AbortIncompleteMultipartUpload).
+  awaitable<Result<std::size_t>> abort_uploads_before(std::string container_id, std::string prefix, std::int64_t cutoff,
+                                                      std::size_t limit) {
     std::size_t reaped = 0;
     std::vector<std::string> orphans;
     auto st = co_await transact_retrying([&](Tx& tx) -> Status {
       reaped = 0;
       orphans.clear();
-      auto rows = tx.query("SELECT id FROM object_uploads WHERE created_us < $1 ORDER BY created_us LIMIT $2",
-                           {cutoff, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))});
+      std::string sql = "SELECT id FROM object_uploads WHERE created_us < $1";
+      std::vector<Value> params{cutoff};
+      if (!container_id.empty()) {
+        params.emplace_back(container_id);
+        sql += " AND container_id = $" + std::to_string(params.size());
+        if (!prefix.empty()) {
+          params.emplace_back(prefix);
+          sql += " AND name >= $" + std::to_string(params.size());
+          if (auto succ = prefix_successor(prefix)) {
+            params.emplace_back(*succ);
+            sql += " AND name < $" + std::to_string(params.size());
+          }
+        }
+      }
+      params.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+      sql += " ORDER BY created_us LIMIT $" + std::to_string(params.size());
+      auto rows = tx.query(sql, params);
       if (!rows) { return rows.error(); }
       for (const auto& r : rows->rows) {
         auto d = tx.exec("DELETE FROM object_uploads WHERE id = $1", {r.text(0)});

@@ -162,9 +162,9 @@ awaitable<http::Response> list_versions(http::RequestContext& ctx, const Deps& d
   if (!q.delimiter.empty()) { w.leaf("Delimiter", enc(q.delimiter, url)); }
   if (url) { w.leaf("EncodingType", "url"); }
   w.leaf_bool("IsTruncated", l->truncated);
-  if (l->truncated && !l->versions.empty()) {
-    w.leaf("NextKeyMarker", enc(l->versions.back().name, url));
-    w.leaf("NextVersionIdMarker", version_id_of(l->versions.back()));
+  if (l->truncated) {
+    w.leaf("NextKeyMarker", enc(l->next_key_marker, url));
+    w.leaf("NextVersionIdMarker", l->next_version_id_marker);
   }
   for (const auto& v : l->versions) {
     w.open(v.delete_marker ? "DeleteMarker" : "Version");

@@ -46,7 +46,7 @@ S3Error from_engine(const Error& e, std::string_view what) {
     case Errc::conflict:
       if (m == kContainerNotEmpty) { return s3_error(Status::conflict, "BucketNotEmpty", "The bucket you tried to delete is not empty"); }
       if (m == kVersioningConflict) { return s3_error(Status::conflict, "InvalidBucketState", m); }
-      if (m.starts_with("The specified method")) { return s3_error(Status::method_not_allowed, "MethodNotAllowed", m); }
+      if (m == kMethodNotAllowed) { return s3_error(Status::method_not_allowed, "MethodNotAllowed", m); }
       return s3_error(Status::conflict, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource. Please try again.");
     case Errc::precondition_failed:
       return s3_error(Status::precondition_failed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");

@@ -2611,6 +2611,35 @@ TEST_P(UploadTest, ListPartsInPages) {
   EXPECT_EQ(capped->parts[4].modified_us + 1000000, capped->parts[0].modified_us);  // part 5 was sent a second before part 1
 }
 
+TEST_P(UploadTest, LifecycleAbortsIncompleteUploadsUnderItsPrefix) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto tmp = create("tmp/a");
+  ASSERT_OK(tmp);
+  ASSERT_OK(part("tmp/a", tmp->upload_id, 1, "x"));
+  auto kept = create("keep/b");
+  ASSERT_OK(kept);
+  ASSERT_OK(part("keep/b", kept->upload_id, 1, "y"));
+  LifecycleRule rule;
+  rule.prefix = "tmp/";
+  rule.abort_upload_days = 2;
+  ASSERT_OK(await([&] {
+    return engine().update_container(owner(), kProjectA, "mp", {}, {{std::string(kSysS3Lifecycle), encode_lifecycle({rule})}});
+  }));
+  auto apply = [&] { return await([&] { return engine().apply_lifecycle(1000); }); };
+  clock_.advance(std::chrono::hours(24));
+  auto n = apply();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);  // one day is not two
+  clock_.advance(std::chrono::hours(24) + 1s);
+  n = apply();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_ERRC(parts("tmp/a", tmp->upload_id), Errc::not_found);
+  EXPECT_OK(parts("keep/b", kept->upload_id));  // outside the rule's prefix
+  EXPECT_EQ(blob_count(), 1u);
+  expect_consistent();
+}
+
 TEST_P(UploadTest, ReaperAbortsOldUploads) {
   ASSERT_OK(put_container(owner(), kProjectA, "mp"));
   auto old1 = create("old1");
