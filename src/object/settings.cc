@@ -9,6 +9,8 @@ void declare_settings(config::Settings& s) {
   s.declare({"object.max_listing", Kind::integer, "10000", "Most rows one listing request returns."});
   s.declare({"object.inline_max", Kind::bytes, "16KiB", "Objects up to this size keep their bytes in the metadata store (0: never)."});
   s.declare({"object.reaper_interval", Kind::duration, "30s", "How often objects past their X-Delete-At are removed."});
+  s.declare({"object.min_part_size", Kind::bytes, "5MiB", "Smallest S3 multipart part but the last (EntityTooSmall below)."});
+  s.declare({"object.upload_expiry", Kind::duration, "7d", "S3 multipart uploads not completed after this long are aborted."});
 }
 
 Result<EngineConfig> config_from(const config::Settings& s) {
@@ -24,6 +26,12 @@ Result<EngineConfig> config_from(const config::Settings& s) {
   c.max_listing = static_cast<std::size_t>(listing);
   c.inline_max = s.get_bytes("object.inline_max");
   if (c.inline_max > 1024 * 1024) { return make_error(Errc::invalid_argument, "invalid setting object.inline_max: at most 1MiB"); }
+  c.min_part_size = s.get_bytes("object.min_part_size");
+  if (c.min_part_size > c.max_object_size) {
+    return make_error(Errc::invalid_argument, "invalid setting object.min_part_size: at most object.max_object_size");
+  }
+  c.upload_expiry_s = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("object.upload_expiry")).count();
+  if (c.upload_expiry_s < 1) { return make_error(Errc::invalid_argument, "invalid setting object.upload_expiry: at least 1s"); }
   return c;
 }
 

@@ -541,12 +541,15 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   awaitable<Status> delete_container(const Access& a, std::string project, std::string name) override {
-    co_return co_await transact_retrying([&](Tx& tx) -> Status {
+    std::vector<std::string> upload_blobs;  // of the multipart uploads in progress, aborted with the container
+    auto deleted = co_await transact_retrying([&](Tx& tx) -> Status {
+      upload_blobs.clear();
       auto c = find_container_authorized(tx, a, project, name, Op::container_write);
       if (!c) { return c.error(); }
       auto any = tx.one("SELECT 1 FROM object_versions WHERE container_id = $1 LIMIT 1", {c->id});
       if (!any) { return any.error(); }
       if (*any) { return make_error(Errc::conflict, std::string(kContainerNotEmpty)); }
+      if (auto s = drop_container_uploads(tx, c->id, upload_blobs); !s) { return s; }
       // "object_count = 0" also catches an upload that committed after the check above: its
       // counter update holds the row until then, and the DELETE re-reads it.
       auto d = tx.exec("DELETE FROM object_containers WHERE id = $1 AND object_count = 0", {c->id});
@@ -556,6 +559,8 @@ class ObjectServiceImpl final : public ObjectService {
       if (!u) { return u.error(); }
       return {};
     });
+    if (deleted) { co_await remove_blobs(upload_blobs); }
+    co_return deleted;
   }
 
   // --- objects ---------------------------------------------------------------------------------
@@ -861,21 +866,6 @@ class ObjectServiceImpl final : public ObjectService {
   awaitable<Result<ObjectInfo>> set_object_tags(const Access&, std::string, std::string, std::string, std::string, Metadata) override {
     co_return not_yet();
   }
-  awaitable<Result<UploadInfo>> create_upload(const Access&, std::string, std::string, std::string, PutRequest) override { co_return not_yet(); }
-  awaitable<Result<UploadedPart>> upload_part(const Access&, std::string, std::string, std::string, std::string, int,
-                                              std::optional<std::uint64_t>, std::optional<std::string>, ByteSource&) override {
-    co_return not_yet();
-  }
-  awaitable<Result<ObjectInfo>> complete_upload(const Access&, std::string, std::string, std::string, std::string,
-                                                std::vector<CompletedPart>) override {
-    co_return not_yet();
-  }
-  awaitable<Status> abort_upload(const Access&, std::string, std::string, std::string, std::string) override { co_return not_yet(); }
-  awaitable<Result<PartListing>> list_parts(const Access&, std::string, std::string, std::string, std::string, int, std::size_t) override {
-    co_return not_yet();
-  }
-  awaitable<Result<UploadListing>> list_uploads(const Access&, std::string, std::string, UploadQuery) override { co_return not_yet(); }
-  awaitable<Result<std::size_t>> reap_uploads(std::size_t) override { co_return std::size_t{0}; }
   awaitable<Result<std::size_t>> apply_lifecycle(std::size_t) override { co_return std::size_t{0}; }
   awaitable<Result<std::vector<std::string>>> container_owners(std::string name) override {
     std::vector<std::string> owners;
@@ -888,6 +878,429 @@ class ObjectServiceImpl final : public ObjectService {
     if (!st) { co_return st.error(); }
     co_return owners;
   }
+
+  // --- S3 multipart uploads ----------------------------------------------------------------------
+  // An upload is an object_uploads row; each of its parts is written like an object (one blob, or
+  // blobs of part_size bytes; never inline) and named by object_upload_parts rows (upload_id,
+  // part_no, seq), each row repeating the part's size and etag. A part's blobs are named by its
+  // rows alone: complete_upload moves the listed ones to the object's rows in the transaction
+  // that deletes the upload, so they are never shared with another row while the upload lives
+  // and drop_version's orphan test never needs to look at upload rows. Every writer of an upload
+  // (upload_part, complete, abort, the reaper, delete_container) first locks or deletes its
+  // row: they run one after another, and each sees the parts the one before it committed.
+
+  awaitable<Result<UploadInfo>> create_upload(const Access& a, std::string project, std::string container, std::string name,
+                                              PutRequest req) override {
+    if (auto ok = check_object_name(name); !ok) { co_return ok.error(); }
+    if (auto ok = check_meta(MetadataTarget::object, req.meta); !ok) { co_return ok.error(); }
+    UploadInfo u;
+    u.project_id = project;
+    u.container = container;
+    u.name = name;
+    u.initiator = caller_id(a);
+    u.created_us = now_us(clock_);
+    u.upload_id = new_upload_id(u.created_us);
+    u.put.content_type = std::move(req.content_type);
+    u.put.meta = std::move(req.meta);
+    u.put.headers = std::move(req.headers);
+    u.put.tags = std::move(req.tags);
+    u.put.delete_at = req.delete_at;
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto ins = tx.exec(
+          "INSERT INTO object_uploads (id, container_id, name, initiator, created_us, content_type, meta, headers, tags, delete_at) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+          {u.upload_id, c->id, u.name, u.initiator, u.created_us, u.put.content_type, encode_map(u.put.meta), encode_map(u.put.headers),
+           encode_map(u.put.tags), u.put.delete_at ? Value{*u.put.delete_at} : Value{}});
+      if (!ins) { return ins.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return u;
+  }
+
+  awaitable<Result<UploadedPart>> upload_part(const Access& a, std::string project, std::string container, std::string name,
+                                              std::string upload_id, int part_no, std::optional<std::uint64_t> content_length,
+                                              std::optional<std::string> expected_md5, ByteSource& body) override {
+    if (part_no < 1 || static_cast<std::uint32_t>(part_no) > config_.max_parts) {
+      co_return make_error(Errc::invalid_argument,
+                           "Part number must be an integer between 1 and " + std::to_string(config_.max_parts) + ", inclusive");
+    }
+    if (content_length && *content_length > config_.max_object_size) {
+      co_return make_error(Errc::too_large, "Your request is too large.");
+    }
+    // Authorize and find the upload before reading any of the body.
+    auto pre = co_await meta_.read([&](Tx& tx) -> Status {
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto u = tx.one("SELECT 1 FROM object_uploads WHERE id = $1 AND container_id = $2 AND name = $3", {upload_id, c->id, name});
+      if (!u) { return u.error(); }
+      if (!*u) { return no_such_upload(); }
+      return {};
+    });
+    if (!pre) { co_return pre.error(); }
+
+    ObjectInfo written;  // size, etag and blobs of the part
+    if (auto w = co_await write_parts(body, content_length, written); !w) { co_return w.error(); }
+    if (expected_md5 && ascii_lower(*expected_md5) != written.etag) {
+      co_await remove_parts(written.parts);
+      co_return make_error(Errc::invalid_argument, std::string(kEtagMismatch));
+    }
+    UploadedPart part{part_no, written.size, written.etag, now_us(clock_)};
+    std::vector<std::string> replaced;  // blobs of the part this one replaces
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      replaced.clear();
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      if (auto s = lock_upload(tx, upload_id, c->id, name); !s) { return s; }
+      auto old = tx.query("DELETE FROM object_upload_parts WHERE upload_id = $1 AND part_no = $2 RETURNING blob_key",
+                          {upload_id, std::int64_t{part_no}});
+      if (!old) { return old.error(); }
+      for (const auto& r : old->rows) {
+        if (!r.is_null(0)) { replaced.push_back(r.text(0)); }
+      }
+      return insert_upload_part(tx, upload_id, part, written.parts);
+    });
+    if (!st) {
+      co_await remove_parts(written.parts);  // aborted or completed meanwhile: nothing names them
+      co_return st.error();
+    }
+    co_await remove_blobs(replaced);
+    co_return part;
+  }
+
+  awaitable<Result<ObjectInfo>> complete_upload(const Access& a, std::string project, std::string container, std::string name,
+                                                std::string upload_id, std::vector<CompletedPart> parts) override {
+    if (parts.empty()) { co_return make_error(Errc::invalid_argument, "You must specify at least one part"); }
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0 && parts[i].part_no <= parts[i - 1].part_no) {
+        co_return make_error(Errc::invalid_argument, std::string(kInvalidPartOrder));
+      }
+      parts[i].etag = ascii_lower(parts[i].etag);
+    }
+    ObjectInfo o;
+    o.version_id = crypto::random_hex(16);
+    o.name = name;
+    o.project_id = project;
+    o.container = container;
+    std::vector<std::string> dropped;  // blobs of the parts the list leaves out
+    // In commit_version's transaction: delete the upload and its part rows, and make `o` the
+    // concatenation of the listed parts' blobs.
+    CommitHook take_parts = [&](Tx& tx, const ContainerInfo& c) -> Status {
+      dropped.clear();
+      o.parts.clear();
+      o.upload_part_sizes.clear();
+      auto u = tx.one(
+          "DELETE FROM object_uploads WHERE id = $1 AND container_id = $2 AND name = $3 "
+          "RETURNING content_type, meta, headers, tags, delete_at",
+          {upload_id, c.id, name});
+      if (!u) { return u.error(); }
+      if (!*u) { return no_such_upload(); }
+      const Row& ur = **u;
+      o.content_type = ur.text(0).empty() ? "application/octet-stream" : ur.text(0);
+      o.meta = decode_map(ur.text(1));
+      o.headers = decode_map(ur.text(2));
+      o.tags = decode_map(ur.text(3));
+      o.delete_at = ur.is_null(4) ? std::nullopt : std::optional<std::int64_t>(ur.integer(4));
+      struct Stored {
+        std::uint64_t size = 0;
+        std::string etag;
+        std::vector<Part> blobs;
+      };
+      std::map<int, Stored> stored;
+      auto rows = tx.query("SELECT part_no, blob_key, size, part_size, etag FROM object_upload_parts WHERE upload_id = $1 "
+                           "ORDER BY part_no, seq",
+                           {upload_id});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        Stored& p = stored[static_cast<int>(r.integer(0))];
+        p.size = static_cast<std::uint64_t>(r.integer(3));
+        p.etag = r.text(4);
+        if (!r.is_null(1)) { p.blobs.push_back(Part{r.text(1), static_cast<std::uint64_t>(r.integer(2))}); }
+      }
+      std::string md5s;  // the binary MD5 of every listed part, in order
+      o.size = 0;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto it = stored.find(parts[i].part_no);
+        if (it == stored.end() || it->second.etag != parts[i].etag) {
+          return make_error(Errc::invalid_argument, std::string(kInvalidPart));
+        }
+        Stored& p = it->second;
+        if (i + 1 < parts.size() && p.size < config_.min_part_size) {
+          return make_error(Errc::invalid_argument, std::string(kEntityTooSmall));
+        }
+        md5s += crypto::unhex(p.etag).value_or(std::string());
+        o.size += p.size;
+        o.upload_part_sizes.push_back(p.size);
+        for (auto& b : p.blobs) { o.parts.push_back(std::move(b)); }
+        stored.erase(it);
+      }
+      for (const auto& [no, p] : stored) {
+        for (const auto& b : p.blobs) { dropped.push_back(b.blob_key); }
+      }
+      o.etag = crypto::hex(crypto::md5(md5s)) + "-" + std::to_string(parts.size());
+      auto d = tx.exec("DELETE FROM object_upload_parts WHERE upload_id = $1", {upload_id});
+      if (!d) { return d.error(); }
+      return {};
+    };
+    auto committed = co_await commit_version(a, project, container, o, /*check_quota=*/true, /*only_if_absent=*/false, take_parts);
+    if (!committed) { co_return committed.error(); }  // rolled back: the upload still names its blobs
+    co_await remove_blobs(dropped);
+    co_return o;
+  }
+
+  awaitable<Status> abort_upload(const Access& a, std::string project, std::string container, std::string name,
+                                 std::string upload_id) override {
+    std::vector<std::string> orphans;
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      orphans.clear();
+      auto c = find_container_authorized(tx, a, project, container, Op::object_write);
+      if (!c) { return c.error(); }
+      auto d = tx.exec("DELETE FROM object_uploads WHERE id = $1 AND container_id = $2 AND name = $3", {upload_id, c->id, name});
+      if (!d) { return d.error(); }
+      if (*d == 0) { return no_such_upload(); }
+      return drop_upload_parts(tx, upload_id, orphans);
+    });
+    if (!st) { co_return st; }
+    co_await remove_blobs(orphans);
+    co_return Status{};
+  }
+
+  // Readers of the container's listings, and writers for the uploads they started.
+  awaitable<Result<PartListing>> list_parts(const Access& a, std::string project, std::string container, std::string name,
+                                            std::string upload_id, int part_marker, std::size_t limit) override {
+    limit = std::min(limit, kMaxUploadListing);
+    PartListing out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out = PartListing{};
+      auto c = find_container_authorized(tx, a, project, container, Op::container_list);
+      bool initiator_only = false;
+      if (!c && (c.error().code == Errc::forbidden || c.error().code == Errc::unauthenticated)) {
+        auto w = find_container_authorized(tx, a, project, container, Op::object_write);
+        if (!w) { return c.error(); }
+        c = std::move(w);
+        initiator_only = true;
+      }
+      if (!c) { return c.error(); }
+      auto u = tx.one(std::string("SELECT ") + std::string(kUploadColumns) +
+                          " FROM object_uploads WHERE id = $1 AND container_id = $2 AND name = $3",
+                      {upload_id, c->id, name});
+      if (!u) { return u.error(); }
+      if (!*u) { return no_such_upload(); }
+      out.upload = upload_from_row(**u, project, container);
+      if (initiator_only && out.upload.initiator != caller_id(a)) { return make_error(Errc::forbidden, "Forbidden"); }
+      auto rows = tx.query(
+          "SELECT part_no, part_size, etag, modified_us FROM object_upload_parts WHERE upload_id = $1 AND seq = 0 AND part_no > $2 "
+          "ORDER BY part_no LIMIT $3",
+          {upload_id, std::int64_t{part_marker}, static_cast<std::int64_t>(limit + 1)});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        if (out.parts.size() == limit) {
+          out.truncated = true;
+          break;
+        }
+        out.parts.push_back(UploadedPart{static_cast<int>(r.integer(0)), static_cast<std::uint64_t>(r.integer(1)), r.text(2),
+                                         r.integer(3)});
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  // S3 ListMultipartUploads: by name, then oldest first. With key_marker alone, names after it;
+  // with upload_id_marker too, also the uploads of key_marker after that one. Upload ids begin
+  // with their creation time, so (name, id) orders like (name, created_us, id) and a marker
+  // still places the listing after its upload was completed or aborted.
+  awaitable<Result<UploadListing>> list_uploads(const Access& a, std::string project, std::string container,
+                                                UploadQuery q) override {
+    q.limit = std::min(q.limit, kMaxUploadListing);
+    UploadListing out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out = UploadListing{};
+      auto c = find_container_authorized(tx, a, project, container, Op::container_list);
+      if (!c) { return c.error(); }
+      std::optional<std::string> from, below, after_name;  // name >= from, name < below, name > after_name
+      std::optional<std::pair<std::string, std::string>> after;  // (name, id) > after
+      if (!q.prefix.empty()) {
+        from = q.prefix;
+        below = prefix_successor(q.prefix);
+      }
+      if (!q.key_marker.empty() && !q.upload_id_marker.empty()) {
+        after.emplace(q.key_marker, q.upload_id_marker);
+      } else if (!q.key_marker.empty()) {
+        after_name = q.key_marker;
+      }
+      const bool rolling = !q.delimiter.empty();
+      if (q.limit == 0) { return {}; }
+      std::size_t count = 0;
+      for (;;) {
+        const std::size_t batch = std::min<std::size_t>(q.limit - count + 1, rolling ? 64 : 1000);
+        std::string sql = std::string("SELECT ") + std::string(kUploadColumns) + " FROM object_uploads WHERE container_id = $1";
+        std::vector<Value> params{c->id};
+        auto bind = [&](std::string v) {
+          params.emplace_back(std::move(v));
+          return "$" + std::to_string(params.size());
+        };
+        if (from) { sql += " AND name >= " + bind(*from); }
+        if (below) { sql += " AND name < " + bind(*below); }
+        if (after_name) { sql += " AND name > " + bind(*after_name); }
+        if (after) {
+          auto n = bind(after->first);
+          sql += " AND (name > " + n + " OR (name = " + n + " AND id > " + bind(after->second) + "))";
+        }
+        params.emplace_back(static_cast<std::int64_t>(batch));
+        sql += " ORDER BY name, created_us, id LIMIT $" + std::to_string(params.size());
+        auto rows = tx.query(sql, params);
+        if (!rows) { return rows.error(); }
+        bool restarted = false;
+        for (const auto& r : rows->rows) {
+          if (count == q.limit) {
+            out.truncated = true;
+            return {};
+          }
+          UploadInfo u = upload_from_row(r, project, container);
+          if (rolling) {
+            auto pos = u.name.find(q.delimiter, q.prefix.size());
+            if (pos != std::string::npos) {
+              std::string common = u.name.substr(0, pos + q.delimiter.size());
+              if (common != q.key_marker) {
+                out.prefixes.push_back(common);
+                ++count;
+              }
+              auto succ = prefix_successor(common);
+              if (!succ) { return {}; }
+              from = std::move(*succ);  // past every name under the common prefix
+              restarted = true;
+              break;
+            }
+          }
+          after.emplace(u.name, u.upload_id);
+          after_name.reset();
+          out.uploads.push_back(std::move(u));
+          ++count;
+        }
+        if (!restarted && rows->rows.size() < batch) { return {}; }
+      }
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  awaitable<Result<std::size_t>> reap_uploads(std::size_t limit) override {
+    const std::int64_t cutoff = now_us(clock_) - config_.upload_expiry_s * 1000000;
+    std::size_t reaped = 0;
+    std::vector<std::string> orphans;
+    auto st = co_await transact_retrying([&](Tx& tx) -> Status {
+      reaped = 0;
+      orphans.clear();
+      auto rows = tx.query("SELECT id FROM object_uploads WHERE created_us < $1 ORDER BY created_us LIMIT $2",
+                           {cutoff, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        auto d = tx.exec("DELETE FROM object_uploads WHERE id = $1", {r.text(0)});
+        if (!d) { return d.error(); }
+        if (*d == 0) { continue; }  // completed or aborted meanwhile
+        if (auto s = drop_upload_parts(tx, r.text(0), orphans); !s) { return s; }
+        ++reaped;
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(orphans);
+    co_return reaped;
+  }
+
+ private:
+  // Runs inside commit_version's transaction (see there).
+  using CommitHook = std::function<Status(Tx& tx, const ContainerInfo& c)>;
+
+  static constexpr std::size_t kMaxUploadListing = 1000;  // S3's max-uploads and max-parts
+  static constexpr std::string_view kUploadColumns =
+      "id, name, initiator, created_us, content_type, meta, headers, tags, delete_at";
+
+  static Error no_such_upload() { return make_error(Errc::not_found, std::string(kNoSuchUpload)); }
+
+  static std::string caller_id(const Access& a) { return a.principal != nullptr ? a.principal->user_id : std::string(); }
+
+  static std::string ascii_lower(std::string s) {
+    for (char& ch : s) {
+      if (ch >= 'A' && ch <= 'Z') { ch = static_cast<char>(ch - 'A' + 'a'); }
+    }
+    return s;
+  }
+
+  // 16 hex digits of the creation time, then 16 random ones: ids sort in creation order.
+  static std::string new_upload_id(std::int64_t created_us) {
+    char time[17];
+    std::snprintf(time, sizeof time, "%016llx", static_cast<unsigned long long>(std::max<std::int64_t>(created_us, 0)));
+    return std::string(time) + crypto::random_hex(8);
+  }
+
+  static UploadInfo upload_from_row(const Row& r, const std::string& project, const std::string& container) {
+    UploadInfo u;
+    u.upload_id = r.text(0);
+    u.project_id = project;
+    u.container = container;
+    u.name = r.text(1);
+    u.initiator = r.text(2);
+    u.created_us = r.integer(3);
+    u.put.content_type = r.text(4);
+    u.put.meta = decode_map(r.text(5));
+    u.put.headers = decode_map(r.text(6));
+    u.put.tags = decode_map(r.text(7));
+    if (!r.is_null(8)) { u.put.delete_at = r.integer(8); }
+    return u;
+  }
+
+  // Locks the upload's row for the rest of the transaction (kNoSuchUpload when it is gone).
+  static Status lock_upload(Tx& tx, const std::string& upload_id, const std::string& container_id, const std::string& name) {
+    auto u = tx.exec("UPDATE object_uploads SET created_us = created_us WHERE id = $1 AND container_id = $2 AND name = $3",
+                     {upload_id, container_id, name});
+    if (!u) { return u.error(); }
+    if (*u == 0) { return no_such_upload(); }
+    return {};
+  }
+
+  // The rows of one part: one per blob, or one without a blob for an empty part.
+  static Status insert_upload_part(Tx& tx, const std::string& upload_id, const UploadedPart& part, const std::vector<Part>& blobs) {
+    const std::size_t n = std::max<std::size_t>(blobs.size(), 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      Value key = i < blobs.size() ? Value{blobs[i].blob_key} : Value{};
+      auto size = static_cast<std::int64_t>(i < blobs.size() ? blobs[i].size : 0);
+      auto ins = tx.exec(
+          "INSERT INTO object_upload_parts (upload_id, part_no, seq, blob_key, size, part_size, etag, modified_us) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          {upload_id, std::int64_t{part.part_no}, static_cast<std::int64_t>(i), key, size, static_cast<std::int64_t>(part.size),
+           part.etag, part.modified_us});
+      if (!ins) { return ins.error(); }
+    }
+    return {};
+  }
+
+  // Deletes the part rows of an upload whose row is already deleted; its blobs go to `orphans`.
+  static Status drop_upload_parts(Tx& tx, const std::string& upload_id, std::vector<std::string>& orphans) {
+    auto rows = tx.query("DELETE FROM object_upload_parts WHERE upload_id = $1 RETURNING blob_key", {upload_id});
+    if (!rows) { return rows.error(); }
+    for (const auto& r : rows->rows) {
+      if (!r.is_null(0)) { orphans.push_back(r.text(0)); }
+    }
+    return {};
+  }
+
+  // Aborts every upload of a container that is being deleted. (An upload created while the
+  // deletion commits may outlive it; no part can reach it, as its container is gone, and the
+  // reaper removes its row.)
+  static Status drop_container_uploads(Tx& tx, const std::string& container_id, std::vector<std::string>& orphans) {
+    auto rows = tx.query("DELETE FROM object_uploads WHERE container_id = $1 RETURNING id", {container_id});
+    if (!rows) { return rows.error(); }
+    for (const auto& r : rows->rows) {
+      if (auto s = drop_upload_parts(tx, r.text(0), orphans); !s) { return s; }
+    }
+    return {};
+  }
+  // --- end of S3 multipart uploads ---------------------------------------------------------------
 
  private:
   awaitable<void> remove_blobs(const std::vector<std::string>& keys) {
@@ -975,8 +1388,10 @@ class ObjectServiceImpl final : public ObjectService {
 
   // One transaction: re-check the container and quota, archive or drop the current version,
   // insert `o` as current, update the counters. Removes blobs that lost their last name.
+  // `hook`, when set, runs in the same transaction once the container is found, before `o` is
+  // used (complete_upload fills `o` from the upload's parts there and deletes the upload).
   awaitable<Status> commit_version(const Access& a, const std::string& project, const std::string& container, ObjectInfo& o,
-                                   bool check_quota, bool only_if_absent = false) {
+                                   bool check_quota, bool only_if_absent = false, const CommitHook& hook = {}) {
     std::vector<std::string> orphans;
     for (int attempt = 0;; ++attempt) {
       o.modified_us = now_us(clock_);
@@ -985,6 +1400,9 @@ class ObjectServiceImpl final : public ObjectService {
         auto c = find_container_authorized(tx, a, project, container, Op::object_write);
         if (!c) { return c.error(); }
         o.container_id = c->id;
+        if (hook) {
+          if (auto s = hook(tx, *c); !s) { return s; }
+        }
         auto old = load_current(tx, c->id, o.name);
         if (!old) { return old.error(); }
         if (only_if_absent && *old && !(*old)->delete_marker) { return make_error(Errc::precondition_failed, "Precondition Failed"); }
@@ -1148,6 +1566,15 @@ awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds int
       if (*n > 0) { log::info("object: reaped {} expired objects", *n); }
       if (*n < 1000) { break; }
     }
+    for (;;) {
+      auto n = co_await objects.reap_uploads(1000);
+      if (!n) {
+        log::warn("object: upload reaper: {} {}", n.error().message, n.error().detail);
+        break;
+      }
+      if (*n > 0) { log::info("object: aborted {} abandoned multipart uploads", *n); }
+      if (*n < 1000) { break; }
+    }
   }
 }
 
@@ -1161,6 +1588,9 @@ Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobS
     auto b = tx.query("SELECT blob_key FROM object_parts");
     if (!b) { return b.error(); }
     for (const auto& r : b->rows) { named.insert(r.text(0)); }
+    auto up = tx.query("SELECT blob_key FROM object_upload_parts WHERE blob_key IS NOT NULL");  // parts of uploads in progress
+    if (!up) { return up.error(); }
+    for (const auto& r : up->rows) { named.insert(r.text(0)); }
     auto n = tx.one("SELECT COUNT(*) FROM object_versions");
     if (!n) { return n.error(); }
     report.versions = static_cast<std::uint64_t>((*n)->integer(0));

@@ -22,8 +22,8 @@ S3Error from_engine(const Error& e, std::string_view what) {
       if (m == kEntityTooSmall) { return s3_error(Status::bad_request, "EntityTooSmall", m); }
       if (m == kMalformedXml) { return s3_error(Status::bad_request, "MalformedXML", m); }
       if (m == kContentSha256Mismatch) { return s3_error(Status::bad_request, "XAmzContentSHA256Mismatch", m); }
-      if (m.starts_with("The TagKey") || m.starts_with("The TagValue") || m.find("Tags") != std::string::npos ||
-          m.find("tags") != std::string::npos) {
+      if (m == kInvalidTagKey || m == kInvalidTagValue || m == kSystemTagKey || m == kDuplicateTagKey || m == kTooManyObjectTags ||
+          m == kTooManyBucketTags) {
         return s3_error(Status::bad_request, "InvalidTag", m);
       }
       if (m == kNoSuchVersion) { return s3_error(Status::bad_request, "InvalidArgument", "Invalid version id specified"); }

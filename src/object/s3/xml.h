@@ -19,6 +19,17 @@ namespace ciel::object::s3 {
 inline constexpr std::string_view kMalformedXml =
     "The XML you provided was not well-formed or did not validate against our published schema";
 inline constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+// Messages the front-end answers with S3's InvalidTag code (tagging bodies, the x-amz-tagging
+// header and lifecycle tag filters) ...
+inline constexpr std::string_view kInvalidTagKey = "The TagKey you have provided is invalid";
+inline constexpr std::string_view kInvalidTagValue = "The TagValue you have provided is invalid";
+inline constexpr std::string_view kSystemTagKey = "Your TagKey cannot be prefixed with aws:";
+inline constexpr std::string_view kDuplicateTagKey = "Cannot provide multiple Tags with the same key";
+inline constexpr std::string_view kTooManyObjectTags = "Object tags cannot be greater than 10";  // max_tags 10
+inline constexpr std::string_view kTooManyBucketTags = "Bucket tag count cannot be greater than 50";  // max_tags 50
+// ... and with NotImplemented: an AccessControlPolicy no canned ACL expresses.
+inline constexpr std::string_view kAclNotCanned =
+    "Only access control policies equal to a canned ACL (private, public-read, public-read-write, authenticated-read) are supported";
 
 // --- request bodies -----------------------------------------------------------------------------
 // CreateBucketConfiguration/LocationConstraint; an empty body is "" (no constraint).

@@ -10,6 +10,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -1346,6 +1350,787 @@ TEST_P(EngineTest, ConsistencyCheckFindsMissingAndStrayBlobs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
+
+// --- S3 multipart uploads ------------------------------------------------------------------------
+
+// The engine with a small minimum part size, and one-line upload calls.
+class UploadTest : public EngineTest {
+ protected:
+  static constexpr std::uint64_t kMinPart = 64 * 1024;
+
+  void SetUp() override {
+    EngineTest::SetUp();
+    if (HasFatalFailure()) { return; }
+    config_.min_part_size = kMinPart;
+    engine_ = make_object_service(*meta_, *blobs_, policy_, config_, clock_);
+  }
+
+  Result<UploadInfo> create(const std::string& name, PutRequest req = {}, const std::string& container_name = "mp") {
+    return create_as(owner(), name, req, container_name);
+  }
+  Result<UploadInfo> create_as(const Access& a, const std::string& name, PutRequest req = {}, const std::string& container_name = "mp") {
+    return await([&] { return engine().create_upload(a, kProjectA, container_name, name, req); });
+  }
+  Result<UploadedPart> part(const std::string& name, const std::string& id, int part_no, const std::string& body,
+                            std::optional<std::string> md5 = std::nullopt, const std::string& container_name = "mp") {
+    return part_as(owner(), name, id, part_no, body, std::move(md5), container_name);
+  }
+  Result<UploadedPart> part_as(const Access& a, const std::string& name, const std::string& id, int part_no, const std::string& body,
+                               std::optional<std::string> md5 = std::nullopt, const std::string& container_name = "mp") {
+    StringSource src(body);
+    return await([&] {
+      return engine().upload_part(a, kProjectA, container_name, name, id, part_no, std::uint64_t{body.size()}, md5, src);
+    });
+  }
+  Result<ObjectInfo> complete(const std::string& name, const std::string& id, std::vector<CompletedPart> parts,
+                              const Access* a = nullptr) {
+    return await([&] { return engine().complete_upload(a ? *a : owner(), kProjectA, "mp", name, id, parts); });
+  }
+  Status abort(const std::string& name, const std::string& id, const Access* a = nullptr) {
+    return await([&] { return engine().abort_upload(a ? *a : owner(), kProjectA, "mp", name, id); });
+  }
+  Result<PartListing> parts(const std::string& name, const std::string& id, int marker = 0, std::size_t limit = 1000,
+                            const Access* a = nullptr) {
+    return await([&] { return engine().list_parts(a ? *a : owner(), kProjectA, "mp", name, id, marker, limit); });
+  }
+  Result<UploadListing> uploads(UploadQuery q = {}, const Access* a = nullptr) {
+    return await([&] { return engine().list_uploads(a ? *a : owner(), kProjectA, "mp", q); });
+  }
+  // "name@id" for every upload, "prefix:p" for every common prefix.
+  std::vector<std::string> upload_keys(UploadQuery q = {}) {
+    std::vector<std::string> out;
+    auto l = uploads(q);
+    EXPECT_TRUE(l) << describe(l.error());
+    if (l) {
+      for (const auto& p : l->prefixes) { out.push_back("prefix:" + p); }
+      for (const auto& u : l->uploads) { out.push_back(u.name + "@" + u.upload_id); }
+    }
+    return out;
+  }
+  Result<std::size_t> reap(std::size_t limit = 1000) {
+    return await([&] { return engine().reap_uploads(limit); });
+  }
+  static CompletedPart listed(int part_no, const std::string& body) { return CompletedPart{part_no, md5_hex(body)}; }
+  // S3's etag of a multipart object: the MD5 of the parts' binary MD5s, and the part count.
+  static std::string multipart_etag(const std::vector<std::string>& bodies) {
+    std::string md5s;
+    for (const auto& b : bodies) { md5s += crypto::md5(b); }
+    return md5_hex(md5s) + "-" + std::to_string(bodies.size());
+  }
+  bool blob_exists(const std::string& key) const { return fs::exists(blob_path(key)); }
+  // The current bytes of an object of project A; a failure to read is a test failure.
+  std::string bytes_of(const std::string& container_name, const std::string& name) {
+    auto r = get(owner(), kProjectA, container_name, name);
+    if (!r) {
+      ADD_FAILURE() << "get " << container_name << "/" << name << ": " << describe(r.error());
+      return "<error>";
+    }
+    return *r;
+  }
+};
+
+TEST_P(UploadTest, CreateUploadListCompleteRoundTrip) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  PutRequest req;
+  req.content_type = "video/mp4";
+  req.meta = {{"camera", "left"}};
+  req.headers = {{"content-disposition", "attachment"}};
+  req.tags = {{"project", "x"}};
+  auto up = create("films/take1.mp4", req);
+  ASSERT_OK(up);
+  EXPECT_EQ(up->name, "films/take1.mp4");
+  EXPECT_EQ(up->initiator, member_a_.user_id);
+  EXPECT_EQ(up->upload_id.size(), 32u);
+  const std::string id = up->upload_id;
+
+  // Part 1 spans two blobs (part_size is 1 MiB here), part 2 is one, part 3 is the short last one.
+  const std::string p1 = pattern(3 * kMiB / 2, 1), p2 = pattern(kMinPart, 2), p3 = pattern(10, 3);
+  auto r2 = part("films/take1.mp4", id, 2, p2);
+  ASSERT_OK(r2);
+  EXPECT_EQ(r2->part_no, 2);
+  EXPECT_EQ(r2->size, p2.size());
+  EXPECT_EQ(r2->etag, md5_hex(p2));
+  ASSERT_OK(part("films/take1.mp4", id, 1, p1, md5_hex(p1)));
+  ASSERT_OK(part("films/take1.mp4", id, 3, p3));
+  EXPECT_EQ(blob_count(), 4u);
+  expect_consistent();  // part blobs are named by the upload's rows
+  // A scrub that removes unreferenced blobs leaves them alone.
+  auto scrub = check_consistency(*meta_, *blobs_, true);
+  ASSERT_OK(scrub);
+  EXPECT_TRUE(scrub->unreferenced_blobs.empty());
+  EXPECT_EQ(blob_count(), 4u);
+  expect_container_usage("mp", 0, 0);  // parts are not objects yet
+
+  auto listing = parts("films/take1.mp4", id);
+  ASSERT_OK(listing);
+  EXPECT_EQ(listing->upload.upload_id, id);
+  EXPECT_EQ(listing->upload.put.content_type, "video/mp4");
+  EXPECT_EQ(listing->upload.put.meta, req.meta);
+  EXPECT_FALSE(listing->truncated);
+  ASSERT_EQ(listing->parts.size(), 3u);
+  EXPECT_EQ(listing->parts[0].part_no, 1);
+  EXPECT_EQ(listing->parts[0].size, p1.size());
+  EXPECT_EQ(listing->parts[0].etag, md5_hex(p1));
+  EXPECT_EQ(listing->parts[2].etag, md5_hex(p3));
+  auto ul = uploads();
+  ASSERT_OK(ul);
+  ASSERT_EQ(ul->uploads.size(), 1u);
+  EXPECT_EQ(ul->uploads[0].upload_id, id);
+  EXPECT_EQ(ul->uploads[0].created_us, up->created_us);
+  EXPECT_EQ(ul->uploads[0].put.tags, req.tags);
+
+  clock_.advance(5s);
+  auto done = complete("films/take1.mp4", id, {listed(1, p1), {2, md5_hex(p2)}, {3, "\"" + md5_hex(p3) + "\"" }});
+  // Quotes are the front-end's to remove: a quoted etag does not match.
+  EXPECT_ERRC(done, Errc::invalid_argument);
+  // Upper-case hex is the same etag.
+  std::string upper = md5_hex(p3);
+  for (auto& ch : upper) { ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch))); }
+  done = complete("films/take1.mp4", id, {listed(1, p1), listed(2, p2), {3, upper}});
+  ASSERT_OK(done);
+  EXPECT_EQ(done->etag, multipart_etag({p1, p2, p3}));
+  EXPECT_EQ(done->size, p1.size() + p2.size() + p3.size());
+
+  auto h = head(owner(), kProjectA, "mp", "films/take1.mp4");
+  ASSERT_OK(h);
+  EXPECT_EQ(h->etag, multipart_etag({p1, p2, p3}));
+  EXPECT_EQ(h->size, p1.size() + p2.size() + p3.size());
+  EXPECT_EQ(h->upload_part_sizes, (std::vector<std::uint64_t>{p1.size(), p2.size(), p3.size()}));
+  EXPECT_EQ(h->parts.size(), 4u);
+  EXPECT_EQ(h->content_type, "video/mp4");
+  EXPECT_EQ(h->meta, req.meta);
+  EXPECT_EQ(h->headers, req.headers);
+  EXPECT_EQ(h->tags, req.tags);
+  EXPECT_EQ(h->modified_us, std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch()).count());
+  auto bytes = read_all_of(*h);
+  ASSERT_OK(bytes);
+  EXPECT_TRUE(*bytes == p1 + p2 + p3) << "bytes read back differ";
+  auto across = read(*h, p1.size() - 5, 10);  // across the boundary of parts 1 and 2
+  ASSERT_OK(across);
+  EXPECT_EQ(*across, (p1 + p2).substr(p1.size() - 5, 10));
+
+  // The upload is gone; its blobs now belong to the object.
+  EXPECT_ERRC(parts("films/take1.mp4", id), Errc::not_found);
+  EXPECT_ERRC(complete("films/take1.mp4", id, {listed(1, p1)}), Errc::not_found);
+  EXPECT_ERRC(part("films/take1.mp4", id, 4, "more"), Errc::not_found);
+  auto gone = abort("films/take1.mp4", id);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().message, kNoSuchUpload);
+  EXPECT_TRUE(upload_keys().empty());
+  EXPECT_EQ(blob_count(), 4u);
+  expect_container_usage("mp", 1, p1.size() + p2.size() + p3.size());
+  expect_account_usage(1, 1, p1.size() + p2.size() + p3.size());
+  expect_consistent();
+
+  // Deleting the object removes every blob.
+  ASSERT_OK(del(owner(), kProjectA, "mp", "films/take1.mp4"));
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
+}
+
+// The last part alone, a single part and an empty part: the etag still has its "-N".
+TEST_P(UploadTest, SmallAndEmptyUploads) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto one = create("one");
+  ASSERT_OK(one);
+  ASSERT_OK(part("one", one->upload_id, 1, "tiny"));
+  auto done = complete("one", one->upload_id, {listed(1, "tiny")});
+  ASSERT_OK(done);
+  EXPECT_EQ(done->etag, multipart_etag({"tiny"}));
+  EXPECT_EQ(bytes_of("mp", "one"), "tiny");
+
+  auto empty = create("empty");
+  ASSERT_OK(empty);
+  ASSERT_OK(part("empty", empty->upload_id, 1, ""));
+  auto lp = parts("empty", empty->upload_id);
+  ASSERT_OK(lp);
+  ASSERT_EQ(lp->parts.size(), 1u);
+  EXPECT_EQ(lp->parts[0].size, 0u);
+  EXPECT_EQ(lp->parts[0].etag, md5_hex(""));
+  done = complete("empty", empty->upload_id, {listed(1, "")});
+  ASSERT_OK(done);
+  EXPECT_EQ(done->size, 0u);
+  EXPECT_EQ(done->etag, multipart_etag({""}));
+  EXPECT_EQ(bytes_of("mp", "empty"), "");
+  EXPECT_EQ(blob_count(), 1u);
+  expect_container_usage("mp", 2, 4);
+  expect_consistent();
+}
+
+TEST_P(UploadTest, UploadingAPartAgainReplacesIt) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  const std::string first = pattern(3 * kMiB / 2, 1), second = pattern(kMinPart + 1, 2), last = "the end";
+  ASSERT_OK(part("obj", id, 1, first));
+  ASSERT_OK(part("obj", id, 2, last));
+  ASSERT_EQ(blob_count(), 3u);
+  std::vector<std::string> first_blobs = blob_files();
+
+  ASSERT_OK(part("obj", id, 1, second));
+  EXPECT_EQ(blob_count(), 2u);  // the two blobs of the first part 1 are gone
+  auto lp = parts("obj", id);
+  ASSERT_OK(lp);
+  ASSERT_EQ(lp->parts.size(), 2u);
+  EXPECT_EQ(lp->parts[0].etag, md5_hex(second));
+  EXPECT_EQ(lp->parts[0].size, second.size());
+  expect_consistent();
+
+  EXPECT_ERRC(complete("obj", id, {listed(1, first), listed(2, last)}), Errc::invalid_argument);  // the old etag
+  ASSERT_OK(complete("obj", id, {listed(1, second), listed(2, last)}));
+  EXPECT_TRUE(bytes_of("mp", "obj") == second + last);
+  EXPECT_EQ(blob_count(), 2u);
+  for (const auto& k : first_blobs) {
+    if (k.size() == 32 && blob_exists(k)) {
+      auto h = head(owner(), kProjectA, "mp", "obj");
+      ASSERT_OK(h);
+      EXPECT_TRUE(std::any_of(h->parts.begin(), h->parts.end(), [&](const Part& p) { return p.blob_key == k; }));
+    }
+  }
+  expect_consistent();
+}
+
+TEST_P(UploadTest, CompleteChecksTheListAndKeepsTheUploadWhenItFails) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  const std::string small = "short part", big = pattern(kMinPart, 7), tail = "tail";
+  ASSERT_OK(part("obj", id, 1, small));
+  ASSERT_OK(part("obj", id, 2, big));
+  ASSERT_OK(part("obj", id, 3, tail));
+
+  auto expect_message = [](const Result<ObjectInfo>& r, std::string_view message) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_EQ(r.error().message, message);
+  };
+  expect_message(complete("obj", id, {listed(2, big), listed(1, small)}), kInvalidPartOrder);
+  expect_message(complete("obj", id, {listed(2, big), listed(2, big)}), kInvalidPartOrder);
+  expect_message(complete("obj", id, {listed(2, big), {3, md5_hex("other")}}), kInvalidPart);  // wrong etag
+  expect_message(complete("obj", id, {listed(2, big), listed(4, "absent")}), kInvalidPart);  // no such part
+  expect_message(complete("obj", id, {{0, md5_hex(small)}}), kInvalidPart);
+  expect_message(complete("obj", id, {listed(1, small), listed(2, big)}), kEntityTooSmall);  // part 1 is not the last
+  EXPECT_ERRC(complete("obj", id, {}), Errc::invalid_argument);
+  EXPECT_ERRC(complete("other-name", id, {listed(2, big)}), Errc::not_found);  // the id belongs to another name
+
+  // Nothing changed: the parts are still there, and no object was written.
+  auto lp = parts("obj", id);
+  ASSERT_OK(lp);
+  EXPECT_EQ(lp->parts.size(), 3u);
+  EXPECT_ERRC(head(owner(), kProjectA, "mp", "obj"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 3u);
+  expect_consistent();
+
+  // Parts the list leaves out are dropped with their blobs; a small last part is fine.
+  auto done = complete("obj", id, {listed(2, big), listed(3, tail)});
+  ASSERT_OK(done);
+  EXPECT_EQ(done->etag, multipart_etag({big, tail}));
+  EXPECT_EQ(done->upload_part_sizes, (std::vector<std::uint64_t>{big.size(), tail.size()}));
+  EXPECT_TRUE(bytes_of("mp", "obj") == big + tail);
+  EXPECT_EQ(blob_count(), 2u);
+  expect_container_usage("mp", 1, big.size() + tail.size());
+  expect_consistent();
+}
+
+TEST_P(UploadTest, UploadPartChecksItsArguments) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  auto bad_no = part("obj", id, 0, "x");
+  ASSERT_FALSE(bad_no);
+  EXPECT_EQ(bad_no.error().code, Errc::invalid_argument);
+  EXPECT_EQ(bad_no.error().message, "Part number must be an integer between 1 and 10000, inclusive");
+  EXPECT_ERRC(part("obj", id, 10001, "x"), Errc::invalid_argument);
+  ASSERT_OK(part("obj", id, 10000, "x"));
+  auto mismatch = part("obj", id, 1, "body", md5_hex("other body"));
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().message, kEtagMismatch);
+  std::string upper = md5_hex("body");
+  for (auto& ch : upper) { ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch))); }
+  EXPECT_OK(part("obj", id, 1, "body", upper));
+  EXPECT_ERRC(await([&] {
+                StringSource src("x");
+                return engine().upload_part(owner(), kProjectA, "mp", "obj", id, 2, config_.max_object_size + 1, std::nullopt, src);
+              }),
+              Errc::too_large);
+  auto wrong = part("obj", "0000000000000000ffffffffffffffff", 1, "x");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::not_found);
+  EXPECT_EQ(wrong.error().message, kNoSuchUpload);
+  EXPECT_ERRC(part("another-name", id, 1, "x"), Errc::not_found);
+  EXPECT_ERRC(part("obj", id, 1, "x", std::nullopt, "no-such-container"), Errc::not_found);
+  // A body without a length, in pieces.
+  ChunkedSource chunked(pattern(25000), 1000);
+  auto c = await([&] { return engine().upload_part(owner(), kProjectA, "mp", "obj", id, 3, std::nullopt, std::nullopt, chunked); });
+  ASSERT_OK(c);
+  EXPECT_EQ(c->size, 25000u);
+  EXPECT_EQ(c->etag, md5_hex(pattern(25000)));
+  // Bad names and metadata are refused when the upload is created.
+  EXPECT_ERRC(create("a/../b"), Errc::invalid_argument);
+  PutRequest big_meta;
+  big_meta.meta = {{"k", std::string(10000, 'v')}};
+  EXPECT_ERRC(create("obj", big_meta), Errc::invalid_argument);
+  EXPECT_ERRC(create("obj", {}, "no-such-container"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 3u);
+  EXPECT_EQ(temp_count(), 0u);
+  expect_consistent();
+}
+
+TEST_P(UploadTest, AbortRemovesThePartsAndTheUpload) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  ASSERT_OK(part("obj", id, 1, pattern(3 * kMiB / 2)));
+  ASSERT_OK(part("obj", id, 2, "x"));
+  ASSERT_OK(part("obj", id, 3, ""));
+  EXPECT_EQ(blob_count(), 3u);
+  EXPECT_ERRC(abort("wrong-name", id), Errc::not_found);
+  EXPECT_EQ(blob_count(), 3u);
+  ASSERT_OK(abort("obj", id));
+  EXPECT_EQ(blob_count(), 0u);
+  auto again = abort("obj", id);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::not_found);
+  EXPECT_EQ(again.error().message, kNoSuchUpload);
+  EXPECT_ERRC(part("obj", id, 1, "late"), Errc::not_found);
+  EXPECT_ERRC(parts("obj", id), Errc::not_found);
+  EXPECT_ERRC(complete("obj", id, {listed(2, "x")}), Errc::not_found);
+  EXPECT_TRUE(upload_keys().empty());
+  EXPECT_ERRC(head(owner(), kProjectA, "mp", "obj"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_container_usage("mp", 0, 0);
+  expect_consistent();
+}
+
+TEST_P(UploadTest, ListUploadsByNameThenAgeWithPrefixDelimiterAndMarkers) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  std::vector<std::string> all;  // "name@id" in listing order
+  auto add = [&](const std::string& name) {
+    auto u = create(name);
+    EXPECT_TRUE(u) << describe(u.error());
+    return u ? name + "@" + u->upload_id : std::string();
+  };
+  // Created out of name order; "a/1" three times, twice in the same microsecond.
+  const std::string d = add("d");
+  clock_.advance(1s);
+  const std::string a1_old = add("a/1");
+  clock_.advance(1s);
+  const std::string b = add("b");
+  const std::string cxy = add("c/x/y");
+  const std::string a2 = add("a/2");
+  clock_.advance(1s);
+  std::string a1_x = add("a/1"), a1_y = add("a/1");
+  if (a1_y < a1_x) { std::swap(a1_x, a1_y); }  // same time: by id
+  all = {a1_old, a1_x, a1_y, a2, b, cxy, d};
+  EXPECT_EQ(upload_keys(), all);
+
+  auto id_of = [](const std::string& key) { return key.substr(key.find('@') + 1); };
+  UploadQuery q;
+  q.prefix = "a/";
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{a1_old, a1_x, a1_y, a2}));
+  q = {};
+  q.delimiter = "/";
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{"prefix:a/", "prefix:c/", b, d}));
+  q.prefix = "c/";
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{"prefix:c/x/"}));
+  q = {};
+  q.key_marker = "a/1";
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{a2, b, cxy, d}));
+  q.upload_id_marker = id_of(a1_old);
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{a1_x, a1_y, a2, b, cxy, d}));
+  q.delimiter = "/";
+  q.key_marker = "a/";  // a common prefix as the marker: past everything under it
+  q.upload_id_marker.clear();
+  EXPECT_EQ(upload_keys(q), (std::vector<std::string>{"prefix:c/", b, d}));
+
+  // Pages of one, each starting after the last upload of the one before, see everything once.
+  std::vector<std::string> paged;
+  q = {};
+  q.limit = 1;
+  for (int page = 0; page < 20; ++page) {
+    auto l = uploads(q);
+    ASSERT_OK(l);
+    ASSERT_EQ(l->uploads.size(), 1u);
+    paged.push_back(l->uploads[0].name + "@" + l->uploads[0].upload_id);
+    if (!l->truncated) { break; }
+    q.key_marker = l->uploads[0].name;
+    q.upload_id_marker = l->uploads[0].upload_id;
+  }
+  EXPECT_EQ(paged, all);
+  // Pages of two with a delimiter: prefixes count towards the limit.
+  q = {};
+  q.delimiter = "/";
+  q.limit = 2;
+  auto page1 = uploads(q);
+  ASSERT_OK(page1);
+  EXPECT_EQ(page1->prefixes, (std::vector<std::string>{"a/"}));
+  ASSERT_EQ(page1->uploads.size(), 1u);
+  EXPECT_EQ(page1->uploads[0].name, "b");
+  EXPECT_TRUE(page1->truncated);
+  q.key_marker = "b";
+  q.upload_id_marker = id_of(b);
+  auto page2 = uploads(q);
+  ASSERT_OK(page2);
+  EXPECT_EQ(page2->prefixes, (std::vector<std::string>{"c/"}));
+  ASSERT_EQ(page2->uploads.size(), 1u);
+  EXPECT_EQ(page2->uploads[0].name, "d");
+  EXPECT_FALSE(page2->truncated);
+
+  // A marker whose upload was aborted meanwhile still places the next page.
+  ASSERT_OK(abort("a/1", id_of(a1_old)));
+  q = {};
+  q.key_marker = "a/1";
+  q.upload_id_marker = id_of(a1_old);
+  q.limit = 2;
+  auto after_abort = uploads(q);
+  ASSERT_OK(after_abort);
+  ASSERT_EQ(after_abort->uploads.size(), 2u);
+  EXPECT_EQ("a/1@" + after_abort->uploads[0].upload_id, a1_x);
+  EXPECT_EQ("a/1@" + after_abort->uploads[1].upload_id, a1_y);
+  EXPECT_TRUE(after_abort->truncated);
+  q.limit = 0;
+  auto none = uploads(q);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->uploads.empty() && none->prefixes.empty());
+}
+
+TEST_P(UploadTest, ListPartsInPages) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  for (int no : {5, 1, 3, 2, 7, 6, 4}) {
+    clock_.advance(1s);
+    ASSERT_OK(part("obj", id, no, pattern(static_cast<std::size_t>(100 * no), static_cast<unsigned>(no))));
+  }
+  std::vector<int> seen;
+  int marker = 0;
+  for (int page = 0; page < 5; ++page) {
+    auto lp = parts("obj", id, marker, 3);
+    ASSERT_OK(lp);
+    for (const auto& p : lp->parts) {
+      seen.push_back(p.part_no);
+      EXPECT_EQ(p.size, static_cast<std::uint64_t>(100 * p.part_no));
+      EXPECT_EQ(p.etag, md5_hex(pattern(static_cast<std::size_t>(100 * p.part_no), static_cast<unsigned>(p.part_no))));
+    }
+    EXPECT_EQ(lp->truncated, page < 2) << "page " << page;
+    if (!lp->truncated) { break; }
+    marker = lp->parts.back().part_no;
+  }
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  auto zero = parts("obj", id, 0, 0);
+  ASSERT_OK(zero);
+  EXPECT_TRUE(zero->parts.empty());
+  EXPECT_TRUE(zero->truncated);
+  auto after_all = parts("obj", id, 7, 1000);
+  ASSERT_OK(after_all);
+  EXPECT_TRUE(after_all->parts.empty());
+  EXPECT_FALSE(after_all->truncated);
+  auto capped = parts("obj", id, 0, 100000);
+  ASSERT_OK(capped);
+  EXPECT_EQ(capped->parts.size(), 7u);
+  EXPECT_EQ(capped->parts[4].modified_us + 1000000, capped->parts[0].modified_us);  // part 5 was sent a second before part 1
+}
+
+TEST_P(UploadTest, ReaperAbortsOldUploads) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto old1 = create("old1");
+  ASSERT_OK(old1);
+  ASSERT_OK(part("old1", old1->upload_id, 1, pattern(3 * kMiB / 2)));
+  auto old2 = create("old2");
+  ASSERT_OK(old2);
+  ASSERT_OK(part("old2", old2->upload_id, 1, "x"));
+  clock_.advance(std::chrono::hours(24 * 3));
+  auto young = create("young");
+  ASSERT_OK(young);
+  ASSERT_OK(part("young", young->upload_id, 1, "y"));
+  EXPECT_EQ(blob_count(), 4u);
+
+  auto n = reap();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 0u);  // nothing is a week old yet
+  clock_.advance(std::chrono::hours(24 * 4) + 1s);
+  n = reap(1);
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);  // the limit
+  n = reap();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_ERRC(parts("old1", old1->upload_id), Errc::not_found);
+  EXPECT_ERRC(parts("old2", old2->upload_id), Errc::not_found);
+  EXPECT_OK(parts("young", young->upload_id));
+  EXPECT_EQ(blob_count(), 1u);
+  expect_consistent();
+  clock_.advance(std::chrono::hours(24 * 3));
+  n = reap();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(blob_count(), 0u);
+  EXPECT_TRUE(upload_keys().empty());
+  expect_consistent();
+}
+
+// Completing goes through the same commit as a PUT: overwrites, quotas, Swift versions and the
+// counters behave the same.
+TEST_P(UploadTest, CompleteCommitsLikeAPut) {
+  ASSERT_OK(put_container(owner(), kProjectA, "archive"));
+  ASSERT_OK(put_container(owner(), kProjectA, "mp", {}, {{std::string(kSysVersionsLocation), "archive"}}));
+  ASSERT_OK(put(owner(), kProjectA, "mp", "obj", "old bytes"));
+  const std::string p1 = pattern(kMinPart, 1), p2 = "second";
+  auto up = create("obj");
+  ASSERT_OK(up);
+  ASSERT_OK(part("obj", up->upload_id, 1, p1));
+  ASSERT_OK(part("obj", up->upload_id, 2, p2));
+  // A quota the object does not fit: refused, and the upload stays.
+  ASSERT_OK(await([&] { return engine().update_container(owner(), kProjectA, "mp", {{std::string(kMetaQuotaBytes), "1000"}}, {}); }));
+  auto refused = complete("obj", up->upload_id, {listed(1, p1), listed(2, p2)});
+  EXPECT_ERRC(refused, Errc::quota_exceeded);
+  EXPECT_OK(parts("obj", up->upload_id));
+  ASSERT_OK(await([&] { return engine().update_container(owner(), kProjectA, "mp", {{std::string(kMetaQuotaBytes), std::nullopt}}, {}); }));
+
+  clock_.advance(1s);
+  ASSERT_OK(complete("obj", up->upload_id, {listed(1, p1), listed(2, p2)}));
+  EXPECT_TRUE(bytes_of("mp", "obj") == p1 + p2);
+  EXPECT_EQ(names("archive").size(), 1u);  // the old version was archived
+  expect_container_usage("mp", 1, p1.size() + p2.size());
+  expect_container_usage("archive", 1, 9);
+  expect_account_usage(2, 2, p1.size() + p2.size() + 9);
+  EXPECT_EQ(blob_count(), 3u);
+  expect_consistent();
+
+  // A copy shares the multipart object's blobs; they go when the last name does.
+  ASSERT_OK(copy(owner(), kProjectA, "mp", "obj", kProjectA, "archive", "copy"));
+  EXPECT_EQ(blob_count(), 3u);
+  ASSERT_OK(await([&] { return engine().update_container(owner(), kProjectA, "mp", {}, {{std::string(kSysVersionsLocation), std::nullopt}}); }));
+  ASSERT_OK(del(owner(), kProjectA, "mp", "obj"));
+  EXPECT_TRUE(bytes_of("archive", "copy") == p1 + p2);
+  expect_consistent();
+}
+
+TEST_P(UploadTest, OtherProjectsAreForbidden) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  ASSERT_OK(part("obj", id, 1, "mine"));
+  struct Caller {
+    const char* who;
+    Access access;
+    Errc expected;
+  };
+  const std::vector<Caller> callers = {
+      {"a member of project B", access(member_b_), Errc::forbidden},
+      {"anonymous", Access{}, Errc::unauthenticated},
+      {"a reader of project A", access(reader_a_), Errc::forbidden},
+  };
+  for (const auto& caller : callers) {
+    SCOPED_TRACE(caller.who);
+    const Access& a = caller.access;
+    EXPECT_ERRC(create_as(a, "planted"), caller.expected);
+    EXPECT_ERRC(part_as(a, "obj", id, 1, "theirs"), caller.expected);
+    EXPECT_ERRC(part_as(a, "obj", id, 2, "theirs"), caller.expected);
+    EXPECT_ERRC(complete("obj", id, {listed(1, "mine")}, &a), caller.expected);
+    EXPECT_ERRC(abort("obj", id, &a), caller.expected);
+    if (caller.access.principal != &reader_a_) {
+      EXPECT_ERRC(parts("obj", id, 0, 1000, &a), caller.expected);
+      EXPECT_ERRC(uploads({}, &a), caller.expected);
+    }
+  }
+  // A reader lists.
+  const Access reader = access(reader_a_);
+  EXPECT_OK(parts("obj", id, 0, 1000, &reader));
+  EXPECT_OK(uploads({}, &reader));
+  EXPECT_EQ(blob_count(), 1u);
+  auto lp = parts("obj", id);
+  ASSERT_OK(lp);
+  ASSERT_EQ(lp->parts.size(), 1u);
+  EXPECT_EQ(lp->parts[0].etag, md5_hex("mine"));
+
+  // A writer by container ACL (no read access) may list the parts of its own uploads only.
+  ASSERT_OK(await([&] {
+    return engine().update_container(owner(), kProjectA, "mp", {}, {{std::string(kSysWriteAcl), kProjectB + ":*"}});
+  }));
+  const Access b = access(member_b_);
+  auto theirs = create_as(b, "from-b");
+  ASSERT_OK(theirs);
+  EXPECT_EQ(theirs->initiator, member_b_.user_id);
+  ASSERT_OK(part_as(b, "from-b", theirs->upload_id, 1, "b"));
+  EXPECT_OK(parts("from-b", theirs->upload_id, 0, 1000, &b));
+  EXPECT_ERRC(parts("obj", id, 0, 1000, &b), Errc::forbidden);
+  EXPECT_ERRC(uploads({}, &b), Errc::forbidden);
+  ASSERT_OK(complete("from-b", theirs->upload_id, {listed(1, "b")}, &b));
+  EXPECT_EQ(bytes_of("mp", "from-b"), "b");
+  expect_consistent();
+}
+
+TEST_P(UploadTest, DeletingAContainerAbortsItsUploads) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  ASSERT_OK(part("obj", up->upload_id, 1, pattern(3 * kMiB / 2)));
+  ASSERT_OK(part("obj", up->upload_id, 2, "x"));
+  // With an object in it, the container stays and so do the uploads.
+  ASSERT_OK(put(owner(), kProjectA, "mp", "keep", "k"));
+  EXPECT_ERRC(await([&] { return engine().delete_container(owner(), kProjectA, "mp"); }), Errc::conflict);
+  EXPECT_OK(parts("obj", up->upload_id));
+  EXPECT_EQ(blob_count(), 4u);  // three part blobs and the object
+  ASSERT_OK(del(owner(), kProjectA, "mp", "keep"));
+
+  ASSERT_OK(await([&] { return engine().delete_container(owner(), kProjectA, "mp"); }));
+  EXPECT_EQ(blob_count(), 0u);
+  expect_consistent();
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  EXPECT_TRUE(upload_keys().empty());
+  EXPECT_ERRC(part("obj", up->upload_id, 3, "late"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 0u);
+  expect_account_usage(1, 0, 0);
+  expect_consistent();
+}
+
+TEST_P(UploadTest, ConcurrentUploadsOfOnePartLeaveExactlyOne) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  auto up = create("obj");
+  ASSERT_OK(up);
+  const std::string id = up->upload_id;
+  constexpr int kWriters = 8;
+  std::vector<std::string> bodies;
+  for (int w = 0; w < kWriters; ++w) { bodies.push_back(pattern(50000 + static_cast<std::size_t>(w), static_cast<unsigned>(w + 1))); }
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    boost::asio::io_context io;
+    std::atomic<int> ok{0};
+    for (int w = 0; w < kWriters; ++w) {
+      boost::asio::co_spawn(
+          io,
+          [&, w]() -> awaitable<void> {
+            StringSource src(bodies[static_cast<std::size_t>(w)]);
+            auto r = co_await engine().upload_part(owner(), kProjectA, "mp", "obj", id, 1,
+                                                   std::uint64_t{bodies[static_cast<std::size_t>(w)].size()}, std::nullopt, src);
+            if (r) {
+              ++ok;
+            } else {
+              ADD_FAILURE() << describe(r.error());
+            }
+          },
+          boost::asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) { threads.emplace_back([&] { io.run(); }); }
+    for (auto& t : threads) { t.join(); }
+    EXPECT_EQ(ok.load(), kWriters);
+    auto lp = parts("obj", id);
+    ASSERT_OK(lp);
+    ASSERT_EQ(lp->parts.size(), 1u);
+    EXPECT_EQ(blob_count(), 1u) << "blobs of replaced parts leaked";
+    EXPECT_EQ(temp_count(), 0u);
+    expect_consistent();
+  }
+  auto lp = parts("obj", id);
+  ASSERT_OK(lp);
+  auto winner = std::find_if(bodies.begin(), bodies.end(), [&](const std::string& b) { return md5_hex(b) == lp->parts[0].etag; });
+  ASSERT_NE(winner, bodies.end());
+  ASSERT_OK(complete("obj", id, {{1, lp->parts[0].etag}}));
+  EXPECT_TRUE(bytes_of("mp", "obj") == *winner);
+  expect_consistent();
+}
+
+// A body that stops after its first `first` bytes until `release` is set, saying so in `paused`.
+class PausingSource final : public ByteSource {
+ public:
+  PausingSource(std::string data, std::size_t first, std::atomic<bool>& paused, std::atomic<bool>& release)
+      : data_(std::move(data)), first_(first), paused_(paused), release_(release) {}
+  awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    if (pos_ >= first_) {
+      paused_ = true;
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+      while (!release_) {
+        timer.expires_after(1ms);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+      }
+    }
+    std::size_t n = std::min({buf.size(), data_.size() - pos_, pos_ < first_ ? first_ - pos_ : data_.size()});
+    std::copy_n(data_.data() + pos_, n, buf.data());
+    pos_ += n;
+    co_return n;
+  }
+
+ private:
+  std::string data_;
+  std::size_t first_;
+  std::size_t pos_ = 0;
+  std::atomic<bool>& paused_;
+  std::atomic<bool>& release_;
+};
+
+// An upload completed or aborted while one of its parts is still arriving: the late part finds
+// no upload when it commits and removes its blobs; the object has the parts listed.
+TEST_P(UploadTest, CompletingOrAbortingWhileAPartIsInFlight) {
+  ASSERT_OK(put_container(owner(), kProjectA, "mp"));
+  for (bool completing : {true, false}) {
+    SCOPED_TRACE(completing ? "complete" : "abort");
+    auto up = create("obj");
+    ASSERT_OK(up);
+    const std::string id = up->upload_id;
+    const std::string p1 = pattern(kMinPart, 1), p2 = "two";
+    ASSERT_OK(part("obj", id, 1, p1));
+    ASSERT_OK(part("obj", id, 2, p2));
+    const std::size_t blobs_before = blob_count();
+    std::atomic<bool> paused{false}, release{false};
+    std::optional<Result<UploadedPart>> late;
+    std::optional<Status> finished;
+    boost::asio::io_context io;
+    // Part 1 again, paused half-way.
+    const std::string replacement = pattern(3 * kMiB / 2, 9);
+    boost::asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          PausingSource src(replacement, kMiB + 100, paused, release);
+          late.emplace(co_await engine().upload_part(owner(), kProjectA, "mp", "obj", id, 1, std::uint64_t{replacement.size()},
+                                                     std::nullopt, src));
+        },
+        boost::asio::detached);
+    boost::asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+          while (!paused) {
+            timer.expires_after(1ms);
+            co_await timer.async_wait(boost::asio::use_awaitable);
+          }
+          if (completing) {
+            std::vector<CompletedPart> list{listed(1, p1), listed(2, p2)};
+            auto r = co_await engine().complete_upload(owner(), kProjectA, "mp", "obj", id, std::move(list));
+            finished.emplace(r ? Status{} : Status{r.error()});
+          } else {
+            finished.emplace(co_await engine().abort_upload(owner(), kProjectA, "mp", "obj", id));
+          }
+          release = true;
+        },
+        boost::asio::detached);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) { threads.emplace_back([&] { io.run(); }); }
+    for (auto& t : threads) { t.join(); }
+    ASSERT_TRUE(finished.has_value() && late.has_value());
+    ASSERT_OK(*finished);
+    ASSERT_FALSE(*late);
+    EXPECT_EQ(late->error().code, Errc::not_found);
+    EXPECT_EQ(late->error().message, kNoSuchUpload);
+    if (completing) {
+      EXPECT_TRUE(bytes_of("mp", "obj") == p1 + p2);
+      EXPECT_EQ(blob_count(), blobs_before);
+    } else {
+      EXPECT_EQ(blob_count(), blobs_before - 2);
+    }
+    EXPECT_EQ(temp_count(), 0u);
+    expect_consistent();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, UploadTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
 
 }  // namespace
 }  // namespace ciel::object
