@@ -10,7 +10,11 @@ Environment of every command but `ec2`: S3_ENDPOINT (http://HOST:PORT), S3_ACCES
 S3_SECRET_KEY, S3_REGION (default us-east-1), S3_EXPIRES (seconds, default 3600).
 
   s3tool.py url METHOD /BUCKET[/KEY] [NAME=VALUE...]   one presigned URL (query parameters added)
-  s3tool.py urls METHOD /BUCKET/PREFIX START COUNT     COUNT URLs for PREFIX<START> .. PREFIX<START+COUNT-1>
+  s3tool.py paths METHOD /BUCKET/PREFIX COUNT OUT [PARTS]
+                                                       the path and query (what follows HOST:PORT) of
+                                                       the presigned URLs for PREFIX0 .. PREFIX<COUNT-1>,
+                                                       one a line, into OUT; with PARTS, into OUT.1 ..
+                                                       OUT.PARTS, consecutive slices (one per wrk thread)
   s3tool.py curlcfg PUT /BUCKET/PREFIX COUNT FILE      a curl -K config uploading FILE to each of them
   s3tool.py list /BUCKET EXPECTED REQUESTS [MAX_KEYS]  REQUESTS full listings, ListObjectsV2 pages of
                                                        MAX_KEYS (default 1000) on one keep-alive
@@ -94,18 +98,18 @@ def cmd_url(args):
     print(presigner_from_env().url(method, path, params or None))
 
 
-def cmd_urls(args):
-    method, prefix, start, count = args[0], args[1], int(args[2]), int(args[3])
+def cmd_paths(args):
+    method, prefix, count, out = args[0], args[1], int(args[2]), args[3]
+    parts = int(args[4]) if len(args) > 4 else 0
     p = presigner_from_env()
-    out = sys.stdout
-    chunk = []
-    for i in range(start, start + count):
-        chunk.append(p.url(method, f"{prefix}{i}"))
-        if len(chunk) == 10000:
-            out.write("\n".join(chunk) + "\n")
-            chunk = []
-    if chunk:
-        out.write("\n".join(chunk) + "\n")
+    skip = len(p.base)
+    files = [out] if parts == 0 else [f"{out}.{k}" for k in range(1, parts + 1)]
+    n = len(files)
+    for k, name in enumerate(files):
+        lo, hi = count * k // n, count * (k + 1) // n
+        with open(name, "w") as f:
+            for c in range(lo, hi, 10000):
+                f.write("".join(p.url(method, f"{prefix}{i}")[skip:] + "\n" for i in range(c, min(c + 10000, hi))))
 
 
 def cmd_curlcfg(args):
@@ -225,7 +229,7 @@ def cmd_ec2(args):
     print(c["access"], c["secret"])
 
 
-COMMANDS = {"url": cmd_url, "urls": cmd_urls, "curlcfg": cmd_curlcfg, "list": cmd_list, "check": cmd_check,
+COMMANDS = {"url": cmd_url, "paths": cmd_paths, "curlcfg": cmd_curlcfg, "list": cmd_list, "check": cmd_check,
             "ec2": cmd_ec2}
 
 if __name__ == "__main__":
