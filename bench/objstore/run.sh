@@ -97,7 +97,8 @@ if has ciel; then
   data="$(bench_tmpdir ciel)"
   port="$(free_port)"
   s3_args=()   # the S3 listener on a free port of its own (its default, port + 1, may be taken)
-  if "$CIEL" serve --help | grep -q '^  s3\.listen ('; then s3_args=(--set "s3.listen=127.0.0.1:$(free_port)"); fi
+  help="$("$CIEL" serve --help)"   # (not piped to grep -q: with pipefail an early exit is a failure)
+  if grep -q '^  s3\.listen (' <<<"$help"; then s3_args=(--set "s3.listen=127.0.0.1:$(free_port)"); fi
   has_api s3 && ((${#s3_args[@]} == 0)) && bench_die "$CIEL has no S3 listener (setting s3.listen): build a newer one"
   "$CIEL" serve --data-dir "$data" --listen "127.0.0.1:$port" "${s3_args[@]}" >"$data.out" 2>&1 &
   PID[ciel]=$!
@@ -227,7 +228,9 @@ ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve 
     echo "INFO swift: OpenStack Swift $(swift_version) (Debian), proxy + account + container + object servers with workers=$SWIFT_WORKERS each (this machine has $(nproc) cores), tempauth, memcached, 1 replica, part power ${SWIFT_PART_POWER:-10}, fsync as shipped, proxy logs each request"
   fi
   if has_api s3; then
-    echo "INFO s3: api=$API; Ciel's S3 listener ${S3_EP[ciel]:-(not run)} with an EC2 credential of its admin user; Swift's s3api middleware before tempauth in the same proxy (location us-east-1, s3_acl false, multipart off), access key bench:bench; requests on SigV4 presigned URLs (host signed, UNSIGNED-PAYLOAD), path style, made before each measurement; put4k keys ${S3_PUT_KEYS_PER_S}/s x duration per run; ListObjectsV2 max-keys=$S3_LIST_MAX_KEYS"
+    has ciel && echo "INFO s3 ciel: Ciel's S3 listener ${S3_EP[ciel]} with an EC2 credential of its admin user"
+    has swift && echo "INFO s3 swift: Swift's s3api middleware before tempauth in the same proxy (location us-east-1, s3_acl false, multipart off), access key bench:bench"
+    echo "INFO s3: api=$API; requests on SigV4 presigned URLs (host signed, UNSIGNED-PAYLOAD), path style, made before each measurement; put4k keys ${S3_PUT_KEYS_PER_S}/s x duration per run; ListObjectsV2 max-keys=$S3_LIST_MAX_KEYS"
   fi
   echo "INFO data: $BENCH_TMP on $(df --output=source "$BENCH_TMP" | tail -1) ($(findmnt -no FSTYPE -T "$BENCH_TMP" 2>/dev/null || echo '?')), both systems"
   echo "INFO rounds=$ROUNDS duration=$DURATION concurrency=$CONCS wrk threads=${WRK_THREADS:-$(nproc)} systems=$SYSTEMS"
