@@ -7,16 +7,15 @@
 - raw signed requests through botocore's signer (`signed()`), for the cases no client sends.
 """
 import hashlib
+import hmac
 import os
 import pathlib
 import subprocess
+import time
 import urllib.parse
 
 import boto3
-import botocore.auth
-import botocore.awsrequest
 import botocore.config
-import botocore.credentials
 import requests
 
 from conftest import CielServer
@@ -130,18 +129,46 @@ class S3User:
 
     # --- raw signed requests -------------------------------------------------------------------------
     def signed(self, method, path, data=b"", headers=None, params=None, payload_hash=None, region=REGION, secret=None,
-               access=None, sign_headers=None):
-        """Sends one SigV4-signed request with botocore's signer (path is unquoted: '/bucket/key')."""
-        url = self.endpoint + urllib.parse.quote(path)
-        if params:
-            url += "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+               access=None, amz_date=None):
+        """Sends one SigV4-signed request (path unquoted: '/bucket/key'), signed here by hand so a
+        test can claim any payload hash or date."""
         h = dict(headers or {})
+        amz_date = amz_date or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        h["x-amz-date"] = amz_date
         h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(data).hexdigest()
-        creds = botocore.credentials.Credentials(access or self.access, secret or self.secret)
-        req = botocore.awsrequest.AWSRequest(method=method, url=url, data=data, headers=h)
-        botocore.auth.S3SigV4Auth(creds, "s3", region).add_auth(req)
-        prepared = req.prepare()
-        return requests.request(method, prepared.url, data=data, headers=dict(prepared.headers), timeout=120)
+        query = urllib.parse.urlencode(sorted((params or {}).items()), quote_via=urllib.parse.quote)
+        auth, _ = sigv4_authorization(method, urllib.parse.quote(path), query, self.endpoint, h, access or self.access,
+                                      secret or self.secret, region)
+        h["Authorization"] = auth
+        url = self.endpoint + urllib.parse.quote(path) + ("?" + query if query else "")
+        return requests.request(method, url, data=data, headers=h, timeout=120)
+
+
+def signing_key(secret, date, region, service="s3"):
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def sigv4_authorization(method, raw_path, query, endpoint, headers, access, secret, region=REGION):
+    """An independent SigV4 signer (AWS's documented algorithm): the Authorization header value
+    and the signing key, signing Host and every x-amz-* header in `headers`."""
+    host = urllib.parse.urlsplit(endpoint).netloc
+    signed = {"host": host}
+    for k, v in headers.items():
+        if k.lower().startswith("x-amz-") or k.lower() in ("content-md5", "content-type"):
+            signed[k.lower()] = " ".join(str(v).strip().split())
+    names = sorted(signed)
+    amz_date = signed["x-amz-date"]
+    canonical_query = "&".join(sorted(query.split("&"))) if query else ""
+    canonical = "\n".join([method, raw_path, canonical_query, "".join(f"{n}:{signed[n]}\n" for n in names), ";".join(names),
+                           signed["x-amz-content-sha256"]])
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = signing_key(secret, amz_date[:8], region)
+    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    return f"AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders={';'.join(names)}, Signature={sig}", key
 
 
 def error_code(response):

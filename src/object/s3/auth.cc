@@ -81,7 +81,9 @@ std::variant<Caller, S3Error> check_v4(const http::Request& req, const Deps& dep
     if (!hex64 && payload_hash != kUnsignedPayload && payload_hash != kStreamingPayload) {
       return s3_error(Status::bad_request, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.");
     }
-    for (auto& ch : payload_hash) { ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); }
+    if (hex64) {
+      for (auto& ch : payload_hash) { ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); }
+    }
     if (hex64 && !req.has_body() && payload_hash != kEmptySha256) {
       return s3_error(Status::bad_request, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
     }

@@ -40,7 +40,8 @@ int hex_value(char c) {
 // Bytes of a chunk that come before its last read do reach the caller unverified. That is safe
 // because the engine writes a body to a temporary blob and commits it only when the source
 // reaches its end without an error: a bad signature, a truncated body or a wrong length all
-// surface as an error before that end, and the partial blob is discarded.
+// surface as an error before that end, and the partial blob is discarded. (An empty buffer
+// reads 0 bytes, as from any source; the end is a 0 from a read that had room.)
 class AwsChunkedSource final : public ByteSource {
  public:
   AwsChunkedSource(ByteSource& inner, SigV4 sig, std::string key, std::optional<std::uint64_t> decoded_length)

@@ -72,8 +72,12 @@ awaitable<http::Response> copy_part(const Deps& deps, const Caller& caller, cons
   std::string src_bucket(d.substr(0, slash)), src_key(d.substr(slash + 1));
   auto src_project = co_await bucket_project(deps, caller, src_bucket);
   if (!src_project) { co_return engine_error(src_project.error(), req, "bucket"); }
-  auto info = version ? co_await deps.objects.head_version(caller.access(), *src_project, src_bucket, src_key, *version)
-                      : co_await deps.objects.head_object(caller.access(), *src_project, src_bucket, src_key);
+  Result<ObjectInfo> info = make_error(Errc::internal, "");
+  if (version) {
+    info = co_await deps.objects.head_version(caller.access(), *src_project, src_bucket, src_key, *version);
+  } else {
+    info = co_await deps.objects.head_object(caller.access(), *src_project, src_bucket, src_key);
+  }
   if (!info) { co_return engine_error(info.error(), req, version ? "version" : "key"); }
   if (auto im = req.headers.get("x-amz-copy-source-if-match"); im && !http::etag_matches(*im, info->etag)) {
     co_return error_response(s3_error(Status::precondition_failed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"), req, {});

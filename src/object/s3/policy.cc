@@ -4,11 +4,15 @@
 #include "object/s3/policy.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace ciel::object::s3 {
 namespace {
@@ -20,6 +24,62 @@ constexpr std::size_t kMaxProjectIdChars = 64;
 constexpr std::string_view kAnyone = "*";
 
 Error refuse(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+
+// Boost.JSON keeps the last of repeated keys, so {"Effect": "Deny", "Effect": "Allow"} would
+// read as Allow while its author (and GetBucketPolicy's reader) sees a Deny first. This
+// handler for json::basic_parser only looks for repeated keys in any one object.
+class RepeatedKeyFinder {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using error_code = boost::system::error_code;
+
+  const std::string& repeated() const { return repeated_; }
+
+  bool on_object_begin(error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(key_).second) {
+      repeated_ = key_;
+      ec = json::error::syntax;  // stops the parser; the caller reports repeated()
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t, error_code&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, error_code&) { return true; }
+  bool on_number_part(json::string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
+  bool on_double(double, json::string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(json::string_view, error_code&) { return true; }
+  bool on_comment(json::string_view, error_code&) { return true; }
+
+ private:
+  std::vector<std::set<std::string>> keys_;  // one set per open object
+  std::string key_;
+  std::string repeated_;
+};
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -187,6 +247,12 @@ Result<PolicyGrants> parse_bucket_policy(std::string_view text, std::string_view
   json::value doc = json::parse(text, ec);
   const json::object* root = ec ? nullptr : doc.if_object();
   if (root == nullptr) { return refuse("Policies must be valid JSON and the first byte must be '{'"); }
+  json::basic_parser<RepeatedKeyFinder> finder(json::parse_options{});
+  finder.write_some(false, text.data(), text.size(), ec);
+  if (!finder.handler().repeated().empty()) {
+    return refuse("The policy repeats the element " + quoted(finder.handler().repeated()) + " in one object");
+  }
+  if (ec) { return refuse("Policies must be valid JSON and the first byte must be '{'"); }  // json::parse accepted it: not expected
 
   std::map<std::string, unsigned> grants;
   bool has_statement = false;

@@ -100,9 +100,13 @@ awaitable<http::Response> delete_objects(http::RequestContext& ctx, const Deps& 
   if (!parsed) { co_return engine_error(parsed.error(), req, "bucket"); }
   XmlWriter w("DeleteResult");
   for (const auto& k : parsed->keys) {
-    Result<ObjectInfo> done = k.version_id.empty()
-                                  ? co_await deps.objects.delete_object(caller.access(), *project, t.bucket, k.key)
-                                  : co_await deps.objects.delete_version(caller.access(), *project, t.bucket, k.key, k.version_id);
+    // (Not a conditional expression over two co_awaits: GCC 12 destroys its temporary twice.)
+    Result<ObjectInfo> done = make_error(Errc::internal, "");
+    if (k.version_id.empty()) {
+      done = co_await deps.objects.delete_object(caller.access(), *project, t.bucket, k.key);
+    } else {
+      done = co_await deps.objects.delete_version(caller.access(), *project, t.bucket, k.key, k.version_id);
+    }
     if (!done && !(done.error().code == Errc::not_found && done.error().message != kNoSuchContainer)) {
       auto e = from_engine(done.error(), "key");
       w.open("Error");

@@ -330,12 +330,17 @@ std::string format_midnight(std::int64_t unix_seconds) {
   return two(y / 100) + two(y % 100) + "-" + two(m) + "-" + two(d) + "T00:00:00.000Z";
 }
 
-// One tag's key and value against S3's limits (InvalidTag messages).
+// One tag's key and value against S3's limits (InvalidTag messages). NUL only reaches here from
+// the header form ("%00"); the XML form cannot carry it, so neither may the header.
 Status check_tag(std::string_view key, std::string_view value) {
   std::size_t key_chars = char_count(key);
-  if (key_chars < 1 || key_chars > kMaxTagKeyChars) { return invalid(std::string(kInvalidTagKey)); }
+  if (key_chars < 1 || key_chars > kMaxTagKeyChars || key.find('\0') != std::string_view::npos) {
+    return invalid(std::string(kInvalidTagKey));
+  }
   if (key.starts_with("aws:")) { return invalid(std::string(kSystemTagKey)); }
-  if (char_count(value) > kMaxTagValueChars) { return invalid(std::string(kInvalidTagValue)); }
+  if (char_count(value) > kMaxTagValueChars || value.find('\0') != std::string_view::npos) {
+    return invalid(std::string(kInvalidTagValue));
+  }
   return {};
 }
 

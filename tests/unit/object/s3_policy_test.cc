@@ -163,6 +163,10 @@ TEST(S3Policy, RefusesMalformedDocuments) {
   expect_refused(policy(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"})"), "Missing required field Principal");
   expect_refused(policy(R"({"Effect":"Allow","Principal":"*","Resource":"arn:aws:s3:::photos/*"})"), "Missing required field Action");
   expect_refused(policy(R"({"Effect":"Allow","Principal":"*","Action":"s3:GetObject"})"), "Missing required field Resource");
+  expect_refused(policy(R"({"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*","Effect":"Allow"})"),
+                 "The policy repeats the element \"Effect\" in one object");
+  expect_refused(policy(statement(R"({"AWS":"a","A\u0057S":"b"})", R"("s3:GetObject")", R"("arn:aws:s3:::photos/*")")),
+                 "The policy repeats the element \"AWS\" in one object");
   expect_refused(policy(R"({"Sid":1,"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"})"),
                  "Sid must be a string");
 }

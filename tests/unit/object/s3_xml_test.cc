@@ -261,6 +261,9 @@ TEST(S3Xml, TaggingHeader) {
   expect_error(parse_tagging_header(repeat("k", 129) + "=v"), kInvalidTagKey);
   expect_error(parse_tagging_header("k=" + repeat("v", 257)), kInvalidTagValue);
   expect_error(parse_tagging_header("aws%3Afoo=v"), kSystemTagKey);
+  expect_error(parse_tagging_header("a%00b=v"), kInvalidTagKey);
+  expect_error(parse_tagging_header("k=v%00"), kInvalidTagValue);
+  EXPECT_EQ(*parse_tagging_header("k=%01"), (Metadata{{"k", "\x01"}}));  // as the XML form's &#x1;
 }
 
 // --- CORSConfiguration ------------------------------------------------------------------------------
