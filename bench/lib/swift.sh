@@ -17,7 +17,17 @@
 #
 # Knobs (environment): SWIFT_WORKERS (workers of each server, default 2 = the cores of these
 # machines; Debian's sample configs say "auto", i.e. one per core), SWIFT_PART_POWER (ring
-# partition power, default 10).
+# partition power, default 10), SWIFT_S3API (1: serve the S3 API too, below; default 0).
+#
+# With SWIFT_S3API=1 the proxy also serves the S3 API through Swift's own s3api middleware
+# (package python3-swift, `egg:swift#s3api`), placed just before tempauth as its sample config
+# says ("with tempauth: put s3api just before your auth filter(s)"):
+#   catch_errors proxy-logging cache s3api tempauth proxy-logging proxy-server
+# with location = us-east-1 (the SigV4 region), path-style requests (no storage_domain), s3_acl
+# off (Swift ACLs, the default) and multipart uploads off (they need the slo middleware, which
+# this pipeline, like the Swift-only one, leaves out). tempauth checks the signatures: access key
+# "bench:bench" (account:user), secret "bench" (the user's key); a bucket is a container of
+# AUTH_bench. Swift requests pass s3api untouched (it finds no S3 signature on them).
 #
 # Departures from Debian's setup, each forced by the private setup:
 #  - the hash path prefix/suffix and storage policies come from Debian's shipped
@@ -81,7 +91,7 @@ _swift_run() {  # _swift_run NAME COMMAND...: start in the background, remember 
 }
 
 swift_start() {
-  local user aport cport oport pport mport t
+  local user aport cport oport pport mport t pipeline
   [[ -r "$SWIFT_CONF" ]] ||
     bench_die "swift_start: $SWIFT_CONF is missing: it comes with Debian's swift package (Swift 2.30 reads the hash path prefix/suffix only from there); reinstall the swift package"
   command -v swift-proxy-server >/dev/null && command -v swift-object-server >/dev/null &&
@@ -90,6 +100,8 @@ swift_start() {
   SWIFT_DIR="$(bench_tmpdir swift)"
   SWIFT_WORKERS="${SWIFT_WORKERS:-2}"
   SWIFT_PIDS=""
+  pipeline="catch_errors proxy-logging cache tempauth proxy-logging proxy-server"
+  [[ "${SWIFT_S3API:-0}" == 1 ]] && pipeline="catch_errors proxy-logging cache s3api tempauth proxy-logging proxy-server"
   mkdir -p "$SWIFT_DIR/srv/d1" "$SWIFT_DIR/log" "$SWIFT_DIR/cache"
   if id swift >/dev/null 2>&1; then user=swift; else user=root; fi
   aport="$(free_port)"; cport="$(free_port)"; oport="$(free_port)"; pport="$(free_port)"; mport="$(free_port)"
@@ -113,7 +125,7 @@ swift_dir = $SWIFT_DIR
 log_name = proxy-server
 
 [pipeline:main]
-pipeline = catch_errors proxy-logging cache tempauth proxy-logging proxy-server
+pipeline = $pipeline
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -132,6 +144,14 @@ memcache_servers = 127.0.0.1:$mport
 [filter:tempauth]
 use = egg:swift#tempauth
 user_bench_bench = bench .admin
+EOF
+  [[ "${SWIFT_S3API:-0}" == 1 ]] && cat >>"$SWIFT_DIR/proxy-server.conf" <<EOF
+
+[filter:s3api]
+use = egg:swift#s3api
+location = us-east-1
+s3_acl = false
+allow_multipart_uploads = false
 EOF
   chown -R "$user:" "$SWIFT_DIR"
 
