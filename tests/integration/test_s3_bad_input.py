@@ -13,7 +13,7 @@ from swift_support import payload
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = start_s3_server(tmp_path_factory, settings={"object.max_object_size": "64MiB"})
+    s = start_s3_server(tmp_path_factory)
     yield s
     s.stop()
 
@@ -98,14 +98,20 @@ def test_expired_and_tampered_presigned_urls(user):
     assert s3.get_object(Bucket="bad-input", Key="p")["Body"].read() == b"secret"
 
 
-def test_single_put_above_the_limit_is_refused_before_reading(user):
-    # The limit here is 64 MiB (AWS's is 5 GiB; the server's object.max_object_size). The body is
-    # announced, never sent: the refusal comes from the headers alone.
-    host = urllib.parse.urlsplit(user.endpoint).netloc
-    r = user.signed("PUT", "/bad-input/huge", data=b"", headers={"Content-Length": str(65 * 1024 * 1024)},
+def test_single_put_above_5_gib_is_refused_before_reading(user):
+    # 5 GiB + 1 byte is announced, never sent: the refusal comes from the headers alone.
+    r = user.signed("PUT", "/bad-input/huge", data=b"", headers={"Content-Length": str(5 * 1024 ** 3 + 1)},
                     payload_hash="UNSIGNED-PAYLOAD")
-    assert r.status_code in (400, 413)
+    assert r.status_code == 400 and error_code(r) == "EntityTooLarge", r.text
     assert "huge" not in keys(user)
+    # The same for one part of a multipart upload.
+    s3 = user.client()
+    uid = s3.create_multipart_upload(Bucket="bad-input", Key="huge-part")["UploadId"]
+    r = user.signed("PUT", "/bad-input/huge-part", data=b"", params={"partNumber": "1", "uploadId": uid},
+                    headers={"Content-Length": str(5 * 1024 ** 3 + 1)}, payload_hash="UNSIGNED-PAYLOAD")
+    assert r.status_code == 400 and error_code(r) == "EntityTooLarge", r.text
+    assert s3.list_parts(Bucket="bad-input", Key="huge-part", UploadId=uid).get("Parts", []) == []
+    s3.abort_multipart_upload(Bucket="bad-input", Key="huge-part", UploadId=uid)
 
 
 def test_parts_under_the_minimum(user):
