@@ -16,11 +16,11 @@ import urllib.parse
 
 import boto3
 import botocore.config
+import pytest
 import requests
 
-from conftest import CielServer
 from identity_support import FAST_SETTINGS, Keystone, read_openrc
-from swift_support import Account, account_for, postgres_database
+from swift_support import account_for, start_swift_server
 
 S3_SETTINGS = dict(FAST_SETTINGS, **{"object.reaper_interval": "1s", "object.min_part_size": "5MiB"})
 REGION = "us-east-1"
@@ -30,13 +30,16 @@ RCLONE = "/usr/bin/rclone"
 
 
 def start_s3_server(tmp_path_factory, settings=None, name="s3"):
-    s = dict(S3_SETTINGS)
-    pg = postgres_database()
-    if pg:
-        s["store.metadata"] = pg
-    s.update(settings or {})
-    d = tmp_path_factory.mktemp(name) / "data"
-    return CielServer(d, s).start()
+    return start_swift_server(tmp_path_factory, dict(S3_SETTINGS, **(settings or {})), name=name)
+
+
+# A module-scoped server shared by the tests of one file (import it into a test module to use it
+# there: each module gets its own server).
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_s3_server(tmp_path_factory)
+    yield s
+    s.stop()
 
 
 def admin_token(server):

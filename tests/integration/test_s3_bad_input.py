@@ -7,15 +7,8 @@ import botocore.exceptions
 import pytest
 import requests
 
-from s3_support import admin_token, error_code, make_user, sigv4_authorization, start_s3_server
+from s3_support import admin_token, error_code, make_user, sigv4_authorization, server  # noqa: F401  (the module's server fixture)
 from swift_support import payload
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_s3_server(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,8 @@ import subprocess
 import pytest
 import requests
 
-from s3_support import S3User, admin_token, make_user, md5, start_s3_server
+from s3_support import S3User, admin_token, make_user, md5, server  # noqa: F401  (the module's server fixture)
 from swift_support import make_tree, payload, read_tree
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_s3_server(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

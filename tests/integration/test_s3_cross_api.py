@@ -1,15 +1,8 @@
 """One namespace, two APIs: what S3 writes Swift reads byte for byte, and the reverse."""
 import pytest
 
-from s3_support import admin_token, make_user, md5, start_s3_server
+from s3_support import admin_token, make_user, md5, server  # noqa: F401  (the module's server fixture)
 from swift_support import payload
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_s3_server(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,8 @@
 """s3cmd (signature v2 and v4) and rclone (s3 backend, provider Other) against the S3 API."""
 import pytest
 
-from s3_support import admin_token, make_user, start_s3_server
+from s3_support import admin_token, make_user, server  # noqa: F401  (the module's server fixture)
 from swift_support import make_tree, payload, read_tree
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = start_s3_server(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 // invalid UTF-8 or an overlong path. Pure functions; fuzzed by tests/fuzz/path_fuzz.cc.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,5 +34,13 @@ std::string percent_encode(std::string_view text, std::string_view keep = "");
 // Splits a query string into decoded name/value pairs; malformed escapes are kept verbatim.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 bool valid_utf8(std::string_view text);
+
+// The code point of the UTF-8 sequence starting at text[i] and its length in bytes; nullopt when
+// it is not a valid one (truncated, overlong, a surrogate, or past U+10FFFF).
+struct CodePoint {
+  std::uint32_t value = 0;
+  std::size_t length = 0;
+};
+std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t i);
 
 }  // namespace ciel::http

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/http/target.h"
+
 namespace ciel::object {
 namespace {
 
@@ -10,45 +12,13 @@ constexpr char kHex[] = "0123456789abcdef";
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i, or U+FFFD and
 // advances one byte when the sequence is malformed (overlong, surrogate, truncated, > U+10FFFF).
 std::uint32_t next_code_point(std::string_view s, std::size_t& i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    n = 1;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 2;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 3;
-    cp = c & 0x07;
-  } else {
+  auto cp = http::decode_utf8(s, i);
+  if (!cp) {
     ++i;
     return 0xFFFD;
   }
-  if (i + n >= s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  for (std::size_t k = 1; k <= n; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += n + 1;
-  return cp;
+  i += cp->length;
+  return cp->value;
 }
 
 void append_u16(std::string& out, std::uint32_t unit) {

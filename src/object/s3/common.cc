@@ -115,6 +115,23 @@ void render_object_headers(http::Response& res, const ObjectInfo& info) {
   if (!info.null_version) { res.set_header("x-amz-version-id", info.version_id); }
 }
 
+std::optional<CopySource> parse_copy_source(std::string_view v) {
+  CopySource s;
+  if (auto q = v.find("?versionId="); q != std::string_view::npos) {
+    s.version = std::string(v.substr(q + 11));
+    v = v.substr(0, q);
+  }
+  auto decoded = http::percent_decode(v);
+  if (!decoded) { return std::nullopt; }
+  std::string_view d = *decoded;
+  if (d.starts_with('/')) { d.remove_prefix(1); }
+  auto slash = d.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == d.size()) { return std::nullopt; }
+  s.bucket = std::string(d.substr(0, slash));
+  s.key = std::string(d.substr(slash + 1));
+  return s;
+}
+
 std::string version_id_of(const ObjectInfo& info) { return info.null_version ? "null" : info.version_id; }
 
 }  // namespace ciel::object::s3

@@ -89,6 +89,13 @@ Metadata user_metadata(const http::Request& req);
 Metadata kept_headers(const http::Request& req);
 // Renders an object's metadata and kept headers onto a response.
 void render_object_headers(http::Response& res, const ObjectInfo& info);
+// x-amz-copy-source (CopyObject, UploadPartCopy): "[/]bucket/key[?versionId=v]", URL-encoded;
+// nullopt when it does not name a bucket and a key.
+struct CopySource {
+  std::string bucket, key;
+  std::optional<std::string> version;
+};
+std::optional<CopySource> parse_copy_source(std::string_view header);
 // S3's version id for a record: "null" for a null version.
 std::string version_id_of(const ObjectInfo& info);
 

@@ -56,20 +56,13 @@ awaitable<http::Response> create(http::RequestContext& ctx, const Deps& deps, co
 // UploadPartCopy: the source range streams from the engine into the new part.
 awaitable<http::Response> copy_part(const Deps& deps, const Caller& caller, const std::string& project, const Target& t,
                                     const std::string& upload_id, int part_no, const http::Request& req) {
-  std::string_view v = req.header("x-amz-copy-source");
-  std::optional<std::string> version;
-  if (auto q = v.find("?versionId="); q != std::string_view::npos) {
-    version = std::string(v.substr(q + 11));
-    v = v.substr(0, q);
-  }
-  auto decoded = http::percent_decode(v);
-  std::string_view d = decoded ? std::string_view(*decoded) : std::string_view{};
-  if (d.starts_with('/')) { d.remove_prefix(1); }
-  auto slash = d.find('/');
-  if (!decoded || slash == std::string_view::npos || slash == 0 || slash + 1 == d.size()) {
+  auto source = parse_copy_source(req.header("x-amz-copy-source"));
+  if (!source) {
     co_return error_response(s3_error(Status::bad_request, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"), req, {});
   }
-  std::string src_bucket(d.substr(0, slash)), src_key(d.substr(slash + 1));
+  const std::string& src_bucket = source->bucket;
+  const std::string& src_key = source->key;
+  const std::optional<std::string>& version = source->version;
   auto src_project = co_await bucket_project(deps, caller, src_bucket);
   if (!src_project) { co_return engine_error(src_project.error(), req, "bucket"); }
   Result<ObjectInfo> info = make_error(Errc::internal, "");

@@ -168,28 +168,6 @@ awaitable<http::Response> get_object(http::RequestContext& ctx, const Deps& deps
   co_return res;
 }
 
-// x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded.
-struct CopySource {
-  std::string bucket, key;
-  std::optional<std::string> version;
-};
-std::optional<CopySource> parse_copy_source(std::string_view v) {
-  CopySource s;
-  if (auto q = v.find("?versionId="); q != std::string_view::npos) {
-    s.version = std::string(v.substr(q + 11));
-    v = v.substr(0, q);
-  }
-  auto decoded = http::percent_decode(v);
-  if (!decoded) { return std::nullopt; }
-  std::string_view d = *decoded;
-  if (d.starts_with('/')) { d.remove_prefix(1); }
-  auto slash = d.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == d.size()) { return std::nullopt; }
-  s.bucket = std::string(d.substr(0, slash));
-  s.key = std::string(d.substr(slash + 1));
-  return s;
-}
-
 awaitable<http::Response> copy_object(http::RequestContext& ctx, const Deps& deps, const Caller& caller, const std::string& project,
                                       const Target& t) {
   const auto& req = ctx.request();

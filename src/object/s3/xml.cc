@@ -63,36 +63,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Length of the UTF-8 sequence starting at s[i], 0 when it is not a valid one (overlong forms,
-// surrogates and values past U+10FFFF are not).
+// Length of the UTF-8 sequence starting at s[i], 0 when it is not a valid one.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { return 1; }
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    n = 1;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 2;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 3;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n >= s.size()) { return 0; }
-  for (std::size_t k = 1; k <= n; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) { return 0; }
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return n + 1;
+  auto cp = http::decode_utf8(s, i);
+  return cp ? cp->length : 0;
 }
 
 // Characters, as S3 counts them for tag and rule limits: code points of valid UTF-8.
