@@ -276,6 +276,7 @@ awaitable<http::Response> handle_bucket(http::RequestContext& ctx, const Deps& d
     case http::Method::delete_: {
       auto st = co_await deps.objects.delete_container(caller.access(), *project, t.bucket);
       if (!st) { co_return engine_error(st.error(), req, "bucket"); }
+      deps.own_buckets->forget(*project, t.bucket);
       co_return empty_response(Status::no_content, req);
     }
     default:

@@ -1,6 +1,7 @@
 #include "object/s3/common.h"
 
 #include <cctype>
+#include <chrono>
 
 #include "core/crypto/crypto.h"
 #include "core/http/target.h"
@@ -68,11 +69,40 @@ ByteSource& payload(http::RequestContext& ctx, const Caller& caller, std::unique
   return ctx.body();
 }
 
+namespace {
+constexpr std::int64_t kOwnBucketTtlMs = 5000;
+constexpr std::size_t kOwnBucketCacheMax = 100000;
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+bool OwnBucketCache::fresh(const std::string& project, const std::string& bucket) const {
+  std::lock_guard lock(mutex_);
+  auto it = until_ms_.find(project + "/" + bucket);
+  return it != until_ms_.end() && it->second > steady_ms();
+}
+
+void OwnBucketCache::remember(const std::string& project, const std::string& bucket) {
+  std::lock_guard lock(mutex_);
+  if (until_ms_.size() >= kOwnBucketCacheMax) { until_ms_.clear(); }  // bounded; refilled on demand
+  until_ms_[project + "/" + bucket] = steady_ms() + kOwnBucketTtlMs;
+}
+
+void OwnBucketCache::forget(const std::string& project, const std::string& bucket) {
+  std::lock_guard lock(mutex_);
+  until_ms_.erase(project + "/" + bucket);
+}
+
 boost::asio::awaitable<Result<std::string>> bucket_project(const Deps& deps, const Caller& caller, const std::string& bucket) {
+  if (!caller.project.empty() && deps.own_buckets->fresh(caller.project, bucket)) { co_return caller.project; }
   auto owners = co_await deps.objects.container_owners(bucket);
   if (!owners) { co_return owners.error(); }
   for (const auto& p : *owners) {
-    if (p == caller.project) { co_return p; }
+    if (p == caller.project) {
+      deps.own_buckets->remember(p, bucket);
+      co_return p;
+    }
   }
   if (owners->size() == 1) { co_return owners->front(); }
   co_return caller.project;

@@ -2,7 +2,10 @@
 // the addressed bucket and key, S3 errors, and small formatting helpers.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -16,10 +19,26 @@
 
 namespace ciel::object::s3 {
 
+// Remembers for a few seconds that a project has a bucket of some name, so a caller working in
+// its own bucket costs no lookup per request (bucket_project). Only "the caller's own project
+// has it" is remembered: if the bucket goes meanwhile, the engine answers NoSuchBucket, which is
+// the answer anyway. Thread-safe.
+class OwnBucketCache {
+ public:
+  bool fresh(const std::string& project, const std::string& bucket) const;
+  void remember(const std::string& project, const std::string& bucket);
+  void forget(const std::string& project, const std::string& bucket);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::int64_t> until_ms_;  // "project/bucket" -> expiry
+};
+
 struct Deps {
   ObjectService& objects;
   identity::IdentityService& identity;
   Options options;
+  std::unique_ptr<OwnBucketCache> own_buckets = std::make_unique<OwnBucketCache>();
 };
 
 // An S3 error: the status, the Code clients switch on, and the message.
