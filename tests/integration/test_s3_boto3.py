@@ -52,7 +52,12 @@ def bucket(s3, name):
 
 def test_bucket_lifecycle_and_errors(s3, bob):
     s3.create_bucket(Bucket="b3-basic", CreateBucketConfiguration={"LocationConstraint": "us-east-1"})
-    assert "b3-basic" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    created = {b["Name"]: b["CreationDate"] for b in s3.list_buckets()["Buckets"]}["b3-basic"]
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()) < 60
+    # Changing a bucket's settings does not change when it was created.
+    time.sleep(1.1)
+    s3.put_bucket_tagging(Bucket="b3-basic", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    assert {b["Name"]: b["CreationDate"] for b in s3.list_buckets()["Buckets"]}["b3-basic"] == created
     s3.head_bucket(Bucket="b3-basic")
     assert s3.get_bucket_location(Bucket="b3-basic").get("LocationConstraint") == "us-east-1"
     with pytest.raises(botocore.exceptions.ClientError) as e:

@@ -163,6 +163,7 @@ struct ListEntry {
   std::uint64_t count = 0;         // containers: object count
   std::string etag, content_type;  // objects
   std::int64_t modified_us = 0;
+  std::int64_t created_us = 0;     // containers: when created (S3's CreationDate)
   std::optional<std::int64_t> delete_at;
 };
 

@@ -574,7 +574,7 @@ class ObjectServiceImpl final : public ObjectService {
       acct = std::move(*r);
       if (auto ok = authorize(policy_, a, Op::account_read, project, &acct, nullptr); !ok) { return ok.error(); }
       auto fetch = [&](const ListWindow& w, std::size_t limit) -> Result<std::vector<ListEntry>> {
-        std::string sql = "SELECT name, object_count, bytes_used, modified_ms FROM object_containers WHERE project_id = $1";
+        std::string sql = "SELECT name, object_count, bytes_used, modified_ms, created_ms FROM object_containers WHERE project_id = $1";
         std::vector<Value> params{project};
         add_window(sql, params, w, limit);
         auto rows = tx.query(sql, params);
@@ -586,6 +586,7 @@ class ObjectServiceImpl final : public ObjectService {
           e.count = static_cast<std::uint64_t>(r.integer(1));
           e.size = static_cast<std::uint64_t>(r.integer(2));
           e.modified_us = r.integer(3) * 1000;
+          e.created_us = r.integer(4) * 1000;
           out.push_back(std::move(e));
         }
         return out;

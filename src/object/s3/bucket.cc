@@ -247,7 +247,7 @@ awaitable<http::Response> handle_list_buckets(http::RequestContext& ctx, const D
     for (const auto& e : l->entries) {
       w.open("Bucket");
       w.leaf("Name", e.name);
-      w.leaf("CreationDate", iso8601(e.modified_us));
+      w.leaf("CreationDate", iso8601(e.created_us));
       w.close();
     }
     if (!l->truncated || l->entries.empty()) { break; }
