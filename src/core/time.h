@@ -35,4 +35,14 @@ std::optional<SystemTime> parse_iso8601(std::string_view text);  // accepts frac
 std::string http_date(SystemTime t);                              // Sun, 06 Nov 1994 08:49:37 GMT
 std::optional<SystemTime> parse_http_date(std::string_view text);
 
+// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), for any year:
+// Howard Hinnant's days_from_civil and civil_from_days. `month` is 1..12.
+struct CivilDate {
+  std::int64_t year = 1970;
+  unsigned month = 1, day = 1;
+};
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
+CivilDate civil_from_days(std::int64_t days);
+unsigned days_in_month(std::int64_t year, unsigned month);
+
 }  // namespace ciel

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/crypto/crypto.h"
+#include "core/time.h"
 
 namespace ciel::object::s3 {
 namespace {
@@ -79,39 +80,6 @@ std::optional<int> digits(std::string_view s, std::size_t pos, std::size_t n) {
   return v;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-};
-Civil civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
-}
-
-bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : kDays[m - 1];
-}
-
 std::optional<std::int64_t> to_unix(int y, int mo, int d, int h, int mi, int s) {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) { return std::nullopt; }
   if (static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo))) { return std::nullopt; }
@@ -123,7 +91,7 @@ std::optional<std::int64_t> to_unix(int y, int mo, int d, int h, int mi, int s) 
 std::optional<std::string> format_amz_date(std::int64_t t) {
   std::int64_t days = t >= 0 ? t / 86'400 : (t - 86'399) / 86'400;
   std::int64_t secs = t - days * 86'400;
-  Civil c = civil_from_days(days);
+  CivilDate c = civil_from_days(days);
   if (c.year < 0 || c.year > 9999) { return std::nullopt; }
   std::string out;
   auto put = [&out](std::int64_t v, std::size_t width) {

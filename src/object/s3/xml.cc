@@ -23,6 +23,7 @@
 
 #include "core/check.h"
 #include "core/http/target.h"
+#include "core/time.h"
 
 namespace ciel::object::s3 {
 namespace {
@@ -230,28 +231,6 @@ std::optional<bool> parse_bool(std::string_view s) {
   return std::nullopt;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
-}
-
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<int>(z - era * 146097);
-  const int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(yoe + era * 400) + (m <= 2 ? 1 : 0);
-}
-
 // A lifecycle Date: "YYYY-MM-DD", optionally followed by "Thh:mm:ss", a fraction and "Z" or
 // "+00:00" (what the SDKs send: 2030-01-01T00:00:00Z, 2030-01-01T00:00:00.000Z). Years 1970 to
 // 9999. Returns unix seconds, or an error: kMalformedXml when it is no date, S3's message when
@@ -269,10 +248,8 @@ Result<std::int64_t> parse_midnight(std::string_view s) {
   };
   auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
   if (!y || !mo || !d || s[4] != '-' || s[7] != '-' || *y < 1970 || *mo < 1 || *mo > 12 || *d < 1) { return malformed(); }
-  static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
-  if (*d > kMonthDays[*mo - 1] || (*mo == 2 && *d == 29 && !leap)) { return malformed(); }
-  std::int64_t seconds = days_from_civil(*y, *mo, *d) * 86400;
+  if (static_cast<unsigned>(*d) > days_in_month(*y, static_cast<unsigned>(*mo))) { return malformed(); }
+  std::int64_t seconds = days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d)) * 86400;
   std::string_view rest = s.substr(10);
   if (rest.empty()) { return seconds; }
   auto h = digits(11, 2), mi = digits(14, 2), sec = digits(17, 2);
@@ -296,10 +273,10 @@ Result<std::int64_t> parse_midnight(std::string_view s) {
 }
 
 std::string format_midnight(std::int64_t unix_seconds) {
-  int y = 0, m = 0, d = 0;
-  civil_from_days(unix_seconds / 86400, y, m, d);
-  // Years outside 0..9999 never reach here (parse_date refuses them); clamp so the text is fixed-width.
-  y = std::clamp(y, 0, 9999);
+  CivilDate c = civil_from_days(unix_seconds / 86400);
+  // Years outside 0..9999 never reach here (parse_midnight refuses them); clamp so the text is fixed-width.
+  const int y = static_cast<int>(std::clamp<std::int64_t>(c.year, 0, 9999));
+  const int m = static_cast<int>(c.month), d = static_cast<int>(c.day);
   auto two = [](int v) { return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10); };
   return two(y / 100) + two(y % 100) + "-" + two(m) + "-" + two(d) + "T00:00:00.000Z";
 }
