@@ -18,6 +18,9 @@
 #include <map>
 #include <memory>
 
+#include "box/box.h"
+#include "box/dav/dav.h"
+#include "box/settings.h"
 #include "cli/diagnostics.h"
 #include "cli/settings.h"
 #include "cli/system_routes.h"
@@ -104,6 +107,7 @@ int serve_main(int argc, char** argv, char** envp) {
   identity::declare_settings(settings);
   object::declare_settings(settings);
   object::s3::declare_settings(settings);
+  box::declare_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;
@@ -180,6 +184,7 @@ int serve_main(int argc, char** argv, char** envp) {
   std::vector<store::Migration> migrations;
   for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
@@ -200,6 +205,26 @@ int serve_main(int argc, char** argv, char** envp) {
     for (const auto& k : report->missing_blobs) { log::error("object: blob {} is named by an object but missing", k); }
     for (const auto& m : report->counter_mismatches) { log::warn("object: usage counters disagree: {}", m); }
   }
+
+  // The box's bytes live in a blob store of their own, so each engine's startup sweep of
+  // unreferenced blobs only ever sees its own.
+  std::string box_blob_root = settings.get_string("store.box_blob_root");
+  if (box_blob_root.empty()) { box_blob_root = dir + "/box"; }
+  auto box_blobs = store::open_localfs_blob_store({box_blob_root, settings.get_bool("store.fsync")});
+  if (!box_blobs) { die(1, box_blobs.error().message + ": " + box_blobs.error().detail); }
+  if (auto swept = (*box_blobs)->collect_temp_files(std::chrono::seconds(0)); swept && *swept > 0) {
+    log::info("box: removed {} temp files left by interrupted writes", *swept);
+  }
+  if (auto report = box::check_consistency(**meta, **box_blobs, /*remove_unreferenced=*/true); !report) {
+    die(1, report.error().message + ": " + report.error().detail);
+  } else {
+    if (!report->unreferenced_blobs.empty()) {
+      log::info("box: removed {} blobs left by interrupted uploads", report->unreferenced_blobs.size());
+    }
+    for (const auto& k : report->missing_blobs) { log::error("box: blob {} is named by a file but missing", k); }
+  }
+  auto box_config = box::config_from(settings);
+  if (!box_config) { die(2, box_config.error().message); }
 
   // --- listeners --------------------------------------------------------------------------------
   http::Router public_router;
@@ -281,6 +306,14 @@ int serve_main(int argc, char** argv, char** envp) {
   s3_router.add_group("/", "s3", object::s3::error_renderer);
   object::s3::add_routes(s3_router, *objects, ident, *s3_options);
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
+
+  // The box: WebDAV and the Nextcloud sync-client API on the public listener.
+  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config);
+  endpoints["box"] = public_url + "/remote.php/webdav/";
+  public_router.add_group("/remote.php", "box", box::dav::error_renderer);
+  public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);
+  box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});
+  server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
 
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";

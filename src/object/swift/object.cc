@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/crypto/crypto.h"
+#include "core/http/mime.h"
 #include "core/http/range.h"
 #include "core/http/router.h"
 #include "core/http/target.h"
@@ -51,28 +52,6 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size()) { return std::nullopt; }
   return v;
-}
-
-std::string guess_content_type(std::string_view name) {
-  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-      {"txt", "text/plain"}, {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"}, {"csv", "text/csv"},
-      {"md", "text/markdown"}, {"js", "application/javascript"}, {"json", "application/json"}, {"xml", "application/xml"},
-      {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tgz", "application/gzip"},
-      {"tar", "application/x-tar"}, {"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
-      {"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"ico", "image/vnd.microsoft.icon"}, {"mp3", "audio/mpeg"},
-      {"mp4", "video/mp4"}, {"webm", "video/webm"}, {"iso", "application/x-iso9660-image"}, {"qcow2", "application/octet-stream"},
-      {"sh", "application/x-sh"}, {"py", "text/x-python"}, {"c", "text/x-c"}, {"h", "text/x-c"}, {"cc", "text/x-c++src"},
-      {"yaml", "application/yaml"}, {"yml", "application/yaml"}, {"doc", "application/msword"}, {"odt", "application/vnd.oasis.opendocument.text"},
-  };
-  auto slash = name.rfind('/');
-  auto base = slash == std::string_view::npos ? name : name.substr(slash + 1);
-  auto dot = base.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 == base.size()) { return "application/octet-stream"; }
-  std::string ext = lower(base.substr(dot + 1));
-  for (auto [e, t] : kTypes) {
-    if (e == ext) { return std::string(t); }
-  }
-  return "application/octet-stream";
 }
 
 Metadata kept_headers(const http::Request& req) {
@@ -410,7 +389,7 @@ awaitable<http::Response> handle_put_object(http::RequestContext& ctx, const Dep
   }
   PutRequest put;
   std::string_view ct = req.header("Content-Type");
-  put.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type")) ? guess_content_type(c->object) : std::string(ct);
+  put.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type")) ? http::guess_content_type(c->object) : std::string(ct);
   put.meta = object_metadata(req);
   put.headers = kept_headers(req);
   put.content_length = req.content_length;

@@ -1,0 +1,295 @@
+// box/box.h: the box engine. Each user has a home tree: folders and files with stable numeric
+// ids, kept in the MetaStore (box_nodes), with file bytes in the BlobStore (box_contents and
+// box_content_parts). Front-ends (box/dav for WebDAV and the sync clients, box/ocs for the
+// Nextcloud OCS calls) translate their protocol into these calls; the engine decides names,
+// quotas, versions, trash, etags and who owns what, and never sees HTTP.
+//
+// Paths are relative to the user's root ("" is the root, "a/b.txt" a file in folder a). The
+// engine normalises every segment to Unicode NFC and refuses empty, "." and ".." segments, so
+// "é" typed on a Mac and on Linux names one file.
+//
+// Etags: a file's etag changes when its content changes; a folder's etag changes whenever
+// anything beneath it changes (every write updates the etag and the recursive size of each
+// ancestor up to the root in the same transaction), so a sync client finds every change with
+// one PROPFIND of the root. A rename or move is one row update: ids, etags of the moved files and
+// their content stay.
+//
+// Content: one immutable row per stored content (size, MD5, SHA-1, Adler-32), its bytes inline in
+// the row (small files) or in one or more blobs (a chunked upload keeps its chunks as the parts:
+// assembling is a metadata update). Files, versions and copies share contents by reference
+// count; the blobs go when the last reference does.
+//
+// Durability: blobs are durable before the transaction that names them commits, and each call
+// returns after its commit; a crash before leaves only unreferenced blobs (collected by
+// check_consistency at startup).
+//
+// Threads: thread-safe; SQL and file I/O run on the blocking pool.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace ciel::store {
+class MetaStore;
+class BlobStore;
+struct Migration;
+}  // namespace ciel::store
+
+namespace ciel::box {
+
+// Messages front-ends recognise to choose their status codes.
+inline constexpr std::string_view kParentMissing = "The parent folder does not exist";
+inline constexpr std::string_view kNotAFolder = "A parent of this path is a file";
+inline constexpr std::string_view kIsAFolder = "A folder exists at this path";
+inline constexpr std::string_view kAlreadyExists = "The target already exists";
+inline constexpr std::string_view kIntoItself = "A folder cannot be moved or copied into itself";
+inline constexpr std::string_view kQuotaExceeded = "Not enough free space in your box";
+inline constexpr std::string_view kChecksumMismatch = "The computed checksum does not match the one received from the client";
+inline constexpr std::string_view kEtagMismatch = "The file was changed since the client last saw it";
+inline constexpr std::string_view kIncomplete = "The upload is incomplete";
+
+// Every default is what `ciel serve` declares (box.*).
+struct BoxConfig {
+  std::uint64_t default_quota = 0;                         // box.default_quota: bytes per user, 0 = unlimited
+  std::uint64_t inline_max = 16 * 1024;                    // box.inline_max: files up to this live in their row
+  std::uint64_t max_file_size = 1ULL << 40;                // box.max_file_size: one PUT or one chunk
+  std::uint32_t max_versions = 50;                         // box.max_versions: kept per file (0: no versions)
+  std::chrono::seconds version_retention{30 * 86400};      // box.version_retention: older versions go
+  std::chrono::seconds trash_retention{30 * 86400};        // box.trash_retention: older trash goes
+  std::chrono::seconds upload_expiry{7 * 86400};           // box.upload_expiry: unfinished chunked uploads go
+  std::string instance_id = "occiel0000";                  // box.instance_id: suffix of oc:id
+};
+
+struct Node {
+  std::int64_t id = 0;
+  std::int64_t parent = 0;  // 0 for the root
+  std::string owner;        // identity user id
+  std::string name;         // NFC; "" for the root
+  std::string path;         // relative to the root
+  bool folder = false;
+  std::uint64_t size = 0;   // a folder's is the total beneath it
+  std::int64_t mtime = 0;   // unix seconds
+  std::string etag;         // unquoted
+  std::string content_type;
+  std::int64_t content_id = 0;
+  std::string md5, sha1, adler32;  // lowercase hex; files only
+};
+
+struct Checksum {
+  std::string type;  // "SHA1", "MD5" or "ADLER32"
+  std::string hex;   // lowercase
+};
+// "SHA1:abc..." (the OC-Checksum header; several separated by spaces: the first known one).
+std::optional<Checksum> parse_checksum(std::string_view header);
+
+struct PutOptions {
+  std::optional<std::int64_t> mtime;          // X-OC-Mtime; now when absent
+  std::optional<std::uint64_t> length;        // when known: quota is checked before reading
+  std::optional<std::string> if_match;        // etag the current file must have ("*": must exist)
+  bool if_none_match_any = false;             // If-None-Match: * (must not exist)
+  std::optional<Checksum> checksum;           // verified once the bytes are in
+  std::string content_type;
+};
+
+struct WriteResult {
+  Node node;
+  bool created = false;  // the path was unmapped before
+};
+
+struct DeadProp {
+  std::string ns, name;
+  std::string value;  // inner XML, as the client sent it
+};
+struct PropPatch {
+  std::vector<DeadProp> set;
+  std::vector<std::pair<std::string, std::string>> remove;  // ns, name
+};
+
+struct Lock {
+  std::string token;  // "opaquelocktoken:<uuid>"
+  std::string path;   // the lock root
+  bool exclusive = true;
+  bool infinite = false;  // depth infinity
+  std::string owner_xml;
+  std::int64_t timeout_s = 0;   // 0: infinite
+  std::int64_t expires_s = 0;   // unix seconds; 0: never
+  std::string user_id;          // who took it
+};
+struct LockRequest {
+  bool exclusive = true;
+  bool infinite = false;
+  std::string owner_xml;
+  std::int64_t timeout_s = 0;
+};
+
+struct Version {
+  std::int64_t id = 0;
+  std::int64_t file_id = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;  // when this content was written
+  std::string etag;
+  std::int64_t content_id = 0;
+  std::string content_type;
+};
+
+struct TrashItem {
+  std::int64_t id = 0;         // the node id
+  std::string name;
+  std::string original_path;
+  std::int64_t deleted_s = 0;
+  bool folder = false;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;
+  std::string etag;
+};
+
+struct UploadChunk {
+  std::string name;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;
+};
+struct Upload {
+  std::string transfer;
+  std::optional<std::uint64_t> total;
+  std::int64_t created_s = 0;
+  std::vector<UploadChunk> chunks;  // by name
+};
+
+struct Quota {
+  std::uint64_t used = 0;
+  std::uint64_t total = 0;  // 0: unlimited
+};
+
+struct AppPassword {
+  std::string id, user_id, name;
+  std::int64_t created_s = 0, last_used_s = 0;
+};
+
+// A local file range, for sendfile.
+struct BlobFile {
+  int fd = -1;
+  std::uint64_t offset = 0, length = 0;
+};
+
+// Every user-facing call takes the user id first and works only inside that user's tree.
+// Errors: Errc::not_found (kParentMissing for a missing parent when creating), Errc::conflict
+// (kNotAFolder, kIsAFolder, kIntoItself), Errc::already_exists (kAlreadyExists),
+// Errc::precondition_failed (kEtagMismatch), Errc::quota_exceeded, Errc::invalid_argument (a bad
+// name; kChecksumMismatch), Errc::too_large, Errc::unavailable (store failure).
+class BoxService {
+ public:
+  virtual ~BoxService() = default;
+
+  // --- tree ------------------------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<Node>> stat(std::string user, std::string path) = 0;
+  // The node and, for a folder, its children sorted by name.
+  virtual boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>> list(std::string user, std::string path) = 0;
+  virtual boost::asio::awaitable<Result<Node>> mkcol(std::string user, std::string path, std::optional<std::int64_t> mtime) = 0;
+  // Streams `body` into a new content and makes it the file's; the previous content becomes a
+  // version. Nothing is visible unless the whole body arrived and every check passed.
+  virtual boost::asio::awaitable<Result<WriteResult>> put(std::string user, std::string path, ByteSource& body,
+                                                          PutOptions options) = 0;
+  virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(const Node& file, std::uint64_t offset,
+                                                                           std::uint64_t length) = 0;
+  // Descriptors for sendfile; Errc::not_found when the bytes are not in local files (inline).
+  virtual Result<std::vector<BlobFile>> open_files(const Node& file, std::uint64_t offset, std::uint64_t length) = 0;
+  // Moves the node (and what is beneath) to the trash.
+  virtual boost::asio::awaitable<Status> remove(std::string user, std::string path, std::optional<std::string> if_match) = 0;
+  // A replaced destination goes to the trash. Errc::precondition_failed (kAlreadyExists) when it
+  // exists and `overwrite` is false.
+  virtual boost::asio::awaitable<Result<WriteResult>> move(std::string user, std::string from, std::string to, bool overwrite) = 0;
+  // `recursive` false copies a folder without its members (Depth: 0).
+  virtual boost::asio::awaitable<Result<WriteResult>> copy(std::string user, std::string from, std::string to, bool overwrite,
+                                                           bool recursive) = 0;
+
+  // --- dead properties -----------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<std::vector<DeadProp>>> props(std::string user, std::int64_t node_id) = 0;
+  // Props of a folder's children and the folder itself, keyed by node id.
+  virtual boost::asio::awaitable<Result<std::vector<std::pair<std::int64_t, DeadProp>>>> child_props(std::string user,
+                                                                                                      std::int64_t folder_id) = 0;
+  // All or nothing.
+  virtual boost::asio::awaitable<Status> patch_props(std::string user, std::string path, PropPatch patch) = 0;
+
+  // --- locks (by path; expired locks are ignored and purged) ----------------------------------
+  virtual boost::asio::awaitable<Result<Lock>> lock(std::string user, std::string path, LockRequest request) = 0;
+  virtual boost::asio::awaitable<Result<Lock>> refresh_lock(std::string user, std::string token, std::int64_t timeout_s) = 0;
+  // Errc::not_found when no such lock covers `path`.
+  virtual boost::asio::awaitable<Status> unlock(std::string user, std::string path, std::string token) = 0;
+  // Locks on `path` or an ancestor with depth infinity; with `beneath`, also locks inside it.
+  virtual boost::asio::awaitable<Result<std::vector<Lock>>> locks(std::string user, std::string path, bool beneath) = 0;
+
+  // --- chunked uploads (Nextcloud chunking "NG") ----------------------------------------------
+  virtual boost::asio::awaitable<Status> create_upload(std::string user, std::string transfer,
+                                                       std::optional<std::uint64_t> total) = 0;
+  virtual boost::asio::awaitable<Result<Upload>> get_upload(std::string user, std::string transfer) = 0;
+  // Errc::invalid_argument (kIncomplete) when fewer than `length` bytes arrive: nothing is kept.
+  virtual boost::asio::awaitable<Result<UploadChunk>> put_chunk(std::string user, std::string transfer, std::string name,
+                                                                std::optional<std::uint64_t> offset, std::uint64_t length,
+                                                                ByteSource& body) = 0;
+  virtual boost::asio::awaitable<Status> delete_upload(std::string user, std::string transfer) = 0;
+  // The chunks, ordered by offset, must tile [0, total); they become the file's content.
+  virtual boost::asio::awaitable<Result<WriteResult>> assemble_upload(std::string user, std::string transfer, std::string path,
+                                                                      PutOptions options) = 0;
+
+  // --- versions -------------------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<std::vector<Version>>> versions(std::string user, std::int64_t file_id) = 0;
+  virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open_version(const Version& v) = 0;
+  // The version's content becomes the file's (the current one becomes a version).
+  virtual boost::asio::awaitable<Result<Node>> restore_version(std::string user, std::int64_t file_id, std::int64_t version_id) = 0;
+
+  // --- trash ----------------------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<std::vector<TrashItem>>> trash(std::string user) = 0;
+  // Back where it was (the root when that folder is gone), renamed on a collision.
+  virtual boost::asio::awaitable<Result<Node>> restore_trash(std::string user, std::int64_t id) = 0;
+  virtual boost::asio::awaitable<Status> purge_trash(std::string user, std::optional<std::int64_t> id) = 0;  // all when absent
+
+  // --- quota and node lookup ------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<Quota>> quota(std::string user) = 0;
+  virtual boost::asio::awaitable<Status> set_quota(std::string user, std::optional<std::uint64_t> bytes) = 0;
+  virtual boost::asio::awaitable<Result<Node>> node_by_id(std::string user, std::int64_t id) = 0;
+
+  // --- app passwords (sync clients) -----------------------------------------------------------
+  // Returns the record and the password (shown once).
+  virtual boost::asio::awaitable<Result<std::pair<AppPassword, std::string>>> create_app_password(std::string user,
+                                                                                                 std::string name) = 0;
+  // The user id the password belongs to; Errc::unauthenticated otherwise.
+  virtual boost::asio::awaitable<Result<AppPassword>> check_app_password(std::string password) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<AppPassword>>> app_passwords(std::string user) = 0;
+  virtual boost::asio::awaitable<Status> delete_app_password(std::string user, std::string id) = 0;
+
+  // --- maintenance ----------------------------------------------------------------------------
+  // Expired trash, versions past retention and abandoned uploads; returns how many went.
+  virtual boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) = 0;
+  virtual const BoxConfig& config() const = 0;
+};
+
+std::vector<store::Migration> migrations();
+std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config);
+// Runs reap() every `interval` until cancelled.
+boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval);
+
+// NFC-normalises and checks one name; Errc::invalid_argument for "", ".", "..", '/', NUL or
+// more than 255 bytes.
+Result<std::string> normalize_name(std::string_view name);
+// Splits and normalises a relative path ("a/b/", "/a//b" -> "a/b").
+Result<std::string> normalize_path(std::string_view path);
+
+// The box has a BlobStore of its own (store.box_blob_root), so this sweep and the object
+// engine's never see each other's blobs. Blocking: startup and `ciel scrub`.
+struct ConsistencyReport {
+  std::uint64_t blobs = 0;
+  std::vector<std::string> missing_blobs;       // named by a row, absent
+  std::vector<std::string> unreferenced_blobs;  // present, named by no row (removed when asked)
+};
+Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced);
+
+}  // namespace ciel::box

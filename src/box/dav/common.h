@@ -1,0 +1,114 @@
+// box/dav/common.h: what the box's route files share: dependencies, who is calling (HTTP Basic
+// with an identity password or an app password, or an identity token), error answers, hrefs,
+// and the If header and lock checks every write goes through.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "box/box.h"
+#include "box/dav/dav.h"
+#include "box/dav/xml.h"
+#include "core/http/request.h"
+#include "core/http/response.h"
+#include "identity/identity.h"
+
+namespace ciel::box::dav {
+
+// Checked credentials, for a minute: sync clients send Basic auth on every request, and an
+// argon2 hash per request would cost more than the request. Keyed by a SHA-256 of the pair, so
+// no password is kept. A password change or a disabled user takes effect within the minute.
+class AuthCache {
+ public:
+  struct Entry {
+    std::string user_id, user_name;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::optional<Entry> find(const std::string& key);
+  void put(const std::string& key, Entry e);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+struct Deps {
+  BoxService& box;
+  identity::IdentityService& identity;
+  Options options;
+  std::unique_ptr<AuthCache> auth_cache = std::make_unique<AuthCache>();
+};
+
+struct User {
+  std::string id;    // identity user id: the box's owner key
+  std::string name;  // login name: the {user} of DAV paths
+};
+
+// Errc::unauthenticated when no valid credentials came (the answer is 401 with a Basic challenge).
+boost::asio::awaitable<Result<User>> authenticate(const http::Request& req, const Deps& deps);
+
+// Sabre-style XML error answer; Errc -> status in one place (errors.cc).
+http::Response error_response(const Error& e, const http::Request& req);
+http::Response status_response(http::Status status, std::string_view message, const http::Request& req);
+http::Status status_for(const Error& e);
+// 423 with DAV:lock-token-submitted naming the lock's root.
+http::Response locked_response(const std::string& lock_root_href, const http::Request& req);
+
+// The DAV root a request came through: "/remote.php/dav/files/<user>/" or "/remote.php/webdav/".
+struct Root {
+  std::string href;  // encoded, with the trailing slash
+  std::string user;  // the {user} of the path ("" for webdav: the caller)
+};
+// An href for `path` under `root` (each segment percent-encoded; folders end with '/').
+std::string href(const Root& root, std::string_view path, bool folder);
+// The box path a Destination header (absolute URL or absolute path) names under `root`;
+// Errc::forbidden (answered 502) for a destination on another root or server.
+Result<std::string> destination_path(std::string_view header, const Root& root);
+// "ETag"-style quoting.
+std::string quoted(std::string_view etag);
+std::string oc_id(std::int64_t id, const BoxConfig& c);
+
+// --- If header and locks -------------------------------------------------------------------------
+struct IfHeader {
+  std::vector<IfList> lists;
+  std::set<std::string> tokens;  // every state token the header names: the lock tokens submitted
+  bool present() const { return !lists.empty(); }
+};
+Result<IfHeader> read_if(const http::Request& req);
+// True when the header is absent or one of its lists holds for its resource (RFC 4918 10.4).
+boost::asio::awaitable<Result<bool>> if_holds(const Deps& deps, const User& user, const Root& root, const IfHeader& h,
+                                              const std::string& request_path);
+// nullopt when every lock on `path` (and, with `beneath`, inside it) has its token in `h`;
+// otherwise the 423 answer. With `membership`, the locks on the parent folder count too (adding
+// or removing a member changes the folder).
+boost::asio::awaitable<std::optional<http::Response>> check_locks(const Deps& deps, const User& user, const Root& root,
+                                                                  const IfHeader& h, const std::string& path, bool beneath,
+                                                                  bool membership, const http::Request& req);
+// Both checks, in the order RFC 4918 gives them: a false If header is 412, a missing token 423.
+boost::asio::awaitable<std::optional<http::Response>> check_write(const Deps& deps, const User& user, const Root& root,
+                                                                  const std::string& path, bool beneath, bool membership,
+                                                                  const http::Request& req);
+
+// Small shared parsers and renderers.
+std::optional<std::int64_t> parse_i64(std::string_view s);
+std::string unquote(std::string_view etag);  // strips W/ and quotes
+// ETag, OC-ETag and OC-FileId: every answer about a file or folder carries them.
+void node_headers(http::Response& res, const Node& n, const Deps& deps);
+// X-OC-Mtime, OC-Checksum, If-Match, If-None-Match: *, Content-Type.
+Result<PutOptions> put_options(const http::Request& req);
+// 201 (created) or 204 with the node's headers (and X-OC-MTime: accepted when one was sent).
+http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent);
+
+void add_file_routes(http::Router& router, const Deps& deps);
+void add_upload_routes(http::Router& router, const Deps& deps);
+void add_version_routes(http::Router& router, const Deps& deps);
+void add_ocs_routes(http::Router& router, const Deps& deps);
+
+}  // namespace ciel::box::dav

@@ -1,0 +1,229 @@
+#include "box/dav/propfind.h"
+
+#include <map>
+
+#include "core/time.h"
+
+namespace ciel::box::dav {
+namespace {
+
+// What rendering one PROPFIND needs besides the nodes, fetched once per request.
+struct Context {
+  const Deps& deps;
+  const User& user;
+  const Root& root;
+  std::optional<Quota> quota;
+  std::vector<Lock> locks;
+  std::map<std::int64_t, std::vector<DeadProp>> dead;
+};
+
+bool in(std::string_view ns, std::string_view name, const PropName& p) { return p.ns == ns && p.name == name; }
+
+// The DAV: properties allprop returns (RFC 4918 9.1: the live ones defined there).
+const std::vector<PropName>& all_props() {
+  static const std::vector<PropName> kAll = {
+      {"DAV:", "resourcetype"},  {"DAV:", "getetag"},       {"DAV:", "getlastmodified"}, {"DAV:", "getcontentlength"},
+      {"DAV:", "getcontenttype"}, {"DAV:", "supportedlock"}, {"DAV:", "lockdiscovery"},
+  };
+  return kAll;
+}
+
+const std::vector<PropName>& protected_props() {
+  static const std::vector<PropName> kProtected = {
+      {"DAV:", "resourcetype"},      {"DAV:", "getetag"},              {"DAV:", "getlastmodified"},      {"DAV:", "getcontentlength"},
+      {"DAV:", "getcontenttype"},    {"DAV:", "supportedlock"},        {"DAV:", "lockdiscovery"},        {"DAV:", "creationdate"},
+      {"DAV:", "quota-used-bytes"},  {"DAV:", "quota-available-bytes"}, {std::string(kOcNs), "id"},     {std::string(kOcNs), "fileid"},
+      {std::string(kOcNs), "permissions"}, {std::string(kOcNs), "size"}, {std::string(kOcNs), "checksums"},
+  };
+  return kProtected;
+}
+
+bool covers(const Lock& l, const std::string& path) {
+  if (l.path == path) { return true; }
+  if (!l.infinite) { return false; }
+  return l.path.empty() || (path.size() > l.path.size() && path.starts_with(l.path) && path[l.path.size()] == '/');
+}
+
+std::optional<std::string> live(const PropName& p, const Node& n, const Context& c) {
+  if (p.ns == "DAV:") {
+    if (p.name == "resourcetype") { return n.folder ? "<d:resourcetype><d:collection/></d:resourcetype>" : "<d:resourcetype/>"; }
+    if (p.name == "getetag") { return "<d:getetag>" + escape(quoted(n.etag)) + "</d:getetag>"; }
+    if (p.name == "getlastmodified") {
+      return "<d:getlastmodified>" + http_date(SystemTime(std::chrono::seconds(n.mtime))) + "</d:getlastmodified>";
+    }
+    if (p.name == "getcontentlength" && !n.folder) { return "<d:getcontentlength>" + std::to_string(n.size) + "</d:getcontentlength>"; }
+    if (p.name == "getcontenttype" && !n.folder) {
+      return "<d:getcontenttype>" + escape(n.content_type.empty() ? "application/octet-stream" : n.content_type) + "</d:getcontenttype>";
+    }
+    if (p.name == "supportedlock") {
+      return "<d:supportedlock><d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>"
+             "<d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry></d:supportedlock>";
+    }
+    if (p.name == "lockdiscovery") {
+      std::string out = "<d:lockdiscovery>";
+      for (const auto& l : c.locks) {
+        if (covers(l, n.path)) { out += lock_xml(l, c.root); }
+      }
+      return out + "</d:lockdiscovery>";
+    }
+    if (p.name == "quota-used-bytes" && n.folder && c.quota) { return "<d:quota-used-bytes>" + std::to_string(n.size) + "</d:quota-used-bytes>"; }
+    if (p.name == "quota-available-bytes" && n.folder && c.quota) {
+      // Nextcloud's convention: -3 means unlimited.
+      std::string v = c.quota->total == 0 ? "-3" : std::to_string(c.quota->total > c.quota->used ? c.quota->total - c.quota->used : 0);
+      return "<d:quota-available-bytes>" + v + "</d:quota-available-bytes>";
+    }
+    return std::nullopt;
+  }
+  if (p.ns == kOcNs) {
+    if (p.name == "id") { return "<oc:id>" + oc_id(n.id, c.deps.box.config()) + "</oc:id>"; }
+    if (p.name == "fileid") { return "<oc:fileid>" + std::to_string(n.id) + "</oc:fileid>"; }
+    if (p.name == "permissions") { return std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>"; }
+    if (p.name == "size") { return "<oc:size>" + std::to_string(n.size) + "</oc:size>"; }
+    if (p.name == "checksums" && !n.folder && !n.sha1.empty()) {
+      return "<oc:checksums><oc:checksum>SHA1:" + n.sha1 + " MD5:" + n.md5 + " ADLER32:" + n.adler32 + "</oc:checksum></oc:checksums>";
+    }
+    if (p.name == "data-fingerprint") { return "<oc:data-fingerprint></oc:data-fingerprint>"; }
+    if (p.name == "share-types") { return "<oc:share-types/>"; }
+    if (p.name == "favorite") { return "<oc:favorite>0</oc:favorite>"; }
+    if (p.name == "owner-id") { return "<oc:owner-id>" + escape(c.user.name) + "</oc:owner-id>"; }
+    if (p.name == "owner-display-name") { return "<oc:owner-display-name>" + escape(c.user.name) + "</oc:owner-display-name>"; }
+    return std::nullopt;
+  }
+  if (p.ns == kNcNs) {
+    if (p.name == "has-preview") { return "<nc:has-preview>false</nc:has-preview>"; }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool needs_dead(const PropfindRequest& r) {
+  if (r.kind != PropfindRequest::Kind::prop) { return true; }
+  Node probe;
+  probe.folder = false;
+  for (const auto& p : r.props) {
+    if (in(kOcNs, "favorite", p)) { return true; }
+    bool known = (p.ns == "DAV:" || p.ns == kOcNs || p.ns == kNcNs) && !in("DAV:", "displayname", p);
+    if (!known) { return true; }
+  }
+  return false;
+}
+
+void render_one(std::string& out, const PropfindRequest& r, const Node& n, const Context& c) {
+  out += "<d:response><d:href>";
+  out += escape(href(c.root, n.path, n.folder));
+  out += "</d:href>";
+  static const std::vector<DeadProp> kNone;
+  auto it = c.dead.find(n.id);
+  const auto& dead = it == c.dead.end() ? kNone : it->second;
+  std::string found, missing;
+  if (r.kind == PropfindRequest::Kind::propname) {
+    for (const auto& p : all_props()) {
+      if (live(p, n, c)) { found += empty_element(p); }
+    }
+    for (const auto& d : dead) { found += empty_element(PropName{d.ns, d.name}); }
+  } else if (r.kind == PropfindRequest::Kind::allprop) {
+    for (const auto& p : all_props()) {
+      if (auto v = live(p, n, c)) { found += *v; }
+    }
+    for (const auto& d : dead) { found += d.value; }
+    for (const auto& p : r.include) {
+      bool listed = false;
+      for (const auto& a : all_props()) { listed = listed || a == p; }
+      if (listed) { continue; }
+      if (auto v = live(p, n, c)) { found += *v; }
+    }
+  } else {
+    for (const auto& p : r.props) {
+      const DeadProp* d = nullptr;
+      for (const auto& x : dead) {
+        if (x.ns == p.ns && x.name == p.name) { d = &x; }
+      }
+      if (d) {
+        found += d->value;
+      } else if (auto v = live(p, n, c)) {
+        found += *v;
+      } else {
+        missing += empty_element(p);
+      }
+    }
+  }
+  if (!found.empty() || missing.empty()) { out += "<d:propstat><d:prop>" + found + "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"; }
+  if (!missing.empty()) { out += "<d:propstat><d:prop>" + missing + "</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>"; }
+  out += "</d:response>";
+}
+
+}  // namespace
+
+bool is_protected(const PropName& name) {
+  for (const auto& p : protected_props()) {
+    if (p == name) { return true; }
+  }
+  return false;
+}
+
+std::string empty_element(const PropName& p) {
+  if (p.ns == "DAV:") { return "<d:" + p.name + "/>"; }
+  if (p.ns == kOcNs) { return "<oc:" + p.name + "/>"; }
+  if (p.ns == kNcNs) { return "<nc:" + p.name + "/>"; }
+  if (p.ns.empty()) { return "<" + p.name + " xmlns=\"\"/>"; }
+  return "<x:" + p.name + " xmlns:x=\"" + escape(p.ns) + "\"/>";
+}
+
+std::string lock_xml(const Lock& l, const Root& root) {
+  std::string out = "<d:activelock><d:locktype><d:write/></d:locktype><d:lockscope>";
+  out += l.exclusive ? "<d:exclusive/>" : "<d:shared/>";
+  out += "</d:lockscope><d:depth>";
+  out += l.infinite ? "infinity" : "0";
+  out += "</d:depth>";
+  out += l.owner_xml;
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  out += "<d:timeout>" + (l.expires_s == 0 ? std::string("Infinite") : "Second-" + std::to_string(std::max<std::int64_t>(l.expires_s - now, 0))) +
+         "</d:timeout>";
+  out += "<d:locktoken><d:href>" + escape(l.token) + "</d:href></d:locktoken>";
+  out += "<d:lockroot><d:href>" + escape(href(root, l.path, false)) + "</d:href></d:lockroot></d:activelock>";
+  return out;
+}
+
+boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, const User& user, const Root& root,
+                                                            const PropfindRequest& request, const Node& node,
+                                                            const std::vector<Node>& children) {
+  Context c{deps, user, root, std::nullopt, {}, {}};
+  bool all = request.kind != PropfindRequest::Kind::prop;
+  auto wants = [&](std::string_view ns, std::string_view name) {
+    if (all && ns == "DAV:" && name == "lockdiscovery") { return true; }
+    for (const auto& p : request.props) {
+      if (in(ns, name, p)) { return true; }
+    }
+    return false;
+  };
+  if (wants("DAV:", "quota-used-bytes") || wants("DAV:", "quota-available-bytes")) {
+    auto q = co_await deps.box.quota(user.id);
+    if (!q) { co_return q.error(); }
+    c.quota = *q;
+  }
+  if (wants("DAV:", "lockdiscovery")) {
+    auto l = co_await deps.box.locks(user.id, node.path, true);
+    if (!l) { co_return l.error(); }
+    c.locks = std::move(*l);
+  }
+  if (needs_dead(request)) {
+    if (node.folder && !children.empty()) {
+      auto d = co_await deps.box.child_props(user.id, node.id);
+      if (!d) { co_return d.error(); }
+      for (auto& [id, prop] : *d) { c.dead[id].push_back(std::move(prop)); }
+    } else {
+      auto d = co_await deps.box.props(user.id, node.id);
+      if (!d) { co_return d.error(); }
+      c.dead[node.id] = std::move(*d);
+    }
+  }
+  std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" "
+                    "xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">";
+  out.reserve(512 * (children.size() + 1));
+  render_one(out, request, node, c);
+  for (const auto& child : children) { render_one(out, request, child, c); }
+  out += "</d:multistatus>\n";
+  co_return out;
+}
+
+}  // namespace ciel::box::dav

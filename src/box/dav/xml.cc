@@ -1,0 +1,275 @@
+#include "box/dav/xml.h"
+
+#include <pugixml.hpp>
+
+#include <map>
+#include <sstream>
+
+namespace ciel::box::dav {
+namespace {
+
+constexpr std::size_t kMaxDepth = 64;
+constexpr std::string_view kMalformed = "The request body is not well-formed XML";
+
+Result<pugi::xml_document*> load(pugi::xml_document& doc, std::string_view xml) {
+  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
+  if (!r) { return make_error(Errc::invalid_argument, std::string(kMalformed), r.description()); }
+  // pugixml accepts several top-level elements and DTDs; WebDAV bodies have one root and no DTD.
+  int roots = 0;
+  for (auto n : doc.children()) {
+    if (n.type() == pugi::node_element) { ++roots; }
+    if (n.type() == pugi::node_doctype) { return make_error(Errc::invalid_argument, "Document type declarations are not accepted"); }
+  }
+  if (roots != 1) { return make_error(Errc::invalid_argument, std::string(kMalformed)); }
+  return &doc;
+}
+
+std::string_view prefix_of(std::string_view qname) {
+  auto colon = qname.find(':');
+  return colon == std::string_view::npos ? std::string_view() : qname.substr(0, colon);
+}
+std::string_view local_of(std::string_view qname) {
+  auto colon = qname.find(':');
+  return colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+}
+
+// The namespace URI a prefix ("" for the default) stands for at `node`; nullopt when undeclared.
+std::optional<std::string> lookup_ns(pugi::xml_node node, std::string_view prefix) {
+  std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
+  for (auto n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    if (auto a = n.attribute(attr.c_str())) { return std::string(a.value()); }
+  }
+  if (prefix.empty()) { return std::string(); }
+  if (prefix == "xml") { return std::string("http://www.w3.org/XML/1998/namespace"); }
+  return std::nullopt;
+}
+
+Result<PropName> name_of(pugi::xml_node node) {
+  auto ns = lookup_ns(node, prefix_of(node.name()));
+  if (!ns) { return make_error(Errc::invalid_argument, "Undeclared namespace prefix in the request body"); }
+  return PropName{*ns, std::string(local_of(node.name()))};
+}
+
+bool is(pugi::xml_node node, std::string_view ns, std::string_view local) {
+  if (node.type() != pugi::node_element || local_of(node.name()) != local) { return false; }
+  auto n = lookup_ns(node, prefix_of(node.name()));
+  return n && *n == ns;
+}
+
+Status check_depth(pugi::xml_node node, std::size_t depth) {
+  if (depth > kMaxDepth) { return make_error(Errc::invalid_argument, "The request body is nested too deeply"); }
+  for (auto c : node.children()) {
+    if (auto st = check_depth(c, depth + 1); !st) { return st; }
+  }
+  return {};
+}
+
+// Every undeclared prefix used at or beneath `node`, declared on a copy of it, serialised.
+std::string self_contained(pugi::xml_node node) {
+  pugi::xml_document out;
+  auto copy = out.append_copy(node);
+  std::map<std::string, std::string> needed;  // attribute name -> URI
+  auto collect = [&](auto&& self, pugi::xml_node n) -> void {
+    if (n.type() != pugi::node_element) { return; }
+    std::string p(prefix_of(n.name()));
+    std::string attr = p.empty() ? "xmlns" : "xmlns:" + p;
+    if (auto uri = lookup_ns(n, p)) { needed.emplace(attr, *uri); }
+    for (auto a : n.attributes()) {
+      std::string_view an = a.name();
+      auto ap = prefix_of(an);
+      if (!ap.empty() && ap != "xmlns" && ap != "xml") {
+        if (auto uri = lookup_ns(n, ap)) { needed.emplace("xmlns:" + std::string(ap), *uri); }
+      }
+    }
+    for (auto c : n.children()) { self(self, c); }
+  };
+  collect(collect, node);
+  for (const auto& [attr, uri] : needed) {
+    if (!copy.attribute(attr.c_str())) { copy.append_attribute(attr.c_str()) = uri.c_str(); }
+  }
+  std::ostringstream s;
+  copy.print(s, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  return s.str();
+}
+
+}  // namespace
+
+Result<PropfindRequest> parse_propfind(std::string_view xml) {
+  PropfindRequest out;
+  bool blank = true;
+  for (char c : xml) {
+    if (!std::isspace(static_cast<unsigned char>(c))) { blank = false; }
+  }
+  if (blank) { return out; }
+  pugi::xml_document doc;
+  if (auto d = load(doc, xml); !d) { return d.error(); }
+  auto root = doc.document_element();
+  if (auto st = check_depth(root, 0); !st) { return st.error(); }
+  if (!is(root, kDavNs, "propfind")) { return make_error(Errc::invalid_argument, "The body must be a DAV:propfind element"); }
+  bool chosen = false;
+  for (auto c : root.children()) {
+    if (c.type() != pugi::node_element) { continue; }
+    if (is(c, kDavNs, "allprop")) {
+      out.kind = PropfindRequest::Kind::allprop;
+      chosen = true;
+    } else if (is(c, kDavNs, "propname")) {
+      out.kind = PropfindRequest::Kind::propname;
+      chosen = true;
+    } else if (is(c, kDavNs, "prop")) {
+      out.kind = PropfindRequest::Kind::prop;
+      chosen = true;
+      for (auto p : c.children()) {
+        if (p.type() != pugi::node_element) { continue; }
+        auto n = name_of(p);
+        if (!n) { return n.error(); }
+        out.props.push_back(std::move(*n));
+      }
+    } else if (is(c, kDavNs, "include")) {
+      for (auto p : c.children()) {
+        if (p.type() != pugi::node_element) { continue; }
+        auto n = name_of(p);
+        if (!n) { return n.error(); }
+        out.include.push_back(std::move(*n));
+      }
+    }
+  }
+  if (!chosen) { return make_error(Errc::invalid_argument, "A propfind needs allprop, propname or prop"); }
+  return out;
+}
+
+Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml) {
+  pugi::xml_document doc;
+  if (auto d = load(doc, xml); !d) { return d.error(); }
+  auto root = doc.document_element();
+  if (auto st = check_depth(root, 0); !st) { return st.error(); }
+  if (!is(root, kDavNs, "propertyupdate")) { return make_error(Errc::invalid_argument, "The body must be a DAV:propertyupdate element"); }
+  std::vector<PropUpdate> out;
+  for (auto op : root.children()) {
+    if (op.type() != pugi::node_element) { continue; }
+    bool set = is(op, kDavNs, "set");
+    if (!set && !is(op, kDavNs, "remove")) { return make_error(Errc::invalid_argument, "A propertyupdate holds only set and remove"); }
+    for (auto prop : op.children()) {
+      if (!is(prop, kDavNs, "prop")) { continue; }
+      for (auto p : prop.children()) {
+        if (p.type() != pugi::node_element) { continue; }
+        auto n = name_of(p);
+        if (!n) { return n.error(); }
+        out.push_back(PropUpdate{set, std::move(*n), set ? self_contained(p) : std::string()});
+      }
+    }
+  }
+  if (out.empty()) { return make_error(Errc::invalid_argument, "A propertyupdate must name at least one property"); }
+  return out;
+}
+
+Result<std::optional<LockInfo>> parse_lockinfo(std::string_view xml) {
+  bool blank = true;
+  for (char c : xml) {
+    if (!std::isspace(static_cast<unsigned char>(c))) { blank = false; }
+  }
+  if (blank) { return std::optional<LockInfo>{}; }
+  pugi::xml_document doc;
+  if (auto d = load(doc, xml); !d) { return d.error(); }
+  auto root = doc.document_element();
+  if (auto st = check_depth(root, 0); !st) { return st.error(); }
+  if (!is(root, kDavNs, "lockinfo")) { return make_error(Errc::invalid_argument, "The body must be a DAV:lockinfo element"); }
+  LockInfo out;
+  bool scope = false, type = false;
+  for (auto c : root.children()) {
+    if (is(c, kDavNs, "lockscope")) {
+      for (auto s : c.children()) {
+        if (is(s, kDavNs, "exclusive")) { out.exclusive = true; scope = true; }
+        if (is(s, kDavNs, "shared")) { out.exclusive = false; scope = true; }
+      }
+    } else if (is(c, kDavNs, "locktype")) {
+      for (auto t : c.children()) {
+        if (is(t, kDavNs, "write")) { type = true; }
+      }
+    } else if (is(c, kDavNs, "owner")) {
+      out.owner_xml = self_contained(c);
+    }
+  }
+  if (!scope || !type) { return make_error(Errc::invalid_argument, "A lockinfo needs a lockscope and a write locktype"); }
+  return std::optional<LockInfo>{std::move(out)};
+}
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<IfList>> parse_if(std::string_view h) {
+  std::vector<IfList> out;
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\t')) { ++i; }
+  };
+  auto bad = [] { return make_error(Errc::invalid_argument, "Malformed If header"); };
+  std::string tag;
+  bool any = false;
+  for (;;) {
+    skip();
+    if (i >= h.size()) { break; }
+    if (h[i] == '<') {
+      auto end = h.find('>', i);
+      if (end == std::string_view::npos) { return bad(); }
+      tag = std::string(h.substr(i + 1, end - i - 1));
+      i = end + 1;
+      continue;
+    }
+    if (h[i] != '(') { return bad(); }
+    ++i;
+    IfList list;
+    list.resource = tag;
+    for (;;) {
+      skip();
+      if (i >= h.size()) { return bad(); }
+      if (h[i] == ')') {
+        ++i;
+        break;
+      }
+      IfCondition cond;
+      if (h.substr(i, 3) == "Not" || h.substr(i, 3) == "not") {
+        cond.negate = true;
+        i += 3;
+        skip();
+        if (i >= h.size()) { return bad(); }
+      }
+      if (h[i] == '<') {
+        auto end = h.find('>', i);
+        if (end == std::string_view::npos) { return bad(); }
+        cond.is_token = true;
+        cond.value = std::string(h.substr(i + 1, end - i - 1));
+        i = end + 1;
+      } else if (h[i] == '[') {
+        auto end = h.find(']', i);
+        if (end == std::string_view::npos) { return bad(); }
+        cond.value = std::string(h.substr(i + 1, end - i - 1));
+        i = end + 1;
+      } else {
+        return bad();
+      }
+      list.conditions.push_back(std::move(cond));
+      if (list.conditions.size() > 64) { return bad(); }
+    }
+    if (list.conditions.empty()) { return bad(); }
+    out.push_back(std::move(list));
+    any = true;
+    if (out.size() > 64) { return bad(); }
+  }
+  if (!any) { return bad(); }
+  return out;
+}
+
+}  // namespace ciel::box::dav

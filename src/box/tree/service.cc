@@ -1,0 +1,1427 @@
+// The box engine over the MetaStore and the BlobStore (box.h says what it models).
+#include <unistd.h>
+#include <zlib.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_set>
+
+#include "box/box.h"
+#include "core/blocking.h"
+#include "core/crypto/crypto.h"
+#include "core/http/mime.h"
+#include "core/log/log.h"
+#include "store/blob_store.h"
+#include "store/meta_store.h"
+
+namespace ciel::box {
+namespace {
+
+using store::Row;
+using store::Tx;
+using store::Value;
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+std::string new_etag() { return crypto::random_hex(8); }
+Value i64(std::uint64_t v) { return Value{static_cast<std::int64_t>(v)}; }
+
+std::string parent_path(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+std::string leaf_name(std::string_view path) {
+  auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+std::string join(std::string_view dir, std::string_view name) {
+  return dir.empty() ? std::string(name) : std::string(dir) + "/" + std::string(name);
+}
+// `inner` is `outer` or beneath it ("" contains everything).
+bool contains(std::string_view outer, std::string_view inner) {
+  if (outer.empty() || outer == inner) { return true; }
+  return inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/';
+}
+
+constexpr std::string_view kNodeCols =
+    "n.id, n.parent, n.owner, n.name, n.folder, n.size, n.mtime, n.etag, n.content_type, n.content_id, c.md5, c.sha1, c.adler32 "
+    "FROM box_nodes n LEFT JOIN box_contents c ON c.id = n.content_id";
+
+Node node_from(const Row& r, std::string path) {
+  Node n;
+  n.id = r.integer(0);
+  n.parent = r.integer(1);
+  n.owner = r.text(2);
+  n.name = r.text(3);
+  n.folder = r.boolean(4);
+  n.size = static_cast<std::uint64_t>(r.integer(5));
+  n.mtime = r.integer(6);
+  n.etag = r.text(7);
+  n.content_type = r.text(8);
+  n.content_id = r.integer(9);
+  n.md5 = r.text(10);
+  n.sha1 = r.text(11);
+  n.adler32 = r.text(12);
+  n.path = std::move(path);
+  return n;
+}
+
+// A content about to be stored: its digests and where its bytes are.
+struct NewContent {
+  std::uint64_t size = 0;
+  std::string md5, sha1, adler32;
+  std::optional<std::string> inline_data;
+  std::vector<std::pair<std::string, std::uint64_t>> parts;  // blob key, size
+};
+
+// Hashes what passes through (SHA-1 and Adler-32; the blob store computes MD5), and counts it.
+class HashingSource final : public ByteSource {
+ public:
+  explicit HashingSource(ByteSource& inner) : inner_(inner), sha1_(crypto::Digest::sha1) {}
+  boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
+    auto n = co_await inner_.read(buf);
+    if (n && *n > 0) {
+      std::string_view got(buf.data(), *n);
+      sha1_.update(got);
+      adler_ = adler32_z(adler_, reinterpret_cast<const Bytef*>(got.data()), got.size());
+      count_ += *n;
+    }
+    co_return n;
+  }
+  std::string sha1_hex() { return crypto::hex(sha1_.finish()); }
+  std::string adler_hex() const { return adler_text(adler_); }
+  std::uint64_t count() const { return count_; }
+  static std::string adler_text(uLong v) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08lx", static_cast<unsigned long>(v));
+    return buf;
+  }
+
+ private:
+  ByteSource& inner_;
+  crypto::Hasher sha1_;
+  uLong adler_ = adler32(0L, Z_NULL, 0);
+  std::uint64_t count_ = 0;
+};
+
+bool checksum_matches(const Checksum& want, const NewContent& c) {
+  if (want.type == "SHA1") { return want.hex == c.sha1; }
+  if (want.type == "MD5") { return want.hex == c.md5; }
+  if (want.type == "ADLER32") { return want.hex == c.adler32; }
+  return true;
+}
+
+class Service final : public BoxService {
+ public:
+  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config) : meta_(meta), blobs_(blobs), config_(std::move(config)) {}
+
+  const BoxConfig& config() const override { return config_; }
+
+  // --- tree ------------------------------------------------------------------------------------
+  boost::asio::awaitable<Result<Node>> stat(std::string user, std::string path) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    Node out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto n = resolve(tx, user, *p);
+      if (!n) { return n.error(); }
+      out = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>> list(std::string user, std::string path) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    std::pair<Node, std::vector<Node>> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.second.clear();
+      auto n = resolve(tx, user, *p);
+      if (!n) { return n.error(); }
+      out.first = std::move(*n);
+      if (!out.first.folder) { return {}; }
+      auto rows = tx.query(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1 ORDER BY n.name", {Value{out.first.id}});
+      if (!rows) { return rows.error(); }
+      out.second.reserve(rows->rows.size());
+      for (const auto& r : rows->rows) { out.second.push_back(node_from(r, join(*p, r.text(3)))); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Node>> mkcol(std::string user, std::string path, std::optional<std::int64_t> mtime) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::already_exists, std::string(kAlreadyExists)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    Node out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto parent = resolve_parent(tx, user, *p);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(*p), *p);
+      if (!existing) { return existing.error(); }
+      if (*existing) { return make_error(Errc::already_exists, std::string(kAlreadyExists)); }
+      auto now = now_s();
+      auto id = tx.one("INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id",
+                       {Value{user}, Value{parent->id}, Value{leaf_name(*p)}, Value{mtime.value_or(now)}, Value{new_etag()}, Value{now}});
+      if (!id) { return id.error(); }
+      if (auto t = touch(tx, parent->id, 0); !t) { return t; }
+      auto n = resolve_id(tx, (*id)->integer(0), *p);
+      if (!n) { return n.error(); }
+      out = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<WriteResult>> put(std::string user, std::string path, ByteSource& body, PutOptions options) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::conflict, std::string(kIsAFolder)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    if (options.length && *options.length > config_.max_file_size) {
+      co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)");
+    }
+    // Checks that need no bytes first, so a refused upload is refused before it is sent.
+    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+
+    NewContent content;
+    if (options.length && *options.length <= config_.inline_max) {
+      auto data = co_await read_all(body, static_cast<std::size_t>(config_.inline_max));
+      if (!data) { co_return data.error(); }
+      if (data->size() != *options.length) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
+      content.size = data->size();
+      content.md5 = crypto::hex(crypto::md5(*data));
+      content.sha1 = crypto::hex(crypto::sha1(*data));
+      content.adler32 = HashingSource::adler_text(adler32_z(adler32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data->data()), data->size()));
+      content.inline_data = std::move(*data);
+    } else {
+      HashingSource hashing(body);
+      std::string key = store::new_blob_key();
+      auto info = co_await blobs_.put(key, hashing, config_.max_file_size);
+      if (!info) { co_return info.error(); }
+      content.size = info->size;
+      content.md5 = info->md5_hex;
+      content.sha1 = hashing.sha1_hex();
+      content.adler32 = hashing.adler_hex();
+      content.parts.emplace_back(key, info->size);
+      if (options.length && info->size != *options.length) {
+        co_await drop_blobs(content);
+        co_return make_error(Errc::invalid_argument, std::string(kIncomplete));
+      }
+    }
+    if (options.checksum && !checksum_matches(*options.checksum, content)) {
+      co_await drop_blobs(content);
+      co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
+    }
+    auto r = co_await commit_content(user, *p, content, options);
+    if (!r) { co_await drop_blobs(content); }
+    co_return r;
+  }
+
+  boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(const Node& file, std::uint64_t offset, std::uint64_t length) override {
+    co_return co_await open_content(file.content_id, file.size, offset, length);
+  }
+
+  Result<std::vector<BlobFile>> open_files(const Node& file, std::uint64_t offset, std::uint64_t length) override {
+    // Blocking but short (a few small reads and opens); the DAV front-end calls it on the blocking pool.
+    std::vector<std::pair<std::string, std::uint64_t>> parts;
+    bool is_inline = false;
+    auto st = meta_.read_sync([&](Tx& tx) -> Status {
+      parts.clear();
+      auto c = tx.one("SELECT inline_data IS NOT NULL FROM box_contents WHERE id = $1", {Value{file.content_id}});
+      if (!c) { return c.error(); }
+      if (!*c) { return make_error(Errc::not_found, "content is gone"); }
+      is_inline = (*c)->boolean(0);
+      auto rows = tx.query("SELECT blob_key, size FROM box_content_parts WHERE content_id = $1 ORDER BY seq", {Value{file.content_id}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { parts.emplace_back(r.text(0), static_cast<std::uint64_t>(r.integer(1))); }
+      return {};
+    });
+    if (!st) { return st.error(); }
+    if (is_inline) { return make_error(Errc::not_found, "the file lives in its row"); }
+    std::vector<BlobFile> files;
+    std::uint64_t pos = 0;
+    for (const auto& [key, size] : parts) {
+      std::uint64_t end = pos + size;
+      if (end > offset && pos < offset + length) {
+        std::uint64_t from = std::max(offset, pos) - pos;
+        std::uint64_t to = std::min(offset + length, end) - pos;
+        auto fd = blobs_.open_fd(key);
+        if (!fd) {
+          for (auto& f : files) { ::close(f.fd); }
+          return fd.error();
+        }
+        files.push_back(BlobFile{*fd, from, to - from});
+      }
+      pos = end;
+    }
+    return files;
+  }
+
+  boost::asio::awaitable<Status> remove(std::string user, std::string path, std::optional<std::string> if_match) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::forbidden, "The root of a box cannot be deleted"); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st; }
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto n = resolve(tx, user, *p);
+      if (!n) { return n.error(); }
+      if (if_match && *if_match != "*" && *if_match != n->etag) { return make_error(Errc::precondition_failed, std::string(kEtagMismatch)); }
+      return trash_node(tx, user, *n, drop);
+    });
+    if (st) { co_await remove_blobs(std::move(drop)); }
+    co_return st;
+  }
+
+  boost::asio::awaitable<Result<WriteResult>> move(std::string user, std::string from, std::string to, bool overwrite) override {
+    auto src = normalize_path(from);
+    if (!src) { co_return src.error(); }
+    auto dst = normalize_path(to);
+    if (!dst) { co_return dst.error(); }
+    if (src->empty() || dst->empty()) { co_return make_error(Errc::forbidden, "The root of a box cannot be moved or replaced"); }
+    if (*src == *dst) { co_return make_error(Errc::forbidden, "The source and the destination are the same"); }
+    if (contains(*src, *dst) || contains(*dst, *src)) { co_return make_error(Errc::conflict, std::string(kIntoItself)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    WriteResult out;
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto node = resolve(tx, user, *src);
+      if (!node) { return node.error(); }
+      auto parent = resolve_parent(tx, user, *dst);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(*dst), *dst);
+      if (!existing) { return existing.error(); }
+      out.created = !existing->has_value();
+      if (*existing) {
+        if (!overwrite) { return make_error(Errc::precondition_failed, std::string(kAlreadyExists)); }
+        if (auto t = trash_node(tx, user, **existing, drop); !t) { return t; }
+      }
+      auto u = tx.exec("UPDATE box_nodes SET parent = $1, name = $2 WHERE id = $3", {Value{parent->id}, Value{leaf_name(*dst)}, Value{node->id}});
+      if (!u) { return u.error(); }
+      if (auto t = touch(tx, node->parent, -static_cast<std::int64_t>(node->size)); !t) { return t; }
+      if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(node->size)); !t) { return t; }
+      if (auto t = drop_locks_beneath(tx, user, *src); !t) { return t; }
+      auto moved = resolve_id(tx, node->id, *dst);
+      if (!moved) { return moved.error(); }
+      out.node = std::move(*moved);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<WriteResult>> copy(std::string user, std::string from, std::string to, bool overwrite,
+                                                   bool recursive) override {
+    auto src = normalize_path(from);
+    if (!src) { co_return src.error(); }
+    auto dst = normalize_path(to);
+    if (!dst) { co_return dst.error(); }
+    if (dst->empty()) { co_return make_error(Errc::forbidden, "The root of a box cannot be replaced"); }
+    if (*src == *dst) { co_return make_error(Errc::forbidden, "The source and the destination are the same"); }
+    if (contains(*src, *dst) || contains(*dst, *src)) { co_return make_error(Errc::conflict, std::string(kIntoItself)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    WriteResult out;
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto node = resolve(tx, user, *src);
+      if (!node) { return node.error(); }
+      auto parent = resolve_parent(tx, user, *dst);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(*dst), *dst);
+      if (!existing) { return existing.error(); }
+      out.created = !existing->has_value();
+      std::uint64_t copied = node->folder && !recursive ? 0 : node->size;
+      std::uint64_t replaced = *existing ? (*existing)->size : 0;
+      if (auto q = check_quota(tx, user, copied, replaced); !q) { return q; }
+      if (*existing) {
+        if (!overwrite) { return make_error(Errc::precondition_failed, std::string(kAlreadyExists)); }
+        if (auto t = trash_node(tx, user, **existing, drop); !t) { return t; }
+      }
+      auto id = copy_tree(tx, user, *node, parent->id, leaf_name(*dst), recursive);
+      if (!id) { return id.error(); }
+      if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
+      auto made = resolve_id(tx, *id, *dst);
+      if (!made) { return made.error(); }
+      out.node = std::move(*made);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  // --- dead properties -----------------------------------------------------------------------
+  boost::asio::awaitable<Result<std::vector<DeadProp>>> props(std::string user, std::int64_t node_id) override {
+    std::vector<DeadProp> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query("SELECT p.ns, p.name, p.value FROM box_props p JOIN box_nodes n ON n.id = p.node_id WHERE p.node_id = $1 AND n.owner = $2",
+                           {Value{node_id}, Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { out.push_back(DeadProp{r.text(0), r.text(1), r.text(2)}); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<std::pair<std::int64_t, DeadProp>>>> child_props(std::string user,
+                                                                                              std::int64_t folder_id) override {
+    std::vector<std::pair<std::int64_t, DeadProp>> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query(
+          "SELECT p.node_id, p.ns, p.name, p.value FROM box_props p JOIN box_nodes n ON n.id = p.node_id "
+          "WHERE (n.parent = $1 OR n.id = $1) AND n.owner = $2",
+          {Value{folder_id}, Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { out.emplace_back(r.integer(0), DeadProp{r.text(1), r.text(2), r.text(3)}); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> patch_props(std::string user, std::string path, PropPatch patch) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st; }
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto n = resolve(tx, user, *p);
+      if (!n) { return n.error(); }
+      for (const auto& prop : patch.set) {
+        auto r = tx.exec(
+            "INSERT INTO box_props (node_id, ns, name, value) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (node_id, ns, name) DO UPDATE SET value = excluded.value",
+            {Value{n->id}, Value{prop.ns}, Value{prop.name}, Value{prop.value}});
+        if (!r) { return r.error(); }
+      }
+      for (const auto& [ns, name] : patch.remove) {
+        auto r = tx.exec("DELETE FROM box_props WHERE node_id = $1 AND ns = $2 AND name = $3", {Value{n->id}, Value{ns}, Value{name}});
+        if (!r) { return r.error(); }
+      }
+      return {};
+    });
+  }
+
+  // --- locks ----------------------------------------------------------------------------------
+  boost::asio::awaitable<Result<Lock>> lock(std::string user, std::string path, LockRequest request) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    Lock out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto existing = locks_in(tx, user, *p, request.infinite);
+      if (!existing) { return existing.error(); }
+      for (const auto& l : *existing) {
+        if (l.exclusive || request.exclusive) { return make_error(Errc::conflict, "The resource is locked"); }
+      }
+      out = Lock{"opaquelocktoken:" + uuid(), *p, request.exclusive, request.infinite, request.owner_xml, request.timeout_s,
+                 request.timeout_s > 0 ? now_s() + request.timeout_s : 0, user};
+      auto r = tx.exec(
+          "INSERT INTO box_locks (token, owner, path, exclusive, infinite, owner_xml, timeout_s, expires_s, user_id) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+          {Value{out.token}, Value{user}, Value{out.path}, Value{std::int64_t{out.exclusive}}, Value{std::int64_t{out.infinite}},
+           Value{out.owner_xml}, Value{out.timeout_s}, Value{out.expires_s}, Value{user}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Lock>> refresh_lock(std::string user, std::string token, std::int64_t timeout_s) override {
+    Lock out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto all = user_locks(tx, user);
+      if (!all) { return all.error(); }
+      for (const auto& l : *all) {
+        if (l.token != token) { continue; }
+        out = l;
+        out.timeout_s = timeout_s;
+        out.expires_s = timeout_s > 0 ? now_s() + timeout_s : 0;
+        auto r = tx.exec("UPDATE box_locks SET timeout_s = $1, expires_s = $2 WHERE token = $3", {Value{out.timeout_s}, Value{out.expires_s}, Value{token}});
+        if (!r) { return r.error(); }
+        return {};
+      }
+      return make_error(Errc::not_found, "No such lock");
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> unlock(std::string user, std::string path, std::string token) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto covering = locks_in(tx, user, *p, false);
+      if (!covering) { return covering.error(); }
+      for (const auto& l : *covering) {
+        if (l.token != token) { continue; }
+        auto r = tx.exec("DELETE FROM box_locks WHERE token = $1", {Value{token}});
+        if (!r) { return r.error(); }
+        return {};
+      }
+      return make_error(Errc::not_found, "The lock token does not match a lock on this resource");
+    });
+  }
+
+  boost::asio::awaitable<Result<std::vector<Lock>>> locks(std::string user, std::string path, bool beneath) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    std::vector<Lock> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto l = locks_in(tx, user, *p, beneath);
+      if (!l) { return l.error(); }
+      out = std::move(*l);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  // --- chunked uploads ------------------------------------------------------------------------
+  boost::asio::awaitable<Status> create_upload(std::string user, std::string transfer, std::optional<std::uint64_t> total) override {
+    if (auto n = normalize_name(transfer); !n || *n != transfer) { co_return make_error(Errc::invalid_argument, "invalid upload name"); }
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("INSERT INTO box_uploads (owner, transfer, total, created_s) VALUES ($1, $2, $3, $4) ON CONFLICT (owner, transfer) DO NOTHING",
+                       {Value{user}, Value{transfer}, total ? i64(*total) : Value{}, Value{now_s()}});
+      if (!r) { return r.error(); }
+      if (*r == 0) { return make_error(Errc::already_exists, std::string(kAlreadyExists)); }
+      return {};
+    });
+  }
+
+  boost::asio::awaitable<Result<Upload>> get_upload(std::string user, std::string transfer) override {
+    Upload out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto u = load_upload(tx, user, transfer);
+      if (!u) { return u.error(); }
+      out = std::move(*u);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<UploadChunk>> put_chunk(std::string user, std::string transfer, std::string name,
+                                                        std::optional<std::uint64_t> offset, std::uint64_t length, ByteSource& body) override {
+    if (auto n = normalize_name(name); !n || *n != name) { co_return make_error(Errc::invalid_argument, "invalid chunk name"); }
+    if (length > config_.max_file_size) { co_return make_error(Errc::too_large, "The chunk is larger than the largest allowed (box.max_file_size)"); }
+    if (auto u = co_await get_upload(user, transfer); !u) { co_return u.error(); }
+    std::string key = store::new_blob_key();
+    auto info = co_await blobs_.put(key, body, length, store::BlobPutOptions{false, nullptr});
+    if (!info) { co_return info.error(); }
+    NewContent tmp;
+    tmp.parts.emplace_back(key, info->size);
+    if (info->size != length) {
+      co_await drop_blobs(tmp);
+      co_return make_error(Errc::invalid_argument, std::string(kIncomplete));
+    }
+    UploadChunk out{name, offset.value_or(0), info->size, now_s()};
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto u = tx.one("SELECT 1 FROM box_uploads WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+      if (!u) { return u.error(); }
+      if (!*u) { return make_error(Errc::not_found, "No such upload"); }
+      auto old = tx.one("SELECT blob_key FROM box_upload_chunks WHERE owner = $1 AND transfer = $2 AND name = $3", {Value{user}, Value{transfer}, Value{name}});
+      if (!old) { return old.error(); }
+      if (*old) {
+        drop.push_back((*old)->text(0));
+        auto d = tx.exec("DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2 AND name = $3", {Value{user}, Value{transfer}, Value{name}});
+        if (!d) { return d.error(); }
+      }
+      auto r = tx.exec("INSERT INTO box_upload_chunks (owner, transfer, name, chunk_offset, size, blob_key, mtime) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       {Value{user}, Value{transfer}, Value{name}, offset ? i64(*offset) : Value{}, i64(info->size), Value{key}, Value{out.mtime}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+    if (!st) {
+      co_await drop_blobs(tmp);
+      co_return st.error();
+    }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> delete_upload(std::string user, std::string transfer) override {
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto u = tx.exec("DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+      if (!u) { return u.error(); }
+      if (*u == 0) { return make_error(Errc::not_found, "No such upload"); }
+      auto rows = tx.query("SELECT blob_key FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { drop.push_back(r.text(0)); }
+      auto d = tx.exec("DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+      if (!d) { return d.error(); }
+      return {};
+    });
+    if (st) { co_await remove_blobs(std::move(drop)); }
+    co_return st;
+  }
+
+  boost::asio::awaitable<Result<WriteResult>> assemble_upload(std::string user, std::string transfer, std::string path,
+                                                              PutOptions options) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::conflict, std::string(kIsAFolder)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    auto upload = co_await get_upload(user, transfer);
+    if (!upload) { co_return upload.error(); }
+    // Chunks sent with OC-Chunk-Offset assemble by offset; others by name (zero-padded numbers).
+    auto chunks = upload->chunks;
+    bool by_offset = std::none_of(chunks.begin(), chunks.end(), [](const UploadChunk& c) { return c.offset == UINT64_MAX; });
+    std::sort(chunks.begin(), chunks.end(), [by_offset](const UploadChunk& a, const UploadChunk& b) {
+      if (by_offset && a.offset != b.offset) { return a.offset < b.offset; }
+      if (a.name.size() != b.name.size()) { return a.name.size() < b.name.size(); }
+      return a.name < b.name;
+    });
+    std::uint64_t pos = 0;
+    for (auto& c : chunks) {
+      if (c.size == 0 && chunks.size() > 1) { continue; }  // a stale empty chunk left by an interrupted client
+      if (by_offset && c.offset != pos) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
+      pos += c.size;
+    }
+    std::optional<std::uint64_t> total = options.length ? options.length : upload->total;
+    if (total && *total != pos) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
+    options.length = pos;
+    if (pos > config_.max_file_size) { co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)"); }
+    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+
+    // The whole file's digests, in one pass over the chunks (on the blocking pool, off the I/O threads).
+    std::map<std::string, std::string> keys;  // chunk name -> blob key
+    auto ks = co_await meta_.read([&](Tx& tx) -> Status {
+      keys.clear();
+      auto rows = tx.query("SELECT name, blob_key FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { keys[r.text(0)] = r.text(1); }
+      return {};
+    });
+    if (!ks) { co_return ks.error(); }
+    NewContent content;
+    content.size = pos;
+    for (const auto& c : chunks) {
+      if (c.size == 0 && chunks.size() > 1) { continue; }
+      content.parts.emplace_back(keys[c.name], c.size);
+    }
+    auto digests = co_await digest_parts(content.parts);
+    if (!digests) { co_return digests.error(); }
+    content.md5 = (*digests)[0];
+    content.sha1 = (*digests)[1];
+    content.adler32 = (*digests)[2];
+    if (options.checksum && !checksum_matches(*options.checksum, content)) {
+      co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
+    }
+    std::set<std::string> used;
+    for (const auto& [k, s] : content.parts) { used.insert(k); }
+    std::vector<std::string> unused;  // empty stale chunks
+    for (const auto& [n, k] : keys) {
+      if (!used.contains(k)) { unused.push_back(k); }
+    }
+    auto r = co_await commit_content(user, *p, content, options, transfer);
+    if (r) { co_await remove_blobs(std::move(unused)); }
+    co_return r;
+  }
+
+  // --- versions -------------------------------------------------------------------------------
+  boost::asio::awaitable<Result<std::vector<Version>>> versions(std::string user, std::int64_t file_id) override {
+    std::vector<Version> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query("SELECT id, node_id, size, mtime, etag, content_id, content_type FROM box_versions WHERE node_id = $1 AND owner = $2 ORDER BY id DESC",
+                           {Value{file_id}, Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        out.push_back(Version{r.integer(0), r.integer(1), static_cast<std::uint64_t>(r.integer(2)), r.integer(3), r.text(4), r.integer(5), r.text(6)});
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open_version(const Version& v) override {
+    co_return co_await open_content(v.content_id, v.size, 0, v.size);
+  }
+
+  boost::asio::awaitable<Result<Node>> restore_version(std::string user, std::int64_t file_id, std::int64_t version_id) override {
+    Node out;
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto v = tx.one("SELECT content_id, size, mtime, etag, content_type FROM box_versions WHERE id = $1 AND node_id = $2 AND owner = $3",
+                      {Value{version_id}, Value{file_id}, Value{user}});
+      if (!v) { return v.error(); }
+      if (!*v) { return make_error(Errc::not_found, "No such version"); }
+      auto path = path_of(tx, user, file_id);
+      if (!path) { return path.error(); }
+      auto node = resolve_id(tx, file_id, *path);
+      if (!node) { return node.error(); }
+      if (auto q = check_quota(tx, user, static_cast<std::uint64_t>((*v)->integer(1)), node->size); !q) { return q; }
+      if (auto k = keep_version(tx, user, *node, drop); !k) { return k; }
+      auto d = tx.exec("DELETE FROM box_versions WHERE id = $1", {Value{version_id}});
+      if (!d) { return d.error(); }
+      auto u = tx.exec("UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4 WHERE id = $5",
+                       {Value{(*v)->integer(0)}, Value{(*v)->integer(1)}, Value{now_s()}, Value{new_etag()}, Value{file_id}});
+      if (!u) { return u.error(); }
+      if (auto t = touch(tx, node->parent, (*v)->integer(1) - static_cast<std::int64_t>(node->size)); !t) { return t; }
+      auto n = resolve_id(tx, file_id, *path);
+      if (!n) { return n.error(); }
+      out = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  // --- trash ----------------------------------------------------------------------------------
+  boost::asio::awaitable<Result<std::vector<TrashItem>>> trash(std::string user) override {
+    std::vector<TrashItem> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query(
+          "SELECT id, name, trash_path, trashed_s, folder, size, mtime, etag FROM box_nodes WHERE owner = $1 AND trashed_s IS NOT NULL "
+          "ORDER BY trashed_s DESC, id DESC",
+          {Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        out.push_back(TrashItem{r.integer(0), r.text(1), r.text(2), r.integer(3), r.boolean(4), static_cast<std::uint64_t>(r.integer(5)),
+                                r.integer(6), r.text(7)});
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Node>> restore_trash(std::string user, std::int64_t id) override {
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    Node out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto t = tx.one("SELECT name, trash_path, size FROM box_nodes WHERE id = $1 AND owner = $2 AND trashed_s IS NOT NULL", {Value{id}, Value{user}});
+      if (!t) { return t.error(); }
+      if (!*t) { return make_error(Errc::not_found, "No such item in the trash"); }
+      std::string name = (*t)->text(0);
+      std::string dir = parent_path((*t)->text(1));
+      auto parent = resolve(tx, user, dir);
+      if (!parent || !parent->folder) {
+        dir.clear();
+        parent = resolve(tx, user, "");
+        if (!parent) { return parent.error(); }
+      }
+      std::string target = name;
+      for (int i = 1;; ++i) {
+        auto existing = find_child(tx, parent->id, target, join(dir, target));
+        if (!existing) { return existing.error(); }
+        if (!*existing) { break; }
+        auto dot = name.rfind('.');
+        std::string base = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+        std::string ext = dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
+        target = base + (i == 1 ? " (restored)" : " (restored " + std::to_string(i) + ")") + ext;
+      }
+      auto u = tx.exec("UPDATE box_nodes SET parent = $1, name = $2, trashed_s = NULL, trash_path = NULL WHERE id = $3",
+                       {Value{parent->id}, Value{target}, Value{id}});
+      if (!u) { return u.error(); }
+      if (auto tt = touch(tx, parent->id, (*t)->integer(2)); !tt) { return tt; }
+      auto n = resolve_id(tx, id, join(dir, target));
+      if (!n) { return n.error(); }
+      out = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> purge_trash(std::string user, std::optional<std::int64_t> id) override {
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto rows = id ? tx.query("SELECT id FROM box_nodes WHERE id = $1 AND owner = $2 AND trashed_s IS NOT NULL", {Value{*id}, Value{user}})
+                     : tx.query("SELECT id FROM box_nodes WHERE owner = $1 AND trashed_s IS NOT NULL", {Value{user}});
+      if (!rows) { return rows.error(); }
+      if (id && rows->empty()) { return make_error(Errc::not_found, "No such item in the trash"); }
+      for (const auto& r : rows->rows) {
+        if (auto p = purge_subtree(tx, r.integer(0), drop); !p) { return p; }
+      }
+      return {};
+    });
+    if (st) { co_await remove_blobs(std::move(drop)); }
+    co_return st;
+  }
+
+  // --- quota and lookup -----------------------------------------------------------------------
+  boost::asio::awaitable<Result<Quota>> quota(std::string user) override {
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    Quota out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto q = quota_of(tx, user);
+      if (!q) { return q.error(); }
+      out = *q;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> set_quota(std::string user, std::optional<std::uint64_t> bytes) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("INSERT INTO box_users (user_id, quota) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET quota = excluded.quota",
+                       {Value{user}, bytes ? i64(*bytes) : Value{}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+  }
+
+  boost::asio::awaitable<Result<Node>> node_by_id(std::string user, std::int64_t id) override {
+    Node out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto path = path_of(tx, user, id);
+      if (!path) { return path.error(); }
+      auto n = resolve_id(tx, id, *path);
+      if (!n) { return n.error(); }
+      out = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  // --- app passwords --------------------------------------------------------------------------
+  boost::asio::awaitable<Result<std::pair<AppPassword, std::string>>> create_app_password(std::string user, std::string name) override {
+    if (name.empty() || name.size() > 200) { co_return make_error(Errc::invalid_argument, "An app password needs a name of 1 to 200 bytes"); }
+    // 48 random bytes: far beyond guessing, so a fast hash is enough and checks cost nothing.
+    std::string secret = crypto::random_token(48);
+    AppPassword rec{crypto::random_hex(8), user, name, now_s(), 0};
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("INSERT INTO box_app_passwords (id, user_id, name, hash, created_s) VALUES ($1, $2, $3, $4, $5)",
+                       {Value{rec.id}, Value{user}, Value{name}, Value{crypto::hex(crypto::sha256(secret))}, Value{rec.created_s}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return std::pair{rec, secret};
+  }
+
+  boost::asio::awaitable<Result<AppPassword>> check_app_password(std::string password) override {
+    std::optional<AppPassword> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT id, user_id, name, created_s, last_used_s FROM box_app_passwords WHERE hash = $1",
+                      {Value{crypto::hex(crypto::sha256(password))}});
+      if (!r) { return r.error(); }
+      if (*r) { out = AppPassword{(*r)->text(0), (*r)->text(1), (*r)->text(2), (*r)->integer(3), (*r)->integer(4)}; }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    if (!out) { co_return make_error(Errc::unauthenticated, "Invalid credentials"); }
+    co_return *out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<AppPassword>>> app_passwords(std::string user) override {
+    std::vector<AppPassword> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query("SELECT id, user_id, name, created_s, last_used_s FROM box_app_passwords WHERE user_id = $1 ORDER BY created_s", {Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { out.push_back(AppPassword{r.text(0), r.text(1), r.text(2), r.integer(3), r.integer(4)}); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> delete_app_password(std::string user, std::string id) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("DELETE FROM box_app_passwords WHERE id = $1 AND user_id = $2", {Value{id}, Value{user}});
+      if (!r) { return r.error(); }
+      if (*r == 0) { return make_error(Errc::not_found, "No such app password"); }
+      return {};
+    });
+  }
+
+  // --- maintenance ----------------------------------------------------------------------------
+  boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
+    std::size_t done = 0;
+    std::vector<std::string> drop;
+    auto now = now_s();
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      done = 0;
+      auto old = tx.query("SELECT id FROM box_nodes WHERE trashed_s IS NOT NULL AND trashed_s < $1 LIMIT " + std::to_string(limit),
+                          {Value{now - config_.trash_retention.count()}});
+      if (!old) { return old.error(); }
+      for (const auto& r : old->rows) {
+        if (auto p = purge_subtree(tx, r.integer(0), drop); !p) { return p; }
+        ++done;
+      }
+      auto vs = tx.query("SELECT id, content_id FROM box_versions WHERE created_s < $1 LIMIT " + std::to_string(limit),
+                         {Value{now - config_.version_retention.count()}});
+      if (!vs) { return vs.error(); }
+      for (const auto& r : vs->rows) {
+        auto d = tx.exec("DELETE FROM box_versions WHERE id = $1", {Value{r.integer(0)}});
+        if (!d) { return d.error(); }
+        if (auto rel = release(tx, r.integer(1), drop); !rel) { return rel; }
+        ++done;
+      }
+      auto ups = tx.query("SELECT owner, transfer FROM box_uploads WHERE created_s < $1 LIMIT " + std::to_string(limit),
+                          {Value{now - config_.upload_expiry.count()}});
+      if (!ups) { return ups.error(); }
+      for (const auto& r : ups->rows) {
+        auto keys = tx.query("SELECT blob_key FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", {Value{r.text(0)}, Value{r.text(1)}});
+        if (!keys) { return keys.error(); }
+        for (const auto& k : keys->rows) { drop.push_back(k.text(0)); }
+        for (const char* sql : {"DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", "DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2"}) {
+          auto d = tx.exec(sql, {Value{r.text(0)}, Value{r.text(1)}});
+          if (!d) { return d.error(); }
+        }
+        ++done;
+      }
+      auto l = tx.exec("DELETE FROM box_locks WHERE expires_s > 0 AND expires_s < $1", {Value{now}});
+      if (!l) { return l.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return done;
+  }
+
+ private:
+  // --- helpers on a transaction ---------------------------------------------------------------
+  boost::asio::awaitable<Status> ensure_root(const std::string& user) {
+    {
+      std::lock_guard lock(roots_mu_);
+      if (roots_.contains(user)) { co_return Status{}; }
+    }
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto now = now_s();
+      auto r = tx.exec(
+          "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s) VALUES ($1, NULL, '', 1, 0, $2, $3, $2) "
+          "ON CONFLICT (owner) WHERE parent IS NULL AND trashed_s IS NULL DO NOTHING",
+          {Value{user}, Value{now}, Value{new_etag()}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+    if (!st) { co_return st; }
+    std::lock_guard lock(roots_mu_);
+    roots_.insert(user);
+    co_return Status{};
+  }
+
+  Result<Node> root(Tx& tx, const std::string& user) {
+    auto r = tx.one(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.owner = $1 AND n.parent IS NULL AND n.trashed_s IS NULL", {Value{user}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, "This box does not exist yet"); }
+    return node_from(**r, "");
+  }
+
+  Result<std::optional<Node>> find_child(Tx& tx, std::int64_t parent, const std::string& name, const std::string& path) {
+    auto r = tx.one(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1 AND n.name = $2", {Value{parent}, Value{name}});
+    if (!r) { return r.error(); }
+    if (!*r) { return std::optional<Node>{}; }
+    return std::optional<Node>{node_from(**r, path)};
+  }
+
+  Result<Node> resolve(Tx& tx, const std::string& user, const std::string& path) {
+    auto n = root(tx, user);
+    if (!n) { return n.error(); }
+    std::size_t i = 0;
+    while (i < path.size()) {
+      auto j = path.find('/', i);
+      if (j == std::string::npos) { j = path.size(); }
+      if (!n->folder) { return make_error(Errc::not_found, "No such file or folder"); }
+      auto child = find_child(tx, n->id, path.substr(i, j - i), path.substr(0, j));
+      if (!child) { return child.error(); }
+      if (!*child) { return make_error(Errc::not_found, "No such file or folder"); }
+      n = std::move(**child);
+      i = j + 1;
+    }
+    return n;
+  }
+
+  // The folder a new `path` goes into.
+  Result<Node> resolve_parent(Tx& tx, const std::string& user, const std::string& path) {
+    std::string dir = parent_path(path);
+    auto n = root(tx, user);
+    if (!n) { return n.error(); }
+    std::size_t i = 0;
+    while (i < dir.size()) {
+      auto j = dir.find('/', i);
+      if (j == std::string::npos) { j = dir.size(); }
+      auto child = find_child(tx, n->id, dir.substr(i, j - i), dir.substr(0, j));
+      if (!child) { return child.error(); }
+      if (!*child) { return make_error(Errc::not_found, std::string(kParentMissing)); }
+      if (!(*child)->folder) { return make_error(Errc::conflict, std::string(kNotAFolder)); }
+      n = std::move(**child);
+      i = j + 1;
+    }
+    return n;
+  }
+
+  Result<Node> resolve_id(Tx& tx, std::int64_t id, const std::string& path) {
+    auto r = tx.one(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.id = $1", {Value{id}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, "No such file or folder"); }
+    return node_from(**r, path);
+  }
+
+  // The path of a live node, walking up to the root; Errc::not_found for another user's node or one in the trash.
+  Result<std::string> path_of(Tx& tx, const std::string& user, std::int64_t id) {
+    std::vector<std::string> names;
+    std::int64_t cur = id;
+    for (int depth = 0; depth < 10000; ++depth) {
+      auto r = tx.one("SELECT parent, name, owner, trashed_s IS NOT NULL FROM box_nodes WHERE id = $1", {Value{cur}});
+      if (!r) { return r.error(); }
+      if (!*r || (*r)->text(2) != user || (*r)->boolean(3)) { return make_error(Errc::not_found, "No such file or folder"); }
+      if ((*r)->is_null(0)) {
+        std::string path;
+        for (auto it = names.rbegin(); it != names.rend(); ++it) { path = join(path, *it); }
+        return path;
+      }
+      names.push_back((*r)->text(1));
+      cur = (*r)->integer(0);
+    }
+    return make_error(Errc::internal, "box tree too deep");
+  }
+
+  // A change beneath `folder`: new etags and `size_delta` for it and every ancestor; its mtime is now.
+  Status touch(Tx& tx, std::int64_t folder, std::int64_t size_delta) {
+    auto r = tx.exec(
+        "WITH RECURSIVE anc(id) AS (SELECT CAST($1 AS BIGINT) UNION ALL "
+        "SELECT n.parent FROM box_nodes n JOIN anc ON n.id = anc.id WHERE n.parent IS NOT NULL) "
+        "UPDATE box_nodes SET etag = $2, size = size + $3 WHERE id IN (SELECT id FROM anc)",
+        {Value{folder}, Value{new_etag()}, Value{size_delta}});
+    if (!r) { return r.error(); }
+    auto m = tx.exec("UPDATE box_nodes SET mtime = $1 WHERE id = $2", {Value{now_s()}, Value{folder}});
+    if (!m) { return m.error(); }
+    return {};
+  }
+
+  Result<Quota> quota_of(Tx& tx, const std::string& user) {
+    Quota q;
+    auto r = root(tx, user);
+    if (!r) { return r.error(); }
+    q.used = r->size;
+    q.total = config_.default_quota;
+    auto u = tx.one("SELECT quota FROM box_users WHERE user_id = $1", {Value{user}});
+    if (!u) { return u.error(); }
+    if (*u && !(*u)->is_null(0)) { q.total = static_cast<std::uint64_t>((*u)->integer(0)); }
+    return q;
+  }
+
+  Status check_quota(Tx& tx, const std::string& user, std::uint64_t adding, std::uint64_t replacing) {
+    auto q = quota_of(tx, user);
+    if (!q) { return q.error(); }
+    if (q->total > 0 && adding > replacing && q->used + (adding - replacing) > q->total) {
+      return make_error(Errc::quota_exceeded, std::string(kQuotaExceeded));
+    }
+    return {};
+  }
+
+  Result<std::int64_t> insert_content(Tx& tx, const NewContent& c) {
+    auto id = tx.one("INSERT INTO box_contents (size, md5, sha1, adler32, refs, inline_data) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+                     {i64(c.size), Value{c.md5}, Value{c.sha1}, Value{c.adler32},
+                      c.inline_data ? Value{crypto::base64(*c.inline_data)} : Value{}});
+    if (!id) { return id.error(); }
+    std::int64_t cid = (*id)->integer(0);
+    std::int64_t seq = 0;
+    for (const auto& [key, size] : c.parts) {
+      auto r = tx.exec("INSERT INTO box_content_parts (content_id, seq, blob_key, size) VALUES ($1, $2, $3, $4)",
+                       {Value{cid}, Value{seq++}, Value{key}, i64(size)});
+      if (!r) { return r.error(); }
+    }
+    return cid;
+  }
+
+  // One reference fewer; the last one takes the content and names its blobs in `drop`.
+  Status release(Tx& tx, std::int64_t content_id, std::vector<std::string>& drop) {
+    if (content_id == 0) { return {}; }
+    auto r = tx.one("UPDATE box_contents SET refs = refs - 1 WHERE id = $1 RETURNING refs", {Value{content_id}});
+    if (!r) { return r.error(); }
+    if (!*r || (*r)->integer(0) > 0) { return {}; }
+    auto parts = tx.query("SELECT blob_key FROM box_content_parts WHERE content_id = $1", {Value{content_id}});
+    if (!parts) { return parts.error(); }
+    for (const auto& p : parts->rows) { drop.push_back(p.text(0)); }
+    for (const char* sql : {"DELETE FROM box_content_parts WHERE content_id = $1", "DELETE FROM box_contents WHERE id = $1"}) {
+      auto d = tx.exec(sql, {Value{content_id}});
+      if (!d) { return d.error(); }
+    }
+    return {};
+  }
+
+  // The file's current content becomes its newest version (or is released when versions are off),
+  // and the oldest versions past max_versions go.
+  Status keep_version(Tx& tx, const std::string& user, const Node& file, std::vector<std::string>& drop) {
+    if (config_.max_versions == 0) { return release(tx, file.content_id, drop); }
+    auto r = tx.exec("INSERT INTO box_versions (node_id, owner, content_id, size, mtime, etag, content_type, created_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     {Value{file.id}, Value{user}, Value{file.content_id}, i64(file.size), Value{file.mtime}, Value{file.etag},
+                      Value{file.content_type}, Value{now_s()}});
+    if (!r) { return r.error(); }
+    auto old = tx.query("SELECT id, content_id FROM box_versions WHERE node_id = $1 ORDER BY id DESC LIMIT 1000000 OFFSET $2",
+                        {Value{file.id}, Value{static_cast<std::int64_t>(config_.max_versions)}});
+    if (!old) { return old.error(); }
+    for (const auto& v : old->rows) {
+      auto d = tx.exec("DELETE FROM box_versions WHERE id = $1", {Value{v.integer(0)}});
+      if (!d) { return d.error(); }
+      if (auto rel = release(tx, v.integer(1), drop); !rel) { return rel; }
+    }
+    return {};
+  }
+
+  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop) {
+    auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{n.path}, Value{n.id}});
+    if (!u) { return u.error(); }
+    if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
+    if (auto l = drop_locks_beneath(tx, user, n.path); !l) { return l; }
+    if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
+    return {};
+  }
+
+  Status purge_subtree(Tx& tx, std::int64_t top, std::vector<std::string>& drop) {
+    auto rows = tx.query(
+        "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT n.id FROM box_nodes n JOIN sub ON n.parent = sub.id) "
+        "SELECT n.id, n.content_id FROM box_nodes n JOIN sub ON sub.id = n.id",
+        {Value{top}});
+    if (!rows) { return rows.error(); }
+    for (const auto& r : rows->rows) {
+      std::int64_t id = r.integer(0);
+      if (auto rel = release(tx, r.integer(1), drop); !rel) { return rel; }
+      auto vs = tx.query("SELECT content_id FROM box_versions WHERE node_id = $1", {Value{id}});
+      if (!vs) { return vs.error(); }
+      for (const auto& v : vs->rows) {
+        if (auto rel = release(tx, v.integer(0), drop); !rel) { return rel; }
+      }
+      for (const char* sql : {"DELETE FROM box_versions WHERE node_id = $1", "DELETE FROM box_props WHERE node_id = $1"}) {
+        auto d = tx.exec(sql, {Value{id}});
+        if (!d) { return d.error(); }
+      }
+    }
+    // Children before parents is not needed: nothing references a node by foreign key.
+    for (const auto& r : rows->rows) {
+      auto d = tx.exec("DELETE FROM box_nodes WHERE id = $1", {Value{r.integer(0)}});
+      if (!d) { return d.error(); }
+    }
+    return {};
+  }
+
+  Result<std::int64_t> copy_tree(Tx& tx, const std::string& user, const Node& src, std::int64_t parent, const std::string& name, bool recursive) {
+    auto now = now_s();
+    if (!src.folder) {
+      auto ref = tx.exec("UPDATE box_contents SET refs = refs + 1 WHERE id = $1", {Value{src.content_id}});
+      if (!ref) { return ref.error(); }
+    }
+    std::uint64_t size = src.folder && !recursive ? 0 : src.size;
+    auto id = tx.one(
+        "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        {Value{user}, Value{parent}, Value{name}, Value{std::int64_t{src.folder}}, i64(size), Value{src.mtime}, Value{src.folder ? new_etag() : src.etag},
+         src.folder ? Value{} : Value{src.content_id}, Value{src.content_type}, Value{now}});
+    if (!id) { return id.error(); }
+    std::int64_t new_id = (*id)->integer(0);
+    auto p = tx.exec("INSERT INTO box_props (node_id, ns, name, value) SELECT $1, ns, name, value FROM box_props WHERE node_id = $2",
+                     {Value{new_id}, Value{src.id}});
+    if (!p) { return p.error(); }
+    if (src.folder && recursive) {
+      auto kids = tx.query(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1", {Value{src.id}});
+      if (!kids) { return kids.error(); }
+      for (const auto& r : kids->rows) {
+        auto child = node_from(r, join(src.path, r.text(3)));
+        auto c = copy_tree(tx, user, child, new_id, child.name, true);
+        if (!c) { return c.error(); }
+      }
+    }
+    return new_id;
+  }
+
+  Result<std::vector<Lock>> user_locks(Tx& tx, const std::string& user) {
+    auto rows = tx.query("SELECT token, path, exclusive, infinite, owner_xml, timeout_s, expires_s, user_id FROM box_locks WHERE owner = $1", {Value{user}});
+    if (!rows) { return rows.error(); }
+    std::vector<Lock> out;
+    auto now = now_s();
+    for (const auto& r : rows->rows) {
+      Lock l{r.text(0), r.text(1), r.boolean(2), r.boolean(3), r.text(4), r.integer(5), r.integer(6), r.text(7)};
+      if (l.expires_s > 0 && l.expires_s < now) { continue; }
+      out.push_back(std::move(l));
+    }
+    return out;
+  }
+
+  Result<std::vector<Lock>> locks_in(Tx& tx, const std::string& user, const std::string& path, bool beneath) {
+    auto all = user_locks(tx, user);
+    if (!all) { return all.error(); }
+    std::vector<Lock> out;
+    for (auto& l : *all) {
+      if (l.path == path || (l.infinite && contains(l.path, path)) || (beneath && contains(path, l.path))) { out.push_back(std::move(l)); }
+    }
+    return out;
+  }
+
+  Status drop_locks_beneath(Tx& tx, const std::string& user, const std::string& path) {
+    auto all = user_locks(tx, user);
+    if (!all) { return all.error(); }
+    for (const auto& l : *all) {
+      if (!contains(path, l.path)) { continue; }
+      auto d = tx.exec("DELETE FROM box_locks WHERE token = $1", {Value{l.token}});
+      if (!d) { return d.error(); }
+    }
+    return {};
+  }
+
+  Result<Upload> load_upload(Tx& tx, const std::string& user, const std::string& transfer) {
+    auto u = tx.one("SELECT total, created_s FROM box_uploads WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
+    if (!u) { return u.error(); }
+    if (!*u) { return make_error(Errc::not_found, "No such upload"); }
+    Upload out;
+    out.transfer = transfer;
+    if (!(*u)->is_null(0)) { out.total = static_cast<std::uint64_t>((*u)->integer(0)); }
+    out.created_s = (*u)->integer(1);
+    auto rows = tx.query("SELECT name, chunk_offset, size, mtime FROM box_upload_chunks WHERE owner = $1 AND transfer = $2 ORDER BY name",
+                         {Value{user}, Value{transfer}});
+    if (!rows) { return rows.error(); }
+    for (const auto& r : rows->rows) {
+      out.chunks.push_back(UploadChunk{r.text(0), r.is_null(1) ? UINT64_MAX : static_cast<std::uint64_t>(r.integer(1)),
+                                       static_cast<std::uint64_t>(r.integer(2)), r.integer(3)});
+    }
+    return out;
+  }
+
+  // --- helpers across transactions ------------------------------------------------------------
+  boost::asio::awaitable<Status> precheck(const std::string& user, const std::string& path, const PutOptions& options) {
+    co_return co_await meta_.read([&](Tx& tx) -> Status {
+      auto parent = resolve_parent(tx, user, path);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(path), path);
+      if (!existing) { return existing.error(); }
+      return check_write(tx, user, *existing, options, options.length.value_or(0));
+    });
+  }
+
+  Status check_write(Tx& tx, const std::string& user, const std::optional<Node>& existing, const PutOptions& options, std::uint64_t size) {
+    if (existing && existing->folder) { return make_error(Errc::conflict, std::string(kIsAFolder)); }
+    if (options.if_match) {
+      if (!existing || (*options.if_match != "*" && *options.if_match != existing->etag)) {
+        return make_error(Errc::precondition_failed, std::string(kEtagMismatch));
+      }
+    }
+    if (options.if_none_match_any && existing) { return make_error(Errc::precondition_failed, std::string(kEtagMismatch)); }
+    return check_quota(tx, user, size, existing ? existing->size : 0);
+  }
+
+  // Makes `content` the file at `path` (a new file or a new version of it). With `transfer`, the
+  // chunked upload whose chunks became the content's parts goes in the same transaction.
+  boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
+                                                             const PutOptions& options, const std::string& transfer = {}) {
+    WriteResult out;
+    std::vector<std::string> drop;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      drop.clear();
+      auto parent = resolve_parent(tx, user, path);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(path), path);
+      if (!existing) { return existing.error(); }
+      if (auto c = check_write(tx, user, *existing, options, content.size); !c) { return c; }
+      auto cid = insert_content(tx, content);
+      if (!cid) { return cid.error(); }
+      auto now = now_s();
+      std::int64_t mtime = options.mtime.value_or(now);
+      std::string type = options.content_type.empty() || options.content_type == "application/octet-stream"
+                             ? http::guess_content_type(leaf_name(path))
+                             : options.content_type;
+      std::int64_t id = 0;
+      std::int64_t delta = static_cast<std::int64_t>(content.size);
+      if (*existing) {
+        const Node& old = **existing;
+        if (auto k = keep_version(tx, user, old, drop); !k) { return k; }
+        auto u = tx.exec("UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4, content_type = $5 WHERE id = $6",
+                         {Value{*cid}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{type}, Value{old.id}});
+        if (!u) { return u.error(); }
+        id = old.id;
+        delta -= static_cast<std::int64_t>(old.size);
+      } else {
+        auto r = tx.one(
+            "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s) "
+            "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9) RETURNING id",
+            {Value{user}, Value{parent->id}, Value{leaf_name(path)}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{*cid}, Value{type},
+             Value{now}});
+        if (!r) { return r.error(); }
+        id = (*r)->integer(0);
+      }
+      out.created = !existing->has_value();
+      if (auto t = touch(tx, parent->id, delta); !t) { return t; }
+      if (!transfer.empty()) {
+        for (const char* sql : {"DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", "DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2"}) {
+          auto d = tx.exec(sql, {Value{user}, Value{transfer}});
+          if (!d) { return d.error(); }
+        }
+      }
+      auto n = resolve_id(tx, id, path);
+      if (!n) { return n.error(); }
+      out.node = std::move(*n);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open_content(std::int64_t content_id, std::uint64_t size, std::uint64_t offset,
+                                                                           std::uint64_t length) {
+    if (offset > size || length > size - offset) { co_return make_error(Errc::invalid_argument, "range outside the file"); }
+    std::optional<std::string> data;
+    std::vector<std::pair<std::string, std::uint64_t>> parts;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      parts.clear();
+      auto c = tx.one("SELECT inline_data FROM box_contents WHERE id = $1", {Value{content_id}});
+      if (!c) { return c.error(); }
+      if (!*c) { return make_error(Errc::not_found, "The file's content is gone"); }
+      if (!(*c)->is_null(0)) {
+        data = crypto::unbase64((*c)->text(0));
+        if (!data) { return make_error(Errc::internal, "corrupt inline content"); }
+        return {};
+      }
+      auto rows = tx.query("SELECT blob_key, size FROM box_content_parts WHERE content_id = $1 ORDER BY seq", {Value{content_id}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { parts.emplace_back(r.text(0), static_cast<std::uint64_t>(r.integer(1))); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    if (data) { co_return std::unique_ptr<ByteSource>(std::make_unique<StringSource>(data->substr(offset, length))); }
+    std::vector<std::unique_ptr<ByteSource>> sources;
+    std::uint64_t pos = 0;
+    for (const auto& [key, psize] : parts) {
+      std::uint64_t end = pos + psize;
+      if (end > offset && pos < offset + length) {
+        std::uint64_t from = std::max(offset, pos) - pos;
+        std::uint64_t to = std::min(offset + length, end) - pos;
+        auto src = co_await blobs_.open(key, from, to - from);
+        if (!src) { co_return src.error(); }
+        sources.push_back(std::move(*src));
+      }
+      pos = end;
+    }
+    co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(sources)));
+  }
+
+  // MD5, SHA-1 and Adler-32 (hex) over the parts in order.
+  boost::asio::awaitable<Result<std::vector<std::string>>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts) {
+    crypto::Hasher md5(crypto::Digest::md5);
+    crypto::Hasher sha1(crypto::Digest::sha1);
+    uLong adler = adler32(0L, Z_NULL, 0);
+    std::vector<char> buf(1 << 20);
+    for (const auto& [key, size] : parts) {
+      auto src = co_await blobs_.open(key, 0, size);
+      if (!src) { co_return src.error(); }
+      for (;;) {
+        auto n = co_await (*src)->read(std::span<char>(buf.data(), buf.size()));
+        if (!n) { co_return n.error(); }
+        if (*n == 0) { break; }
+        std::string_view got(buf.data(), *n);
+        co_await run_blocking_void([&] {
+          md5.update(got);
+          sha1.update(got);
+          adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
+        });
+      }
+    }
+    co_return std::vector<std::string>{crypto::hex(md5.finish()), crypto::hex(sha1.finish()), HashingSource::adler_text(adler)};
+  }
+
+  boost::asio::awaitable<void> drop_blobs(const NewContent& c) {
+    std::vector<std::string> keys;
+    for (const auto& [k, s] : c.parts) { keys.push_back(k); }
+    co_await remove_blobs(std::move(keys));
+  }
+
+  boost::asio::awaitable<void> remove_blobs(std::vector<std::string> keys) {
+    for (auto& k : keys) {
+      if (auto r = co_await blobs_.remove(k); !r) { log::warn("box: could not remove blob {}: {}", k, r.error().message); }
+    }
+  }
+
+  static std::string uuid() {
+    std::string h = crypto::random_hex(16);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+  }
+
+  store::MetaStore& meta_;
+  store::BlobStore& blobs_;
+  BoxConfig config_;
+  std::mutex roots_mu_;
+  std::unordered_set<std::string> roots_;
+};
+
+}  // namespace
+
+std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config) {
+  return std::make_unique<Service>(meta, blobs, std::move(config));
+}
+
+Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced) {
+  ConsistencyReport report;
+  std::unordered_set<std::string> named;
+  auto st = meta.read_sync([&](Tx& tx) -> Status {
+    named.clear();
+    for (const char* sql : {"SELECT blob_key FROM box_content_parts", "SELECT blob_key FROM box_upload_chunks"}) {
+      auto rows = tx.query(sql);
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { named.insert(r.text(0)); }
+    }
+    return {};
+  });
+  if (!st) { return st.error(); }
+  std::unordered_set<std::string> present;
+  auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime) { present.insert(key); });
+  if (!walk) { return walk.error(); }
+  report.blobs = present.size();
+  for (const auto& k : named) {
+    if (!present.contains(k)) { report.missing_blobs.push_back(k); }
+  }
+  for (const auto& k : present) {
+    if (named.contains(k)) { continue; }
+    report.unreferenced_blobs.push_back(k);
+    if (remove_unreferenced) {
+      if (auto r = blobs.remove_sync(k); !r) { return r.error(); }
+    }
+  }
+  std::sort(report.missing_blobs.begin(), report.missing_blobs.end());
+  std::sort(report.unreferenced_blobs.begin(), report.unreferenced_blobs.end());
+  return report;
+}
+
+boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    auto n = co_await box.reap(1000);
+    if (!n) {
+      log::warn("box: reaper: {} {}", n.error().message, n.error().detail);
+    } else if (*n > 0) {
+      log::info("box: reaped {} expired trash items, versions and uploads", *n);
+    }
+  }
+}
+
+}  // namespace ciel::box
