@@ -108,9 +108,13 @@ struct DeadProp {
   std::string ns, name;
   std::string value;  // inner XML, as the client sent it
 };
+// Applied in order (a remove then a set of one property leaves it set).
 struct PropPatch {
-  std::vector<DeadProp> set;
-  std::vector<std::pair<std::string, std::string>> remove;  // ns, name
+  struct Op {
+    bool set = true;
+    DeadProp prop;  // value unused for a remove
+  };
+  std::vector<Op> ops;
 };
 
 struct Lock {

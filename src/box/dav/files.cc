@@ -115,13 +115,7 @@ class FileHandler {
     }
     PropPatch patch;
     if (!protected_found) {
-      for (const auto& u : *updates) {
-        if (u.set) {
-          patch.set.push_back(DeadProp{u.name.ns, u.name.name, u.element});
-        } else {
-          patch.remove.emplace_back(u.name.ns, u.name.name);
-        }
-      }
+      for (const auto& u : *updates) { patch.ops.push_back(PropPatch::Op{u.set, DeadProp{u.name.ns, u.name.name, u.element}}); }
       if (auto st = co_await deps_.box.patch_props(user_.id, path_, std::move(patch)); !st) { co_return error_response(st.error(), req_); }
     }
     std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>" +
@@ -275,7 +269,13 @@ class FileHandler {
       if (auto refused = co_await check_locks(deps_, user_, root_, *h, path_, true, true, req_)) { co_return std::move(*refused); }
     }
     if (auto refused = co_await check_locks(deps_, user_, root_, *h, *to, true, true, req_)) { co_return std::move(*refused); }
-    auto w = move ? co_await deps_.box.move(user_.id, path_, *to, overwrite) : co_await deps_.box.copy(user_.id, path_, *to, overwrite, recursive);
+    // Two statements: GCC 12 miscompiles a conditional expression with co_await in both arms.
+    Result<WriteResult> w = make_error(Errc::internal, "unreached");
+    if (move) {
+      w = co_await deps_.box.move(user_.id, path_, *to, overwrite);
+    } else {
+      w = co_await deps_.box.copy(user_.id, path_, *to, overwrite, recursive);
+    }
     if (!w) {
       // RFC 4918: an existing destination with Overwrite: F is 412 (not MKCOL's 405).
       if (w.error().message == kAlreadyExists) { co_return status_response(http::Status::precondition_failed, w.error().message, req_); }

@@ -56,8 +56,14 @@ bool is(pugi::xml_node node, std::string_view ns, std::string_view local) {
   return n && *n == ns;
 }
 
+// Also refuses what XML Namespaces forbids: a prefix bound to the empty name (xmlns:p="").
 Status check_depth(pugi::xml_node node, std::size_t depth) {
   if (depth > kMaxDepth) { return make_error(Errc::invalid_argument, "The request body is nested too deeply"); }
+  for (auto a : node.attributes()) {
+    if (std::string_view(a.name()).starts_with("xmlns:") && std::string_view(a.value()).empty()) {
+      return make_error(Errc::invalid_argument, "A namespace prefix cannot be bound to an empty name");
+    }
+  }
   for (auto c : node.children()) {
     if (auto st = check_depth(c, depth + 1); !st) { return st; }
   }

@@ -410,15 +410,12 @@ class Service final : public BoxService {
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
       auto n = resolve(tx, user, *p);
       if (!n) { return n.error(); }
-      for (const auto& prop : patch.set) {
-        auto r = tx.exec(
-            "INSERT INTO box_props (node_id, ns, name, value) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (node_id, ns, name) DO UPDATE SET value = excluded.value",
-            {Value{n->id}, Value{prop.ns}, Value{prop.name}, Value{prop.value}});
-        if (!r) { return r.error(); }
-      }
-      for (const auto& [ns, name] : patch.remove) {
-        auto r = tx.exec("DELETE FROM box_props WHERE node_id = $1 AND ns = $2 AND name = $3", {Value{n->id}, Value{ns}, Value{name}});
+      for (const auto& op : patch.ops) {
+        auto r = op.set ? tx.exec("INSERT INTO box_props (node_id, ns, name, value) VALUES ($1, $2, $3, $4) "
+                                  "ON CONFLICT (node_id, ns, name) DO UPDATE SET value = excluded.value",
+                                  {Value{n->id}, Value{op.prop.ns}, Value{op.prop.name}, Value{op.prop.value}})
+                        : tx.exec("DELETE FROM box_props WHERE node_id = $1 AND ns = $2 AND name = $3",
+                                  {Value{n->id}, Value{op.prop.ns}, Value{op.prop.name}});
         if (!r) { return r.error(); }
       }
       return {};
