@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from box_support import Dav, box_server, d, make_box_user, payload, tool_env  # noqa: F401
+from box_support import box_server, d, make_box_user, payload, tool_env  # noqa: F401
 
 CADAVER = "/usr/bin/cadaver"
 CADAVER_NS = "http://webdav.org/cadaver/custom-properties/"
