@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from box_support import admin_dav, box_server  # noqa: F401
+from box_support import Dav, admin_password, start_box_server
 
 LITMUS = "/usr/bin/litmus"
 
@@ -15,7 +15,8 @@ LITMUS = "/usr/bin/litmus"
 SUITES = {"basic": 16, "copymove": 13, "props": 30, "locks": 41, "http": 4}
 
 TEST_START = re.compile(r"(?:^|[\r\n ])\s*(\d+)\. ([A-Za-z0-9_]+)")
-RESULT = re.compile(r"\b(pass|FAIL|SKIPPED)\b")
+# Anything but "pass" is a failure: FAIL, SKIPPED, OOPS (an unexpected result), XFAIL, FAILED (a crash).
+RESULT = re.compile(r"\b(pass|FAIL(?:ED)?|SKIPPED|OOPS|XFAIL)\b")
 SUMMARY = re.compile(r"<- summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed")
 
 
@@ -36,7 +37,20 @@ def parse_results(output):
     return results
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def server(tmp_path_factory):
+    """A server of its own for each suite, so that one suite's trouble cannot fail the next."""
+    s = start_box_server(tmp_path_factory, name="litmus")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def admin_dav(server):
+    return Dav(server, "admin", admin_password(server))
+
+
+@pytest.fixture
 def litmus_url(admin_dav):
     r = admin_dav.mkcol("litmus")
     assert r.status_code == 201, (r.status_code, r.text[:300])
@@ -44,7 +58,7 @@ def litmus_url(admin_dav):
 
 
 @pytest.mark.parametrize("suite", list(SUITES))
-def test_litmus_suite_passes_completely(suite, litmus_url, admin_dav, tmp_path):
+def test_litmus_suite_passes_completely(suite, server, litmus_url, admin_dav, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "TESTS": suite, "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     proc = subprocess.run([LITMUS, litmus_url, admin_dav.user, admin_dav.password], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=180)
@@ -52,6 +66,8 @@ def test_litmus_suite_passes_completely(suite, litmus_url, admin_dav, tmp_path):
     debug = tmp_path / "debug.log"
     report = (f"litmus {suite} exited {proc.returncode}\n{output}\n--- end of debug.log ---\n"
               + (debug.read_text(errors="replace")[-6000:] if debug.exists() else "(none)"))
+    assert server.proc.poll() is None, (f"ciel serve died during litmus {suite} (exit {server.proc.returncode}):\n"
+                                        f"{server.stderr()[-3000:]}\n{report}")
     results = parse_results(output)
     bad = {n: (name, res, text[:300]) for n, (name, res, text) in results.items() if res != "pass"}
     assert not bad, f"litmus {suite}: tests not passed: {bad}\n{report}"
