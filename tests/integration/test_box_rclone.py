@@ -94,6 +94,10 @@ def test_sync_up_check_change_and_sync_back_down(rclone, user, tmp_path):
     # folder renamed; sync again and check.
     (src / "docs/a.txt").write_bytes(b"b" * 999)
     (src / "docs/deep/b.bin").write_bytes(payload(150_000, 44))
+    # rclone tells an edit by size or modification time (1 s precision over WebDAV): the same-size
+    # edit is dated an hour later, as an edit made later would be.
+    later = (src / "docs/deep/b.bin").stat().st_mtime + 3600
+    os.utime(src / "docs/deep/b.bin", (later, later))
     (src / "docs/deep/deeper/c.bin").unlink()
     (src / "new file ✓.txt").write_bytes(b"new file\n")
     os.rename(src / "with space", src / "renamed folder")
