@@ -320,6 +320,21 @@ def test_over_quota_writes_are_507_and_leave_nothing(start_ciel):
         assert r.status_code == 507, ("overwrite bigger", r.status_code, r.text[:300])
         r = u.copy("first.bin", "first-copy.bin")
         assert r.status_code == 507, ("COPY", r.status_code, r.text[:300])
+        # A chunked upload that would not fit is refused with 507 at some step (MKCOL with its
+        # announced total, a chunk, or the final MOVE) and leaves no file behind.
+        upload = f"{u.base}/remote.php/dav/uploads/quota-user/over-quota"
+        h = {"Destination": u.url("chunked.bin"), "OC-Total-Length": "1200000"}
+        steps = [("MKCOL", upload, None)] + [("PUT", f"{upload}/{i}", payload(400_000, 20 + i)) for i in (1, 2, 3)]
+        steps.append(("MOVE", f"{upload}/.file", None))
+        codes = []
+        for method, url, data in steps:
+            r = u.request(method, url=url, headers=h, data=data)
+            codes.append((method, url.rsplit("/", 1)[1], r.status_code))
+            if r.status_code >= 300:
+                break
+        assert codes[-1][2] == 507, codes
+        u.request("DELETE", url=upload)
+        assert u.get("chunked.bin").status_code == 404
     assert set(u.children("")) == {"first.bin"}
     assert u.read("first.bin") == first
     # What still fits is accepted.
