@@ -173,6 +173,16 @@ struct Quota {
   std::uint64_t total = 0;  // 0: unlimited
 };
 
+// Login Flow v2: a sync client starts a flow, the user approves it in a browser, the client
+// polls and receives an app password once. Flows last 20 minutes.
+struct LoginFlow {
+  std::string poll_token;  // the client's secret for polling
+  std::string flow_token;  // in the URL the user opens
+};
+struct GrantedLogin {
+  std::string login_name, app_password;
+};
+
 struct AppPassword {
   std::string id, user_id, name;
   std::int64_t created_s = 0, last_used_s = 0;
@@ -269,6 +279,15 @@ class BoxService {
   virtual boost::asio::awaitable<Result<AppPassword>> check_app_password(std::string password) = 0;
   virtual boost::asio::awaitable<Result<std::vector<AppPassword>>> app_passwords(std::string user) = 0;
   virtual boost::asio::awaitable<Status> delete_app_password(std::string user, std::string id) = 0;
+
+  // --- Login Flow v2 ---------------------------------------------------------------------------
+  virtual boost::asio::awaitable<Result<LoginFlow>> start_login_flow(std::string client_name) = 0;
+  // The client name a pending flow was started with; Errc::not_found when unknown, expired or granted.
+  virtual boost::asio::awaitable<Result<std::string>> login_flow_client(std::string flow_token) = 0;
+  // Creates the app password and keeps it, sealed under the poll token, for the client's poll.
+  virtual boost::asio::awaitable<Status> grant_login_flow(std::string flow_token, std::string user_id, std::string login_name) = 0;
+  // Once granted: the credentials, and the flow is gone. Errc::not_found before (or when unknown).
+  virtual boost::asio::awaitable<Result<GrantedLogin>> poll_login_flow(std::string poll_token) = 0;
 
   // --- maintenance ----------------------------------------------------------------------------
   // Expired trash, versions past retention and abandoned uploads; returns how many went.

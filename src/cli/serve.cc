@@ -312,6 +312,8 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);
+  public_router.add_group("/index.php", "box", http::json_error);
+  public_router.add_group("/box", "box", http::json_error);
   box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
 

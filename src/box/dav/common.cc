@@ -25,6 +25,11 @@ void AuthCache::put(const std::string& key, Entry e) {
   entries_[key] = std::move(e);
 }
 
+void AuthCache::clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+}
+
 boost::asio::awaitable<Result<User>> authenticate(const http::Request& req, const Deps& deps) {
   if (auto token = req.headers.get("X-Auth-Token"); token && !token->empty()) {
     auto p = deps.identity.authenticate_token(*token);

@@ -33,6 +33,8 @@ class AuthCache {
   };
   std::optional<Entry> find(const std::string& key);
   void put(const std::string& key, Entry e);
+  // After a revocation: this node forgets every checked credential (other nodes within a minute).
+  void clear();
 
  private:
   std::mutex mu_;
@@ -110,5 +112,6 @@ void add_file_routes(http::Router& router, const Deps& deps);
 void add_upload_routes(http::Router& router, const Deps& deps);
 void add_version_routes(http::Router& router, const Deps& deps);
 void add_ocs_routes(http::Router& router, const Deps& deps);
+void add_login_routes(http::Router& router, const Deps& deps);
 
 }  // namespace ciel::box::dav

@@ -111,6 +111,7 @@ awaitable<http::Response> handle_delete_app_password(http::RequestContext& ctx, 
   if (!app || app->user_id != user->id) { co_return ocs_error(req, http::Status::forbidden, "The request was not made with an app password"); }
   auto st = co_await deps.box.delete_app_password(user->id, app->id);
   if (!st) { co_return ocs_error(req, http::Status::service_unavailable, st.error().message); }
+  deps.auth_cache->clear();
   co_return ocs(req, http::Status::ok, "OK", "[]", "");
 }
 

@@ -11,6 +11,7 @@ void add_routes(http::Router& router, BoxService& box, identity::IdentityService
   add_upload_routes(router, deps);
   add_version_routes(router, deps);
   add_ocs_routes(router, deps);
+  add_login_routes(router, deps);
 }
 
 }  // namespace ciel::box::dav

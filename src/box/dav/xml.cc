@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <cctype>
 #include <map>
 #include <sstream>
 
@@ -11,7 +12,44 @@ namespace {
 constexpr std::size_t kMaxDepth = 64;
 constexpr std::string_view kMalformed = "The request body is not well-formed XML";
 
+// pugixml keeps an undefined entity reference ("&foo;") as text; XML calls it an error.
+bool entities_ok(std::string_view xml) {
+  static constexpr std::string_view kNamed[] = {"amp;", "lt;", "gt;", "quot;", "apos;"};
+  for (std::size_t i = 0; i < xml.size(); ++i) {
+    if (xml.substr(i, 9) == "<![CDATA[") {
+      auto end = xml.find("]]>", i);
+      if (end == std::string_view::npos) { return false; }
+      i = end + 2;
+      continue;
+    }
+    if (xml.substr(i, 4) == "<!--") {
+      auto end = xml.find("-->", i);
+      if (end == std::string_view::npos) { return false; }
+      i = end + 2;
+      continue;
+    }
+    if (xml[i] != '&') { continue; }
+    auto rest = xml.substr(i + 1);
+    bool ok = false;
+    for (auto n : kNamed) { ok = ok || rest.starts_with(n); }
+    if (!ok && rest.starts_with("#")) {
+      std::size_t j = 1;
+      bool hex = rest.size() > 1 && rest[1] == 'x';
+      if (hex) { ++j; }
+      std::size_t digits = 0;
+      while (j < rest.size() && (hex ? std::isxdigit(static_cast<unsigned char>(rest[j])) : std::isdigit(static_cast<unsigned char>(rest[j])))) {
+        ++j;
+        ++digits;
+      }
+      ok = digits > 0 && j < rest.size() && rest[j] == ';';
+    }
+    if (!ok) { return false; }
+  }
+  return true;
+}
+
 Result<pugi::xml_document*> load(pugi::xml_document& doc, std::string_view xml) {
+  if (!entities_ok(xml)) { return make_error(Errc::invalid_argument, std::string(kMalformed), "undefined entity reference"); }
   auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
   if (!r) { return make_error(Errc::invalid_argument, std::string(kMalformed), r.description()); }
   // pugixml accepts several top-level elements and DTDs; WebDAV bodies have one root and no DTD.

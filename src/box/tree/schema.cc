@@ -45,7 +45,9 @@ CREATE INDEX box_upload_chunks_blob ON box_upload_chunks (blob_key);
 CREATE TABLE box_users (user_id TEXT PRIMARY KEY, quota BIGINT);
 CREATE TABLE box_app_passwords (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
   created_s BIGINT NOT NULL, last_used_s BIGINT NOT NULL DEFAULT 0);
-CREATE INDEX box_app_passwords_user ON box_app_passwords (user_id)
+CREATE INDEX box_app_passwords_user ON box_app_passwords (user_id);
+CREATE TABLE box_login_flows (poll_hash TEXT PRIMARY KEY, flow_hash TEXT NOT NULL UNIQUE, client TEXT NOT NULL, created_s BIGINT NOT NULL,
+  login_name TEXT, user_id TEXT)
 )SQL";
 
 }  // namespace

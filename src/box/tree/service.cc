@@ -33,6 +33,8 @@ std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 std::string new_etag() { return crypto::random_hex(8); }
+std::string token_hash(std::string_view token) { return crypto::hex(crypto::sha256(token)); }
+constexpr std::int64_t kLoginFlowSeconds = 20 * 60;
 Value i64(std::uint64_t v) { return Value{static_cast<std::int64_t>(v)}; }
 
 std::string parent_path(std::string_view path) {
@@ -859,6 +861,70 @@ class Service final : public BoxService {
     });
   }
 
+  // --- Login Flow v2 ---------------------------------------------------------------------------
+  boost::asio::awaitable<Result<LoginFlow>> start_login_flow(std::string client_name) override {
+    LoginFlow flow{crypto::random_token(48), crypto::random_token(32)};
+    if (client_name.empty()) { client_name = "Sync client"; }
+    if (client_name.size() > 200) { client_name.resize(200); }
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("INSERT INTO box_login_flows (poll_hash, flow_hash, client, created_s) VALUES ($1, $2, $3, $4)",
+                       {Value{token_hash(flow.poll_token)}, Value{token_hash(flow.flow_token)}, Value{client_name}, Value{now_s()}});
+      if (!r) { return r.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return flow;
+  }
+
+  boost::asio::awaitable<Result<std::string>> login_flow_client(std::string flow_token) override {
+    std::string out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT client FROM box_login_flows WHERE flow_hash = $1 AND created_s > $2 AND user_id IS NULL",
+                      {Value{token_hash(flow_token)}, Value{now_s() - kLoginFlowSeconds}});
+      if (!r) { return r.error(); }
+      if (!*r) { return make_error(Errc::not_found, "This login link is unknown or has expired"); }
+      out = (*r)->text(0);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> grant_login_flow(std::string flow_token, std::string user_id, std::string login_name) override {
+    // Only the approval is stored: the app password is made when the client polls, so the
+    // database never holds it, not even for the minutes a flow lasts.
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("UPDATE box_login_flows SET login_name = $1, user_id = $2 WHERE flow_hash = $3 AND user_id IS NULL AND created_s > $4",
+                       {Value{login_name}, Value{user_id}, Value{token_hash(flow_token)}, Value{now_s() - kLoginFlowSeconds}});
+      if (!r) { return r.error(); }
+      if (*r == 0) { return make_error(Errc::not_found, "This login link is unknown or has expired"); }
+      return {};
+    });
+  }
+
+  boost::asio::awaitable<Result<GrantedLogin>> poll_login_flow(std::string poll_token) override {
+    std::string user_id, login_name, client;
+    std::string poll_hash = token_hash(poll_token);
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT user_id, login_name, client FROM box_login_flows WHERE poll_hash = $1 AND created_s > $2",
+                      {Value{poll_hash}, Value{now_s() - kLoginFlowSeconds}});
+      if (!r) { return r.error(); }
+      if (!*r || (*r)->is_null(0)) { return make_error(Errc::not_found, "The login has not been granted (yet)"); }
+      user_id = (*r)->text(0);
+      login_name = (*r)->text(1);
+      client = (*r)->text(2);
+      // Deleted first: a second poll racing this one finds nothing.
+      auto d = tx.exec("DELETE FROM box_login_flows WHERE poll_hash = $1", {Value{poll_hash}});
+      if (!d) { return d.error(); }
+      if (*d == 0) { return make_error(Errc::not_found, "The login has not been granted (yet)"); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    auto created = co_await create_app_password(user_id, client);
+    if (!created) { co_return created.error(); }
+    co_return GrantedLogin{login_name, created->second};
+  }
+
   // --- maintenance ----------------------------------------------------------------------------
   boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
     std::size_t done = 0;
@@ -896,6 +962,8 @@ class Service final : public BoxService {
         }
         ++done;
       }
+      auto f = tx.exec("DELETE FROM box_login_flows WHERE created_s < $1", {Value{now - kLoginFlowSeconds}});
+      if (!f) { return f.error(); }
       auto l = tx.exec("DELETE FROM box_locks WHERE expires_s > 0 AND expires_s < $1", {Value{now}});
       if (!l) { return l.error(); }
       return {};
