@@ -246,7 +246,7 @@ class Service final : public BoxService {
     bool is_inline = false;
     auto st = meta_.read_sync([&](Tx& tx) -> Status {
       parts.clear();
-      auto c = tx.one("SELECT inline_data IS NOT NULL FROM box_contents WHERE id = $1", {Value{file.content_id}});
+      auto c = tx.one("SELECT CASE WHEN inline_data IS NULL THEN 0 ELSE 1 END FROM box_contents WHERE id = $1", {Value{file.content_id}});
       if (!c) { return c.error(); }
       if (!*c) { return make_error(Errc::not_found, "content is gone"); }
       is_inline = (*c)->boolean(0);
@@ -1057,7 +1057,7 @@ class Service final : public BoxService {
     std::vector<std::string> names;
     std::int64_t cur = id;
     for (int depth = 0; depth < 10000; ++depth) {
-      auto r = tx.one("SELECT parent, name, owner, trashed_s IS NOT NULL FROM box_nodes WHERE id = $1", {Value{cur}});
+      auto r = tx.one("SELECT parent, name, owner, CASE WHEN trashed_s IS NULL THEN 0 ELSE 1 END FROM box_nodes WHERE id = $1", {Value{cur}});
       if (!r) { return r.error(); }
       if (!*r || (*r)->text(2) != user || (*r)->boolean(3)) { return make_error(Errc::not_found, "No such file or folder"); }
       if ((*r)->is_null(0)) {
