@@ -1,11 +1,13 @@
-// `ciel scrub`: re-reads every blob and compares it with the checksum recorded when it was
-// written, then checks the object store's rows against the blobs: every blob an object names
+// `ciel scrub`: re-reads every blob (object storage's, then the box's) and compares it with the
+// checksum recorded when it was written, then checks each engine's rows against its blobs: every blob an object names
 // exists, no blob is left unnamed, and the usage counters add up. Exit status 0 when all is
 // well, 1 when a blob is corrupt or missing or a counter is wrong. `--repair` removes
 // unnamed blobs (only with the server stopped).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "box/box.h"
+#include "box/settings.h"
 #include "cli/serve.h"
 #include "cli/settings.h"
 #include "object/engine/object_service.h"
@@ -13,10 +15,51 @@
 #include "store/meta_store.h"
 
 namespace ciel::cli {
+namespace {
+
+// The box keeps its bytes in a blob store of its own: the same checks over it.
+bool check_box(const config::Settings& settings, store::MetaStore& meta, bool quiet, bool repair) {
+  std::string root = settings.get_string("store.box_blob_root");
+  if (root.empty()) { root = settings.get_string("data_dir") + "/box"; }
+  auto blobs = store::open_localfs_blob_store({root, true});
+  if (!blobs) {
+    std::fprintf(stderr, "ciel: %s\n", blobs.error().message.c_str());
+    return false;
+  }
+  auto report = (*blobs)->scrub([&](std::string_view key) {
+    if (!quiet) { std::printf("checking box %.*s\n", static_cast<int>(key.size()), key.data()); }
+  });
+  if (!report) {
+    std::fprintf(stderr, "ciel: %s (%s)\n", report.error().message.c_str(), report.error().detail.c_str());
+    return false;
+  }
+  for (const auto& k : report->corrupt) { std::printf("CORRUPT box %s\n", k.c_str()); }
+  for (const auto& k : report->missing_checksum) { std::printf("NO-CHECKSUM box %s\n", k.c_str()); }
+  std::printf("box scrub: %llu blobs, %llu bytes checked, %zu corrupt, %zu without checksum\n",
+              static_cast<unsigned long long>(report->checked), static_cast<unsigned long long>(report->bytes), report->corrupt.size(),
+              report->missing_checksum.size());
+  auto box = box::check_consistency(meta, **blobs, repair);
+  if (!box) {
+    if (box.error().code == Errc::internal) {
+      std::printf("box: no box tables\n");
+      return report->corrupt.empty();
+    }
+    std::fprintf(stderr, "ciel: %s (%s)\n", box.error().message.c_str(), box.error().detail.c_str());
+    return false;
+  }
+  for (const auto& k : box->missing_blobs) { std::printf("MISSING box %s\n", k.c_str()); }
+  for (const auto& k : box->unreferenced_blobs) { std::printf("%s box %s\n", repair ? "REMOVED-UNREFERENCED" : "UNREFERENCED", k.c_str()); }
+  std::printf("box: %llu blobs, %zu missing, %zu unreferenced\n", static_cast<unsigned long long>(box->blobs), box->missing_blobs.size(),
+              box->unreferenced_blobs.size());
+  return report->corrupt.empty() && box->missing_blobs.empty();
+}
+
+}  // namespace
 
 int scrub_main(int argc, char** argv, char** envp) {
   config::Settings settings;
   declare_core_settings(settings);
+  box::declare_settings(settings);
   CLI::App app{"ciel scrub: verify every blob against its recorded checksum"};
   LoadOptions load;
   std::string data_dir;
@@ -71,7 +114,7 @@ int scrub_main(int argc, char** argv, char** envp) {
     // A data directory whose server never ran has no object tables yet: nothing to check.
     if (objects.error().code == Errc::internal) {
       std::printf("objects: no object store tables\n");
-      return ok ? 0 : 1;
+      return check_box(settings, **meta, quiet, repair) && ok ? 0 : 1;
     }
     std::fprintf(stderr, "ciel: %s (%s)\n", objects.error().message.c_str(), objects.error().detail.c_str());
     return 1;
@@ -83,7 +126,7 @@ int scrub_main(int argc, char** argv, char** envp) {
               static_cast<unsigned long long>(objects->versions), static_cast<unsigned long long>(objects->blobs),
               objects->missing_blobs.size(), objects->unreferenced_blobs.size(), objects->counter_mismatches.size());
   ok = ok && objects->missing_blobs.empty() && objects->counter_mismatches.empty();
-  return ok ? 0 : 1;
+  return check_box(settings, **meta, quiet, repair) && ok ? 0 : 1;
 }
 
 }  // namespace ciel::cli
