@@ -199,3 +199,32 @@ def test_rename_keeps_file_id_and_etag_changes_reach_the_root(server):
     assert dav.move("a", "renamed").status_code == 201
     assert dav.entries("renamed/b/f.txt", "0", oc("id"))[0].text(oc("id")) == fileid
     assert dav.get("renamed/b/f.txt").content == b"two"
+
+
+def test_admin_sets_a_user_quota_and_uploads_over_it_get_507(server):
+    from box_support import admin_token
+    from identity_support import Keystone
+    dav = make_box_user(server, "quota-user")
+    ks = Keystone(server)
+    admin = admin_token(server)
+    uid = ks.get("/users?name=quota-user", admin).json()["users"][0]["id"]
+    url = f"{server.url}/box/v1/users/{uid}/quota"
+    # The user may read their own quota but not raise it.
+    user_token = ks.token("quota-user", dav.password, project="proj-quota-user")
+    assert requests.get(url, headers={"X-Auth-Token": user_token}, timeout=10).json()["quota_bytes"] == 0
+    r = requests.put(url, json={"quota_bytes": 10**12}, headers={"X-Auth-Token": user_token}, timeout=10)
+    assert r.status_code == 403
+    r = requests.put(url, json={"quota_bytes": 1024 * 1024}, headers={"X-Auth-Token": admin}, timeout=10)
+    assert r.status_code == 200 and r.json()["quota_bytes"] == 1024 * 1024
+    assert dav.put("fits.bin", b"x" * 600_000).status_code == 201
+    r = dav.put("too-big.bin", b"y" * 600_000)
+    assert r.status_code == 507
+    assert dav.propfind("too-big.bin", depth="0").status_code == 404
+    r = requests.get(f"{server.url}/ocs/v1.php/cloud/user?format=json", auth=("quota-user", dav.password), timeout=30)
+    q = r.json()["ocs"]["data"]["quota"]
+    assert q["total"] == 1024 * 1024 and q["used"] == 600_000
+    # Back to the default (unlimited here): the upload goes through.
+    r = requests.put(url, json={"quota_bytes": None}, headers={"X-Auth-Token": admin}, timeout=10)
+    assert r.status_code == 200 and r.json()["quota_bytes"] == 0
+    assert dav.put("too-big.bin", b"y" * 600_000).status_code == 201
+    assert requests.put(url, json={"quota_bytes": -5}, headers={"X-Auth-Token": admin}, timeout=10).status_code == 400

@@ -113,5 +113,6 @@ void add_upload_routes(http::Router& router, const Deps& deps);
 void add_version_routes(http::Router& router, const Deps& deps);
 void add_ocs_routes(http::Router& router, const Deps& deps);
 void add_login_routes(http::Router& router, const Deps& deps);
+void add_quota_routes(http::Router& router, const Deps& deps);
 
 }  // namespace ciel::box::dav

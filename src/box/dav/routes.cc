@@ -12,6 +12,7 @@ void add_routes(http::Router& router, BoxService& box, identity::IdentityService
   add_version_routes(router, deps);
   add_ocs_routes(router, deps);
   add_login_routes(router, deps);
+  add_quota_routes(router, deps);
 }
 
 }  // namespace ciel::box::dav
