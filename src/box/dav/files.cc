@@ -167,7 +167,13 @@ class FileHandler {
     node_headers(res, *node, deps_);
     res.set_header("Last-Modified", http_date(modified));
     res.set_header("Accept-Ranges", "bytes");
-    if (!node->sha1.empty()) { res.set_header("OC-Checksum", "SHA1:" + node->sha1); }
+    if (!node->sha1.empty()) {
+      res.set_header("OC-Checksum", "SHA1:" + node->sha1);
+    } else if (!node->md5.empty()) {
+      res.set_header("OC-Checksum", "MD5:" + node->md5);
+    } else if (!node->adler32.empty()) {
+      res.set_header("OC-Checksum", "ADLER32:" + node->adler32);
+    }
     if (not_modified) {
       res.set_status(http::Status::not_modified);
       co_return res;

@@ -79,8 +79,12 @@ std::optional<std::string> live(const PropName& p, const Node& n, const Context&
     if (p.name == "fileid") { return "<oc:fileid>" + std::to_string(n.id) + "</oc:fileid>"; }
     if (p.name == "permissions") { return std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>"; }
     if (p.name == "size") { return "<oc:size>" + std::to_string(n.size) + "</oc:size>"; }
-    if (p.name == "checksums" && !n.folder && !n.sha1.empty()) {
-      return "<oc:checksums><oc:checksum>SHA1:" + n.sha1 + " MD5:" + n.md5 + " ADLER32:" + n.adler32 + "</oc:checksum></oc:checksums>";
+    if (p.name == "checksums" && !n.folder && !(n.sha1.empty() && n.md5.empty() && n.adler32.empty())) {
+      std::string sums;
+      for (auto [type, hex] : {std::pair{"SHA1:", &n.sha1}, std::pair{"MD5:", &n.md5}, std::pair{"ADLER32:", &n.adler32}}) {
+        if (!hex->empty()) { sums += (sums.empty() ? "" : " ") + std::string(type) + *hex; }
+      }
+      return "<oc:checksums><oc:checksum>" + sums + "</oc:checksum></oc:checksums>";
     }
     if (p.name == "data-fingerprint") { return "<oc:data-fingerprint></oc:data-fingerprint>"; }
     if (p.name == "share-types") { return "<oc:share-types/>"; }

@@ -85,21 +85,19 @@ struct NewContent {
   std::vector<std::pair<std::string, std::uint64_t>> parts;  // blob key, size
 };
 
-// Hashes what passes through (SHA-1 and Adler-32; the blob store computes MD5), and counts it.
+// Adler-32 of what passes through (the blob store computes MD5 and SHA-1 itself).
 class HashingSource final : public ByteSource {
  public:
-  explicit HashingSource(ByteSource& inner) : inner_(inner), sha1_(crypto::Digest::sha1) {}
+  explicit HashingSource(ByteSource& inner) : inner_(inner) {}
   boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
     auto n = co_await inner_.read(buf);
     if (n && *n > 0) {
       std::string_view got(buf.data(), *n);
-      sha1_.update(got);
       adler_ = adler32_z(adler_, reinterpret_cast<const Bytef*>(got.data()), got.size());
       count_ += *n;
     }
     co_return n;
   }
-  std::string sha1_hex() { return crypto::hex(sha1_.finish()); }
   std::string adler_hex() const { return adler_text(adler_); }
   std::uint64_t count() const { return count_; }
   static std::string adler_text(uLong v) {
@@ -110,7 +108,6 @@ class HashingSource final : public ByteSource {
 
  private:
   ByteSource& inner_;
-  crypto::Hasher sha1_;
   uLong adler_ = adler32(0L, Z_NULL, 0);
   std::uint64_t count_ = 0;
 };
@@ -213,14 +210,20 @@ class Service final : public BoxService {
       content.adler32 = HashingSource::adler_text(adler32_z(adler32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data->data()), data->size()));
       content.inline_data = std::move(*data);
     } else {
-      HashingSource hashing(body);
+      // Large files get one digest, computed by the blob store's writer in the same pass as the
+      // write: the type the client sent a checksum of, else SHA-1 (what clients ask for).
+      std::string want = options.checksum ? options.checksum->type : "SHA1";
+      crypto::Hasher sha1(crypto::Digest::sha1);
+      HashingSource adler(body);
+      ByteSource& source = want == "ADLER32" ? static_cast<ByteSource&>(adler) : body;
       std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, hashing, config_.max_file_size);
+      auto info = co_await blobs_.put(key, source, config_.max_file_size,
+                                      store::BlobPutOptions{want == "MD5", want == "SHA1" ? &sha1 : nullptr});
       if (!info) { co_return info.error(); }
       content.size = info->size;
-      content.md5 = info->md5_hex;
-      content.sha1 = hashing.sha1_hex();
-      content.adler32 = hashing.adler_hex();
+      if (want == "MD5") { content.md5 = info->md5_hex; }
+      if (want == "SHA1") { content.sha1 = crypto::hex(sha1.finish()); }
+      if (want == "ADLER32") { content.adler32 = adler.adler_hex(); }
       content.parts.emplace_back(key, info->size);
       if (options.length && info->size != *options.length) {
         co_await drop_blobs(content);
@@ -626,11 +629,10 @@ class Service final : public BoxService {
       if (c.size == 0 && chunks.size() > 1) { continue; }
       content.parts.emplace_back(keys[c.name], c.size);
     }
-    auto digests = co_await digest_parts(content.parts);
-    if (!digests) { co_return digests.error(); }
-    content.md5 = (*digests)[0];
-    content.sha1 = (*digests)[1];
-    content.adler32 = (*digests)[2];
+    std::string want = options.checksum ? options.checksum->type : "SHA1";
+    auto digest = co_await digest_parts(content.parts, want);
+    if (!digest) { co_return digest.error(); }
+    (want == "MD5" ? content.md5 : want == "ADLER32" ? content.adler32 : content.sha1) = *digest;
     if (options.checksum && !checksum_matches(*options.checksum, content)) {
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
@@ -1389,10 +1391,11 @@ class Service final : public BoxService {
     co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(sources)));
   }
 
-  // MD5, SHA-1 and Adler-32 (hex) over the parts in order.
-  boost::asio::awaitable<Result<std::vector<std::string>>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts) {
-    crypto::Hasher md5(crypto::Digest::md5);
-    crypto::Hasher sha1(crypto::Digest::sha1);
+  // One digest ("SHA1", "MD5" or "ADLER32"; hex) over the parts in order, hashed on the blocking pool.
+  boost::asio::awaitable<Result<std::string>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts,
+                                                            const std::string& type) {
+    std::optional<crypto::Hasher> hasher;
+    if (type != "ADLER32") { hasher.emplace(type == "MD5" ? crypto::Digest::md5 : crypto::Digest::sha1); }
     uLong adler = adler32(0L, Z_NULL, 0);
     std::vector<char> buf(1 << 20);
     for (const auto& [key, size] : parts) {
@@ -1404,13 +1407,15 @@ class Service final : public BoxService {
         if (*n == 0) { break; }
         std::string_view got(buf.data(), *n);
         co_await run_blocking_void([&] {
-          md5.update(got);
-          sha1.update(got);
-          adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
+          if (hasher) {
+            hasher->update(got);
+          } else {
+            adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
+          }
         });
       }
     }
-    co_return std::vector<std::string>{crypto::hex(md5.finish()), crypto::hex(sha1.finish()), HashingSource::adler_text(adler)};
+    co_return hasher ? crypto::hex(hasher->finish()) : HashingSource::adler_text(adler);
   }
 
   boost::asio::awaitable<void> drop_blobs(const NewContent& c) {
