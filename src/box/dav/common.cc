@@ -156,19 +156,18 @@ boost::asio::awaitable<Result<bool>> if_holds(const Deps& deps, const User& user
 boost::asio::awaitable<std::optional<http::Response>> check_locks(const Deps& deps, const User& user, const Root& root,
                                                                   const IfHeader& h, const std::string& path, bool beneath,
                                                                   bool membership, const http::Request& req) {
-  auto locks = co_await deps.box.locks(user.id, path, beneath);
+  // One read of all the user's locks (few, usually none), filtered here.
+  auto locks = co_await deps.box.locks(user.id, "", true);
   if (!locks) { co_return error_response(locks.error(), req); }
-  if (membership && !path.empty()) {
-    auto slash = path.rfind('/');
-    std::string parent = slash == std::string::npos ? std::string() : path.substr(0, slash);
-    auto more = co_await deps.box.locks(user.id, parent, false);
-    if (!more) { co_return error_response(more.error(), req); }
-    for (auto& l : *more) {
-      if (l.path == parent) { locks->push_back(std::move(l)); }  // ancestors with depth infinity are already in
-    }
-  }
+  auto within = [](std::string_view outer, std::string_view inner) {
+    return outer.empty() || outer == inner || (inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/');
+  };
+  std::string parent;
+  if (auto slash = path.rfind('/'); slash != std::string::npos) { parent = path.substr(0, slash); }
   for (const auto& l : *locks) {
-    if (!h.tokens.contains(l.token)) { co_return locked_response(href(root, l.path, true), req); }
+    bool applies = l.path == path || (l.infinite && within(l.path, path)) || (beneath && within(path, l.path)) ||
+                   (membership && !path.empty() && l.path == parent);
+    if (applies && !h.tokens.contains(l.token)) { co_return locked_response(href(root, l.path, true), req); }
   }
   co_return std::nullopt;
 }

@@ -198,7 +198,8 @@ class FileHandler {
       res.set_content_length_only(length);
       co_return res;
     }
-    if (!req_.tls) {
+    // Small files come in one read (their bytes may be in their row); larger ones by sendfile.
+    if (!req_.tls && length > 64 * 1024) {
       const Node& file = *node;
       auto files = co_await run_blocking([&] { return deps_.box.open_files(file, offset, length); });
       if (files) {

@@ -196,8 +196,11 @@ class Service final : public BoxService {
     if (options.length && *options.length > config_.max_file_size) {
       co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)");
     }
-    // Checks that need no bytes first, so a refused upload is refused before it is sent.
-    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+    // Checks that need no bytes first, so a refused upload is refused before it is sent (a small
+    // body costs less to read than a check; the commit checks again either way).
+    if (!options.length || *options.length > config_.inline_max) {
+      if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+    }
 
     NewContent content;
     if (options.length && *options.length <= config_.inline_max) {
