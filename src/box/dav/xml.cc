@@ -12,7 +12,9 @@ constexpr std::size_t kMaxDepth = 64;
 constexpr std::string_view kMalformed = "The request body is not well-formed XML";
 
 Result<pugi::xml_document*> load(pugi::xml_document& doc, std::string_view xml) {
-  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
+  // parse_doctype keeps a DTD in the tree (pugixml skips it otherwise), so the check below sees it.
+  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_doctype,
+                           pugi::encoding_utf8);
   if (!r) { return make_error(Errc::invalid_argument, std::string(kMalformed), r.description()); }
   // pugixml accepts several top-level elements and DTDs; WebDAV bodies have one root and no DTD.
   int roots = 0;
@@ -70,26 +72,34 @@ Status check_depth(pugi::xml_node node, std::size_t depth) {
   return {};
 }
 
-// Every undeclared prefix used at or beneath `node`, declared on a copy of it, serialised.
-std::string self_contained(pugi::xml_node node) {
+// `node` serialised on its own: every prefix used at or beneath it that is declared above it is
+// declared on the copy. Errc::invalid_argument when a prefix is declared nowhere (the element
+// could not be sent back as namespace-well-formed XML).
+Result<std::string> self_contained(pugi::xml_node node) {
   pugi::xml_document out;
   auto copy = out.append_copy(node);
   std::map<std::string, std::string> needed;  // attribute name -> URI
+  bool undeclared = false;
+  auto need = [&](pugi::xml_node n, std::string_view prefix) {
+    std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
+    if (auto uri = lookup_ns(n, prefix)) {
+      needed.emplace(attr, *uri);
+    } else {
+      undeclared = true;
+    }
+  };
   auto collect = [&](auto&& self, pugi::xml_node n) -> void {
     if (n.type() != pugi::node_element) { return; }
-    std::string p(prefix_of(n.name()));
-    std::string attr = p.empty() ? "xmlns" : "xmlns:" + p;
-    if (auto uri = lookup_ns(n, p)) { needed.emplace(attr, *uri); }
+    need(n, prefix_of(n.name()));
     for (auto a : n.attributes()) {
       std::string_view an = a.name();
       auto ap = prefix_of(an);
-      if (!ap.empty() && ap != "xmlns" && ap != "xml") {
-        if (auto uri = lookup_ns(n, ap)) { needed.emplace("xmlns:" + std::string(ap), *uri); }
-      }
+      if (!ap.empty() && ap != "xmlns" && ap != "xml") { need(n, ap); }
     }
     for (auto c : n.children()) { self(self, c); }
   };
   collect(collect, node);
+  if (undeclared) { return make_error(Errc::invalid_argument, "Undeclared namespace prefix in the request body"); }
   for (const auto& [attr, uri] : needed) {
     if (!copy.attribute(attr.c_str())) { copy.append_attribute(attr.c_str()) = uri.c_str(); }
   }
@@ -160,7 +170,13 @@ Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml) {
         if (p.type() != pugi::node_element) { continue; }
         auto n = name_of(p);
         if (!n) { return n.error(); }
-        out.push_back(PropUpdate{set, std::move(*n), set ? self_contained(p) : std::string()});
+        std::string element;
+        if (set) {
+          auto e = self_contained(p);
+          if (!e) { return e.error(); }
+          element = std::move(*e);
+        }
+        out.push_back(PropUpdate{set, std::move(*n), std::move(element)});
       }
     }
   }
@@ -192,7 +208,9 @@ Result<std::optional<LockInfo>> parse_lockinfo(std::string_view xml) {
         if (is(t, kDavNs, "write")) { type = true; }
       }
     } else if (is(c, kDavNs, "owner")) {
-      out.owner_xml = self_contained(c);
+      auto owner = self_contained(c);
+      if (!owner) { return owner.error(); }
+      out.owner_xml = std::move(*owner);
     }
   }
   if (!scope || !type) { return make_error(Errc::invalid_argument, "A lockinfo needs a lockscope and a write locktype"); }
