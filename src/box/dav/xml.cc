@@ -80,9 +80,15 @@ Result<std::string> self_contained(pugi::xml_node node) {
   auto copy = out.append_copy(node);
   std::map<std::string, std::string> needed;  // attribute name -> URI
   bool undeclared = false;
+  // A prefix declared at or beneath `node` (on the way up from `n`) travels with the copy; one
+  // declared above it is declared on the copy with the meaning it has at `node`.
   auto need = [&](pugi::xml_node n, std::string_view prefix) {
     std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
-    if (auto uri = lookup_ns(n, prefix)) {
+    for (auto m = n; m; m = m.parent()) {
+      if (m.attribute(attr.c_str())) { return; }
+      if (m == node) { break; }
+    }
+    if (auto uri = lookup_ns(node.parent(), prefix)) {
       needed.emplace(attr, *uri);
     } else {
       undeclared = true;

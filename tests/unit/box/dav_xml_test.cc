@@ -149,6 +149,14 @@ TEST(DavProppatch, SetElementsAreSelfContained) {
   EXPECT_EQ((*again)[0].name, (PropName{"http://ns.example.com/z/", "Authors"}));
   EXPECT_EQ((*again)[0].element, el);
 
+  // A prefix redeclared inside the element does not change what it means elsewhere in it.
+  r = parse_proppatch(R"(<D:propertyupdate xmlns:D="DAV:" xmlns:p="urn:outer">
+  <D:set><D:prop><D:e><p:a xmlns:p="urn:inner"/><p:b/></D:e></D:prop></D:set></D:propertyupdate>)");
+  ASSERT_OK(r);
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_NE((*r)[0].element.find(R"(<D:e xmlns:D="DAV:" xmlns:p="urn:outer">)"), std::string::npos) << (*r)[0].element;
+  EXPECT_NE((*r)[0].element.find(R"(<p:a xmlns:p="urn:inner")"), std::string::npos) << (*r)[0].element;
+
   // A default namespace is carried too.
   r = parse_proppatch(R"(<propertyupdate xmlns="DAV:"><set><prop><displayname>Holiday &amp; more</displayname></prop></set></propertyupdate>)");
   ASSERT_OK(r);
