@@ -2,8 +2,12 @@
 
 #include <pugixml.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <sstream>
+
+#include "core/http/target.h"
 
 namespace ciel::box::dav {
 namespace {
@@ -11,7 +15,34 @@ namespace {
 constexpr std::size_t kMaxDepth = 64;
 constexpr std::string_view kMalformed = "The request body is not well-formed XML";
 
+// A character XML 1.0 allows in a document.
+bool xml_char(std::uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// What pugixml would take but XML does not, and what would come back out of it in a stored
+// property or lock owner: bytes that are not UTF-8, control characters, and character references
+// to characters XML has not (&#0;, &#1;, &#xD800;).
+bool acceptable_text(std::string_view xml) {
+  if (!http::valid_utf8(xml)) { return false; }
+  for (std::size_t i = 0; i < xml.size(); ++i) {
+    auto c = static_cast<unsigned char>(xml[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') { return false; }
+    if (c != '&' || xml.substr(i, 2) != "&#") { continue; }
+    auto semi = xml.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 12) { return false; }
+    bool hex = i + 2 < xml.size() && xml[i + 2] == 'x';
+    std::string_view digits = xml.substr(i + (hex ? 3 : 2), semi - i - (hex ? 3 : 2));
+    std::uint32_t cp = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || !xml_char(cp)) { return false; }
+  }
+  return true;
+}
+
 Result<pugi::xml_document*> load(pugi::xml_document& doc, std::string_view xml) {
+  if (!acceptable_text(xml)) { return make_error(Errc::invalid_argument, std::string(kMalformed)); }
   // parse_doctype keeps a DTD in the tree (pugixml skips it otherwise), so the check below sees it.
   auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_doctype,
                            pugi::encoding_utf8);

@@ -97,6 +97,11 @@ TEST(DavPropfind, RefusesWhatIsNotAPropfind) {
   EXPECT_INVALID(parse_propfind(R"(<d:propfind xmlns:d="DAV:"></d:propfind>)"));       // neither allprop, propname nor prop
   EXPECT_INVALID(parse_propfind(R"(<d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind><d:propfind xmlns:d="DAV:"/>)"));
   EXPECT_INVALID(parse_propfind(R"(<!DOCTYPE d [<!ENTITY e "x">]><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>)"));
+  // What pugixml would take but is not XML: bytes that are not UTF-8, control characters, and
+  // references to characters XML has not.
+  EXPECT_INVALID(parse_propfind("<d:propfind xmlns:d=\"DAV:\" xmlns:x=\"urn:\xFF\"><d:prop><x:a/></d:prop></d:propfind>"));
+  EXPECT_INVALID(parse_propfind("<d:propfind xmlns:d=\"DAV:\"><d:prop><d:a\x01/></d:prop></d:propfind>"));
+  EXPECT_INVALID(parse_propfind(std::string("<d:propfind xmlns:d=\"DAV:\"><d:allprop/>") + '\0' + "</d:propfind>"));
   std::string deep = R"(<d:propfind xmlns:d="DAV:"><d:prop>)";
   for (int i = 0; i < 100; ++i) { deep += "<d:x>"; }
   for (int i = 0; i < 100; ++i) { deep += "</d:x>"; }
@@ -149,6 +154,11 @@ TEST(DavProppatch, SetElementsAreSelfContained) {
   EXPECT_EQ((*again)[0].name, (PropName{"http://ns.example.com/z/", "Authors"}));
   EXPECT_EQ((*again)[0].element, el);
 
+  // Character references come back as the characters.
+  r = parse_proppatch(R"(<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:x>caf&#233; &#x1F600;&#9;</D:x></D:prop></D:set></D:propertyupdate>)");
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)[0].element, "<D:x xmlns:D=\"DAV:\">caf\xC3\xA9 \xF0\x9F\x98\x80\t</D:x>");
+
   // A prefix redeclared inside the element does not change what it means elsewhere in it.
   r = parse_proppatch(R"(<D:propertyupdate xmlns:D="DAV:" xmlns:p="urn:outer">
   <D:set><D:prop><D:e><p:a xmlns:p="urn:inner"/><p:b/></D:e></D:prop></D:set></D:propertyupdate>)");
@@ -175,6 +185,12 @@ TEST(DavProppatch, RefusesMalformedUpdates) {
   EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:change><d:prop><d:x/></d:prop></d:change></d:propertyupdate>)"));
   EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><q:x>1</q:x></d:prop></d:set></d:propertyupdate>)"));
   EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><p:x xmlns:p="">1</p:x></d:prop></d:set></d:propertyupdate>)"));
+  for (std::string_view ref : {"&#0;", "&#x1;", "&#xD800;", "&#xFFFE;", "&#1114112;", "&#;", "&#x;", "&#12a;"}) {
+    SCOPED_TRACE(std::string(ref));
+    EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:x>)" + std::string(ref) +
+                                   "</d:x></d:prop></d:set></d:propertyupdate>"));
+  }
+  EXPECT_INVALID(parse_proppatch("<d:propertyupdate xmlns:d=\"DAV:\"><d:set><d:prop><d:x>caf\xC3</d:x></d:prop></d:set></d:propertyupdate>"));
   // A value that uses a prefix nobody declared could not be sent back as XML.
   EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:x><q:inner/></d:x></d:prop></d:set></d:propertyupdate>)"));
   EXPECT_INVALID(parse_proppatch(R"(<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><d:x q:a="1"/></d:prop></d:set></d:propertyupdate>)"));
