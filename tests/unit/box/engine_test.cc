@@ -5,12 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <functional>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -282,6 +288,44 @@ class BoxEngineTest : public ::testing::TestWithParam<Backend> {
       return {};
     }));
     return out;
+  }
+  // Runs every call at once on four threads (the SQL of each on the blocking pool) and returns
+  // their results in order.
+  template <class T>
+  std::vector<T> concurrently(const std::vector<std::function<awaitable<T>()>>& calls) {
+    boost::asio::io_context io;
+    std::vector<std::optional<T>> out(calls.size());
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      boost::asio::co_spawn(io, [&, i]() -> awaitable<void> { out[i].emplace(co_await calls[i]()); }, boost::asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) { threads.emplace_back([&] { io.run(); }); }
+    for (auto& t : threads) { t.join(); }
+    std::vector<T> results;
+    for (auto& o : out) { results.push_back(std::move(*o)); }
+    return results;
+  }
+  // Every content's reference count is the number of files and versions naming it, and every
+  // folder's size is the sum of its members'.
+  void expect_counts_exact() {
+    auto st = meta_->read_sync([&](store::Tx& tx) -> Status {
+      auto refs = tx.query(
+          "SELECT c.id, c.refs, (SELECT COUNT(*) FROM box_nodes n WHERE n.content_id = c.id) + "
+          "(SELECT COUNT(*) FROM box_versions v WHERE v.content_id = c.id) FROM box_contents c");
+      if (!refs) { return refs.error(); }
+      for (const auto& r : refs->rows) {
+        EXPECT_EQ(r.integer(1), r.integer(2)) << "content " << r.integer(0) << ": refs " << r.integer(1) << ", named by " << r.integer(2);
+      }
+      auto sizes = tx.query(
+          "SELECT f.id, f.name, f.size, COALESCE((SELECT SUM(m.size) FROM box_nodes m WHERE m.parent = f.id), 0) "
+          "FROM box_nodes f WHERE f.folder = 1");
+      if (!sizes) { return sizes.error(); }
+      for (const auto& r : sizes->rows) {
+        EXPECT_EQ(r.integer(2), r.integer(3)) << "folder \"" << r.text(1) << "\" (" << r.integer(0) << ")";
+      }
+      return {};
+    });
+    EXPECT_OK(st);
   }
   void expect_consistent() {
     auto report = check_consistency(*meta_, *blobs_, false);
@@ -1233,6 +1277,150 @@ TEST_P(BoxEngineTest, ConsistencyCheckFindsStrayBlobs) {
   report = check_consistency(*meta_, *blobs_, false);
   ASSERT_OK(report);
   EXPECT_TRUE(report->unreferenced_blobs.empty());
+}
+
+// --- concurrent writers ---------------------------------------------------------------------------
+
+// Sync clients upload in parallel: sizes up to the root stay exact, whatever the interleaving.
+TEST_P(BoxEngineTest, ConcurrentPutsKeepFolderSizesExact) {
+  constexpr int kWriters = 12;
+  for (int d = 0; d < 3; ++d) {
+    ASSERT_OK(mkcol("d" + std::to_string(d)));
+    ASSERT_OK(mkcol("d" + std::to_string(d) + "/sub"));
+  }
+  std::vector<std::function<awaitable<Result<WriteResult>>()>> calls;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kWriters; ++i) { bodies.push_back(pattern(100 + static_cast<std::size_t>(i), static_cast<unsigned>(i))); }
+  for (int i = 0; i < kWriters; ++i) {
+    calls.push_back([&, i]() -> awaitable<Result<WriteResult>> {
+      StringSource src(bodies[static_cast<std::size_t>(i)]);
+      PutOptions o;
+      o.length = bodies[static_cast<std::size_t>(i)].size();
+      std::string path = "d" + std::to_string(i % 3) + (i % 2 ? "/sub" : "") + "/f" + std::to_string(i);
+      co_return co_await box().put(kUser, path, src, o);
+    });
+  }
+  std::uint64_t total = 0;
+  for (const auto& r : concurrently(calls)) { EXPECT_OK(r); }
+  for (const auto& b : bodies) { total += b.size(); }
+  EXPECT_EQ(size(""), total);
+  expect_counts_exact();
+  expect_consistent();
+}
+
+// Two uploads of one new file at once (a client retrying, two devices): both succeed, the
+// later one is the file and the earlier one its version.
+TEST_P(BoxEngineTest, ConcurrentPutsOfOneNewFileBothSucceed) {
+  constexpr int kWriters = 6;
+  std::vector<std::function<awaitable<Result<WriteResult>>()>> calls;
+  for (int i = 0; i < kWriters; ++i) {
+    calls.push_back([&, i]() -> awaitable<Result<WriteResult>> {
+      StringSource src(pattern(1000, static_cast<unsigned>(i)));
+      PutOptions o;
+      o.length = 1000;
+      co_return co_await box().put(kUser, "same.bin", src, o);
+    });
+  }
+  int created = 0;
+  std::int64_t id = 0;
+  for (const auto& r : concurrently(calls)) {
+    EXPECT_OK(r);
+    if (r) {
+      created += r->created ? 1 : 0;
+      id = r->node.id;
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(names(""), (std::vector<std::string>{"same.bin"}));
+  EXPECT_EQ(versions(id).size(), static_cast<std::size_t>(kWriters - 1));
+  EXPECT_EQ(size(""), 1000u);
+  expect_counts_exact();
+  expect_consistent();
+}
+
+// Overwrites of one file at once: every previous content is a version exactly once, and when
+// the file goes, every blob goes with it.
+TEST_P(BoxEngineTest, ConcurrentOverwritesKeepEveryVersionOnce) {
+  constexpr int kWriters = 8;
+  auto first = put("f.bin", pattern(1000, 100));
+  ASSERT_OK(first);
+  std::vector<std::function<awaitable<Result<WriteResult>>()>> calls;
+  for (int i = 0; i < kWriters; ++i) {
+    calls.push_back([&, i]() -> awaitable<Result<WriteResult>> {
+      StringSource src(pattern(1000, static_cast<unsigned>(i)));
+      PutOptions o;
+      o.length = 1000;
+      co_return co_await box().put(kUser, "f.bin", src, o);
+    });
+  }
+  for (const auto& r : concurrently(calls)) { EXPECT_OK(r); }
+  auto vs = versions(first->node.id);
+  EXPECT_EQ(vs.size(), static_cast<std::size_t>(kWriters));
+  std::set<std::int64_t> contents;
+  for (const auto& v : vs) {
+    contents.insert(v.content_id);
+    EXPECT_OK(read_version(v));
+  }
+  EXPECT_EQ(contents.size(), vs.size()) << "a content is the version of two overwrites";
+  EXPECT_EQ(blob_count(), static_cast<std::size_t>(kWriters + 1));
+  expect_counts_exact();
+  expect_consistent();
+
+  ASSERT_OK(remove("f.bin"));
+  ASSERT_OK(await([&] { return box().purge_trash(kUser, std::nullopt); }));
+  EXPECT_EQ(blob_count(), 0u) << "blobs nothing names any more";
+}
+
+// Deletes of one file at once: one goes to the trash, the others find nothing; sizes stay exact.
+TEST_P(BoxEngineTest, ConcurrentRemovesOfOneFileRemoveItOnce) {
+  ASSERT_OK(mkcol("a"));
+  ASSERT_OK(put("a/keep.bin", pattern(300)));
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_OK(put("a/x.bin", pattern(500, static_cast<unsigned>(round))));
+    std::vector<std::function<awaitable<Status>()>> calls;
+    for (int i = 0; i < 6; ++i) {
+      calls.push_back([&]() -> awaitable<Status> { co_return co_await box().remove(kUser, "a/x.bin", std::nullopt); });
+    }
+    int removed = 0;
+    for (const auto& r : concurrently(calls)) {
+      if (r) {
+        ++removed;
+      } else {
+        EXPECT_EQ(r.error().code, Errc::not_found) << describe(r.error());
+      }
+    }
+    EXPECT_EQ(removed, 1);
+    EXPECT_EQ(size("a"), 300u);
+    EXPECT_EQ(size(""), 300u);
+  }
+  EXPECT_EQ(trash().size(), 3u);
+  expect_counts_exact();
+}
+
+// Two exclusive locks of one resource at once: one wins.
+TEST_P(BoxEngineTest, ConcurrentExclusiveLocksOneWins) {
+  ASSERT_OK(put("doc.odt", "x"));
+  for (int round = 0; round < 3; ++round) {
+    std::string path = "doc" + std::to_string(round) + ".odt";
+    std::vector<std::function<awaitable<Result<Lock>>()>> calls;
+    for (int i = 0; i < 6; ++i) {
+      calls.push_back([&]() -> awaitable<Result<Lock>> {
+        LockRequest req;
+        req.exclusive = true;
+        co_return co_await box().lock(kUser, path, req);
+      });
+    }
+    int won = 0;
+    for (const auto& r : concurrently(calls)) {
+      if (r) {
+        ++won;
+      } else {
+        EXPECT_EQ(r.error().code, Errc::conflict) << describe(r.error());
+      }
+    }
+    EXPECT_EQ(won, 1);
+    EXPECT_EQ(lock_tokens(path).size(), 1u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BoxEngineTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
