@@ -3,6 +3,7 @@
 // awaitables to completion with run_coro and then looks at what a user would notice (stat, list,
 // the bytes read back, etags, sizes, the trash, versions) and at what is on disk (blob files).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1277,6 +1278,121 @@ TEST_P(BoxEngineTest, ConsistencyCheckFindsStrayBlobs) {
   report = check_consistency(*meta_, *blobs_, false);
   ASSERT_OK(report);
   EXPECT_TRUE(report->unreferenced_blobs.empty());
+}
+
+// --- preconditions, limits and lookups ------------------------------------------------------------
+
+TEST_P(BoxEngineTest, ConditionalWrites) {
+  PutOptions must_exist;
+  must_exist.if_match = "*";
+  EXPECT_ERROR(put("f.txt", "x", must_exist), Errc::precondition_failed, kEtagMismatch);
+  EXPECT_ERRC(stat("f.txt"), Errc::not_found);
+  PutOptions must_not;
+  must_not.if_none_match_any = true;
+  auto w = put("f.txt", "first", must_not);
+  ASSERT_OK(w);
+  EXPECT_ERROR(put("f.txt", "again", must_not), Errc::precondition_failed, kEtagMismatch);
+  PutOptions stale;
+  stale.if_match = "0000000000000000";
+  EXPECT_ERROR(put("f.txt", "lost update", stale), Errc::precondition_failed, kEtagMismatch);
+  PutOptions fresh;
+  fresh.if_match = w->node.etag;
+  ASSERT_OK(put("f.txt", "second", fresh));
+  EXPECT_EQ(or_else(get("f.txt"), ""), "second");
+  EXPECT_EQ(blob_count(), 2u);  // the refused uploads left nothing
+
+  EXPECT_ERROR(await([&] { return box().remove(kUser, "f.txt", w->node.etag); }), Errc::precondition_failed, kEtagMismatch);
+  ASSERT_OK(await([&] { return box().remove(kUser, "f.txt", etag("f.txt")); }));
+
+  // The root is not a file and cannot go.
+  EXPECT_ERROR(put("", "x"), Errc::conflict, kIsAFolder);
+  EXPECT_ERRC(mkcol(""), Errc::already_exists);
+  EXPECT_ERRC(remove(""), Errc::forbidden);
+  EXPECT_ERRC(move("", "x"), Errc::forbidden);
+  ASSERT_OK(mkcol("x"));
+  EXPECT_ERRC(move("x", ""), Errc::forbidden);
+  EXPECT_ERRC(copy("x", ""), Errc::forbidden);
+  expect_consistent();
+}
+
+TEST_P(BoxEngineTest, FilesOverTheSizeLimitAreRefused) {
+  BoxConfig c;
+  c.inline_max = 0;
+  c.max_file_size = 1000;
+  reconfigure(c);
+  EXPECT_ERRC(put("big.bin", pattern(1001)), Errc::too_large);
+  EXPECT_ERRC(put_unknown_length("big.bin", pattern(5000)), Errc::too_large);
+  EXPECT_ERRC(stat("big.bin"), Errc::not_found);
+  ASSERT_OK(put("ok.bin", pattern(1000)));
+  // Chunks are limited one by one; the assembled file as a whole.
+  ASSERT_OK(create_upload("t", std::nullopt));
+  EXPECT_ERRC(put_chunk("t", "1", 0, pattern(1001)), Errc::too_large);
+  ASSERT_OK(put_chunk("t", "1", 0, pattern(800)));
+  ASSERT_OK(put_chunk("t", "2", 800, pattern(800)));
+  EXPECT_ERRC(assemble("t", "big.bin"), Errc::too_large);
+  EXPECT_ERRC(stat("big.bin"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 3u);
+  EXPECT_EQ(temp_count(), 0u);
+  expect_consistent();
+}
+
+// The descriptors handed to sendfile cover exactly the asked range, across parts.
+TEST_P(BoxEngineTest, OpenFilesGivesTheRangeAcrossParts) {
+  const std::string body = pattern(3000, 11);
+  ASSERT_OK(create_upload("t", 3000));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(put_chunk("t", std::to_string(i + 1), 1000 * static_cast<std::uint64_t>(i), body.substr(1000 * static_cast<std::size_t>(i), 1000)));
+  }
+  auto w = assemble("t", "f.bin");
+  ASSERT_OK(w);
+  for (auto [offset, length] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 3000}, {999, 2}, {500, 2000}, {2000, 1000}, {1500, 0}}) {
+    auto files = box().open_files(w->node, offset, length);
+    ASSERT_OK(files);
+    std::string got;
+    for (const auto& f : *files) {
+      std::string buf(f.length, '\0');
+      EXPECT_EQ(::pread(f.fd, buf.data(), buf.size(), static_cast<off_t>(f.offset)), static_cast<ssize_t>(f.length));
+      got += buf;
+      ::close(f.fd);
+    }
+    EXPECT_EQ(got, body.substr(offset, length)) << offset << "+" << length;
+  }
+}
+
+TEST_P(BoxEngineTest, NodeById) {
+  ASSERT_OK(mkcol("a"));
+  auto f = put("a/f.txt", "x");
+  ASSERT_OK(f);
+  auto n = await([&] { return box().node_by_id(kUser, f->node.id); });
+  ASSERT_OK(n);
+  EXPECT_EQ(n->path, "a/f.txt");
+  ASSERT_OK(move("a", "b"));
+  n = await([&] { return box().node_by_id(kUser, f->node.id); });
+  ASSERT_OK(n);
+  EXPECT_EQ(n->path, "b/f.txt");
+  EXPECT_ERRC(await([&] { return box().node_by_id(kOther, f->node.id); }), Errc::not_found);
+  ASSERT_OK(remove("b"));  // in the trash, inside its folder
+  EXPECT_ERRC(await([&] { return box().node_by_id(kUser, f->node.id); }), Errc::not_found);
+  EXPECT_ERRC(await([&] { return box().node_by_id(kUser, 987654321); }), Errc::not_found);
+}
+
+TEST_P(BoxEngineTest, RestoreRenamesAgainOnEveryCollision) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(put("notes", "v" + std::to_string(i)));
+    ASSERT_OK(remove("notes"));
+  }
+  ASSERT_OK(put("notes", "live"));
+  auto t = trash();
+  ASSERT_EQ(t.size(), 3u);
+  std::vector<std::string> paths;
+  for (const auto& item : t) {
+    auto back = await([&] { return box().restore_trash(kUser, item.id); });
+    ASSERT_OK(back);
+    paths.push_back(back->path);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"notes (restored)", "notes (restored 2)", "notes (restored 3)"}));
+  EXPECT_EQ(names("").size(), 4u);
+  EXPECT_EQ(size(""), 4u + 3u * 2u);
 }
 
 // --- concurrent writers ---------------------------------------------------------------------------
