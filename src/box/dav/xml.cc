@@ -3,8 +3,12 @@
 #include <pugixml.hpp>
 
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <sstream>
+
+#include "core/http/target.h"
 
 namespace ciel::box::dav {
 namespace {
@@ -48,9 +52,38 @@ bool entities_ok(std::string_view xml) {
   return true;
 }
 
+// A character XML 1.0 allows in a document.
+bool xml_char(std::uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// What pugixml would take but XML does not, and what would come back out of it in a stored
+// property or lock owner: bytes that are not UTF-8, control characters, and character references
+// to characters XML has not (&#0;, &#1;, &#xD800;).
+bool acceptable_text(std::string_view xml) {
+  if (!http::valid_utf8(xml)) { return false; }
+  for (std::size_t i = 0; i < xml.size(); ++i) {
+    auto c = static_cast<unsigned char>(xml[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') { return false; }
+    if (c != '&' || xml.substr(i, 2) != "&#") { continue; }
+    auto semi = xml.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 12) { return false; }
+    bool hex = i + 2 < xml.size() && xml[i + 2] == 'x';
+    std::string_view digits = xml.substr(i + (hex ? 3 : 2), semi - i - (hex ? 3 : 2));
+    std::uint32_t cp = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || !xml_char(cp)) { return false; }
+  }
+  return true;
+}
+
 Result<pugi::xml_document*> load(pugi::xml_document& doc, std::string_view xml) {
   if (!entities_ok(xml)) { return make_error(Errc::invalid_argument, std::string(kMalformed), "undefined entity reference"); }
-  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
+  if (!acceptable_text(xml)) { return make_error(Errc::invalid_argument, std::string(kMalformed)); }
+  // parse_doctype keeps a DTD in the tree (pugixml skips it otherwise), so the check below sees it.
+  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_doctype,
+                           pugi::encoding_utf8);
   if (!r) { return make_error(Errc::invalid_argument, std::string(kMalformed), r.description()); }
   // pugixml accepts several top-level elements and DTDs; WebDAV bodies have one root and no DTD.
   int roots = 0;
@@ -108,26 +141,40 @@ Status check_depth(pugi::xml_node node, std::size_t depth) {
   return {};
 }
 
-// Every undeclared prefix used at or beneath `node`, declared on a copy of it, serialised.
-std::string self_contained(pugi::xml_node node) {
+// `node` serialised on its own: every prefix used at or beneath it that is declared above it is
+// declared on the copy. Errc::invalid_argument when a prefix is declared nowhere (the element
+// could not be sent back as namespace-well-formed XML).
+Result<std::string> self_contained(pugi::xml_node node) {
   pugi::xml_document out;
   auto copy = out.append_copy(node);
   std::map<std::string, std::string> needed;  // attribute name -> URI
+  bool undeclared = false;
+  // A prefix declared at or beneath `node` (on the way up from `n`) travels with the copy; one
+  // declared above it is declared on the copy with the meaning it has at `node`.
+  auto need = [&](pugi::xml_node n, std::string_view prefix) {
+    std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
+    for (auto m = n; m; m = m.parent()) {
+      if (m.attribute(attr.c_str())) { return; }
+      if (m == node) { break; }
+    }
+    if (auto uri = lookup_ns(node.parent(), prefix)) {
+      needed.emplace(attr, *uri);
+    } else {
+      undeclared = true;
+    }
+  };
   auto collect = [&](auto&& self, pugi::xml_node n) -> void {
     if (n.type() != pugi::node_element) { return; }
-    std::string p(prefix_of(n.name()));
-    std::string attr = p.empty() ? "xmlns" : "xmlns:" + p;
-    if (auto uri = lookup_ns(n, p)) { needed.emplace(attr, *uri); }
+    need(n, prefix_of(n.name()));
     for (auto a : n.attributes()) {
       std::string_view an = a.name();
       auto ap = prefix_of(an);
-      if (!ap.empty() && ap != "xmlns" && ap != "xml") {
-        if (auto uri = lookup_ns(n, ap)) { needed.emplace("xmlns:" + std::string(ap), *uri); }
-      }
+      if (!ap.empty() && ap != "xmlns" && ap != "xml") { need(n, ap); }
     }
     for (auto c : n.children()) { self(self, c); }
   };
   collect(collect, node);
+  if (undeclared) { return make_error(Errc::invalid_argument, "Undeclared namespace prefix in the request body"); }
   for (const auto& [attr, uri] : needed) {
     if (!copy.attribute(attr.c_str())) { copy.append_attribute(attr.c_str()) = uri.c_str(); }
   }
@@ -198,7 +245,13 @@ Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml) {
         if (p.type() != pugi::node_element) { continue; }
         auto n = name_of(p);
         if (!n) { return n.error(); }
-        out.push_back(PropUpdate{set, std::move(*n), set ? self_contained(p) : std::string()});
+        std::string element;
+        if (set) {
+          auto e = self_contained(p);
+          if (!e) { return e.error(); }
+          element = std::move(*e);
+        }
+        out.push_back(PropUpdate{set, std::move(*n), std::move(element)});
       }
     }
   }
@@ -230,7 +283,9 @@ Result<std::optional<LockInfo>> parse_lockinfo(std::string_view xml) {
         if (is(t, kDavNs, "write")) { type = true; }
       }
     } else if (is(c, kDavNs, "owner")) {
-      out.owner_xml = self_contained(c);
+      auto owner = self_contained(c);
+      if (!owner) { return owner.error(); }
+      out.owner_xml = std::move(*owner);
     }
   }
   if (!scope || !type) { return make_error(Errc::invalid_argument, "A lockinfo needs a lockscope and a write locktype"); }

@@ -169,6 +169,7 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Node out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto parent = resolve_parent(tx, user, *p);
       if (!parent) { return parent.error(); }
       auto existing = find_child(tx, parent->id, leaf_name(*p), *p);
@@ -289,6 +290,7 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st; }
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto n = resolve(tx, user, *p);
       if (!n) { return n.error(); }
@@ -311,6 +313,7 @@ class Service final : public BoxService {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto node = resolve(tx, user, *src);
       if (!node) { return node.error(); }
@@ -351,6 +354,7 @@ class Service final : public BoxService {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto node = resolve(tx, user, *src);
       if (!node) { return node.error(); }
@@ -416,6 +420,7 @@ class Service final : public BoxService {
     if (!p) { co_return p.error(); }
     if (auto st = co_await ensure_root(user); !st) { co_return st; }
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto n = resolve(tx, user, *p);
       if (!n) { return n.error(); }
       for (const auto& op : patch.ops) {
@@ -434,8 +439,10 @@ class Service final : public BoxService {
   boost::asio::awaitable<Result<Lock>> lock(std::string user, std::string path, LockRequest request) override {
     auto p = normalize_path(path);
     if (!p) { co_return p.error(); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Lock out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto existing = locks_in(tx, user, *p, request.infinite);
       if (!existing) { return existing.error(); }
       for (const auto& l : *existing) {
@@ -458,6 +465,7 @@ class Service final : public BoxService {
   boost::asio::awaitable<Result<Lock>> refresh_lock(std::string user, std::string token, std::int64_t timeout_s) override {
     Lock out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto all = user_locks(tx, user);
       if (!all) { return all.error(); }
       for (const auto& l : *all) {
@@ -479,6 +487,7 @@ class Service final : public BoxService {
     auto p = normalize_path(path);
     if (!p) { co_return p.error(); }
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto covering = locks_in(tx, user, *p, false);
       if (!covering) { return covering.error(); }
       for (const auto& l : *covering) {
@@ -546,6 +555,7 @@ class Service final : public BoxService {
     UploadChunk out{name, offset.value_or(0), info->size, now_s()};
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto u = tx.one("SELECT 1 FROM box_uploads WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
       if (!u) { return u.error(); }
@@ -573,6 +583,7 @@ class Service final : public BoxService {
   boost::asio::awaitable<Status> delete_upload(std::string user, std::string transfer) override {
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto u = tx.exec("DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2", {Value{user}, Value{transfer}});
       if (!u) { return u.error(); }
@@ -675,6 +686,7 @@ class Service final : public BoxService {
     Node out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto v = tx.one("SELECT content_id, size, mtime, etag, content_type FROM box_versions WHERE id = $1 AND node_id = $2 AND owner = $3",
                       {Value{version_id}, Value{file_id}, Value{user}});
@@ -726,6 +738,7 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Node out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto t = tx.one("SELECT name, trash_path, size FROM box_nodes WHERE id = $1 AND owner = $2 AND trashed_s IS NOT NULL", {Value{id}, Value{user}});
       if (!t) { return t.error(); }
       if (!*t) { return make_error(Errc::not_found, "No such item in the trash"); }
@@ -763,6 +776,7 @@ class Service final : public BoxService {
   boost::asio::awaitable<Status> purge_trash(std::string user, std::optional<std::int64_t> id) override {
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto rows = id ? tx.query("SELECT id FROM box_nodes WHERE id = $1 AND owner = $2 AND trashed_s IS NOT NULL", {Value{*id}, Value{user}})
                      : tx.query("SELECT id FROM box_nodes WHERE owner = $1 AND trashed_s IS NOT NULL", {Value{user}});
@@ -998,6 +1012,17 @@ class Service final : public BoxService {
     std::lock_guard lock(roots_mu_);
     roots_.insert(user);
     co_return Status{};
+  }
+
+  // PostgreSQL runs writers concurrently under READ COMMITTED, and the box's write transactions
+  // read the tree, decide, then write (is the name free, which content is the file's, is the lock
+  // taken, is the node still live). Each first takes its user's root row, so one user's writes run
+  // one after another and each sees what the one before committed. Every write changes the root
+  // (etag and size) anyway; SQLite has one writer at a time already.
+  Status serialize(Tx& tx, const std::string& user) {
+    auto r = tx.exec("UPDATE box_nodes SET size = size WHERE owner = $1 AND parent IS NULL AND trashed_s IS NULL", {Value{user}});
+    if (!r) { return r.error(); }
+    return {};
   }
 
   Result<Node> root(Tx& tx, const std::string& user) {
@@ -1306,6 +1331,7 @@ class Service final : public BoxService {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto parent = resolve_parent(tx, user, path);
       if (!parent) { return parent.error(); }
