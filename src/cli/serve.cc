@@ -22,6 +22,9 @@
 #include "box/dav/dav.h"
 #include "box/settings.h"
 #include "cli/diagnostics.h"
+#include "compute/api/api.h"
+#include "compute/compute.h"
+#include "compute/settings.h"
 #include "cli/settings.h"
 #include "cli/system_routes.h"
 #include "core/blocking.h"
@@ -108,6 +111,7 @@ int serve_main(int argc, char** argv, char** envp) {
   object::declare_settings(settings);
   object::s3::declare_settings(settings);
   box::declare_settings(settings);
+  compute::declare_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;
@@ -185,6 +189,7 @@ int serve_main(int argc, char** argv, char** envp) {
   for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
@@ -223,6 +228,18 @@ int serve_main(int argc, char** argv, char** envp) {
     }
     for (const auto& k : report->missing_blobs) { log::error("box: blob {} is named by a file but missing", k); }
   }
+  std::string image_blob_root = settings.get_string("store.image_blob_root");
+  if (image_blob_root.empty()) { image_blob_root = dir + "/images"; }
+  auto image_blobs = store::open_localfs_blob_store({image_blob_root, settings.get_bool("store.fsync")});
+  if (!image_blobs) { die(1, image_blobs.error().message + ": " + image_blobs.error().detail); }
+  (void)(*image_blobs)->collect_temp_files(std::chrono::seconds(0));
+  if (auto removed = compute::remove_unreferenced_image_blobs(**meta, **image_blobs); !removed) {
+    die(1, removed.error().message + ": " + removed.error().detail);
+  } else if (*removed > 0) {
+    log::info("compute: removed {} image blobs left by interrupted uploads", *removed);
+  }
+  auto compute_config = compute::config_from(settings);
+  if (!compute_config) { die(2, compute_config.error().message); }
   auto box_config = box::config_from(settings);
   if (!box_config) { die(2, box_config.error().message); }
 
@@ -284,6 +301,9 @@ int serve_main(int argc, char** argv, char** envp) {
       {"identity", "keystone", public_url + "/v3", "Identity (Keystone v3)"},
       {"object-store", "swift", public_url + "/v1/AUTH_%(project_id)s", "Object storage (Swift v1)"},
       {"s3", "s3", s3_url, "Object storage (S3)"},
+      {"compute", "nova", public_url + "/compute/v2.1", "Compute (Nova v2.1)"},
+      {"image", "glance", public_url + "/image", "Images (Glance v2)"},
+      {"network", "neutron", public_url + "/network", "Networks (Neutron v2.0)"},
   };
   for (const auto& entry : catalog) {
     if (auto st = ident.register_catalog_entry(entry); !st) { die(1, st.error().message + ": " + st.error().detail); }
@@ -316,6 +336,16 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/box", "box", http::json_error);
   box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
+
+  // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
+  auto compute_service = compute::make_compute_service(**meta, **image_blobs, ident.policy(), *compute_config);
+  endpoints["compute"] = public_url + "/compute/v2.1";
+  endpoints["image"] = public_url + "/image";
+  endpoints["network"] = public_url + "/network";
+  public_router.add_group("/image", "image", compute::api::glance_error_renderer);
+  public_router.add_group("/compute", "compute", compute::api::nova_error_renderer);
+  public_router.add_group("/network", "network", compute::api::neutron_error_renderer);
+  compute::api::add_routes(public_router, *compute_service, ident, compute::api::Options{public_url});
 
   endpoints["health"] = public_url + "/healthz";
   endpoints["metrics"] = public_url + "/metrics";

@@ -1,0 +1,36 @@
+// The compute engine's tables. Ids are UUIDs (text); maps and lists are JSON text; times are
+// unix seconds.
+#include "compute/compute.h"
+#include "store/meta_store.h"
+
+namespace ciel::compute {
+namespace {
+
+constexpr std::string_view kV1 = R"SQL(
+CREATE TABLE compute_images (id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL, status TEXT NOT NULL,
+  visibility TEXT NOT NULL, protected BIGINT NOT NULL DEFAULT 0, os_hidden BIGINT NOT NULL DEFAULT 0,
+  disk_format TEXT NOT NULL DEFAULT '', container_format TEXT NOT NULL DEFAULT '', size BIGINT, virtual_size BIGINT,
+  checksum TEXT NOT NULL DEFAULT '', os_hash_algo TEXT NOT NULL DEFAULT '', os_hash_value TEXT NOT NULL DEFAULT '',
+  min_disk BIGINT NOT NULL DEFAULT 0, min_ram BIGINT NOT NULL DEFAULT 0, properties TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]', created_s BIGINT NOT NULL, updated_s BIGINT NOT NULL, blob_key TEXT);
+CREATE INDEX compute_images_owner ON compute_images (owner, created_s);
+CREATE INDEX compute_images_visibility ON compute_images (visibility, created_s);
+CREATE TABLE compute_image_members (image_id TEXT NOT NULL, member TEXT NOT NULL, status TEXT NOT NULL,
+  created_s BIGINT NOT NULL, updated_s BIGINT NOT NULL, PRIMARY KEY (image_id, member));
+CREATE INDEX compute_image_members_member ON compute_image_members (member);
+CREATE TABLE compute_flavors (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+  vcpus BIGINT NOT NULL, ram_mib BIGINT NOT NULL, disk_gib BIGINT NOT NULL, ephemeral_gib BIGINT NOT NULL DEFAULT 0,
+  swap_mib BIGINT NOT NULL DEFAULT 0, rxtx_factor DOUBLE PRECISION NOT NULL DEFAULT 1.0, is_public BIGINT NOT NULL DEFAULT 1,
+  disabled BIGINT NOT NULL DEFAULT 0, extra_specs TEXT NOT NULL DEFAULT '{}', created_s BIGINT NOT NULL);
+CREATE TABLE compute_flavor_access (flavor_id TEXT NOT NULL, project_id TEXT NOT NULL, PRIMARY KEY (flavor_id, project_id));
+CREATE TABLE compute_keypairs (user_id TEXT NOT NULL, name TEXT NOT NULL, public_key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  type TEXT NOT NULL, created_s BIGINT NOT NULL, PRIMARY KEY (user_id, name));
+CREATE TABLE compute_quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit BIGINT NOT NULL,
+  PRIMARY KEY (project_id, resource))
+)SQL";
+
+}  // namespace
+
+std::vector<store::Migration> migrations() { return {{"compute", 1, std::string(kV1), ""}}; }
+
+}  // namespace ciel::compute
