@@ -143,11 +143,7 @@ class FileHandler {
   awaitable<http::Response> get() {
     auto node = co_await deps_.box.stat(user_.id, path_);
     if (!node) { co_return error_response(node.error(), req_); }
-    if (node->folder) {
-      auto res = status_response(http::Status::method_not_allowed, "GET is only implemented on files; use PROPFIND to list a folder", req_);
-      res.set_header("Allow", kAllow);
-      co_return res;
-    }
+    if (node->folder) { co_return co_await folder_page(); }
     auto modified = SystemTime(std::chrono::seconds(node->mtime));
     if (auto im = req_.headers.get("If-Match"); im && !http::etag_matches(*im, node->etag)) {
       co_return status_response(http::Status::precondition_failed, "The file's ETag does not match If-Match", req_);
@@ -212,6 +208,25 @@ class FileHandler {
     auto src = co_await deps_.box.open(*node, offset, length);
     if (!src) { co_return error_response(src.error(), req_); }
     res.set_stream(std::move(*src), length);
+    co_return res;
+  }
+
+  // A browser pointed at a folder gets a plain page listing it (WebDAV leaves GET of a
+  // collection to the server); clients list with PROPFIND.
+  awaitable<http::Response> folder_page() {
+    auto l = co_await deps_.box.list(user_.id, path_);
+    if (!l) { co_return error_response(l.error(), req_); }
+    std::string title = "/" + path_;
+    std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title></head><body><h1>" +
+                       escape(title) + "</h1><p>A folder of your Ciel box. Use a WebDAV client or the Nextcloud desktop client to sync it.</p><ul>";
+    for (const auto& c : l->second) {
+      html += "<li><a href=\"" + escape(href(root_, c.path, c.folder)) + "\">" + escape(c.name) + (c.folder ? "/" : "") + "</a></li>";
+    }
+    html += "</ul></body></html>\n";
+    http::Response res(http::Status::ok, std::move(html), "text/html; charset=utf-8");
+    res.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    node_headers(res, l->first, deps_);
     co_return res;
   }
 
