@@ -8,6 +8,8 @@
 #   tools/test-image/smoke.sh [--keep]
 #
 # Environment: CONFIG_DRIVE=ide (default; IDE cdrom on the pc machine) or virtio (second virtio disk);
+# MACHINE=pc (default) or q35 (then use CONFIG_DRIVE=virtio: Debian's cloud kernel has no AHCI);
+# NETWORK=dhcp (default) or static (network_data.json gives a fixed ipv4 address, route and DNS);
 # IMAGE=path to use an existing image instead of building one; PORT=host port for ssh (default: a free one).
 set -euo pipefail
 
@@ -16,6 +18,8 @@ repo="$(cd "$here/../.." && pwd)"
 keep=0
 [[ "${1:-}" == --keep ]] && keep=1
 config_drive="${CONFIG_DRIVE:-ide}"
+network="${NETWORK:-dhcp}"
+machine="${MACHINE:-pc}"
 marker_timeout=120
 t0=$(date +%s.%N)
 
@@ -127,10 +131,18 @@ echo "user_data: hello from $(hostname)"
 echo "user-data ran at uptime $(cut -d' ' -f1 /proc/uptime)" > /root/user-data-ran
 EOF
 mac=fa:16:3e:5e:00:01
+case "$network" in
+  dhcp) net='{"id": "network0", "type": "ipv4_dhcp", "link": "tap0", "network_id": "n0"}' ;;
+  # QEMU's user-mode network: the guest is 10.0.2.15, the gateway 10.0.2.2, DNS 10.0.2.3.
+  static) net='{"id": "network0", "type": "ipv4", "link": "tap0", "network_id": "n0", "ip_address": "10.0.2.15",
+                "netmask": "255.255.255.0", "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "10.0.2.2"}],
+                "services": [{"type": "dns", "address": "10.0.2.3"}]}' ;;
+  *) fail "NETWORK must be dhcp or static" ;;
+esac
 cat > "$tmp/cd/openstack/latest/network_data.json" <<EOF
-{"links": [{"id": "tap0", "type": "ovs", "ethernet_mac_address": "$mac", "mtu": 1500, "vif_id": "v0"}],
- "networks": [{"id": "network0", "type": "ipv4_dhcp", "link": "tap0", "network_id": "n0"}],
- "services": []}
+{"links": [{"id": "tap0", "type": "ovs", "ethernet_mac_address": "${mac^^}", "mtu": 1500, "vif_id": "v0"}],
+ "networks": [$net],
+ "services": [{"type": "dns", "address": "10.0.2.3"}]}
 EOF
 xorriso -as mkisofs -quiet -R -J -V config-2 -o "$tmp/config-2.iso" "$tmp/cd" 2>/dev/null || fail "xorriso failed"
 case "$config_drive" in
@@ -143,9 +155,9 @@ esac
 port="${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 ssh_opts[3]="$port"
 qemu-img create -q -f qcow2 -b "$image" -F qcow2 "$tmp/disk.qcow2"
-say "booting instance $uuid (config drive: $config_drive, ssh on 127.0.0.1:$port)"
+say "booting instance $uuid (machine: $machine, config drive: $config_drive, ssh on 127.0.0.1:$port)"
 boot=$(date +%s.%N)
-qemu-system-x86_64 -M pc -accel tcg -m 256 -smp 1 -nodefaults -no-user-config -display none \
+qemu-system-x86_64 -M "$machine" -accel tcg -m 256 -smp 1 -nodefaults -no-user-config -display none \
   -serial "file:$tmp/console.log" -qmp "unix:$tmp/qmp.sock,server=on,wait=off" \
   -drive "file=$tmp/disk.qcow2,if=virtio,format=qcow2,discard=unmap" \
   -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22" \
@@ -158,13 +170,19 @@ t_kernel=$(since "$boot")
 wait_console "ciel-guest-ready $uuid" 1 "$marker_timeout"
 t_marker=$(since "$boot")
 say "kernel up after $t_kernel s, marker 'ciel-guest-ready $uuid' after $t_marker s"
-guest_ssh 'uname -a; hostname; cat /root/user-data-ran'
+guest_ssh 'uname -a; hostname; cat /root/user-data-ran; ip -4 -o addr show eth0; ip -4 route; cat /etc/resolv.conf'
 t_ssh=$(since "$boot")
 say "ssh after $t_ssh s:"
 sed 's/^/    /' "$tmp/ssh.out"
 grep -q '^Linux smoke-vm ' "$tmp/ssh.out" || fail "uname -a does not show hostname smoke-vm"
 grep -q '^user-data ran' "$tmp/ssh.out" || fail "/root/user-data-ran missing: user_data did not run"
 grep -q 'user_data: hello from smoke-vm' "$tmp/console.log" || fail "user_data output not on the console"
+grep -q 'inet 10.0.2.15/24' "$tmp/ssh.out" || fail "eth0 is not 10.0.2.15/24"
+if [[ "$network" == static ]]; then
+  grep -q 'eth0: static ipv4 10.0.2.15' "$tmp/console.log" || fail "network_data.json static address not applied"
+  grep -q 'default via 10.0.2.2' "$tmp/ssh.out" || fail "network_data.json default route not applied"
+  grep -q 'nameserver 10.0.2.3' "$tmp/ssh.out" || fail "network_data.json DNS not applied"
+fi
 
 # --- reboot: QMP system_reset; user_data must not run a second time for the same instance ---
 reset=$(date +%s.%N)
@@ -193,4 +211,4 @@ t_down=$(since "$down")
 grep -q 'ACPI power button' "$tmp/console.log" || fail "guest did not see the power button"
 say "powered off (system_powerdown) in $t_down s; QEMU exit status 0"
 
-echo "smoke: OK build=${t_build}s image=${image_kib}KiB marker=${t_marker}s ssh=${t_ssh}s reboot=${t_reboot}s powerdown=${t_down}s config_drive=$config_drive"
+echo "smoke: OK build=${t_build}s image=${image_kib}KiB marker=${t_marker}s ssh=${t_ssh}s reboot=${t_reboot}s powerdown=${t_down}s machine=$machine config_drive=$config_drive network=$network"
