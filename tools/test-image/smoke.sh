@@ -80,7 +80,7 @@ wait_console() {
 ssh_opts=(-i "$tmp/key" -p "${PORT:-0}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
           -o LogLevel=ERROR -o ConnectTimeout=5 -o BatchMode=yes)
 guest_ssh() {
-  local i
+  local _
   python3 - "$port" <<'EOF' || fail "no SSH banner on 127.0.0.1:$port"
 import socket, sys, time
 deadline = time.time() + 60
@@ -95,7 +95,7 @@ while time.time() < deadline:
     time.sleep(0.2)
 sys.exit(1)
 EOF
-  for i in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     if ssh "${ssh_opts[@]}" root@127.0.0.1 "$1" > "$tmp/ssh.out" 2> "$tmp/ssh.err"; then return 0; fi
     sleep 1
   done
