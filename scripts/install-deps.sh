@@ -3,7 +3,8 @@
 # Idempotent: when every package is present it makes no apt call at all.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-wanted=$(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$')
+# Groups whose name ends in "-guest" list packages unpacked into guest images (tools/build-test-image), not host packages.
+wanted=$(awk '/^# group:/ { guest = ($3 ~ /-guest$/) } !guest && !/^[[:space:]]*(#|$)/' "$here/packages.txt")
 missing=()
 for pkg in $wanted; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
