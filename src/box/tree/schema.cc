@@ -25,7 +25,7 @@ CREATE TABLE box_nodes (id %ID%, owner TEXT NOT NULL, parent BIGINT, name %NAME%
   content_type TEXT NOT NULL DEFAULT '', created_s BIGINT NOT NULL, trashed_s BIGINT, trash_path TEXT);
 CREATE UNIQUE INDEX box_nodes_child ON box_nodes (parent, name);
 CREATE UNIQUE INDEX box_nodes_root ON box_nodes (owner) WHERE parent IS NULL AND trashed_s IS NULL;
-CREATE INDEX box_nodes_trash ON box_nodes (owner, trashed_s);
+CREATE INDEX box_nodes_trash ON box_nodes (owner, trashed_s) WHERE trashed_s IS NOT NULL;
 CREATE INDEX box_nodes_content ON box_nodes (content_id);
 CREATE TABLE box_versions (id %ID%, node_id BIGINT NOT NULL, owner TEXT NOT NULL, content_id BIGINT NOT NULL,
   size BIGINT NOT NULL, mtime BIGINT NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL DEFAULT '', created_s BIGINT NOT NULL);
