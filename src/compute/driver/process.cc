@@ -73,8 +73,10 @@ void reset_signals() {
 }
 
 // The serial pump: copies the program's serial output (pipe `rd`) into the log, rotating it.
-[[noreturn]] void run_pump(int rd, pid_t program, const char* log_path, const char* old_path, std::uint64_t rotate_at) {
+[[noreturn]] void run_pump(int rd, pid_t program, std::uint64_t rotate_at) {
   static char buf[64 * 1024];
+  const char* log_path = "serial.log";
+  const char* old_path = "serial.log.1";
   int log = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   struct stat st {};
   std::uint64_t size = (log >= 0 && ::fstat(log, &st) == 0) ? static_cast<std::uint64_t>(st.st_size) : 0;
@@ -116,10 +118,9 @@ struct SpawnArgs {
   char* const* argv;
   const char* cwd;
   const char* stderr_path;
-  const char* log_path;
-  const char* old_path;
   std::uint64_t rotate_at;
   const char* cgroup_procs;  // may be null
+  char* const* pump_argv;
 };
 
 [[noreturn]] void run_program(const SpawnArgs& a, int serial_rd, int serial_wr) {
@@ -185,7 +186,16 @@ struct SpawnArgs {
   if (program < 0) {
     ::_exit(1);
   }
-  run_pump(serial[0], program, a.log_path, a.old_path, a.rotate_at);
+  // The pump lives as long as the VM: exec a small shell loop rather than stay a fork of the
+  // caller, which would pin a copy-on-write snapshot of the caller's memory per VM.
+  bool in_dir = ::chdir(a.cwd) == 0;
+  if (in_dir) {
+    ::dup2(serial[0], 0);
+    ::close_range(3, ~0U, 0);
+    ::execv("/bin/sh", a.pump_argv);
+    serial[0] = 0;
+  }
+  run_pump(serial[0], program, a.rotate_at);  // no shell (or no directory): the in-process pump
 }
 
 }  // namespace
@@ -309,14 +319,30 @@ Result<int> spawn_detached(const DetachedSpawn& spawn) {
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
+  // The serial pump, run by /bin/sh in the VM's directory with the serial pipe on stdin: head copies
+  // up to `half` bytes as they come (appending to what an earlier run left), and when serial.log is
+  // full it becomes serial.log.1. head stops short only at EOF, i.e. when QEMU has exited. If the
+  // log cannot be written, the pump keeps draining the pipe so QEMU never blocks on its serial port.
+  static constexpr const char* kPumpScript =
+      "half=$1; size=$(wc -c < serial.log 2>/dev/null || echo 0)\n"
+      "while :; do\n"
+      "  if [ \"$size\" -lt \"$half\" ]; then\n"
+      "    head -c $((half - size)) >> serial.log || exec cat > /dev/null\n"
+      "    [ \"$(wc -c < serial.log)\" -lt \"$half\" ] && exit 0\n"
+      "  fi\n"
+      "  mv -f serial.log serial.log.1 || exec cat > /dev/null\n"
+      "  size=0\n"
+      "done\n";
+  std::string half = std::to_string(spawn.serial_rotate_at);
+  std::vector<char*> pump_args = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(kPumpScript),
+                                  const_cast<char*>("ciel-serial-pump"), half.data(), nullptr};
   SpawnArgs a{spawn.binary.c_str(),
               args.data(),
               spawn.cwd.c_str(),
               spawn.stderr_path.c_str(),
-              spawn.serial_log_path.c_str(),
-              spawn.serial_old_path.c_str(),
               spawn.serial_rotate_at,
-              spawn.cgroup_procs_path.empty() ? nullptr : spawn.cgroup_procs_path.c_str()};
+              spawn.cgroup_procs_path.empty() ? nullptr : spawn.cgroup_procs_path.c_str(),
+              pump_args.data()};
   int info[2];
   if (::pipe2(info, O_CLOEXEC) != 0) {
     return make_error(Errc::unavailable, "cannot start the VM", errno_text("pipe2"));

@@ -30,15 +30,14 @@ struct DetachedSpawn {
   std::vector<std::string> argv;    // argv[0] included
   std::string cwd;                  // the child runs here
   std::string stderr_path;          // truncated, receives the child's stderr
-  std::string serial_log_path;      // the pump appends fd 3's output here...
-  std::string serial_old_path;      // ...and renames it to this when it grows past serial_rotate_at
-  std::uint64_t serial_rotate_at = 0;
+  std::uint64_t serial_rotate_at = 0;  // the pump appends fd 3's output to <cwd>/serial.log and renames
+                                       // it to serial.log.1 when it reaches this size
   std::string cgroup_procs_path;    // if set, the child joins this cgroup before exec (failure ignored)
 };
 
 // Starts `spawn.binary` in a new session, detached from the caller: the caller's child exits at
-// once (and is reaped here); a grandchild becomes the serial pump and forks the program itself,
-// whose fd 3 is the write end of the pipe the pump reads. stdin/stdout are /dev/null and every
+// once (and is reaped here); a grandchild forks the program, whose fd 3 is the write end of a pipe,
+// then becomes the serial pump reading that pipe (/bin/sh running head and mv; exits at EOF). stdin/stdout are /dev/null and every
 // other descriptor of the caller is closed. Returns the program's pid. unavailable if a fork fails.
 Result<int> spawn_detached(const DetachedSpawn& spawn);
 

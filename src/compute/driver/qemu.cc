@@ -248,8 +248,6 @@ class QemuHypervisor final : public Hypervisor {
     spawn.argv = qemu_argv(*spec, dir);
     spawn.cwd = dir;
     spawn.stderr_path = dir + "/qemu.stderr";
-    spawn.serial_log_path = dir + "/serial.log";
-    spawn.serial_old_path = dir + "/serial.log.1";
     spawn.serial_rotate_at = config_.serial_log_max / 2;
     spawn.cgroup_procs_path = prepare_cgroup(*spec);
 

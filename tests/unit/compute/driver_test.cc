@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -239,6 +240,18 @@ TEST_F(QemuDriver, Lifecycle) {
   EXPECT_EQ(started->qmp_status, "running");
   int pid = started->pid;
   EXPECT_TRUE(tcp_connects(s.ssh_port));  // QEMU's host forward listens
+  // Detached: QEMU leads its own session, and its parent is the serial pump (a shell, not a copy of us).
+  EXPECT_NE(::getsid(pid), ::getsid(0));
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat_line;
+  std::getline(stat_file, stat_line);
+  std::istringstream fields(stat_line.substr(stat_line.rfind(')') + 2));
+  std::string state_field;
+  int ppid = 0;
+  fields >> state_field >> ppid;
+  std::ifstream cmdline_file("/proc/" + std::to_string(ppid) + "/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(cmdline.find("ciel-serial-pump"), std::string::npos) << cmdline;
 
   auto st = hv_->state(s.id);
   ASSERT_TRUE(st);
