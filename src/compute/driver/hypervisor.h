@@ -15,7 +15,8 @@
 //
 // Serial console cap: QEMU writes the serial port into a pipe; a small pump process started with
 // QEMU (in the same detached session, exiting when QEMU does) appends it to serial.log and, when
-// serial.log passes serial_log_max / 2, renames it to serial.log.1 and starts a new one. The two
+// serial.log reaches serial_log_max / 2, renames it to serial.log.1 and starts a new one (the pump
+// is /bin/sh running head and mv, so it does not hold a copy of Ciel's memory). The two
 // files hold at most serial_log_max bytes and always the newest serial_log_max / 2 or more. The pump
 // runs while Ciel is down, so the cap holds without Ciel, and no byte is written twice or lost to a
 // truncation race (the alternative, QEMU appending to a file that Ciel trims, has both problems).
@@ -95,8 +96,8 @@ class Hypervisor {
   virtual Result<VmState> start(const std::string& id) = 0;
 
   // ACPI power button (system_powerdown, repeated every few seconds) and up to `grace` for the guest
-  // to power off; then QMP quit, then SIGKILL. Returns once the process is gone (at most about
-  // grace + 10 s). A stopped VM is not an error. not_found for an unknown id; unavailable if the
+  // to power off; then QMP quit, then SIGKILL. Returns once the process is gone: grace + ~0.1 s
+  // when QEMU answers QMP, at most grace + 16 s when it hangs. A stopped VM is not an error. not_found for an unknown id; unavailable if the
   // process survives SIGKILL.
   virtual Status stop(const std::string& id, std::chrono::seconds grace) = 0;
 

@@ -303,7 +303,7 @@ class QemuHypervisor final : public Hypervisor {
     // The guest may not listen for the power button yet: repeat it, as Nova does.
     while (Clock::now() < deadline) {
       if (auto qmp = QmpClient::connect(sock, 2s); qmp) {
-        (void)qmp->execute("system_powerdown", {}, kQmpTimeout);
+        (void)qmp->execute("system_powerdown", {}, 2s);
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (wait_process_gone(pid, std::clamp(left, 0ms, std::chrono::milliseconds(5000)))) {
@@ -314,7 +314,7 @@ class QemuHypervisor final : public Hypervisor {
     if (auto qmp = QmpClient::connect(sock, 2s); qmp) {
       (void)qmp->execute("quit", {}, 2s);
     }
-    if (wait_process_gone(pid, 5s)) {
+    if (wait_process_gone(pid, 3s)) {
       log::info("compute: VM {} did not power off within {} s; QEMU quit", id, grace.count());
       return finish_stop(id);
     }

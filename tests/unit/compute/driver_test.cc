@@ -2,6 +2,7 @@
 // sector prints a line to COM1 on every timer tick: it has no OS (so it ignores the ACPI power
 // button), but SeaBIOS boots it, QMP answers and the serial console has steady output.
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -333,6 +334,24 @@ TEST_F(QemuDriver, Lifecycle) {
   st = hv_->state(s.id);
   ASSERT_TRUE(st);
   EXPECT_FALSE(st->exists);
+}
+
+TEST_F(QemuDriver, StopKillsAHungQemu) {
+  auto s = spec();
+  ASSERT_TRUE(hv_->create(s));
+  auto started = hv_->start(s.id);
+  ASSERT_TRUE(started) << started.error().detail;
+  ASSERT_EQ(::kill(started->pid, SIGSTOP), 0);  // QMP stays silent: powerdown and quit both go unanswered
+  auto began = Clock::now();
+  auto stopped = hv_->stop(s.id, 1s);
+  auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  ASSERT_TRUE(stopped) << stopped.error().detail;
+  std::cout << "[ timing   ] stop of a hung QEMU with a 1 s grace: " << stop_ms << " ms\n";
+  EXPECT_LT(stop_ms, 1000 + 16000 + 2000);
+  EXPECT_FALSE(process_alive(started->pid));
+  auto st = hv_->state(s.id);
+  ASSERT_TRUE(st);
+  EXPECT_FALSE(st->running);
 }
 
 TEST_F(QemuDriver, VmOutlivesTheProcessThatStartedIt) {
