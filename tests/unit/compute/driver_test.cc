@@ -354,6 +354,21 @@ TEST_F(QemuDriver, StopKillsAHungQemu) {
   EXPECT_FALSE(st->running);
 }
 
+TEST_F(QemuDriver, StateDirLongerThanAUnixSocketPath) {
+  config_.state_dir = tmp_.path() + "/" + std::string(60, 'd') + "/" + std::string(60, 'e');
+  hv_ = make_qemu_hypervisor(config_);
+  auto s = spec();
+  ASSERT_GT((vm_dir(s.id) + "/qmp.sock").size(), 108u);
+  ASSERT_TRUE(hv_->create(s));
+  auto started = hv_->start(s.id);
+  ASSERT_TRUE(started) << started.error().detail;
+  auto st = hv_->state(s.id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->qmp_status, "running");
+  ASSERT_TRUE(hv_->reboot(s.id, true));
+  ASSERT_TRUE(hv_->destroy(s.id));
+}
+
 TEST_F(QemuDriver, VmOutlivesTheProcessThatStartedIt) {
   auto s = spec();
   ASSERT_TRUE(hv_->create(s));
