@@ -51,7 +51,7 @@ struct QemuConfig {
 
 // The config drive, in the layout cloud-init's ConfigDrive datasource reads: an ISO9660 image with
 // label config-2 holding openstack/latest/{meta_data.json,user_data,network_data.json}. Empty
-// user_data / network_data_json are left out of the image.
+// user_data / network_data_json are left out of the image; an empty meta_data_json is written as {}.
 struct ConfigDrive {
   std::string meta_data_json;
   std::string user_data;

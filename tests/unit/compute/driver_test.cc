@@ -354,6 +354,55 @@ TEST_F(QemuDriver, StopKillsAHungQemu) {
   EXPECT_FALSE(st->running);
 }
 
+TEST_F(QemuDriver, SoftRebootFallsBackToResetWhenIgnored) {
+  // This guest masks interrupts and halts: the keyboard's ctrl-alt-delete never reaches it.
+  std::string deaf = tmp_.path() + "/deaf.raw";
+  run_ok({"qemu-img", "create", "-q", "-f", "raw", deaf, "16M"});
+  std::string sector(512, '\0');
+  const unsigned char code[] = {0xFA, 0xF4, 0xEB, 0xFD};  // cli; again: hlt; jmp again
+  std::copy(std::begin(code), std::end(code), sector.begin());
+  sector[510] = '\x55';
+  sector[511] = '\xAA';
+  std::fstream f(deaf, std::ios::in | std::ios::out | std::ios::binary);
+  f.write(sector.data(), static_cast<std::streamsize>(sector.size()));
+  f.close();
+  auto s = spec();
+  s.image_path = deaf;
+  ASSERT_TRUE(hv_->create(s));
+  auto started = hv_->start(s.id);
+  ASSERT_TRUE(started) << started.error().detail;
+  std::this_thread::sleep_for(1s);  // let SeaBIOS hand over to the boot sector
+  auto began = Clock::now();
+  ASSERT_TRUE(hv_->reboot(s.id, false));
+  auto elapsed = Clock::now() - began;
+  EXPECT_GE(elapsed, config_.soft_reboot_timeout);
+  EXPECT_LT(elapsed, config_.soft_reboot_timeout + 10s);
+  auto st = hv_->state(s.id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->pid, started->pid);
+  EXPECT_EQ(st->qmp_status, "running");
+}
+
+TEST_F(QemuDriver, StartsVmsConcurrently) {
+  std::vector<VmSpec> specs = {spec(), spec(), spec()};
+  for (const auto& s : specs) {
+    ASSERT_TRUE(hv_->create(s));
+  }
+  std::vector<Result<VmState>> results(specs.size(), make_error(Errc::internal, "not run"));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = hv_->start(specs[i].id); });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().detail;
+    EXPECT_EQ(results[i]->qmp_status, "running");
+  }
+  EXPECT_EQ(hv_->list().size(), specs.size());
+}
+
 TEST_F(QemuDriver, StateDirLongerThanAUnixSocketPath) {
   config_.state_dir = tmp_.path() + "/" + std::string(60, 'd') + "/" + std::string(60, 'e');
   hv_ = make_qemu_hypervisor(config_);
