@@ -1,0 +1,519 @@
+"""Debian's Nextcloud command-line client (`nextcloudcmd` 3.7.3) against Ciel's box: two clients,
+A and B, syncing the same account the way two laptops of one user would.
+
+One scenario, in steps that each check what the user sees on disk and on the server:
+  1. A uploads 500 files in nested folders with accented, Japanese and emoji names and spaces,
+     plus a 100 MiB file (more than the client's 10 MB chunk size: chunked upload "NG");
+  2. B downloads a byte-identical tree;
+  3. an edit made on the server (WebDAV PUT) reaches A and B;
+  4. a file and a whole folder deleted in A disappear from the server and from B;
+  5. a folder renamed in A is renamed in B without downloading anything again, and its files keep
+     their ids;
+  6. the same file edited differently in A and B: the server keeps A's version (synced first), B
+     keeps its own as a "(conflicted copy ...)" next to it; nothing is lost;
+  7. syncing again transfers nothing, and both folders match the server.
+
+The server runs with the access log on (DATA/log/access.log: one JSON line per request), which is
+how "transferred nothing" and "no download" are checked. Every client run has a timeout: 3.7.3
+waits forever for an answer nobody can give when a sync would delete every file, and such a hang
+must fail the test, not stall CI. The client skips files modified less than 2 s before a run, so
+every local change below gets an mtime in the past.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import random
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+
+from conftest import CielServer
+from identity_support import Keystone, read_openrc
+
+NEXTCLOUDCMD = shutil.which("nextcloudcmd") or "/usr/bin/nextcloudcmd"
+USER = "camille"
+PASSWORD = "camille-box-password-7"
+BIG_SIZE = 100 * 1024 * 1024  # > 10,000,000 bytes: uploaded in chunks (NG)
+BIG = "Vidéos/grand film 🎬.bin"
+CONFLICT = "Documents/notes de réunion.txt"
+EDITED_ON_SERVER = "Documents/été 2024/Überblick/rapport final.txt"
+DELETED_FILE = "Musik/Über Straße/chanson 3.txt"
+DELETED_FOLDER = "deep/a/b"
+RENAMED_FROM = "Photos/日本 旅行"
+RENAMED_TO = "Photos/日本 旅行 2025 ✈"
+
+FOLDERS = [
+    "Documents",
+    "Documents/été 2024",
+    "Documents/été 2024/Überblick",
+    "Photos",
+    "Photos/日本 旅行",
+    "Photos/日本 旅行/京都 寺",
+    "Musik/Über Straße",
+    "Emoji 🎉 fête",
+    "Emoji 🎉 fête/🚀 launch day",
+    "deep/a",
+    "deep/a/b/c/d",
+    "deep/a/b",
+    "deep/x",
+    "Archive 2023/old stuff",
+]
+NAMES = ["note {i}.txt", "café {i}.md", "Grüße {i}.txt", "写真 {i}.jpg", "🎵 track {i}.dat", "plain{i}.bin",
+         "two  spaces {i}.csv", "naïve résumé {i}.odt"]
+SIZES = [0, 1, 17, 100, 1000, 4096, 12_345, 40_000]
+
+DAV = "{DAV:}"
+OC = "{http://owncloud.org/ns}"
+PROPFIND_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+    "<d:resourcetype/><d:getcontentlength/><d:getetag/><d:getlastmodified/><oc:id/><oc:fileid/><oc:permissions/>"
+    "</d:prop></d:propfind>")
+FILE_REQUEST = re.compile(r"^/remote\.php/(dav/files/[^/]+|webdav|dav/uploads/[^/]+)(/|$)")
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def small_files():
+    """{relative path: bytes}: 500 small files spread over FOLDERS (one of them the file both
+    clients will edit, one the file edited on the server, one the file A deletes)."""
+    files = {}
+    i = 0
+    while len(files) < 497:
+        folder = FOLDERS[i % len(FOLDERS)]
+        name = NAMES[(i // len(FOLDERS)) % len(NAMES)].format(i=i)
+        rnd = random.Random(i)
+        files[f"{folder}/{name}"] = rnd.randbytes(SIZES[rnd.randrange(len(SIZES))])
+        i += 1
+    files[CONFLICT] = "Ordre du jour : budget, équipe, été.\n".encode() * 20
+    files[EDITED_ON_SERVER] = "Rapport v1 — Überblick über das Jahr.\n".encode() * 50
+    files[DELETED_FILE] = "la la la\n".encode()
+    assert len(files) == 500
+    return files
+
+
+def write_big_file(path):
+    """100 MiB of random bytes; returns their sha256."""
+    h = hashlib.sha256()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        for _ in range(BIG_SIZE // (4 << 20)):
+            block = os.urandom(4 << 20)
+            h.update(block)
+            f.write(block)
+    return h.hexdigest()
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def is_journal(rel):
+    """nextcloudcmd's own files at the top of the synced folder: the sync journal (.sync_*.db and
+    its -wal/-shm), never uploaded."""
+    top = rel.split("/", 1)[0]
+    return "/" not in rel and (top.startswith(".sync_") or top.startswith("._sync_") or top.startswith(".owncloudsync"))
+
+
+def local_tree(root):
+    """({relative path: sha256} of every file, {relative path} of every folder) under root,
+    without the client's journal."""
+    root = pathlib.Path(root)
+    files, folders = {}, set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        for d in dirnames:
+            folders.add(d if rel_dir == "." else f"{rel_dir}/{d}")
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not is_journal(rel):
+                files[rel] = file_sha256(os.path.join(dirpath, name))
+    return files, folders
+
+
+def age_tree(root, seconds=120):
+    """Sets every file's mtime `seconds` in the past: nextcloudcmd leaves files younger than 2 s
+    for a later run ("Local file changed during sync")."""
+    past = time.time() - seconds
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            if not is_journal(name):
+                os.utime(os.path.join(dirpath, name), (past, past))
+
+
+def write_file(path, data, age):
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    past = time.time() - age
+    os.utime(path, (past, past))
+
+
+def folders_of(paths):
+    out = set()
+    for p in paths:
+        parts = p.split("/")[:-1]
+        for n in range(1, len(parts) + 1):
+            out.add("/".join(parts[:n]))
+    return out
+
+
+class Box:
+    """One user's box through raw WebDAV calls (HTTP Basic), plus the server's access log."""
+
+    def __init__(self, server, user, password):
+        self.server = server
+        self.base = server.url
+        self.user = user
+        self.root_path = f"/remote.php/dav/files/{urllib.parse.quote(user)}/"
+        self.root = self.base + self.root_path
+        self.session = requests.Session()
+        self.session.auth = (user, password)
+        self.access_log = server.data_dir / "log" / "access.log"
+
+    def url(self, rel):
+        return self.root + urllib.parse.quote(rel.encode("utf-8"), safe="/")
+
+    def propfind(self, rel="", depth=1):
+        """{relative path: {"dir", "size", "etag", "id", "fileid", "permissions"}} of `rel` and (Depth 1)
+        its children; None if the server answers 404."""
+        url = self.url(rel) if rel else self.root
+        if rel and not url.endswith("/"):
+            url += "/"
+        r = self.session.request("PROPFIND", url, data=PROPFIND_BODY.encode(), timeout=60,
+                                 headers={"Depth": str(depth), "Content-Type": "text/xml; charset=utf-8"})
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 207, f"PROPFIND {rel!r}: {r.status_code} {r.text[:500]}"
+        out = {}
+        for resp in ET.fromstring(r.content).findall(f"{DAV}response"):
+            href = urllib.parse.unquote(urllib.parse.urlsplit(resp.findtext(f"{DAV}href")).path)
+            assert href.startswith(urllib.parse.unquote(self.root_path)), href
+            path = href[len(urllib.parse.unquote(self.root_path)):].strip("/")
+            props = {}
+            for propstat in resp.findall(f"{DAV}propstat"):
+                if " 200 " not in (propstat.findtext(f"{DAV}status") or ""):
+                    continue
+                for prop in propstat.find(f"{DAV}prop"):
+                    props[prop.tag] = prop
+            is_dir = f"{DAV}resourcetype" in props and props[f"{DAV}resourcetype"].find(f"{DAV}collection") is not None
+            size = props.get(f"{DAV}getcontentlength")
+            out[path] = {
+                "dir": is_dir,
+                "size": int(size.text) if size is not None and size.text else None,
+                "etag": props[f"{DAV}getetag"].text if f"{DAV}getetag" in props else None,
+                "id": props[f"{OC}id"].text if f"{OC}id" in props else None,
+                "fileid": props[f"{OC}fileid"].text if f"{OC}fileid" in props else None,
+                "permissions": props[f"{OC}permissions"].text if f"{OC}permissions" in props else None,
+            }
+        return out
+
+    def walk(self, rel=""):
+        """Every entry below `rel` (not `rel` itself), by Depth 1 PROPFINDs (Depth infinity is refused)."""
+        entries = {}
+        listing = self.propfind(rel)
+        assert listing is not None, f"{rel!r} is missing on the server"
+        for path, entry in listing.items():
+            if path == rel.strip("/"):
+                continue
+            entries[path] = entry
+            if entry["dir"]:
+                entries.update(self.walk(path))
+        return entries
+
+    def get(self, rel):
+        r = self.session.get(self.url(rel), timeout=120)
+        assert r.status_code == 200, f"GET {rel!r}: {r.status_code} {r.text[:300]}"
+        return r.content
+
+    def get_sha256(self, rel):
+        h = hashlib.sha256()
+        with self.session.get(self.url(rel), timeout=300, stream=True) as r:
+            assert r.status_code == 200, f"GET {rel!r}: {r.status_code}"
+            for block in r.iter_content(1 << 20):
+                h.update(block)
+        return h.hexdigest()
+
+    def put(self, rel, data):
+        return self.session.put(self.url(rel), data=data, timeout=60)
+
+    # The access log is written by a background flusher: a request to a path nobody serves,
+    # with a unique name, marks a point in it; reading up to the second mark gives exactly the
+    # requests made in between.
+    def mark(self):
+        token = "ciel-sync-test-mark-" + uuid.uuid4().hex
+        requests.get(f"{self.base}/{token}", timeout=30)
+        return token
+
+    def requests_between(self, start, end, timeout=15):
+        deadline = time.time() + timeout
+        while True:
+            text = self.access_log.read_text(errors="replace") if self.access_log.exists() else ""
+            if end in text:
+                break
+            assert time.time() < deadline, f"the access log never recorded {end} ({self.access_log})"
+            time.sleep(0.1)
+        lines = text.splitlines()
+        first = next(i for i, line in enumerate(lines) if start in line)
+        last = next(i for i, line in enumerate(lines) if end in line)
+        return [json.loads(line) for line in lines[first + 1:last]]
+
+
+def file_transfers(records):
+    """The requests that move file bytes or change the tree (GET, PUT, MOVE, DELETE, MKCOL on
+    files or uploads), as "METHOD decoded-path status"."""
+    out = []
+    for rec in records:
+        path = urllib.parse.unquote(rec["path"])
+        if rec["method"] in ("GET", "PUT", "MOVE", "DELETE", "MKCOL", "COPY", "POST") and FILE_REQUEST.match(path):
+            out.append(f"{rec['method']} {path} {rec['status']}")
+    return out
+
+
+class Client:
+    """One nextcloudcmd installation: its own synced folder and its own HOME and XDG dirs, so the
+    two clients never share a config or a journal."""
+
+    def __init__(self, name, workdir, box, password):
+        self.name = name
+        self.folder = workdir / f"{name}-folder"
+        self.home = workdir / f"{name}-home"
+        self.logs = workdir / f"{name}-logs"
+        for d in (self.folder, self.home, self.logs):
+            d.mkdir(parents=True)
+        self.box = box
+        self.password = password
+        self.runs = 0
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items()
+               if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+        env.update(HOME=str(self.home), XDG_CONFIG_HOME=str(self.home / ".config"),
+                   XDG_DATA_HOME=str(self.home / ".local/share"), XDG_CACHE_HOME=str(self.home / ".cache"),
+                   XDG_RUNTIME_DIR=str(self.home / "run"), QT_QPA_PLATFORM="offscreen", LC_ALL="C.UTF-8")
+        (self.home / "run").mkdir(mode=0o700, exist_ok=True)
+        return env
+
+    def sync(self, timeout=120):
+        """One `nextcloudcmd` run; fails the test on a non-zero exit or when it does not finish
+        within `timeout` seconds. Returns the run's output."""
+        self.runs += 1
+        log = self.logs / f"run-{self.runs}.log"
+        argv = [NEXTCLOUDCMD, "--non-interactive", "--trust", "-u", self.box.user, "-p", self.password,
+                str(self.folder), self.box.base]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=self.env(), start_new_session=True)
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+                pytest.fail(f"nextcloudcmd ({self.name}, run {self.runs}) did not finish within {timeout} s; "
+                            f"last output:\n{tail(log)}")
+        assert code == 0, f"nextcloudcmd ({self.name}, run {self.runs}) exited with {code}:\n{tail(log)}"
+        return log.read_text(errors="replace")
+
+    def sync_logged(self, timeout=120):
+        """sync(), plus the requests the server saw during it (from the access log)."""
+        start = self.box.mark()
+        output = self.sync(timeout)
+        end = self.box.mark()
+        return output, self.box.requests_between(start, end)
+
+
+def tail(path, lines=60):
+    text = pathlib.Path(path).read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ciel") / "data"
+    server = CielServer(d, {"log.access": "true"}).start()
+    ks = Keystone(server)
+    token = ks.token("admin", read_openrc(server)["OS_PASSWORD"], project="admin")
+    r = ks.post("/projects", token, json={"project": {"name": "camille-projet", "domain_id": "default"}})
+    assert r.status_code == 201, r.text
+    pid = r.json()["project"]["id"]
+    r = ks.post("/users", token, json={"user": {"name": USER, "domain_id": "default", "password": PASSWORD,
+                                                "default_project_id": pid}})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    r = ks.put(f"/projects/{pid}/users/{uid}/roles/{ks.role_id(token, 'member')}", token)
+    assert r.status_code == 204, r.text
+    yield Box(server, USER, PASSWORD)
+    server.stop()
+
+
+def test_two_clients_stay_in_sync(box, tmp_path):
+    assert os.access(NEXTCLOUDCMD, os.X_OK), "nextcloudcmd is not installed (package nextcloud-desktop-cmd)"
+    a = Client("A", tmp_path, box, PASSWORD)
+    b = Client("B", tmp_path, box, PASSWORD)
+
+    # The box of a new user exists and is empty.
+    assert box.propfind() is not None and box.walk() == {}, "a new user's box should be empty"
+
+    # --- 1. A uploads 500 small files and a 100 MiB one -----------------------------------------
+    files = small_files()
+    for rel, data in files.items():
+        write_file(a.folder / rel, data, age=120)
+    expected = {rel: sha256(data) for rel, data in files.items()}
+    expected[BIG] = write_big_file(a.folder / BIG)
+    age_tree(a.folder)
+    assert local_tree(a.folder)[0] == expected
+
+    started = time.time()
+    _, seen = a.sync_logged(timeout=240)
+    upload_seconds = time.time() - started
+    # The big file went up through chunked upload NG: chunks, then one MOVE of .file.
+    chunk_puts = [line for line in file_transfers(seen) if line.startswith("PUT /remote.php/dav/uploads/")]
+    assemble = [line for line in file_transfers(seen) if line.startswith("MOVE /remote.php/dav/uploads/")]
+    assert chunk_puts and all(line.endswith((" 201", " 204")) for line in chunk_puts), chunk_puts
+    assert len(assemble) == 1 and assemble[0].endswith((" 201", " 204")), assemble
+
+    on_server = box.walk()
+    server_files = {p: e for p, e in on_server.items() if not e["dir"]}
+    server_folders = {p for p, e in on_server.items() if e["dir"]}
+    assert set(server_files) == set(expected), (
+        f"missing on the server: {sorted(set(expected) - set(server_files))[:10]}, "
+        f"unexpected: {sorted(set(server_files) - set(expected))[:10]}")
+    assert server_folders == folders_of(expected)
+    sizes = {rel: len(data) for rel, data in files.items()}
+    sizes[BIG] = BIG_SIZE
+    wrong = {p: (e["size"], sizes[p]) for p, e in server_files.items() if e["size"] != sizes[p]}
+    assert not wrong, f"wrong sizes on the server (got, expected): {dict(list(wrong.items())[:10])}"
+    for p, e in on_server.items():
+        assert e["etag"] and e["id"] and e["permissions"] is not None, (p, e)
+    for rel in list(files)[::25] + [CONFLICT, EDITED_ON_SERVER, DELETED_FILE]:
+        assert box.get(rel) == files[rel], f"GET {rel!r} does not return what A uploaded"
+    assert box.get_sha256(BIG) == expected[BIG], "the 100 MiB file's bytes differ on the server"
+
+    # --- 2. B downloads the same tree, byte for byte --------------------------------------------
+    b.sync(timeout=240)
+    b_files, b_folders = local_tree(b.folder)
+    assert b_files == expected, (f"B is missing {sorted(set(expected) - set(b_files))[:10]}, "
+                                 f"has extra {sorted(set(b_files) - set(expected))[:10]}, "
+                                 f"differs on {[p for p in expected if p in b_files and b_files[p] != expected[p]][:10]}")
+    assert b_folders == folders_of(expected)
+    assert local_tree(a.folder) == (expected, folders_of(expected))
+
+    # --- 3. An edit made on the server reaches both clients -------------------------------------
+    edited = "Rapport v2 — geändert im Browser.\n".encode() * 70
+    r = box.put(EDITED_ON_SERVER, edited)
+    assert r.status_code in (200, 204), f"PUT over an existing file: {r.status_code} {r.text[:300]}"
+    expected[EDITED_ON_SERVER] = sha256(edited)
+    for client in (a, b):
+        _, seen = client.sync_logged()
+        got = file_transfers(seen)
+        assert any(line.startswith("GET ") and EDITED_ON_SERVER in line for line in got), (
+            f"{client.name} did not download the edited file; its file requests: {got}")
+        assert (client.folder / EDITED_ON_SERVER).read_bytes() == edited, f"{client.name} still has the old report"
+        assert local_tree(client.folder)[0] == expected, f"{client.name}'s tree changed beyond the edited file"
+
+    # --- 4. Deletions in A reach the server and B -----------------------------------------------
+    deleted = [p for p in expected if p == DELETED_FILE or p.startswith(DELETED_FOLDER + "/")]
+    assert len(deleted) > 10
+    (a.folder / DELETED_FILE).unlink()
+    shutil.rmtree(a.folder / DELETED_FOLDER)
+    _, seen = a.sync_logged()
+    got = file_transfers(seen)
+    root = urllib.parse.unquote(box.root_path)
+    assert f"DELETE {root}{DELETED_FILE} 204" in got, f"A sent no DELETE for the file; its file requests: {got}"
+    assert f"DELETE {root}{DELETED_FOLDER} 204" in got, f"A sent no DELETE for the folder; its file requests: {got}"
+    assert box.propfind(DELETED_FILE, depth=0) is None, "the deleted file is still on the server"
+    assert box.propfind(DELETED_FOLDER, depth=0) is None, "the deleted folder is still on the server"
+    for p in deleted:
+        del expected[p]
+    b.sync()
+    assert not (b.folder / DELETED_FILE).exists(), "B still has the file deleted in A"
+    assert not (b.folder / DELETED_FOLDER).exists(), "B still has the folder deleted in A"
+    assert (b.folder / "deep/a").is_dir()
+    assert local_tree(b.folder) == (expected, folders_of(expected))
+    assert local_tree(a.folder) == (expected, folders_of(expected))
+
+    # --- 5. A folder renamed in A is renamed in B, nothing downloaded again ---------------------
+    before = box.walk(RENAMED_FROM)
+    moved = sorted(p for p in expected if p.startswith(RENAMED_FROM + "/"))
+    assert len(moved) > 50
+    folder_id = box.propfind(RENAMED_FROM, depth=0)[RENAMED_FROM]["fileid"]
+    assert folder_id and all(e["fileid"] for e in before.values()), "entries without oc:fileid"
+    os.rename(a.folder / RENAMED_FROM, a.folder / RENAMED_TO)
+    _, seen = a.sync_logged()
+    got = file_transfers(seen)
+    moves = [line for line in got if line.startswith("MOVE ")]
+    assert len(moves) == 1 and moves[0].endswith((" 201", " 204")), f"A's requests for the rename: {got}"
+    assert not [line for line in got if line.startswith(("PUT ", "DELETE "))], (
+        f"A uploaded or deleted instead of moving: {got}")
+    assert box.propfind(RENAMED_FROM, depth=0) is None, "the old folder name is still on the server"
+    after = box.walk(RENAMED_TO)
+    renamed = {RENAMED_TO + p[len(RENAMED_FROM):]: e for p, e in before.items()}
+    assert set(after) == set(renamed)
+    changed_ids = [p for p in after if after[p]["fileid"] != renamed[p]["fileid"] or after[p]["id"] != renamed[p]["id"]]
+    assert not changed_ids, f"the rename changed file ids of {changed_ids[:5]}"
+    assert box.propfind(RENAMED_TO, depth=0)[RENAMED_TO]["fileid"] == folder_id, "the folder got a new id"
+    expected = {(RENAMED_TO + p[len(RENAMED_FROM):] if p.startswith(RENAMED_FROM + "/") else p): h
+                for p, h in expected.items()}
+
+    _, seen = b.sync_logged()
+    got = file_transfers(seen)
+    downloads = [line for line in got if line.startswith("GET ")]
+    assert not downloads, f"B downloaded {len(downloads)} files again after a rename, e.g. {downloads[:5]}"
+    assert not [line for line in got if not line.startswith("GET ")], f"B changed the server during a rename: {got}"
+    assert not (b.folder / RENAMED_FROM).exists(), "B still has the old folder name"
+    assert local_tree(b.folder) == (expected, folders_of(expected))
+    assert local_tree(a.folder) == (expected, folders_of(expected))
+
+    # --- 6. The same file edited in A and in B: a conflict copy in B, nothing lost --------------
+    from_a = "Version de A : on garde le budget.\n".encode() * 10
+    from_b = "Version de B : on coupe le budget !\n".encode() * 12
+    write_file(a.folder / CONFLICT, from_a, age=40)
+    write_file(b.folder / CONFLICT, from_b, age=30)
+    _, seen = a.sync_logged()
+    got = file_transfers(seen)
+    assert [line for line in got if line.startswith("PUT ")] and box.get(CONFLICT) == from_a, (
+        f"A's edit did not reach the server; its file requests: {got}")
+    b.sync()
+    folder, name = CONFLICT.rsplit("/", 1)
+    stem, ext = name.rsplit(".", 1)
+    copy_name = re.compile(re.escape(stem) + r" \(conflicted copy \d{4}-\d\d-\d\d \d{6}\)\." + re.escape(ext) + "$")
+    copies = [p for p in os.listdir(b.folder / folder) if copy_name.match(p)]
+    assert len(copies) == 1, f"B should have one conflicted copy of {name}; {folder}/ holds {sorted(os.listdir(b.folder / folder))}"
+    assert (b.folder / folder / copies[0]).read_bytes() == from_b, "the conflicted copy does not hold B's edit"
+    assert (b.folder / CONFLICT).read_bytes() == from_a, "B's file under the original name should hold A's edit"
+    assert box.get(CONFLICT) == from_a, "the server lost A's edit"
+    conflict_copy = f"{folder}/{copies[0]}"
+    expected[CONFLICT] = sha256(from_a)
+
+    # --- 7. Another sync transfers nothing; both folders match the server -----------------------
+    for client in (a, b):
+        _, seen = client.sync_logged()
+        got = file_transfers(seen)
+        assert not got, f"{client.name} transferred or changed files on a sync with nothing to do: {got}"
+    a_tree = local_tree(a.folder)
+    b_files, b_folders = local_tree(b.folder)
+    assert a_tree == (expected, folders_of(expected))
+    assert b_files.pop(conflict_copy) == sha256(from_b)
+    assert (b_files, b_folders) == (expected, folders_of(expected))
+    # The server's tree, byte for byte: the conflicted copy stays on B only (nextcloudcmd does
+    # not upload conflict files).
+    on_server = box.walk()
+    assert {p for p, e in on_server.items() if not e["dir"]} == set(expected)
+    assert {p for p, e in on_server.items() if e["dir"]} == folders_of(expected)
+    differing = [p for p in expected if (box.get_sha256(p) if p == BIG else sha256(box.get(p))) != expected[p]]
+    assert not differing, f"the server's bytes differ from the clients' for {differing[:10]}"
+    assert upload_seconds < 120, f"the first upload (500 files + 100 MiB) took {upload_seconds:.0f} s"
