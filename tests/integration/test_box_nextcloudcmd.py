@@ -188,11 +188,12 @@ class Box:
     def url(self, rel):
         return self.root + urllib.parse.quote(rel.encode("utf-8"), safe="/")
 
-    def propfind(self, rel="", depth=1):
+    def propfind(self, rel="", depth=1, folder=True):
         """{relative path: {"dir", "size", "etag", "id", "fileid", "permissions"}} of `rel` and (Depth 1)
-        its children; None if the server answers 404."""
+        its children; None if the server answers 404. Folders are addressed with a trailing slash,
+        files without, as nextcloudcmd does."""
         url = self.url(rel) if rel else self.root
-        if rel and not url.endswith("/"):
+        if rel and folder:
             url += "/"
         r = self.session.request("PROPFIND", url, data=PROPFIND_BODY.encode(), timeout=60,
                                  headers={"Depth": str(depth), "Content-Type": "text/xml; charset=utf-8"})
@@ -329,11 +330,16 @@ class Client:
         return log.read_text(errors="replace")
 
     def sync_logged(self, timeout=120):
-        """sync(), plus the requests the server saw during it (from the access log)."""
+        """sync(), plus the requests the server saw during it (from the access log). The client
+        retries failed requests within a run, so a server error can hide behind a successful
+        exit: none is allowed."""
         start = self.box.mark()
         output = self.sync(timeout)
         end = self.box.mark()
-        return output, self.box.requests_between(start, end)
+        seen = self.box.requests_between(start, end)
+        errors = [f"{r['method']} {urllib.parse.unquote(r['path'])} {r['status']}" for r in seen if r["status"] >= 500]
+        assert not errors, f"the server failed requests of {self.name} (run {self.runs}): {errors[:10]}"
+        return output, seen
 
 
 def tail(path, lines=60):
@@ -404,13 +410,18 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert box.get_sha256(BIG) == expected[BIG], "the 100 MiB file's bytes differ on the server"
 
     # --- 2. B downloads the same tree, byte for byte --------------------------------------------
-    b.sync(timeout=240)
+    b.sync_logged(timeout=240)
     b_files, b_folders = local_tree(b.folder)
     assert b_files == expected, (f"B is missing {sorted(set(expected) - set(b_files))[:10]}, "
                                  f"has extra {sorted(set(b_files) - set(expected))[:10]}, "
                                  f"differs on {[p for p in expected if p in b_files and b_files[p] != expected[p]][:10]}")
     assert b_folders == folders_of(expected)
     assert local_tree(a.folder) == (expected, folders_of(expected))
+    # Modification times travel with the files (X-OC-Mtime up, getlastmodified down).
+    moved_mtimes = [rel for rel in expected
+                    if abs((b.folder / rel).stat().st_mtime - (a.folder / rel).stat().st_mtime) >= 1]
+    assert not moved_mtimes, (f"{len(moved_mtimes)} files have another mtime in B than in A, e.g. "
+                              f"{[(r, (a.folder / r).stat().st_mtime, (b.folder / r).stat().st_mtime) for r in moved_mtimes[:3]]}")
 
     # --- 3. An edit made on the server reaches both clients -------------------------------------
     edited = "Rapport v2 — geändert im Browser.\n".encode() * 70
@@ -435,11 +446,13 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     root = urllib.parse.unquote(box.root_path)
     assert f"DELETE {root}{DELETED_FILE} 204" in got, f"A sent no DELETE for the file; its file requests: {got}"
     assert f"DELETE {root}{DELETED_FOLDER} 204" in got, f"A sent no DELETE for the folder; its file requests: {got}"
-    assert box.propfind(DELETED_FILE, depth=0) is None, "the deleted file is still on the server"
-    assert box.propfind(DELETED_FOLDER, depth=0) is None, "the deleted folder is still on the server"
+    assert DELETED_FILE not in box.propfind(DELETED_FILE.rsplit("/", 1)[0]), "the deleted file is still listed"
+    assert DELETED_FOLDER not in box.propfind(DELETED_FOLDER.rsplit("/", 1)[0]), "the deleted folder is still listed"
+    assert box.propfind(DELETED_FILE, depth=0, folder=False) is None, "the deleted file still answers PROPFIND"
+    assert box.propfind(DELETED_FOLDER, depth=0) is None, "the deleted folder still answers PROPFIND"
     for p in deleted:
         del expected[p]
-    b.sync()
+    b.sync_logged()
     assert not (b.folder / DELETED_FILE).exists(), "B still has the file deleted in A"
     assert not (b.folder / DELETED_FOLDER).exists(), "B still has the folder deleted in A"
     assert (b.folder / "deep/a").is_dir()
@@ -459,7 +472,9 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert len(moves) == 1 and moves[0].endswith((" 201", " 204")), f"A's requests for the rename: {got}"
     assert not [line for line in got if line.startswith(("PUT ", "DELETE "))], (
         f"A uploaded or deleted instead of moving: {got}")
-    assert box.propfind(RENAMED_FROM, depth=0) is None, "the old folder name is still on the server"
+    assert RENAMED_FROM not in box.propfind("Photos") and RENAMED_TO in box.propfind("Photos"), (
+        f"after the rename the server lists {sorted(box.propfind('Photos'))}")
+    assert box.propfind(RENAMED_FROM, depth=0) is None, "the old folder name still answers PROPFIND"
     after = box.walk(RENAMED_TO)
     renamed = {RENAMED_TO + p[len(RENAMED_FROM):]: e for p, e in before.items()}
     assert set(after) == set(renamed)
@@ -487,7 +502,7 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     got = file_transfers(seen)
     assert [line for line in got if line.startswith("PUT ")] and box.get(CONFLICT) == from_a, (
         f"A's edit did not reach the server; its file requests: {got}")
-    b.sync()
+    b.sync_logged()
     folder, name = CONFLICT.rsplit("/", 1)
     stem, ext = name.rsplit(".", 1)
     copy_name = re.compile(re.escape(stem) + r" \(conflicted copy \d{4}-\d\d-\d\d \d{6}\)\." + re.escape(ext) + "$")
