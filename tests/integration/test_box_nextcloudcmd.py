@@ -102,12 +102,12 @@ def small_files():
     return files
 
 
-def write_big_file(path):
-    """100 MiB of random bytes; returns their sha256."""
+def write_big_file(path, size=BIG_SIZE):
+    """`size` (a multiple of 4 MiB) random bytes; returns their sha256."""
     h = hashlib.sha256()
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
-        for _ in range(BIG_SIZE // (4 << 20)):
+        for _ in range(size // (4 << 20)):
             block = os.urandom(4 << 20)
             h.update(block)
             f.write(block)
@@ -273,6 +273,14 @@ class Box:
         last = next(i for i, line in enumerate(lines) if end in line)
         return [json.loads(line) for line in lines[first + 1:last]]
 
+    def requests_since(self, start):
+        """The requests logged so far after the mark `start` (none if the mark is not flushed yet)."""
+        lines = self.access_log.read_text(errors="replace").splitlines() if self.access_log.exists() else []
+        for i, line in enumerate(lines):
+            if start in line:
+                return [json.loads(x) for x in lines[i + 1:] if x.endswith("}")]
+        return []
+
 
 def file_transfers(records):
     """The requests that move file bytes or change the tree (GET, PUT, MOVE, DELETE, MKCOL on
@@ -289,7 +297,7 @@ class Client:
     """One nextcloudcmd installation: its own synced folder and its own HOME and XDG dirs, so the
     two clients never share a config or a journal."""
 
-    def __init__(self, name, workdir, box, password):
+    def __init__(self, name, workdir, box, password, extra_args=()):
         self.name = name
         self.folder = workdir / f"{name}-folder"
         self.home = workdir / f"{name}-home"
@@ -299,6 +307,7 @@ class Client:
         self.box = box
         self.password = password
         self.runs = 0
+        self.extra_args = list(extra_args)
 
     def env(self):
         env = {k: v for k, v in os.environ.items()
@@ -309,32 +318,38 @@ class Client:
         (self.home / "run").mkdir(mode=0o700, exist_ok=True)
         return env
 
-    def sync(self, timeout=120):
-        """One `nextcloudcmd` run; fails the test on a non-zero exit or when it does not finish
-        within `timeout` seconds. Returns the run's output."""
+    def start(self, *extra):
+        """Starts one `nextcloudcmd` run in the background (its own process group); returns
+        (process, log path)."""
         self.runs += 1
         log = self.logs / f"run-{self.runs}.log"
         argv = [NEXTCLOUDCMD, "--non-interactive", "--trust", "-u", self.box.user, "-p", self.password,
-                str(self.folder), self.box.base]
+                *self.extra_args, *extra, str(self.folder), self.box.base]
         with open(log, "wb") as out:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     env=self.env(), start_new_session=True)
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
-                pytest.fail(f"nextcloudcmd ({self.name}, run {self.runs}) did not finish within {timeout} s; "
-                            f"last output:\n{tail(log)}")
+        return proc, log
+
+    def sync(self, timeout=120, *extra):
+        """One `nextcloudcmd` run; fails the test on a non-zero exit or when it does not finish
+        within `timeout` seconds. Returns the run's output."""
+        proc, log = self.start(*extra)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            pytest.fail(f"nextcloudcmd ({self.name}, run {self.runs}) did not finish within {timeout} s; "
+                        f"last output:\n{tail(log)}")
         assert code == 0, f"nextcloudcmd ({self.name}, run {self.runs}) exited with {code}:\n{tail(log)}"
         return log.read_text(errors="replace")
 
-    def sync_logged(self, timeout=120):
+    def sync_logged(self, timeout=120, *extra):
         """sync(), plus the requests the server saw during it (from the access log). The client
         retries failed requests within a run, so a server error can hide behind a successful
         exit: none is allowed."""
         start = self.box.mark()
-        output = self.sync(timeout)
+        output = self.sync(timeout, *extra)
         end = self.box.mark()
         seen = self.box.requests_between(start, end)
         errors = [f"{r['method']} {urllib.parse.unquote(r['path'])} {r['status']}" for r in seen if r["status"] >= 500]
@@ -348,22 +363,32 @@ def tail(path, lines=60):
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory):
+def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("ciel") / "data"
-    server = CielServer(d, {"log.access": "true"}).start()
+    s = CielServer(d, {"log.access": "true"}).start()
+    yield s
+    s.stop()
+
+
+def make_user(server, name, password):
+    """An ordinary user: a project of their own with the member role (default domain)."""
     ks = Keystone(server)
     token = ks.token("admin", read_openrc(server)["OS_PASSWORD"], project="admin")
-    r = ks.post("/projects", token, json={"project": {"name": "camille-projet", "domain_id": "default"}})
+    r = ks.post("/projects", token, json={"project": {"name": name + "-projet", "domain_id": "default"}})
     assert r.status_code == 201, r.text
     pid = r.json()["project"]["id"]
-    r = ks.post("/users", token, json={"user": {"name": USER, "domain_id": "default", "password": PASSWORD,
+    r = ks.post("/users", token, json={"user": {"name": name, "domain_id": "default", "password": password,
                                                 "default_project_id": pid}})
     assert r.status_code == 201, r.text
     uid = r.json()["user"]["id"]
     r = ks.put(f"/projects/{pid}/users/{uid}/roles/{ks.role_id(token, 'member')}", token)
     assert r.status_code == 204, r.text
-    yield Box(server, USER, PASSWORD)
-    server.stop()
+    return Box(server, name, password)
+
+
+@pytest.fixture(scope="module")
+def box(server):
+    return make_user(server, USER, PASSWORD)
 
 
 def test_two_clients_stay_in_sync(box, tmp_path):
@@ -532,3 +557,65 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     differing = [p for p in expected if (box.get_sha256(p) if p == BIG else sha256(box.get(p))) != expected[p]]
     assert not differing, f"the server's bytes differ from the clients' for {differing[:10]}"
     assert upload_seconds < 120, f"the first upload (500 files + 100 MiB) took {upload_seconds:.0f} s"
+
+
+def test_an_interrupted_chunked_upload_resumes(server, tmp_path):
+    """A laptop closed in the middle of a big upload: the next run carries on where the first
+    stopped (the chunk the server already stored is not sent again), nothing half-uploaded is
+    ever visible, and the file on the server is exactly the local one, whatever became of the
+    chunk that was cut off. nextcloudcmd syncs only one folder of the box here (--path)."""
+    password = "dominique-box-password-3"
+    box = make_user(server, "dominique", password)
+    r = box.session.request("MKCOL", box.url("Reprise"), timeout=30)
+    assert r.status_code == 201, f"MKCOL Reprise: {r.status_code} {r.text[:300]}"
+    client = Client("R", tmp_path, box, password, extra_args=["--path", "/Reprise"])
+    size = 60 * 1024 * 1024
+    digest = write_big_file(client.folder / "film à reprendre.bin", size)
+    age_tree(client.folder)
+    uploads = f"/remote.php/dav/uploads/{box.user}/"
+
+    # First run, slowed down to ~3 MB/s, killed (-9) once the first 10 MB chunk is stored and
+    # while the rest is on its way.
+    start = box.mark()
+    proc, log = client.start("--uplimit", "3000")
+    try:
+        deadline = time.time() + 60
+        first_chunk = None
+        while first_chunk is None:
+            assert proc.poll() is None, f"nextcloudcmd ended before its first chunk was stored:\n{tail(log)}"
+            assert time.time() < deadline, f"no chunk was stored within 60 s:\n{tail(log)}"
+            time.sleep(0.1)
+            first_chunk = next((rec for rec in box.requests_since(start) if rec["method"] == "PUT"
+                                and rec["path"].startswith(uploads) and rec["status"] in (201, 204)), None)
+        time.sleep(2)
+        done = [rec for rec in box.requests_since(start) if rec["method"] == "MOVE" and rec["path"].startswith(uploads)]
+        assert not done and proc.poll() is None, "the upload finished before it could be interrupted"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+        proc.wait()
+    transfer = first_chunk["path"].rsplit("/", 1)[0]
+    assert first_chunk["bytes_in"] == 10_000_000, first_chunk
+    listing = box.propfind("Reprise")
+    assert listing == {"Reprise": listing["Reprise"]}, f"a half-uploaded file is visible: {sorted(listing)}"
+
+    # Second run at full speed: same transfer, only what is missing is sent, then assembled.
+    _, seen = client.sync_logged()
+    chunk_puts = [rec for rec in seen if rec["method"] == "PUT" and rec["path"].startswith(uploads)]
+    assert chunk_puts and all(rec["path"].startswith(transfer + "/") for rec in chunk_puts), (
+        f"the second run did not continue transfer {transfer}: {[(r['path'], r['status']) for r in chunk_puts]}")
+    sent = sum(rec["bytes_in"] for rec in chunk_puts)
+    assert sent <= size - 10_000_000, f"the second run sent {sent} bytes again: the stored chunk was not reused"
+    assembled = [rec for rec in seen if rec["method"] == "MOVE" and rec["path"] == transfer + "/.file"]
+    assert len(assembled) == 1 and assembled[0]["status"] in (201, 204), assembled
+    listing = box.propfind("Reprise")
+    assert set(listing) == {"Reprise", "Reprise/film à reprendre.bin"}, sorted(listing)
+    assert listing["Reprise/film à reprendre.bin"]["size"] == size
+    assert box.get_sha256("Reprise/film à reprendre.bin") == digest, (
+        "the resumed upload assembled different bytes (the cut-off chunk spliced in?)")
+    # The finished transfer's chunks are gone.
+    r = box.session.request("PROPFIND", box.base + urllib.parse.quote(transfer), headers={"Depth": "0"}, timeout=30)
+    assert r.status_code == 404, f"PROPFIND of the finished transfer {transfer}: {r.status_code}"
+    # And a run after that has nothing to do.
+    _, seen = client.sync_logged()
+    assert not file_transfers(seen), file_transfers(seen)
