@@ -12,6 +12,10 @@ One scenario, in steps that each check what the user sees on disk and on the ser
   6. the same file edited differently in A and B: the server keeps A's version (synced first), B
      keeps its own as a "(conflicted copy ...)" next to it; nothing is lost;
   7. syncing again transfers nothing, and both folders match the server.
+Along the way: names with URL-special characters (# % & + ; = @ [ ] { } '), an empty folder, a
+folder and a file made on the server, and a folder renamed on the server (no download either).
+A second test kills a client in the middle of a chunked upload and checks that the next run
+resumes it.
 
 The server runs with the access log on (DATA/log/access.log: one JSON line per request), which is
 how "transferred nothing" and "no download" are checked. Every client run has a timeout: 3.7.3
@@ -49,6 +53,10 @@ DELETED_FILE = "Musik/Über Straße/chanson 3.txt"
 DELETED_FOLDER = "deep/a/b"
 RENAMED_FROM = "Photos/日本 旅行"
 RENAMED_TO = "Photos/日本 旅行 2025 ✈"
+EMPTY_FOLDER = "Archive 2023/vide (empty)"
+SERVER_RENAMED_FROM = "Emoji 🎉 fête/🚀 launch day"
+SERVER_RENAMED_TO = "Emoji 🎉 fête/🚀 launched #2 & 100% [final]"
+SERVER_NEW_FILE = "Depuis le web/ajouté en ligne #1.txt"
 
 FOLDERS = [
     "Documents",
@@ -65,9 +73,11 @@ FOLDERS = [
     "deep/a/b",
     "deep/x",
     "Archive 2023/old stuff",
+    "Spécial #1 & 100% [brouillon]",
 ]
 NAMES = ["note {i}.txt", "café {i}.md", "Grüße {i}.txt", "写真 {i}.jpg", "🎵 track {i}.dat", "plain{i}.bin",
-         "two  spaces {i}.csv", "naïve résumé {i}.odt"]
+         "two  spaces {i}.csv", "naïve résumé {i}.odt", "100% sûr #{i} & co.txt", "a+b=c; d,e @{i} [v2] {{x}}.txt",
+         "l'été ~{i} (copie).txt"]
 SIZES = [0, 1, 17, 100, 1000, 4096, 12_345, 40_000]
 
 DAV = "{DAV:}"
@@ -391,6 +401,12 @@ def box(server):
     return make_user(server, USER, PASSWORD)
 
 
+def want(expected):
+    """(files, folders) a client folder should hold for the {path: sha256} `expected`: the
+    folders of those files and the empty folder made in step 1."""
+    return expected, folders_of(expected) | {EMPTY_FOLDER}
+
+
 def test_two_clients_stay_in_sync(box, tmp_path):
     assert os.access(NEXTCLOUDCMD, os.X_OK), "nextcloudcmd is not installed (package nextcloud-desktop-cmd)"
     a = Client("A", tmp_path, box, PASSWORD)
@@ -405,8 +421,9 @@ def test_two_clients_stay_in_sync(box, tmp_path):
         write_file(a.folder / rel, data, age=120)
     expected = {rel: sha256(data) for rel, data in files.items()}
     expected[BIG] = write_big_file(a.folder / BIG)
+    (a.folder / EMPTY_FOLDER).mkdir(parents=True)
     age_tree(a.folder)
-    assert local_tree(a.folder)[0] == expected
+    assert local_tree(a.folder) == want(expected)
 
     started = time.time()
     _, seen = a.sync_logged(timeout=240)
@@ -423,7 +440,7 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert set(server_files) == set(expected), (
         f"missing on the server: {sorted(set(expected) - set(server_files))[:10]}, "
         f"unexpected: {sorted(set(server_files) - set(expected))[:10]}")
-    assert server_folders == folders_of(expected)
+    assert server_folders == want(expected)[1]
     sizes = {rel: len(data) for rel, data in files.items()}
     sizes[BIG] = BIG_SIZE
     wrong = {p: (e["size"], sizes[p]) for p, e in server_files.items() if e["size"] != sizes[p]}
@@ -440,8 +457,8 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert b_files == expected, (f"B is missing {sorted(set(expected) - set(b_files))[:10]}, "
                                  f"has extra {sorted(set(b_files) - set(expected))[:10]}, "
                                  f"differs on {[p for p in expected if p in b_files and b_files[p] != expected[p]][:10]}")
-    assert b_folders == folders_of(expected)
-    assert local_tree(a.folder) == (expected, folders_of(expected))
+    assert b_folders == want(expected)[1]
+    assert local_tree(a.folder) == want(expected)
     # Modification times travel with the files (X-OC-Mtime up, getlastmodified down).
     moved_mtimes = [rel for rel in expected
                     if abs((b.folder / rel).stat().st_mtime - (a.folder / rel).stat().st_mtime) >= 1]
@@ -453,13 +470,23 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     r = box.put(EDITED_ON_SERVER, edited)
     assert r.status_code in (200, 204), f"PUT over an existing file: {r.status_code} {r.text[:300]}"
     expected[EDITED_ON_SERVER] = sha256(edited)
+    # ... and so does a folder with a file, both made on the server.
+    r = box.session.request("MKCOL", box.url(SERVER_NEW_FILE.rsplit("/", 1)[0]), timeout=30)
+    assert r.status_code == 201, f"MKCOL: {r.status_code} {r.text[:300]}"
+    added = "Ajouté depuis le navigateur.\n".encode()
+    r = box.put(SERVER_NEW_FILE, added)
+    assert r.status_code == 201, f"PUT of a new file: {r.status_code} {r.text[:300]}"
+    expected[SERVER_NEW_FILE] = sha256(added)
     for client in (a, b):
         _, seen = client.sync_logged()
         got = file_transfers(seen)
         assert any(line.startswith("GET ") and EDITED_ON_SERVER in line for line in got), (
             f"{client.name} did not download the edited file; its file requests: {got}")
         assert (client.folder / EDITED_ON_SERVER).read_bytes() == edited, f"{client.name} still has the old report"
-        assert local_tree(client.folder)[0] == expected, f"{client.name}'s tree changed beyond the edited file"
+        assert (client.folder / SERVER_NEW_FILE).read_bytes() == added, f"{client.name} lacks the file added on the server"
+        assert local_tree(client.folder) == want(expected), f"{client.name}'s tree changed beyond the server's changes"
+        downloads = [line for line in got if line.startswith("GET ")]
+        assert len(downloads) == 2, f"{client.name} downloaded more than the two changed files: {downloads[:10]}"
 
     # --- 4. Deletions in A reach the server and B -----------------------------------------------
     deleted = [p for p in expected if p == DELETED_FILE or p.startswith(DELETED_FOLDER + "/")]
@@ -481,8 +508,8 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert not (b.folder / DELETED_FILE).exists(), "B still has the file deleted in A"
     assert not (b.folder / DELETED_FOLDER).exists(), "B still has the folder deleted in A"
     assert (b.folder / "deep/a").is_dir()
-    assert local_tree(b.folder) == (expected, folders_of(expected))
-    assert local_tree(a.folder) == (expected, folders_of(expected))
+    assert local_tree(b.folder) == want(expected)
+    assert local_tree(a.folder) == want(expected)
 
     # --- 5. A folder renamed in A is renamed in B, nothing downloaded again ---------------------
     before = box.walk(RENAMED_FROM)
@@ -515,8 +542,27 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert not downloads, f"B downloaded {len(downloads)} files again after a rename, e.g. {downloads[:5]}"
     assert not [line for line in got if not line.startswith("GET ")], f"B changed the server during a rename: {got}"
     assert not (b.folder / RENAMED_FROM).exists(), "B still has the old folder name"
-    assert local_tree(b.folder) == (expected, folders_of(expected))
-    assert local_tree(a.folder) == (expected, folders_of(expected))
+    assert local_tree(b.folder) == want(expected)
+    assert local_tree(a.folder) == want(expected)
+
+    # A folder renamed on the server (WebDAV MOVE, as a web interface does) is renamed in A and B,
+    # again without downloading its files.
+    before = box.walk(SERVER_RENAMED_FROM)
+    assert len(before) > 20
+    r = box.session.request("MOVE", box.url(SERVER_RENAMED_FROM), timeout=30,
+                            headers={"Destination": box.url(SERVER_RENAMED_TO), "Overwrite": "F"})
+    assert r.status_code == 201, f"MOVE of a folder on the server: {r.status_code} {r.text[:300]}"
+    after = box.walk(SERVER_RENAMED_TO)
+    assert {SERVER_RENAMED_TO + p[len(SERVER_RENAMED_FROM):]: e["fileid"] for p, e in before.items()} == {
+        p: e["fileid"] for p, e in after.items()}, "the server's MOVE changed names or ids inside the folder"
+    expected = {(SERVER_RENAMED_TO + p[len(SERVER_RENAMED_FROM):] if p.startswith(SERVER_RENAMED_FROM + "/") else p): h
+                for p, h in expected.items()}
+    for client in (a, b):
+        _, seen = client.sync_logged()
+        got = file_transfers(seen)
+        assert not got, f"{client.name} transferred files for a rename made on the server: {got[:10]}"
+        assert not (client.folder / SERVER_RENAMED_FROM).exists(), f"{client.name} still has the old folder name"
+        assert local_tree(client.folder) == want(expected)
 
     # --- 6. The same file edited in A and in B: a conflict copy in B, nothing lost --------------
     from_a = "Version de A : on garde le budget.\n".encode() * 10
@@ -546,14 +592,14 @@ def test_two_clients_stay_in_sync(box, tmp_path):
         assert not got, f"{client.name} transferred or changed files on a sync with nothing to do: {got}"
     a_tree = local_tree(a.folder)
     b_files, b_folders = local_tree(b.folder)
-    assert a_tree == (expected, folders_of(expected))
+    assert a_tree == want(expected)
     assert b_files.pop(conflict_copy) == sha256(from_b)
-    assert (b_files, b_folders) == (expected, folders_of(expected))
+    assert (b_files, b_folders) == want(expected)
     # The server's tree, byte for byte: the conflicted copy stays on B only (nextcloudcmd does
     # not upload conflict files).
     on_server = box.walk()
     assert {p for p, e in on_server.items() if not e["dir"]} == set(expected)
-    assert {p for p, e in on_server.items() if e["dir"]} == folders_of(expected)
+    assert {p for p, e in on_server.items() if e["dir"]} == want(expected)[1]
     differing = [p for p in expected if (box.get_sha256(p) if p == BIG else sha256(box.get(p))) != expected[p]]
     assert not differing, f"the server's bytes differ from the clients' for {differing[:10]}"
     assert upload_seconds < 120, f"the first upload (500 files + 100 MiB) took {upload_seconds:.0f} s"
