@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import time
+import unicodedata
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -77,7 +78,7 @@ FOLDERS = [
 ]
 NAMES = ["note {i}.txt", "café {i}.md", "Grüße {i}.txt", "写真 {i}.jpg", "🎵 track {i}.dat", "plain{i}.bin",
          "two  spaces {i}.csv", "naïve résumé {i}.odt", "100% sûr #{i} & co.txt", "a+b=c; d,e @{i} [v2] {{x}}.txt",
-         "l'été ~{i} (copie).txt"]
+         "l'été ~{i} (copie).txt", "quoi ? {i}.txt", "réunion 10:30 {i}.txt", "back\\slash * {i}.txt"]
 SIZES = [0, 1, 17, 100, 1000, 4096, 12_345, 40_000]
 
 DAV = "{DAV:}"
@@ -99,7 +100,7 @@ def small_files():
     clients will edit, one the file edited on the server, one the file A deletes)."""
     files = {}
     i = 0
-    while len(files) < 497:
+    while len(files) < 492:
         folder = FOLDERS[i % len(FOLDERS)]
         name = NAMES[(i // len(FOLDERS)) % len(NAMES)].format(i=i)
         rnd = random.Random(i)
@@ -108,6 +109,12 @@ def small_files():
     files[CONFLICT] = "Ordre du jour : budget, équipe, été.\n".encode() * 20
     files[EDITED_ON_SERVER] = "Rapport v1 — Überblick über das Jahr.\n".encode() * 50
     files[DELETED_FILE] = "la la la\n".encode()
+    # Names that differ only by case are two files (on Linux, and in the box).
+    files["Documents/Lisez-moi.txt"] = b"minuscules\n"
+    files["Documents/LISEZ-MOI.txt"] = b"MAJUSCULES\n"
+    files["Documents/lisez-moi.TXT"] = b"autre\n"
+    files["Musik/Über Straße/Chanson.mp3"] = b"ID3" + bytes(range(256)) * 3
+    files["Musik/Über Straße/chanson.mp3"] = b"ID3" + bytes(range(255, -1, -1)) * 3
     assert len(files) == 500
     return files
 
@@ -665,3 +672,35 @@ def test_an_interrupted_chunked_upload_resumes(server, tmp_path):
     # And a run after that has nothing to do.
     _, seen = client.sync_logged()
     assert not file_transfers(seen), file_transfers(seen)
+
+
+def test_a_decomposed_name_settles_on_one_file(server, tmp_path):
+    """A file whose name is in Unicode NFD (as archives made on a Mac carry them) while the box
+    stores names in NFC: the uploading client is told the new spelling through the file id and
+    renames its copy, the other client gets the NFC name, and nobody ends up with two files or
+    with a sync that never settles."""
+    password = "eloise-box-password-5"
+    box = make_user(server, "eloise", password)
+    a = Client("A", tmp_path, box, password)
+    b = Client("B", tmp_path, box, password)
+    nfc = "Café crème brûlée/Noël à Zürich.txt"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    write_file(a.folder / nfd, b"joyeux\n", age=60)
+    a.sync_logged()
+    listing = box.walk()
+    assert set(listing) == {nfc.split("/")[0], nfc}, f"the server lists {[ascii(p) for p in listing]}"
+    assert box.get(nfc) == b"joyeux\n"
+    b.sync_logged()
+    assert os.listdir(b.folder / nfc.split("/")[0]) == [nfc.split("/")[1]]
+    assert (b.folder / nfc).read_bytes() == b"joyeux\n"
+    # A's next runs settle: at most a local rename, never a transfer, and a single file.
+    for client in (a, b, a, b):
+        _, seen = client.sync_logged()
+        assert not file_transfers(seen), f"{client.name}: {file_transfers(seen)}"
+    for client in (a, b):
+        names = [n for n in os.listdir(client.folder) if not is_journal(n)]
+        assert len(names) == 1 and len(os.listdir(client.folder / names[0])) == 1, (
+            f"{client.name} holds {[ascii(n) for n in names]} / {[ascii(n) for n in os.listdir(client.folder / names[0])]}")
+        assert (client.folder / names[0] / os.listdir(client.folder / names[0])[0]).read_bytes() == b"joyeux\n"
+    assert set(box.walk()) == {nfc.split("/")[0], nfc}
