@@ -704,3 +704,78 @@ def test_a_decomposed_name_settles_on_one_file(server, tmp_path):
             f"{client.name} holds {[ascii(n) for n in names]} / {[ascii(n) for n in os.listdir(client.folder / names[0])]}")
         assert (client.folder / names[0] / os.listdir(client.folder / names[0])[0]).read_bytes() == b"joyeux\n"
     assert set(box.walk()) == {nfc.split("/")[0], nfc}
+
+
+def test_restores_from_versions_and_trash_reach_both_clients(server, tmp_path):
+    """What a user does in the web interface after a mistake on a laptop: brings back an earlier
+    version of a file, and a deleted folder from the trash. Both laptops get the restored content
+    on their next sync."""
+    password = "fanny-box-password-9"
+    box = make_user(server, "fanny", password)
+    a = Client("A", tmp_path, box, password)
+    b = Client("B", tmp_path, box, password)
+    plan_v1 = "Plan v1 : la bonne version.\n".encode() * 30
+    plan_v2 = "Plan v2 : écrasé par erreur.\n".encode() * 3
+    files = {f"Projet/archives/année {n}/pièce {n}.txt": f"pièce {n}\n".encode() * n for n in range(1, 13)}
+    files["Projet/plan.txt"] = plan_v1
+    files["Projet/autre.txt"] = b"autre\n"
+    for rel, data in files.items():
+        write_file(a.folder / rel, data, age=300)
+    expected = {rel: sha256(data) for rel, data in files.items()}
+    a.sync_logged()
+    b.sync_logged()
+    assert local_tree(b.folder)[0] == expected
+
+    # An edit in A overwrites the plan; both clients have v2.
+    write_file(a.folder / "Projet/plan.txt", plan_v2, age=200)
+    a.sync_logged()
+    b.sync_logged()
+    assert (b.folder / "Projet/plan.txt").read_bytes() == plan_v2
+    expected["Projet/plan.txt"] = sha256(plan_v2)
+
+    # The user restores v1 from the versions list.
+    fileid = box.propfind("Projet/plan.txt", depth=0, folder=False)["Projet/plan.txt"]["fileid"]
+    versions_url = f"{box.base}/remote.php/dav/versions/{urllib.parse.quote(box.user)}/versions/{fileid}/"
+    r = box.session.request("PROPFIND", versions_url, headers={"Depth": "1"}, timeout=30)
+    assert r.status_code == 207, f"PROPFIND versions: {r.status_code} {r.text[:300]}"
+    hrefs = [h.text for h in ET.fromstring(r.content).iter(f"{DAV}href")]
+    old = [h for h in hrefs if h.rstrip("/") != urllib.parse.urlsplit(versions_url).path.rstrip("/")]
+    contents = {h: box.session.get(box.base + h if h.startswith("/") else h, timeout=30).content for h in old}
+    v1 = [h for h, data in contents.items() if data == plan_v1]
+    assert len(v1) == 1, f"the versions of plan.txt: { {h: len(d) for h, d in contents.items()} }"
+    r = box.session.request("MOVE", box.base + v1[0] if v1[0].startswith("/") else v1[0], timeout=30, headers={
+        "Destination": f"{box.base}/remote.php/dav/versions/{urllib.parse.quote(box.user)}/restore/target"})
+    assert r.status_code in (201, 204), f"restoring a version: {r.status_code} {r.text[:300]}"
+    assert box.get("Projet/plan.txt") == plan_v1
+    expected["Projet/plan.txt"] = sha256(plan_v1)
+    for client in (a, b):
+        client.sync_logged()
+        assert (client.folder / "Projet/plan.txt").read_bytes() == plan_v1, (
+            f"{client.name} did not get the restored version of plan.txt")
+        assert local_tree(client.folder)[0] == expected
+
+    # The archives folder is deleted in the web interface: gone from both clients...
+    r = box.session.delete(box.url("Projet/archives"), timeout=30)
+    assert r.status_code == 204, f"DELETE of a folder: {r.status_code} {r.text[:300]}"
+    kept = {p: h for p, h in expected.items() if not p.startswith("Projet/archives/")}
+    for client in (a, b):
+        client.sync_logged()
+        assert not (client.folder / "Projet/archives").exists(), f"{client.name} still has the deleted folder"
+        assert local_tree(client.folder)[0] == kept
+    # ... and restored from the trash: back on both, with the same bytes.
+    trash = f"{box.base}/remote.php/dav/trashbin/{urllib.parse.quote(box.user)}/trash/"
+    r = box.session.request("PROPFIND", trash, headers={"Depth": "1"}, timeout=30)
+    assert r.status_code == 207, f"PROPFIND trash: {r.status_code} {r.text[:300]}"
+    items = [resp.findtext(f"{DAV}href") for resp in ET.fromstring(r.content).findall(f"{DAV}response")]
+    items = [h for h in items if urllib.parse.unquote(h).rstrip("/").rsplit("/", 1)[-1].startswith("archives")]
+    assert len(items) == 1, f"the trash lists {items}"
+    name = urllib.parse.unquote(items[0]).rstrip("/").rsplit("/", 1)[-1]
+    r = box.session.request("MOVE", box.base + items[0] if items[0].startswith("/") else items[0], timeout=30, headers={
+        "Destination": f"{box.base}/remote.php/dav/trashbin/{urllib.parse.quote(box.user)}/restore/{urllib.parse.quote(name)}"})
+    assert r.status_code in (201, 204), f"restoring from the trash: {r.status_code} {r.text[:300]}"
+    for client in (a, b):
+        client.sync_logged()
+        assert local_tree(client.folder)[0] == expected, f"{client.name} did not get the restored folder back"
+    for client in (a, b):
+        _, seen = client.sync_logged()
+        assert not file_transfers(seen), f"{client.name}: {file_transfers(seen)}"
