@@ -779,3 +779,44 @@ def test_restores_from_versions_and_trash_reach_both_clients(server, tmp_path):
     for client in (a, b):
         _, seen = client.sync_logged()
         assert not file_transfers(seen), f"{client.name}: {file_transfers(seen)}"
+
+
+def test_a_revoked_app_password_stops_the_client_without_touching_files(server, tmp_path):
+    """A laptop syncing with an app password; the user revokes it (laptop stolen): the next run
+    fails promptly with an error instead of syncing or hanging, and deletes nothing on either
+    side."""
+    password = "gaspard-box-password-2"
+    box = make_user(server, "gaspard", password)
+    r = requests.post(box.base + "/box/v1/app-passwords", json={"name": "portable"}, auth=(box.user, password), timeout=30)
+    assert r.status_code == 201, f"creating an app password: {r.status_code} {r.text[:300]}"
+    app_password = r.json()["password"]
+    client = Client("L", tmp_path, box, app_password)
+    files = {f"Travail/doc {n}.txt": f"document {n}\n".encode() for n in range(5)}
+    for rel, data in files.items():
+        write_file(client.folder / rel, data, age=60)
+    client.sync_logged()
+    assert {p for p, e in box.walk().items() if not e["dir"]} == set(files)
+
+    listing = requests.get(box.base + "/box/v1/app-passwords", auth=(box.user, password), timeout=30)
+    assert listing.status_code == 200, listing.text
+    ids = [a["id"] for a in listing.json()["app_passwords"] if a["name"] == "portable"]
+    assert len(ids) == 1, listing.text
+    r = requests.delete(f"{box.base}/box/v1/app-passwords/{ids[0]}", auth=(box.user, password), timeout=30)
+    assert r.status_code == 204, r.text
+
+    start = box.mark()
+    proc, log = client.start()
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        pytest.fail(f"nextcloudcmd with a revoked app password did not stop within 60 s:\n{tail(log)}")
+    seen = box.requests_between(start, box.mark())
+    assert code != 0, f"nextcloudcmd reported success with a revoked app password:\n{tail(log)}"
+    # status.php and the capabilities are public; everything about the user's files is refused.
+    statuses = {rec["status"] for rec in seen if rec["path"].startswith("/remote.php/")}
+    assert statuses == {401}, f"answers to the revoked client: {[(r['method'], r['path'], r['status']) for r in seen]}"
+    assert not file_transfers([rec for rec in seen if rec["status"] < 400])
+    assert local_tree(client.folder)[0] == {rel: sha256(data) for rel, data in files.items()}
+    assert {p for p, e in box.walk().items() if not e["dir"]} == set(files)
