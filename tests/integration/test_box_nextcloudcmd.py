@@ -14,8 +14,11 @@ One scenario, in steps that each check what the user sees on disk and on the ser
   7. syncing again transfers nothing, and both folders match the server.
 Along the way: names with URL-special characters (# % & + ; = @ [ ] { } '), an empty folder, a
 folder and a file made on the server, and a folder renamed on the server (no download either).
-A second test kills a client in the middle of a chunked upload and checks that the next run
-resumes it.
+Further tests, each with a user of its own on the same server: a client killed in the middle of a
+chunked upload resumes it on its next run; a decomposed (NFD) name settles on the box's NFC
+spelling; a version and a folder restored from the trash on the server reach both clients; a
+revoked app password stops the client without deleting anything; two clients syncing at the same
+moment.
 
 The server runs with the access log on (DATA/log/access.log: one JSON line per request), which is
 how "transferred nothing" and "no download" are checked. Every client run has a timeout: 3.7.3
@@ -820,3 +823,46 @@ def test_a_revoked_app_password_stops_the_client_without_touching_files(server, 
     assert not file_transfers([rec for rec in seen if rec["status"] < 400])
     assert local_tree(client.folder)[0] == {rel: sha256(data) for rel, data in files.items()}
     assert {p for p, e in box.walk().items() if not e["dir"]} == set(files)
+
+
+def test_two_clients_syncing_at_the_same_time(server, tmp_path):
+    """Both laptops are on and sync at the same moment, each with new files and an edit of a
+    shared folder: the server takes both runs without errors, and afterwards both hold
+    everything."""
+    password = "hugo-box-password-4"
+    box = make_user(server, "hugo", password)
+    a = Client("A", tmp_path, box, password)
+    b = Client("B", tmp_path, box, password)
+    shared = {f"Commun/base {n}.txt": f"base {n}\n".encode() for n in range(10)}
+    for rel, data in shared.items():
+        write_file(a.folder / rel, data, age=300)
+    a.sync_logged()
+    b.sync_logged()
+    from_a = {f"Commun/de A/{n // 40}/fichier {n}.txt": random.Random(n).randbytes(n * 37) for n in range(200)}
+    from_b = {f"Commun/de B/{n // 40}/fichier {n}.txt": random.Random(-n).randbytes(n * 41) for n in range(200)}
+    from_a["Commun/base 1.txt"] = b"A changed base 1\n"
+    from_b["Commun/base 2.txt"] = b"B changed base 2\n"
+    for client, files in ((a, from_a), (b, from_b)):
+        for rel, data in files.items():
+            write_file(client.folder / rel, data, age=120)
+    expected = {rel: sha256(data) for rel, data in {**shared, **from_a, **from_b}.items()}
+
+    start = box.mark()
+    runs = [client.start() for client in (a, b)]
+    for client, (proc, log) in zip((a, b), runs):
+        try:
+            code = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            for p, _ in runs:
+                if p.poll() is None:
+                    os.killpg(p.pid, 9)
+            pytest.fail(f"nextcloudcmd ({client.name}) did not finish within 120 s:\n{tail(log)}")
+        assert code == 0, f"nextcloudcmd ({client.name}) exited with {code}:\n{tail(log)}"
+    seen = box.requests_between(start, box.mark())
+    errors = [f"{r['method']} {urllib.parse.unquote(r['path'])} {r['status']}" for r in seen if r["status"] >= 500]
+    assert not errors, f"the server failed requests of two simultaneous clients: {errors[:10]}"
+    assert {p for p, e in box.walk().items() if not e["dir"]} == set(expected)
+    for client in (a, b, a):
+        client.sync_logged()
+    for client in (a, b):
+        assert local_tree(client.folder)[0] == expected, f"{client.name} does not hold both clients' files"
