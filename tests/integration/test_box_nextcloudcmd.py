@@ -498,6 +498,26 @@ def test_two_clients_stay_in_sync(box, tmp_path):
         downloads = [line for line in got if line.startswith("GET ")]
         assert len(downloads) == 2, f"{client.name} downloaded more than the two changed files: {downloads[:10]}"
 
+    # An edit of the big file in A replaces it through another chunked upload (its final MOVE
+    # carries an If: with the known etag) and reaches B.
+    big_id = box.propfind(BIG, depth=0, folder=False)[BIG]["id"]
+    with open(a.folder / BIG, "r+b") as f:
+        f.seek(50 * 1024 * 1024)
+        f.write(b"Montage final, version 2. " * 40000)
+    past = time.time() - 60
+    os.utime(a.folder / BIG, (past, past))
+    expected[BIG] = file_sha256(a.folder / BIG)
+    _, seen = a.sync_logged()
+    assemble = [line for line in file_transfers(seen) if line.startswith("MOVE /remote.php/dav/uploads/")]
+    assert len(assemble) == 1 and assemble[0].endswith(" 204"), (
+        f"replacing the big file: {file_transfers(seen)} (the final MOVE should answer 204)")
+    assert box.propfind(BIG, depth=0, folder=False)[BIG]["id"] == big_id, "replacing the file's content gave it a new id"
+    _, seen = b.sync_logged()
+    assert [line for line in file_transfers(seen)] == [f"GET {urllib.parse.unquote(box.root_path)}{BIG} 200"], (
+        file_transfers(seen))
+    assert file_sha256(b.folder / BIG) == expected[BIG], "B does not have A's edit of the big file"
+    assert local_tree(b.folder) == want(expected)
+
     # --- 4. Deletions in A reach the server and B -----------------------------------------------
     deleted = [p for p in expected if p == DELETED_FILE or p.startswith(DELETED_FOLDER + "/")]
     assert len(deleted) > 10
@@ -554,6 +574,20 @@ def test_two_clients_stay_in_sync(box, tmp_path):
     assert not (b.folder / RENAMED_FROM).exists(), "B still has the old folder name"
     assert local_tree(b.folder) == want(expected)
     assert local_tree(a.folder) == want(expected)
+
+    # A file moved to another folder in A is moved in B, again without a download.
+    moved_file = next(p for p in sorted(expected) if p.startswith("Documents/été 2024/Überblick/") and p != EDITED_ON_SERVER)
+    moved_to = "Archive 2023/old stuff/déplacé " + moved_file.rsplit("/", 1)[1]
+    moved_id = box.propfind(moved_file, depth=0, folder=False)[moved_file]["fileid"]
+    os.rename(a.folder / moved_file, a.folder / moved_to)
+    expected[moved_to] = expected.pop(moved_file)
+    _, seen = a.sync_logged()
+    got = file_transfers(seen)
+    assert len(got) == 1 and got[0].startswith(f"MOVE {urllib.parse.unquote(box.root_path)}{moved_file} "), got
+    assert box.propfind(moved_to, depth=0, folder=False)[moved_to]["fileid"] == moved_id
+    _, seen = b.sync_logged()
+    assert not file_transfers(seen), f"B transferred files for a move: {file_transfers(seen)}"
+    assert local_tree(b.folder) == want(expected)
 
     # A folder renamed on the server (WebDAV MOVE, as a web interface does) is renamed in A and B,
     # again without downloading its files.
