@@ -18,7 +18,8 @@ Further tests, each with a user of its own on the same server: a client killed i
 chunked upload resumes it on its next run; a decomposed (NFD) name settles on the box's NFC
 spelling; a version and a folder restored from the trash on the server reach both clients; a
 revoked app password stops the client without deleting anything; two clients syncing at the same
-moment.
+moment; an edit made on the server while a client uploads its own is not overwritten (412, then a
+conflicted copy on the client).
 
 The server runs with the access log on (DATA/log/access.log: one JSON line per request), which is
 how "transferred nothing" and "no download" are checked. Every client run has a timeout: 3.7.3
@@ -900,3 +901,63 @@ def test_two_clients_syncing_at_the_same_time(server, tmp_path):
         client.sync_logged()
     for client in (a, b):
         assert local_tree(client.folder)[0] == expected, f"{client.name} does not hold both clients' files"
+
+
+@pytest.mark.parametrize("size", [9_000_000, 16 * 1024 * 1024], ids=["one-put", "chunked"])
+def test_an_edit_on_the_server_during_an_upload_is_not_lost(server, tmp_path, size):
+    """Someone edits a file in the web interface while a laptop is still uploading its own edit of
+    it (slowly: --uplimit). The laptop's upload was made against the old version (If-Match on a
+    PUT, If: on the final MOVE of a chunked upload), so the server refuses it with 412 instead of
+    overwriting the web edit; the client then keeps the web edit under the file's name and its
+    own as a conflicted copy. Both edits survive."""
+    name = "jules" if size < 10_000_000 else "jules-chunked"
+    password = name + "-box-password-8"
+    box = make_user(server, name, password)
+    client = Client("C", tmp_path, box, password)
+    write_file(client.folder / "rapport.bin", random.Random(size).randbytes(size), age=300)
+    client.sync_logged()
+    local_edit = b"L" * size
+    web_edit = "Modifié dans le navigateur pendant l'envoi.\n".encode()
+    write_file(client.folder / "rapport.bin", local_edit, age=60)
+
+    start = box.mark()
+    proc, log = client.start("--uplimit", "1000" if size < 10_000_000 else "2000")
+    try:
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, f"nextcloudcmd ended before the upload could be overtaken:\n{tail(log)}"
+            assert time.time() < deadline, f"the upload did not start within 60 s:\n{tail(log)}"
+            seen = box.requests_since(start)
+            if size < 10_000_000:
+                # Discovery is over; the one PUT of 9 MB at ~1 MB/s is under way.
+                if any(r["method"] == "PROPFIND" and r["path"].startswith("/remote.php/") for r in seen):
+                    time.sleep(2)
+                    break
+            elif any(r["method"] == "PUT" and r["path"].startswith("/remote.php/dav/uploads/") and r["status"] == 201
+                     for r in seen):
+                break  # the first chunk is stored, the rest is on its way
+            time.sleep(0.05)
+        r = box.put("rapport.bin", web_edit)
+        assert r.status_code == 204, f"the web edit: {r.status_code} {r.text[:300]}"
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    seen = box.requests_between(start, box.mark())
+    got = file_transfers(seen)
+    root = urllib.parse.unquote(box.root_path)
+    late = [line for line in got if line.startswith((f"PUT {root}rapport.bin ", "MOVE /remote.php/dav/uploads/"))]
+    assert len(late) == 2 and late[0] == f"PUT {root}rapport.bin 204" and late[1].endswith(" 412"), (
+        f"expected the web edit (204), then the laptop's stale upload refused (412): {got}")
+    # The client may recover within the run or report the refused upload; either is fine as
+    # long as nothing is lost (checked below).
+    assert code in (0, 1), f"nextcloudcmd exited with {code}:\n{tail(log)}"
+    client.sync_logged()
+    assert box.get("rapport.bin") == web_edit, "the web edit was overwritten by the laptop's stale upload"
+    assert (client.folder / "rapport.bin").read_bytes() == web_edit
+    copies = [n for n in os.listdir(client.folder) if re.fullmatch(r"rapport \(conflicted copy \d{4}-\d\d-\d\d \d{6}\)\.bin", n)]
+    assert len(copies) == 1, sorted(os.listdir(client.folder))
+    assert (client.folder / copies[0]).read_bytes() == local_edit, "the laptop's own edit was lost"
+    _, seen = client.sync_logged()
+    assert not file_transfers(seen), file_transfers(seen)
