@@ -961,3 +961,43 @@ def test_an_edit_on_the_server_during_an_upload_is_not_lost(server, tmp_path, si
     assert (client.folder / copies[0]).read_bytes() == local_edit, "the laptop's own edit was lost"
     _, seen = client.sync_logged()
     assert not file_transfers(seen), file_transfers(seen)
+
+
+def test_a_server_restart_changes_nothing_for_the_clients(tmp_path_factory, tmp_path):
+    """The server is restarted (an upgrade, a reboot) between two syncs: its etags and ids are
+    stored, not made up per process, so the clients' next runs transfer nothing, and syncing
+    carries on as before."""
+    data = tmp_path_factory.mktemp("ciel-restart") / "data"
+    first = CielServer(data, {"log.access": "true"}).start()
+    try:
+        password = "karim-box-password-6"
+        box = make_user(first, "karim", password)
+        a = Client("A", tmp_path, box, password)
+        b = Client("B", tmp_path, box, password)
+        files = {f"Livres/tome {n}/chapitre {n}.txt": f"chapitre {n}\n".encode() * (n * 100) for n in range(1, 30)}
+        for rel, data_bytes in files.items():
+            write_file(a.folder / rel, data_bytes, age=300)
+        expected = {rel: sha256(d) for rel, d in files.items()}
+        expected["Livres/scan.bin"] = write_big_file(a.folder / "Livres/scan.bin", 12 * 1024 * 1024)
+        age_tree(a.folder)
+        a.sync_logged()
+        b.sync_logged()
+        assert local_tree(b.folder)[0] == expected
+        ids = {p: (e["id"], e["etag"]) for p, e in box.walk().items()}
+    finally:
+        port = first.port
+        first.stop()
+    second = CielServer(data, {"log.access": "true", "server.listen": f"127.0.0.1:{port}", "s3.listen": "127.0.0.1:0"}).start()
+    try:
+        assert second.url == box.base
+        assert {p: (e["id"], e["etag"]) for p, e in box.walk().items()} == ids, "ids or etags changed with the restart"
+        for client in (a, b):
+            _, seen = client.sync_logged()
+            assert not file_transfers(seen), f"{client.name} transferred files after a restart: {file_transfers(seen)[:10]}"
+        write_file(a.folder / "Livres/tome 1/chapitre 1.txt", b"corrige apres la mise a jour\n", age=30)
+        expected["Livres/tome 1/chapitre 1.txt"] = sha256(b"corrige apres la mise a jour\n")
+        a.sync_logged()
+        b.sync_logged()
+        assert local_tree(b.folder)[0] == expected
+    finally:
+        second.stop()
