@@ -19,7 +19,8 @@ chunked upload resumes it on its next run; a decomposed (NFD) name settles on th
 spelling; a version and a folder restored from the trash on the server reach both clients; a
 revoked app password stops the client without deleting anything; two clients syncing at the same
 moment; an edit made on the server while a client uploads its own is not overwritten (412, then a
-conflicted copy on the client).
+conflicted copy on the client); a server restart costs the clients nothing; a full box refuses
+what does not fit (507) and keeps the rest.
 
 The server runs with the access log on (DATA/log/access.log: one JSON line per request), which is
 how "transferred nothing" and "no download" are checked. Every client run has a timeout: 3.7.3
@@ -1001,3 +1002,51 @@ def test_a_server_restart_changes_nothing_for_the_clients(tmp_path_factory, tmp_
         assert local_tree(b.folder)[0] == expected
     finally:
         second.stop()
+
+
+def test_a_full_box_refuses_what_does_not_fit_and_keeps_the_rest(tmp_path_factory, tmp_path):
+    """A box with a 20 MiB quota: a 28 MiB file is refused (507) before any chunk is sent and
+    the client says so, while the small files beside it are uploaded; nothing partial appears.
+    Once the user removes the big file, a 16 MiB one fits; a 5 MB single PUT that would go over
+    is refused in turn."""
+    server = CielServer(tmp_path_factory.mktemp("ciel-quota") / "data",
+                        {"log.access": "true", "box.default_quota": "20MiB"}).start()
+    try:
+        password = "lea-box-password-1"
+        box = make_user(server, "lea", password)
+        client = Client("Q", tmp_path, box, password)
+        small = {f"petit {n}.txt": f"petit {n}\n".encode() * 100 for n in range(5)}
+        for rel, data in small.items():
+            write_file(client.folder / rel, data, age=300)
+        write_big_file(client.folder / "trop gros.bin", 28 * 1024 * 1024)
+        age_tree(client.folder)
+
+        start = box.mark()
+        proc, log = client.start()
+        code = proc.wait(timeout=120)
+        seen = box.requests_between(start, box.mark())
+        output = log.read_text(errors="replace")
+        assert code != 0, "nextcloudcmd reported success although a file could not be uploaded"
+        assert "507" in output or "Insufficient Storage" in output, tail(log)
+        got = file_transfers(seen)
+        assert not [line for line in got if line.startswith("PUT /remote.php/dav/uploads/")], (
+            f"chunks were sent for a file that cannot fit: {got}")
+        assert {p for p, e in box.walk().items()} == set(small), sorted(box.walk())
+
+        os.unlink(client.folder / "trop gros.bin")
+        digest = write_big_file(client.folder / "moyen.bin", 16 * 1024 * 1024)
+        age_tree(client.folder)
+        client.sync_logged()
+        assert {p for p in box.walk()} == set(small) | {"moyen.bin"}
+        assert box.get_sha256("moyen.bin") == digest
+
+        write_file(client.folder / "encore.bin", os.urandom(5_000_000), age=60)
+        start = box.mark()
+        proc, log = client.start()
+        code = proc.wait(timeout=120)
+        got = file_transfers(box.requests_between(start, box.mark()))
+        assert code != 0, "nextcloudcmd reported success although a file could not be uploaded"
+        assert f"PUT {urllib.parse.unquote(box.root_path)}encore.bin 507" in got, got
+        assert "encore.bin" not in box.walk()
+    finally:
+        server.stop()
