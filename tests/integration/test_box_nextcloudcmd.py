@@ -611,6 +611,19 @@ def test_two_clients_stay_in_sync(box, tmp_path):
         assert not (client.folder / SERVER_RENAMED_FROM).exists(), f"{client.name} still has the old folder name"
         assert local_tree(client.folder) == want(expected)
 
+    # A folder copied on the server (WebDAV COPY) arrives as a second folder on both clients; the
+    # copies get ids of their own, so no client takes the copy for a move of the original.
+    copied_from, copied_to = "Musik/Über Straße", "Musik/Über Straße (copie)"
+    r = box.session.request("COPY", box.url(copied_from), timeout=60, headers={"Destination": box.url(copied_to)})
+    assert r.status_code == 201, f"COPY of a folder on the server: {r.status_code} {r.text[:300]}"
+    originals, copies = box.walk(copied_from), box.walk(copied_to)
+    assert len(copies) == len(originals) > 10
+    assert not {e["fileid"] for e in originals.values()} & {e["fileid"] for e in copies.values()}, "COPY reused file ids"
+    expected.update({copied_to + p[len(copied_from):]: h for p, h in expected.items() if p.startswith(copied_from + "/")})
+    for client in (a, b):
+        client.sync_logged()
+        assert local_tree(client.folder) == want(expected), f"{client.name} does not hold the original and the copy"
+
     # --- 6. The same file edited in A and in B: a conflict copy in B, nothing lost --------------
     from_a = "Version de A : on garde le budget.\n".encode() * 10
     from_b = "Version de B : on coupe le budget !\n".encode() * 12
@@ -670,12 +683,14 @@ def test_an_interrupted_chunked_upload_resumes(server, tmp_path):
     """A laptop closed in the middle of a big upload: the next run carries on where the first
     stopped (the chunk the server already stored is not sent again), nothing half-uploaded is
     ever visible, and the file on the server is exactly the local one, whatever became of the
-    chunk that was cut off. nextcloudcmd syncs only one folder of the box here (--path)."""
+    chunk that was cut off. nextcloudcmd syncs only one folder of the box here (--path), whose
+    name needs percent-encoding."""
+    folder_name = "Reprise #2 & 100% été"
     password = "dominique-box-password-3"
     box = make_user(server, "dominique", password)
-    r = box.session.request("MKCOL", box.url("Reprise"), timeout=30)
+    r = box.session.request("MKCOL", box.url(folder_name), timeout=30)
     assert r.status_code == 201, f"MKCOL Reprise: {r.status_code} {r.text[:300]}"
-    client = Client("R", tmp_path, box, password, extra_args=["--path", "/Reprise"])
+    client = Client("R", tmp_path, box, password, extra_args=["--path", "/" + folder_name])
     size = 60 * 1024 * 1024
     digest = write_big_file(client.folder / "film à reprendre.bin", size)
     age_tree(client.folder)
@@ -703,8 +718,8 @@ def test_an_interrupted_chunked_upload_resumes(server, tmp_path):
         proc.wait()
     transfer = first_chunk["path"].rsplit("/", 1)[0]
     assert first_chunk["bytes_in"] == 10_000_000, first_chunk
-    listing = box.propfind("Reprise")
-    assert listing == {"Reprise": listing["Reprise"]}, f"a half-uploaded file is visible: {sorted(listing)}"
+    listing = box.propfind(folder_name)
+    assert listing == {folder_name: listing[folder_name]}, f"a half-uploaded file is visible: {sorted(listing)}"
 
     # Second run at full speed: same transfer, only what is missing is sent, then assembled.
     _, seen = client.sync_logged()
@@ -715,10 +730,10 @@ def test_an_interrupted_chunked_upload_resumes(server, tmp_path):
     assert sent <= size - 10_000_000, f"the second run sent {sent} bytes again: the stored chunk was not reused"
     assembled = [rec for rec in seen if rec["method"] == "MOVE" and rec["path"] == transfer + "/.file"]
     assert len(assembled) == 1 and assembled[0]["status"] in (201, 204), assembled
-    listing = box.propfind("Reprise")
-    assert set(listing) == {"Reprise", "Reprise/film à reprendre.bin"}, sorted(listing)
-    assert listing["Reprise/film à reprendre.bin"]["size"] == size
-    assert box.get_sha256("Reprise/film à reprendre.bin") == digest, (
+    listing = box.propfind(folder_name)
+    assert set(listing) == {folder_name, folder_name + "/film à reprendre.bin"}, sorted(listing)
+    assert listing[folder_name + "/film à reprendre.bin"]["size"] == size
+    assert box.get_sha256(folder_name + "/film à reprendre.bin") == digest, (
         "the resumed upload assembled different bytes (the cut-off chunk spliced in?)")
     # The finished transfer's chunks are gone.
     r = box.session.request("PROPFIND", box.base + urllib.parse.quote(transfer), headers={"Depth": "0"}, timeout=30)
