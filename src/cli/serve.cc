@@ -24,6 +24,7 @@
 #include "cli/diagnostics.h"
 #include "compute/api/api.h"
 #include "compute/compute.h"
+#include "compute/driver/hypervisor.h"
 #include "compute/settings.h"
 #include "cli/settings.h"
 #include "cli/system_routes.h"
@@ -338,7 +339,23 @@ int serve_main(int argc, char** argv, char** envp) {
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
-  auto compute_service = compute::make_compute_service(**meta, **image_blobs, ident.policy(), *compute_config);
+  std::string compute_dir = settings.get_string("compute.state_dir");
+  if (compute_dir.empty()) { compute_dir = dir + "/compute"; }
+  compute_config->cache_dir = compute_dir + "/images";
+  compute::driver::QemuConfig qemu_config;
+  qemu_config.state_dir = compute_dir + "/vms";
+  qemu_config.accel = settings.get_string("compute.accel");
+  qemu_config.serial_log_max = settings.get_bytes("compute.console_max");
+  std::unique_ptr<compute::driver::Hypervisor> hypervisor;
+  try {
+    hypervisor = compute::driver::make_qemu_hypervisor(qemu_config);
+  } catch (const std::exception& e) {
+    die(2, std::string("compute: ") + e.what());
+  }
+  log::info("compute: virtual machines run under {}", hypervisor->accelerator());
+  auto compute_service = compute::make_compute_service(**meta, **image_blobs, ident.policy(), hypervisor.get(), *compute_config);
+  // VMs outlive ciel serve: find the running ones again, mark the ones that died.
+  if (auto st = compute_service->reconcile(); !st) { die(1, "compute: " + st.error().message + ": " + st.error().detail); }
   endpoints["compute"] = public_url + "/compute/v2.1";
   endpoints["image"] = public_url + "/image";
   endpoints["network"] = public_url + "/network";

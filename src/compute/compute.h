@@ -11,6 +11,7 @@
 // Threads: thread-safe; SQL, file I/O and qemu-img run on the blocking pool.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,6 +41,9 @@ struct ComputeConfig {
   // Default quotas per project (compute.quota_*); -1 is unlimited.
   std::int64_t quota_instances = 10, quota_cores = 20, quota_ram_mib = 51200, quota_key_pairs = 100;
   std::int64_t quota_images = 100;
+  std::string cache_dir;                       // DATA_DIR/compute/images: base images the VMs' overlays sit on
+  std::uint16_t ssh_port_min = 20022, ssh_port_max = 20999;  // compute.ssh_ports: forwarded SSH ports
+  std::chrono::seconds shutdown_timeout{60};   // compute.shutdown_timeout: ACPI power-off before a hard stop
 };
 
 struct Image {
@@ -83,6 +87,37 @@ struct Keypair {
   std::string name, user_id, public_key, fingerprint, type = "ssh";
   std::int64_t created_s = 0;
 };
+
+// A virtual machine. status/vm_state/task_state/power_state follow Nova's meanings:
+// BUILD (building, spawning) -> ACTIVE (active) <-> SHUTOFF (stopped); ERROR (error) with a fault;
+// REBOOT/HARD_REBOOT while rebooting; a deleted server is gone from every read.
+struct Server {
+  std::string id, name, project_id, user_id, image_id, key_name;
+  Flavor flavor;  // as it was when the server was made (Nova keeps the same snapshot)
+  std::map<std::string, std::string> metadata;
+  std::string status = "BUILD", vm_state = "building", task_state = "spawning";
+  int power_state = 0;  // 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN
+  std::string fault_message;
+  int fault_code = 0;
+  std::int64_t fault_s = 0;
+  std::uint16_t ssh_port = 0;  // 127.0.0.1 port forwarded to the guest's port 22
+  std::string accelerator;     // "tcg" or "kvm"
+  bool config_drive = true;
+  std::int64_t created_s = 0, updated_s = 0, launched_s = 0;
+};
+
+struct ServerRequest {
+  std::string name, image_id, flavor_id, key_name;
+  std::string user_data;  // decoded
+  std::map<std::string, std::string> metadata;
+};
+
+struct ServerQuery {
+  std::string name, status;  // name: substring match, as Nova's regex filter mostly gets used
+  bool all_projects = false;  // admins only
+};
+
+enum class ServerAction { start, stop, reboot_soft, reboot_hard };
 
 struct QuotaSet {
   std::int64_t instances = 0, cores = 0, ram_mib = 0, key_pairs = 0;  // -1 unlimited
@@ -142,6 +177,27 @@ class ComputeService {
   virtual boost::asio::awaitable<Result<std::vector<Keypair>>> list_keypairs(const Caller& c) = 0;
   virtual boost::asio::awaitable<Status> delete_keypair(const Caller& c, std::string name) = 0;
 
+  // --- servers (the QEMU driver runs them; long work happens in the background) -------------------
+  // Checks image, flavor, keypair and quotas, records the server (BUILD) in one transaction with
+  // the quota check, and returns; building and booting follow in the background.
+  // Errc::invalid_argument (bad request, image too large for the flavor), not_found (image,
+  // flavor or keypair), quota_exceeded, conflict.
+  virtual boost::asio::awaitable<Result<Server>> create_server(const Caller& c, ServerRequest r) = 0;
+  virtual boost::asio::awaitable<Result<Server>> get_server(const Caller& c, std::string id) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<Server>>> list_servers(const Caller& c, ServerQuery q) = 0;
+  // Errc::conflict when the server's state does not allow it (start of an ACTIVE server, any
+  // action while another is in progress).
+  virtual boost::asio::awaitable<Status> act(const Caller& c, std::string id, ServerAction a) = 0;
+  virtual boost::asio::awaitable<Status> delete_server(const Caller& c, std::string id) = 0;
+  // The last `lines` lines of the serial console (all when absent).
+  virtual boost::asio::awaitable<Result<std::string>> console_output(const Caller& c, std::string id, std::optional<std::size_t> lines) = 0;
+  virtual boost::asio::awaitable<Result<Server>> update_server_metadata(const Caller& c, std::string id,
+                                                                        std::map<std::string, std::optional<std::string>> changes,
+                                                                        bool replace) = 0;
+  // At startup: matches the records with the VMs the driver finds (running ones are reattached,
+  // dead ones marked SHUTOFF, interrupted builds ERROR, orphaned VM directories removed). Blocking.
+  virtual Status reconcile() = 0;
+
   // --- quotas ------------------------------------------------------------------------------------
   virtual boost::asio::awaitable<Result<QuotaSet>> quotas(const Caller& c, std::string project_id) = 0;
   virtual boost::asio::awaitable<Result<QuotaSet>> set_quotas(const Caller& c, std::string project_id,
@@ -152,8 +208,12 @@ class ComputeService {
 };
 
 std::vector<store::Migration> migrations();
+namespace driver {
+class Hypervisor;
+}
+// `hypervisor` may be null: then servers cannot be created (501-style Errc::unavailable).
 std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy,
-                                                     ComputeConfig config);
+                                                     driver::Hypervisor* hypervisor, ComputeConfig config);
 
 // Image blobs no row names (interrupted uploads), removed at startup. Blocking.
 Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images);

@@ -1,6 +1,6 @@
 // Nova v2.1 under /compute/v2.1: version discovery and microversion negotiation, flavors (with
-// extra specs and access lists), keypairs, limits and quota sets. Servers come with the
-// hypervisor driver: until then a project has none (listings are empty, creating one is 501).
+// extra specs and access lists), keypairs, limits, quota sets and servers, which run on the
+// QEMU driver; long work (building, stopping, rebooting, deleting) continues after the answer.
 //
 // Microversions: the request's "OpenStack-API-Version: compute X.Y" (or the older
 // "X-OpenStack-Nova-API-Version: X.Y") picks the response shapes, from 2.1 to kMaxVersion;
@@ -371,17 +371,227 @@ awaitable<http::Response> quota_sets(http::RequestContext& ctx, const Deps& deps
   co_return json_response(http::Status::ok, json::object{{"quota_set", quota_json(project, *q, v)}});
 }
 
-// --- servers (until the hypervisor driver) --------------------------------------------------------
-awaitable<http::Response> servers(http::RequestContext& ctx, const Deps&, const Caller&, const Version&) {
-  const auto& req = ctx.request();
-  if (req.method == http::Method::post) {
-    co_return err(http::Status::not_implemented, "Virtual machines are not available on this cloud yet: images, flavors and keypairs are.", req);
+// --- servers --------------------------------------------------------------------------------------
+
+json::object server_json(const Deps& deps, const Server& s, const Version& v, bool detail, bool admin) {
+  json::object o{{"id", s.id}, {"name", s.name}, {"links", links(deps, "/servers/" + s.id)}};
+  if (!detail) { return o; }
+  o["status"] = s.status;
+  o["tenant_id"] = s.project_id;
+  o["user_id"] = s.user_id;
+  json::object md;
+  for (const auto& [k, val] : s.metadata) { md[k] = val; }
+  o["metadata"] = std::move(md);
+  o["hostId"] = crypto::hex(crypto::sha256(s.project_id + "ciel")).substr(0, 56);
+  o["image"] = json::object{{"id", s.image_id}, {"links", json::array{json::object{{"rel", "bookmark"}, {"href", deps.options.public_url + "/image/v2/images/" + s.image_id}}}}};
+  if (v.at_least(47)) {
+    json::object specs;
+    for (const auto& [k, val] : s.flavor.extra_specs) { specs[k] = val; }
+    o["flavor"] = json::object{{"vcpus", s.flavor.vcpus}, {"ram", s.flavor.ram_mib}, {"disk", s.flavor.disk_gib},
+                               {"ephemeral", s.flavor.ephemeral_gib}, {"swap", s.flavor.swap_mib}, {"original_name", s.flavor.name},
+                               {"extra_specs", std::move(specs)}};
+  } else {
+    o["flavor"] = json::object{{"id", s.flavor.id}, {"links", links(deps, "/flavors/" + s.flavor.id)}};
   }
-  co_return json_response(http::Status::ok, json::object{{"servers", json::array{}}});
+  o["created"] = iso_time(s.created_s);
+  o["updated"] = iso_time(s.updated_s);
+  json::array addrs;
+  if (s.vm_state != "building" && s.vm_state != "error") {
+    addrs.push_back(json::object{{"version", 4}, {"addr", "10.0.2.15"}, {"OS-EXT-IPS:type", "fixed"}, {"OS-EXT-IPS-MAC:mac_addr", "52:54:00:12:34:56"}});
+  }
+  o["addresses"] = json::object{{"private", std::move(addrs)}};
+  // The guest's SSH port, forwarded on the host's loopback.
+  o["accessIPv4"] = s.ssh_port && s.vm_state == "active" ? "127.0.0.1" : "";
+  o["accessIPv6"] = "";
+  o["OS-DCF:diskConfig"] = "MANUAL";
+  o["progress"] = s.status == "BUILD" ? 50 : 100;
+  o["OS-EXT-AZ:availability_zone"] = "nova";
+  o["config_drive"] = s.config_drive ? "True" : "";
+  o["key_name"] = s.key_name.empty() ? json::value(nullptr) : json::value(s.key_name);
+  o["OS-SRV-USG:launched_at"] = s.launched_s ? json::value(iso_time(s.launched_s)) : json::value(nullptr);
+  o["OS-SRV-USG:terminated_at"] = nullptr;
+  o["OS-EXT-STS:task_state"] = s.task_state.empty() ? json::value(nullptr) : json::value(s.task_state);
+  o["OS-EXT-STS:vm_state"] = s.vm_state;
+  o["OS-EXT-STS:power_state"] = s.power_state;
+  o["os-extended-volumes:volumes_attached"] = json::array{};
+  o["security_groups"] = json::array{json::object{{"name", "default"}}};
+  if (v.at_least(9)) { o["locked"] = false; }
+  if (v.at_least(19)) { o["description"] = nullptr; }
+  if (v.at_least(26)) { o["tags"] = json::array{}; }
+  if (v.at_least(73)) { o["locked_reason"] = nullptr; }
+  if (admin) {
+    o["OS-EXT-SRV-ATTR:host"] = "ciel";
+    o["OS-EXT-SRV-ATTR:hypervisor_hostname"] = "ciel-" + s.accelerator;
+    o["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + s.id.substr(0, 8);
+  }
+  if (s.status == "ERROR" && !s.fault_message.empty()) {
+    o["fault"] = json::object{{"code", s.fault_code ? s.fault_code : 500}, {"message", s.fault_message}, {"created", iso_time(s.fault_s)}};
+  }
+  // Where to SSH: 127.0.0.1 and this port (QEMU user-mode networking forwards it to the guest's 22).
+  o["metadata"].as_object()["ciel:ssh"] = s.ssh_port ? "127.0.0.1:" + std::to_string(s.ssh_port) : "";
+  return o;
 }
 
-awaitable<http::Response> server_item(http::RequestContext& ctx, const Deps&, const Caller&, const Version&) {
-  co_return err(http::Status::not_found, "Instance " + std::string(ctx.param("id")) + " could not be found.", ctx.request());
+awaitable<http::Response> list_servers(http::RequestContext& ctx, const Deps& deps, const Caller& c, const Version& v, bool detail) {
+  const auto& req = ctx.request();
+  ServerQuery q;
+  if (auto n = req.query_param("name")) { q.name = std::string(*n); }
+  if (auto st = req.query_param("status")) { q.status = std::string(*st); }
+  if (auto all = req.query_param("all_tenants"); all && *all != "0" && *all != "false") { q.all_projects = true; }
+  auto list = co_await deps.compute.list_servers(c, q);
+  if (!list) { co_return err(list.error(), req); }
+  bool admin = deps.identity.policy().is_cloud_admin(*c.principal);
+  json::array out;
+  for (const auto& srv : *list) { out.push_back(server_json(deps, srv, v, detail, admin)); }
+  co_return json_response(http::Status::ok, json::object{{"servers", std::move(out)}});
+}
+
+awaitable<http::Response> create_server(http::RequestContext& ctx, const Deps& deps, const Caller& c, const Version& v) {
+  const auto& req = ctx.request();
+  auto body = co_await read_object(ctx, 1024 * 1024);
+  if (!body) { co_return err(body.error(), req); }
+  auto sv = body->if_contains("server");
+  if (!sv || !sv->is_object()) { co_return err(http::Status::bad_request, "Invalid input for field/attribute server.", req); }
+  const auto& o = sv->as_object();
+  ServerRequest r;
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    auto x = o.if_contains(k);
+    if (!x || x->is_null()) { return std::string(); }
+    if (!x->is_string()) { return std::nullopt; }
+    return std::string(x->as_string());
+  };
+  auto name = str("name"), image = str("imageRef"), flavor = str("flavorRef"), key = str("key_name"), user_data = str("user_data");
+  if (!name || !image || !flavor || !key || !user_data) { co_return err(http::Status::bad_request, "Invalid input: name, imageRef, flavorRef, key_name and user_data are strings", req); }
+  if (name->empty()) { co_return err(http::Status::bad_request, "Invalid input for field/attribute name.", req); }
+  if (image->empty()) { co_return err(http::Status::bad_request, "Booting from a volume is not supported: give imageRef", req); }
+  r.name = *name;
+  r.image_id = *image;
+  r.flavor_id = flavor->substr(flavor->rfind('/') == std::string::npos ? 0 : flavor->rfind('/') + 1);
+  r.key_name = *key;
+  if (!user_data->empty()) {
+    auto decoded = crypto::unbase64(*user_data);
+    if (!decoded) { co_return err(http::Status::bad_request, "User data needs to be valid base 64.", req); }
+    r.user_data = std::move(*decoded);
+  }
+  if (auto md = o.if_contains("metadata"); md && md->is_object()) {
+    for (const auto& [k, val] : md->as_object()) {
+      if (!val.is_string()) { co_return err(http::Status::bad_request, "Metadata values must be strings", req); }
+      r.metadata[std::string(k)] = std::string(val.as_string());
+    }
+  }
+  if (auto nets = o.if_contains("networks")) {
+    if (nets->is_array()) {
+      for (const auto& n : nets->as_array()) {
+        auto uuid = n.is_object() ? n.as_object().if_contains("uuid") : nullptr;
+        if (!uuid || !uuid->is_string()) { co_return err(http::Status::bad_request, "Only networks given by uuid are supported", req); }
+      }
+    } else if (!(nets->is_string() && (nets->as_string() == "auto" || nets->as_string() == "none"))) {
+      co_return err(http::Status::bad_request, "networks must be \"auto\", \"none\" or a list", req);
+    }
+  } else if (v.at_least(37)) {
+    co_return err(http::Status::bad_request, "Invalid input for field/attribute networks: required from microversion 2.37", req);
+  }
+  auto made = co_await deps.compute.create_server(c, std::move(r));
+  if (!made) { co_return err(made.error(), req); }
+  json::object out{{"id", made->id}, {"links", links(deps, "/servers/" + made->id)}, {"OS-DCF:diskConfig", "MANUAL"},
+                   {"security_groups", json::array{json::object{{"name", "default"}}}}, {"adminPass", crypto::random_token(9)}};
+  auto res = json_response(http::Status::accepted, json::object{{"server", std::move(out)}});
+  res.set_header("Location", base(deps) + "/servers/" + made->id);
+  co_return res;
+}
+
+awaitable<http::Response> server_item(http::RequestContext& ctx, const Deps& deps, const Caller& c, const Version& v) {
+  const auto& req = ctx.request();
+  std::string id(ctx.param("id"));
+  if (req.method == http::Method::delete_) {
+    auto st = co_await deps.compute.delete_server(c, id);
+    if (!st) { co_return err(st.error(), req); }
+    co_return http::Response(http::Status::no_content);
+  }
+  auto s = co_await deps.compute.get_server(c, id);
+  if (!s) { co_return err(s.error(), req); }
+  co_return json_response(http::Status::ok, json::object{{"server", server_json(deps, *s, v, true, deps.identity.policy().is_cloud_admin(*c.principal))}});
+}
+
+awaitable<http::Response> server_action(http::RequestContext& ctx, const Deps& deps, const Caller& c, const Version&) {
+  const auto& req = ctx.request();
+  std::string id(ctx.param("id"));
+  auto body = co_await read_object(ctx);
+  if (!body) { co_return err(body.error(), req); }
+  if (body->size() != 1) { co_return err(http::Status::bad_request, "An action body names exactly one action", req); }
+  const auto& [name, arg] = *body->begin();
+  std::optional<ServerAction> action;
+  if (name == "os-start") { action = ServerAction::start; }
+  if (name == "os-stop") { action = ServerAction::stop; }
+  if (name == "reboot") {
+    const json::value* type = arg.is_object() ? arg.as_object().if_contains("type") : nullptr;
+    if (!type || !type->is_string() || (type->as_string() != "SOFT" && type->as_string() != "HARD")) {
+      co_return err(http::Status::bad_request, "Invalid input for field/attribute type: SOFT or HARD", req);
+    }
+    action = type->as_string() == "HARD" ? ServerAction::reboot_hard : ServerAction::reboot_soft;
+  }
+  if (name == "os-getConsoleOutput") {
+    std::optional<std::size_t> lines;
+    if (arg.is_object()) {
+      if (auto l = arg.as_object().if_contains("length"); l && !l->is_null()) {
+        if (l->is_int64() && l->as_int64() >= 0) {
+          lines = static_cast<std::size_t>(l->as_int64());
+        } else if (l->is_string()) {
+          try { lines = std::stoul(std::string(l->as_string())); } catch (const std::exception&) {
+            co_return err(http::Status::bad_request, "length must be a number of lines", req);
+          }
+        } else {
+          co_return err(http::Status::bad_request, "length must be a number of lines", req);
+        }
+      }
+    }
+    auto out = co_await deps.compute.console_output(c, id, lines);
+    if (!out) { co_return err(out.error(), req); }
+    co_return json_response(http::Status::ok, json::object{{"output", *out}});
+  }
+  if (!action) { co_return err(http::Status::bad_request, "Unsupported server action " + std::string(name), req); }
+  auto st = co_await deps.compute.act(c, id, *action);
+  if (!st) { co_return err(st.error(), req); }
+  co_return http::Response(http::Status::accepted);
+}
+
+awaitable<http::Response> server_metadata(http::RequestContext& ctx, const Deps& deps, const Caller& c, const Version&) {
+  const auto& req = ctx.request();
+  std::string id(ctx.param("id"));
+  std::string key(ctx.param("key"));
+  std::map<std::string, std::optional<std::string>> change;
+  bool replace = false;
+  if (req.method == http::Method::put || req.method == http::Method::post) {
+    auto body = co_await read_object(ctx);
+    if (!body) { co_return err(body.error(), req); }
+    const json::value* m = body->if_contains(key.empty() ? "metadata" : "meta");
+    if (!m || !m->is_object()) { co_return err(http::Status::bad_request, "Malformed request body", req); }
+    for (const auto& [k, val] : m->as_object()) {
+      if (!val.is_string()) { co_return err(http::Status::bad_request, "Metadata values must be strings", req); }
+      if (!key.empty() && k != key) { co_return err(http::Status::bad_request, "Request body and URI mismatch", req); }
+      change[std::string(k)] = std::string(val.as_string());
+    }
+    replace = req.method == http::Method::put && key.empty();
+  } else if (req.method == http::Method::delete_) {
+    change[key] = std::nullopt;
+  }
+  Result<Server> s = make_error(Errc::internal, "unreached");
+  if (change.empty() && !replace) {
+    s = co_await deps.compute.get_server(c, id);
+  } else {
+    s = co_await deps.compute.update_server_metadata(c, id, std::move(change), replace);
+  }
+  if (!s) { co_return err(s.error(), req); }
+  if (req.method == http::Method::delete_) { co_return http::Response(http::Status::no_content); }
+  json::object md;
+  for (const auto& [k, val] : s->metadata) {
+    if (key.empty() || k == key) { md[k] = val; }
+  }
+  if (!key.empty()) {
+    if (md.empty()) { co_return err(http::Status::not_found, "Metadata item was not found", req); }
+    co_return json_response(http::Status::ok, json::object{{"meta", std::move(md)}});
+  }
+  co_return json_response(http::Status::ok, json::object{{"metadata", std::move(md)}});
 }
 
 }  // namespace
@@ -410,10 +620,14 @@ void add_nova_routes(http::Router& router, const Deps& deps) {
   router.add(http::Method::get, b + "/os-quota-sets/{project}", route(deps, quota_sets));
   router.add(http::Method::put, b + "/os-quota-sets/{project}", route(deps, quota_sets));
   router.add(http::Method::get, b + "/os-quota-sets/{project}/defaults", route(deps, quota_sets));
-  router.add(http::Method::get, b + "/servers", route(deps, servers));
-  router.add(http::Method::get, b + "/servers/detail", route(deps, servers));
-  router.add(http::Method::post, b + "/servers", route(deps, servers));
+  router.add(http::Method::get, b + "/servers", route(deps, [](auto& ctx, auto& d, auto& c, auto& v) { return list_servers(ctx, d, c, v, false); }));
+  router.add(http::Method::get, b + "/servers/detail", route(deps, [](auto& ctx, auto& d, auto& c, auto& v) { return list_servers(ctx, d, c, v, true); }));
+  router.add(http::Method::post, b + "/servers", route(deps, create_server));
   router.add(http::Method::get, b + "/servers/{id}", route(deps, server_item));
+  router.add(http::Method::delete_, b + "/servers/{id}", route(deps, server_item));
+  router.add(http::Method::post, b + "/servers/{id}/action", route(deps, server_action));
+  for (auto m : {http::Method::get, http::Method::put, http::Method::post}) { router.add(m, b + "/servers/{id}/metadata", route(deps, server_metadata)); }
+  for (auto m : {http::Method::get, http::Method::put, http::Method::delete_}) { router.add(m, b + "/servers/{id}/metadata/{key}", route(deps, server_metadata)); }
 }
 
 }  // namespace ciel::compute::api

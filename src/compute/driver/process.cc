@@ -321,13 +321,13 @@ Result<int> spawn_detached(const DetachedSpawn& spawn) {
   args.push_back(nullptr);
   // The serial pump, run by /bin/sh in the VM's directory with the serial pipe on stdin: head copies
   // up to `half` bytes as they come (appending to what an earlier run left), and when serial.log is
-  // full it becomes serial.log.1. head stops short only at EOF, i.e. when QEMU has exited. If the
+  // full it becomes serial.log.1 (unbuffered, through stdbuf: head's stdio would otherwise hold the bytes back in 8 KiB blocks). head stops short only at EOF, i.e. when QEMU has exited. If the
   // log cannot be written, the pump keeps draining the pipe so QEMU never blocks on its serial port.
   static constexpr const char* kPumpScript =
       "half=$1; size=$(wc -c < serial.log 2>/dev/null || echo 0)\n"
       "while :; do\n"
       "  if [ \"$size\" -lt \"$half\" ]; then\n"
-      "    head -c $((half - size)) >> serial.log || exec cat > /dev/null\n"
+      "    stdbuf -o0 head -c $((half - size)) >> serial.log || exec cat > /dev/null\n"
       "    [ \"$(wc -c < serial.log)\" -lt \"$half\" ] && exit 0\n"
       "  fi\n"
       "  mv -f serial.log serial.log.1 || exec cat > /dev/null\n"

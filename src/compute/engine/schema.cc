@@ -26,7 +26,16 @@ CREATE TABLE compute_flavor_access (flavor_id TEXT NOT NULL, project_id TEXT NOT
 CREATE TABLE compute_keypairs (user_id TEXT NOT NULL, name TEXT NOT NULL, public_key TEXT NOT NULL, fingerprint TEXT NOT NULL,
   type TEXT NOT NULL, created_s BIGINT NOT NULL, PRIMARY KEY (user_id, name));
 CREATE TABLE compute_quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit BIGINT NOT NULL,
-  PRIMARY KEY (project_id, resource))
+  PRIMARY KEY (project_id, resource));
+CREATE TABLE compute_servers (id TEXT PRIMARY KEY, name TEXT NOT NULL, project_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  image_id TEXT NOT NULL, key_name TEXT NOT NULL DEFAULT '', flavor TEXT NOT NULL, metadata TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL, vm_state TEXT NOT NULL, task_state TEXT NOT NULL DEFAULT '', power_state BIGINT NOT NULL DEFAULT 0,
+  fault_message TEXT NOT NULL DEFAULT '', fault_code BIGINT NOT NULL DEFAULT 0, fault_s BIGINT NOT NULL DEFAULT 0,
+  ssh_port BIGINT NOT NULL DEFAULT 0, accelerator TEXT NOT NULL DEFAULT '', config_drive BIGINT NOT NULL DEFAULT 1,
+  user_data TEXT NOT NULL DEFAULT '', created_s BIGINT NOT NULL, updated_s BIGINT NOT NULL, launched_s BIGINT NOT NULL DEFAULT 0,
+  deleted_s BIGINT);
+CREATE INDEX compute_servers_project ON compute_servers (project_id, deleted_s);
+CREATE TABLE compute_project_locks (project_id TEXT PRIMARY KEY, n BIGINT NOT NULL DEFAULT 0)
 )SQL";
 
 }  // namespace

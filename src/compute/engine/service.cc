@@ -1,5 +1,12 @@
 // The compute engine's catalogue (compute.h says what it models).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <boost/json.hpp>
 
@@ -7,9 +14,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <unordered_set>
 
 #include "compute/compute.h"
+#include "compute/driver/hypervisor.h"
+#include "core/log/log.h"
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/process.h"
@@ -161,8 +171,9 @@ Result<std::pair<std::string, std::string>> parse_public_key(std::string_view li
 
 class Service final : public ComputeService {
  public:
-  Service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy, ComputeConfig config)
-      : meta_(meta), images_(images), policy_(policy), config_(std::move(config)) {}
+  Service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy, driver::Hypervisor* hypervisor,
+          ComputeConfig config)
+      : meta_(meta), images_(images), policy_(policy), hv_(hypervisor), config_(std::move(config)) {}
 
   const ComputeConfig& config() const override { return config_; }
 
@@ -687,8 +698,276 @@ class Service final : public ComputeService {
 
   boost::asio::awaitable<Result<Usage>> usage(const Caller& c, std::string project_id) override {
     if (auto st = require_read_of(c, project_id); !st) { co_return st.error(); }
-    co_return Usage{};  // servers arrive with the hypervisor driver
+    Usage out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto u = usage_of(tx, project_id);
+      if (!u) { return u.error(); }
+      out = *u;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
   }
+
+  // --- servers ---------------------------------------------------------------------------------
+  boost::asio::awaitable<Result<Server>> create_server(const Caller& c, ServerRequest r) override {
+    if (auto st = require_write(c); !st) { co_return st.error(); }
+    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
+    if (r.name.empty() || r.name.size() > 255) { co_return make_error(Errc::invalid_argument, "Invalid server name: 1 to 255 characters"); }
+    if (r.user_data.size() > 65535) { co_return make_error(Errc::invalid_argument, "User data is larger than 64 KiB"); }
+    auto image = co_await get_image(c, r.image_id);
+    if (!image) { co_return make_error(Errc::invalid_argument, "Image " + r.image_id + " could not be found."); }
+    if (image->status != "active") { co_return make_error(Errc::invalid_argument, "Image " + r.image_id + " is not active."); }
+    if (image->disk_format != "qcow2" && image->disk_format != "raw") {
+      co_return make_error(Errc::invalid_argument, "Image " + r.image_id + " is " + image->disk_format + ": servers boot qcow2 or raw images");
+    }
+    auto flavor = co_await get_flavor(c, r.flavor_id);
+    if (!flavor) { co_return make_error(Errc::invalid_argument, "Flavor " + r.flavor_id + " could not be found."); }
+    std::uint64_t disk_gib = std::max<std::uint64_t>(flavor->disk_gib, 1);
+    if (image->min_disk > 0 && static_cast<std::uint64_t>(image->min_disk) > flavor->disk_gib) {
+      co_return make_error(Errc::invalid_argument, "Flavor's disk is too small for requested image. Flavor disk is " +
+                                                       std::to_string(flavor->disk_gib) + " GiB, minimum requested disk is " +
+                                                       std::to_string(image->min_disk) + " GiB.");
+    }
+    if (image->virtual_size && *image->virtual_size > disk_gib * (1ULL << 30)) {
+      co_return make_error(Errc::invalid_argument, "Flavor's disk is too small for requested image.");
+    }
+    if (image->min_ram > 0 && static_cast<std::uint64_t>(image->min_ram) > flavor->ram_mib) {
+      co_return make_error(Errc::invalid_argument, "Flavor's memory is too small for requested image.");
+    }
+    std::string public_key;
+    if (!r.key_name.empty()) {
+      auto k = co_await get_keypair(c, r.key_name);
+      if (!k) { co_return make_error(Errc::invalid_argument, "Invalid key_name provided."); }
+      public_key = k->public_key;
+    }
+    Server srv;
+    srv.id = uuid();
+    srv.name = r.name;
+    srv.project_id = c.principal->project_id;
+    srv.user_id = c.principal->user_id;
+    srv.image_id = image->id;
+    srv.key_name = r.key_name;
+    srv.flavor = *flavor;
+    srv.metadata = r.metadata;
+    srv.accelerator = hv_->accelerator();
+    srv.created_s = srv.updated_s = now_s();
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      // One writer per project at a time (a row lock on PostgreSQL), so the quota check and the
+      // insert cannot interleave with another creation.
+      auto lock = tx.exec("INSERT INTO compute_project_locks (project_id, n) VALUES ($1, 1) ON CONFLICT (project_id) DO UPDATE SET n = compute_project_locks.n + 1",
+                          {Value{srv.project_id}});
+      if (!lock) { return lock.error(); }
+      auto q = quota_of(tx, srv.project_id);
+      if (!q) { return q.error(); }
+      auto u = usage_of(tx, srv.project_id);
+      if (!u) { return u.error(); }
+      auto over = [](std::int64_t limit, std::int64_t used, std::int64_t more) { return limit >= 0 && used + more > limit; };
+      if (over(q->instances, u->instances, 1)) { return make_error(Errc::quota_exceeded, "Quota exceeded for instances: Requested 1, but already used " + std::to_string(u->instances) + " of " + std::to_string(q->instances) + " instances"); }
+      if (over(q->cores, u->cores, srv.flavor.vcpus)) { return make_error(Errc::quota_exceeded, "Quota exceeded for cores: Requested " + std::to_string(srv.flavor.vcpus) + ", but already used " + std::to_string(u->cores) + " of " + std::to_string(q->cores) + " cores"); }
+      if (over(q->ram_mib, u->ram_mib, static_cast<std::int64_t>(srv.flavor.ram_mib))) { return make_error(Errc::quota_exceeded, "Quota exceeded for ram: Requested " + std::to_string(srv.flavor.ram_mib) + ", but already used " + std::to_string(u->ram_mib) + " of " + std::to_string(q->ram_mib) + " ram"); }
+      auto port = free_port(tx);
+      if (!port) { return port.error(); }
+      srv.ssh_port = *port;
+      auto ins = tx.exec(
+          "INSERT INTO compute_servers (id, name, project_id, user_id, image_id, key_name, flavor, metadata, status, vm_state, task_state, "
+          "power_state, ssh_port, accelerator, config_drive, user_data, created_s, updated_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'BUILD', "
+          "'building', 'spawning', 0, $9, $10, 1, $11, $12, $12)",
+          {Value{srv.id}, Value{srv.name}, Value{srv.project_id}, Value{srv.user_id}, Value{srv.image_id}, Value{srv.key_name},
+           Value{flavor_text(srv.flavor)}, Value{map_json(srv.metadata)}, Value{std::int64_t{srv.ssh_port}}, Value{srv.accelerator},
+           Value{crypto::base64(r.user_data)}, Value{srv.created_s}});
+      if (!ins) { return ins.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    // The build goes on after the answer: the client polls GET /servers/{id}.
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, build(srv.id, *image, public_key, r.user_data), boost::asio::detached);
+    co_return srv;
+  }
+
+  boost::asio::awaitable<Result<Server>> get_server(const Caller& c, std::string id) override {
+    Server out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto s2 = visible_server(tx, c, id);
+      if (!s2) { return s2.error(); }
+      out = std::move(*s2);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<Server>>> list_servers(const Caller& c, ServerQuery q) override {
+    if (!c.principal) { co_return make_error(Errc::forbidden, "Authentication required"); }
+    bool all = q.all_projects && policy_.is_cloud_admin(*c.principal);
+    std::vector<Server> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = all ? tx.query("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE deleted_s IS NULL ORDER BY created_s DESC, id")
+                      : tx.query("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE deleted_s IS NULL AND project_id = $1 ORDER BY created_s DESC, id",
+                                 {Value{c.principal->project_id}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        auto srv = server_from(r);
+        if (!q.name.empty() && srv.name.find(q.name) == std::string::npos) { continue; }
+        if (!q.status.empty() && srv.status != q.status) { continue; }
+        out.push_back(std::move(srv));
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> act(const Caller& c, std::string id, ServerAction a) override {
+    if (auto st = require_write(c); !st) { co_return st; }
+    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
+    std::string task, status;
+    switch (a) {
+      case ServerAction::start: task = "powering-on"; break;
+      case ServerAction::stop: task = "powering-off"; break;
+      case ServerAction::reboot_soft: task = "rebooting"; status = "REBOOT"; break;
+      case ServerAction::reboot_hard: task = "rebooting_hard"; status = "HARD_REBOOT"; break;
+    }
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto srv = visible_server(tx, c, id);
+      if (!srv) { return srv.error(); }
+      if (!srv->task_state.empty()) {
+        return make_error(Errc::conflict, "Cannot act on instance " + id + " while it is in task_state " + srv->task_state);
+      }
+      bool ok = a == ServerAction::start ? srv->vm_state == "stopped"
+                : a == ServerAction::stop ? srv->vm_state == "active"
+                : a == ServerAction::reboot_hard ? (srv->vm_state == "active" || srv->vm_state == "stopped" || srv->vm_state == "error")
+                                                 : srv->vm_state == "active";
+      if (!ok) {
+        return make_error(Errc::conflict, "Cannot '" + task + "' instance " + id + " while it is in vm_state " + srv->vm_state);
+      }
+      auto u = tx.exec("UPDATE compute_servers SET task_state = $1, status = CASE WHEN $2 = '' THEN status ELSE $2 END, updated_s = $3 "
+                       "WHERE id = $4 AND task_state = ''",
+                       {Value{task}, Value{status}, Value{now_s()}, Value{id}});
+      if (!u) { return u.error(); }
+      if (*u == 0) { return make_error(Errc::conflict, "Another action on instance " + id + " is in progress"); }
+      return {};
+    });
+    if (!st) { co_return st; }
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, run_action(id, a), boost::asio::detached);
+    co_return Status{};
+  }
+
+  boost::asio::awaitable<Status> delete_server(const Caller& c, std::string id) override {
+    if (auto st = require_write(c); !st) { co_return st; }
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto srv = visible_server(tx, c, id);
+      if (!srv) { return srv.error(); }
+      if (srv->task_state == "deleting") { return {}; }
+      auto u = tx.exec("UPDATE compute_servers SET task_state = 'deleting', updated_s = $1 WHERE id = $2", {Value{now_s()}, Value{id}});
+      if (!u) { return u.error(); }
+      return {};
+    });
+    if (!st) { co_return st; }
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, destroy(id), boost::asio::detached);
+    co_return Status{};
+  }
+
+  boost::asio::awaitable<Result<std::string>> console_output(const Caller& c, std::string id, std::optional<std::size_t> lines) override {
+    auto srv = co_await get_server(c, id);
+    if (!srv) { co_return srv.error(); }
+    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
+    auto log = co_await run_blocking([&] { return hv_->console_log(id, 1 << 20); });
+    if (!log) {
+      if (log.error().code == Errc::not_found) { co_return std::string(); }
+      co_return log.error();
+    }
+    // Printable text only: a console carries escape sequences and stray bytes.
+    std::string text;
+    text.reserve(log->size());
+    for (unsigned char ch : *log) {
+      if (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ) { text += static_cast<char>(ch); }
+    }
+    if (lines) {
+      std::size_t n = 0, pos = text.size();
+      if (!text.empty() && text.back() == '\n') { --pos; }
+      while (pos > 0) {
+        if (text[pos - 1] == '\n' && ++n == *lines) { break; }
+        --pos;
+      }
+      text = text.substr(pos);
+    }
+    co_return text;
+  }
+
+  boost::asio::awaitable<Result<Server>> update_server_metadata(const Caller& c, std::string id,
+                                                                std::map<std::string, std::optional<std::string>> changes, bool replace) override {
+    if (auto st = require_write(c); !st) { co_return st.error(); }
+    Server out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto srv = visible_server(tx, c, id);
+      if (!srv) { return srv.error(); }
+      if (replace) { srv->metadata.clear(); }
+      for (auto& [k, v] : changes) {
+        if (k.empty() || k.size() > 255 || (v && v->size() > 255)) { return make_error(Errc::invalid_argument, "Metadata keys and values are 1 to 255 characters"); }
+        if (v) {
+          srv->metadata[k] = *v;
+        } else if (srv->metadata.erase(k) == 0) {
+          return make_error(Errc::not_found, "Metadata item was not found");
+        }
+      }
+      if (srv->metadata.size() > 128) { return make_error(Errc::quota_exceeded, "Quota exceeded for metadata_items: at most 128"); }
+      auto u = tx.exec("UPDATE compute_servers SET metadata = $1, updated_s = $2 WHERE id = $3", {Value{map_json(srv->metadata)}, Value{now_s()}, Value{id}});
+      if (!u) { return u.error(); }
+      out = std::move(*srv);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  Status reconcile() override {
+    if (!hv_) { return {}; }
+    std::vector<Server> servers;
+    auto st = meta_.read_sync([&](Tx& tx) -> Status {
+      auto rows = tx.query("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE deleted_s IS NULL");
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { servers.push_back(server_from(r)); }
+      return {};
+    });
+    if (!st) { return st; }
+    std::set<std::string> known;
+    for (const auto& srv : servers) {
+      known.insert(srv.id);
+      auto state = hv_->state(srv.id);
+      bool running = state && state->running;
+      if (srv.task_state == "deleting") {
+        (void)hv_->destroy(srv.id);
+        (void)set_state_sync(srv.id, "DELETED", "deleted", "", 0, "", true);
+        continue;
+      }
+      if (srv.vm_state == "building") {
+        if (running) {
+          (void)set_state_sync(srv.id, "ACTIVE", "active", "", 1, "", false);
+        } else {
+          (void)hv_->destroy(srv.id);
+          (void)set_state_sync(srv.id, "ERROR", "error", "", 0, "The build was interrupted by a restart of ciel serve", false);
+        }
+        continue;
+      }
+      if (running) {
+        (void)set_state_sync(srv.id, "ACTIVE", "active", "", 1, "", false);
+        log::info("compute: server {} ({}) is running, reattached", srv.id, srv.name);
+      } else if (srv.vm_state == "active" || !srv.task_state.empty()) {
+        (void)set_state_sync(srv.id, "SHUTOFF", "stopped", "", 4, "", false);
+        log::warn("compute: server {} ({}) was not running at startup: marked SHUTOFF", srv.id, srv.name);
+      }
+    }
+    for (const auto& id : hv_->list()) {
+      if (!known.contains(id)) {
+        log::warn("compute: removing VM directory {} that no server names", id);
+        (void)hv_->destroy(id);
+      }
+    }
+    return {};
+  }
+
 
  private:
   Status require_write(const Caller& c) const {
@@ -852,17 +1131,279 @@ class Service final : public ComputeService {
     return std::pair{pub, priv};
   }
 
+  // --- server helpers ---------------------------------------------------------------------------
+  static constexpr std::string_view kServerCols =
+      "id, name, project_id, user_id, image_id, key_name, flavor, metadata, status, vm_state, task_state, power_state, fault_message, "
+      "fault_code, fault_s, ssh_port, accelerator, config_drive, created_s, updated_s, launched_s";
+
+  static std::string flavor_text(const Flavor& f) {
+    json::object o{{"id", f.id}, {"name", f.name}, {"vcpus", f.vcpus}, {"ram", f.ram_mib}, {"disk", f.disk_gib},
+                   {"ephemeral", f.ephemeral_gib}, {"swap", f.swap_mib}};
+    json::object specs;
+    for (const auto& [k, v] : f.extra_specs) { specs[k] = v; }
+    o["extra_specs"] = std::move(specs);
+    return json::serialize(o);
+  }
+  static Flavor flavor_of_text(const std::string& text) {
+    Flavor f;
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) { return f; }
+    const auto& o = v.as_object();
+    auto str = [&](const char* k) { auto x = o.if_contains(k); return x && x->is_string() ? std::string(x->as_string()) : std::string(); };
+    auto num = [&](const char* k) -> std::uint64_t { auto x = o.if_contains(k); return x && x->is_int64() ? static_cast<std::uint64_t>(x->as_int64()) : x && x->is_uint64() ? x->as_uint64() : 0; };
+    f.id = str("id");
+    f.name = str("name");
+    f.vcpus = static_cast<std::uint32_t>(num("vcpus"));
+    f.ram_mib = num("ram");
+    f.disk_gib = num("disk");
+    f.ephemeral_gib = num("ephemeral");
+    f.swap_mib = num("swap");
+    if (auto x = o.if_contains("extra_specs"); x && x->is_object()) {
+      for (const auto& [k, val] : x->as_object()) {
+        if (val.is_string()) { f.extra_specs[std::string(k)] = std::string(val.as_string()); }
+      }
+    }
+    return f;
+  }
+
+  static Server server_from(const Row& r) {
+    Server s;
+    s.id = r.text(0);
+    s.name = r.text(1);
+    s.project_id = r.text(2);
+    s.user_id = r.text(3);
+    s.image_id = r.text(4);
+    s.key_name = r.text(5);
+    s.flavor = flavor_of_text(r.text(6));
+    s.metadata = json_map(r.text(7));
+    s.status = r.text(8);
+    s.vm_state = r.text(9);
+    s.task_state = r.text(10);
+    s.power_state = static_cast<int>(r.integer(11));
+    s.fault_message = r.text(12);
+    s.fault_code = static_cast<int>(r.integer(13));
+    s.fault_s = r.integer(14);
+    s.ssh_port = static_cast<std::uint16_t>(r.integer(15));
+    s.accelerator = r.text(16);
+    s.config_drive = r.boolean(17);
+    s.created_s = r.integer(18);
+    s.updated_s = r.integer(19);
+    s.launched_s = r.integer(20);
+    return s;
+  }
+
+  // A live server of the caller's project (admins: any); Errc::not_found otherwise.
+  Result<Server> visible_server(Tx& tx, const Caller& c, const std::string& id) {
+    if (!c.principal) { return make_error(Errc::forbidden, "Authentication required"); }
+    auto r = tx.one("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE id = $1 AND deleted_s IS NULL", {Value{id}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, "Instance " + id + " could not be found."); }
+    auto s = server_from(**r);
+    if (s.project_id != c.principal->project_id && !policy_.is_cloud_admin(*c.principal)) {
+      return make_error(Errc::not_found, "Instance " + id + " could not be found.");
+    }
+    return s;
+  }
+
+  Result<Usage> usage_of(Tx& tx, const std::string& project) {
+    auto rows = tx.query("SELECT flavor FROM compute_servers WHERE project_id = $1 AND deleted_s IS NULL", {Value{project}});
+    if (!rows) { return rows.error(); }
+    Usage u;
+    for (const auto& r : rows->rows) {
+      auto f = flavor_of_text(r.text(0));
+      ++u.instances;
+      u.cores += f.vcpus;
+      u.ram_mib += static_cast<std::int64_t>(f.ram_mib);
+    }
+    return u;
+  }
+
+  // The first port of the range no live server uses and nothing else listens on now.
+  Result<std::uint16_t> free_port(Tx& tx) {
+    auto rows = tx.query("SELECT ssh_port FROM compute_servers WHERE deleted_s IS NULL");
+    if (!rows) { return rows.error(); }
+    std::set<std::int64_t> used;
+    for (const auto& r : rows->rows) { used.insert(r.integer(0)); }
+    for (std::uint32_t p = config_.ssh_port_min; p <= config_.ssh_port_max; ++p) {
+      if (used.contains(p)) { continue; }
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) { continue; }
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<std::uint16_t>(p));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(fd);
+      if (ok) { return static_cast<std::uint16_t>(p); }
+    }
+    return make_error(Errc::quota_exceeded, "No free SSH port left in compute.ssh_ports");
+  }
+
+  Status set_state_sync(const std::string& id, const std::string& status, const std::string& vm_state, const std::string& task, int power,
+                        const std::string& fault, bool deleted) {
+    return meta_.transact_sync([&](Tx& tx) -> Status {
+      auto now = now_s();
+      auto u = tx.exec(
+          "UPDATE compute_servers SET status = $1, vm_state = $2, task_state = $3, power_state = $4, updated_s = $5, "
+          "fault_message = CASE WHEN $6 = '' THEN fault_message ELSE $6 END, fault_code = CASE WHEN $6 = '' THEN fault_code ELSE 500 END, "
+          "fault_s = CASE WHEN $6 = '' THEN fault_s ELSE $5 END, "
+          "launched_s = CASE WHEN $2 = 'active' AND launched_s = 0 THEN $5 ELSE launched_s END, "
+          "deleted_s = CASE WHEN $7 = 1 THEN $5 ELSE deleted_s END WHERE id = $8",
+          {Value{status}, Value{vm_state}, Value{task}, Value{std::int64_t{power}}, Value{now}, Value{fault}, Value{std::int64_t{deleted}}, Value{id}});
+      if (!u) { return u.error(); }
+      return {};
+    });
+  }
+  boost::asio::awaitable<void> set_state(std::string id, std::string status, std::string vm_state, std::string task, int power,
+                                         std::string fault = {}, bool deleted = false) {
+    auto st = co_await run_blocking([&] { return set_state_sync(id, status, vm_state, task, power, fault, deleted); });
+    if (!st) { log::error("compute: cannot record the state of server {}: {} {}", id, st.error().message, st.error().detail); }
+  }
+
+  // A local file of the image the VM's overlay can sit on: a hard link to the image's blob in
+  // the cache directory (a copy across file systems), kept while servers may need it.
+  Result<std::string> cached_image(const Image& image) {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.cache_dir, ec);
+    std::string path = config_.cache_dir + "/" + image.id + "." + image.disk_format;
+    if (std::filesystem::exists(path, ec)) { return path; }
+    auto fd = images_.open_fd(image.blob_key);
+    if (!fd) { return make_error(Errc::unavailable, "the image's bytes cannot be opened", fd.error().message); }
+    auto source = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(*fd), ec);
+    ::close(*fd);
+    if (ec) { return make_error(Errc::unavailable, "the image's file cannot be found", ec.message()); }
+    std::string tmp = path + ".tmp-" + crypto::random_hex(4);
+    std::filesystem::create_hard_link(source, tmp, ec);
+    if (ec) {
+      ec.clear();
+      std::filesystem::copy_file(source, tmp, ec);
+      if (ec) { return make_error(Errc::unavailable, "the image cannot be cached", ec.message()); }
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) { return make_error(Errc::unavailable, "the image cannot be cached", ec.message()); }
+    return path;
+  }
+
+  boost::asio::awaitable<void> build(std::string id, Image image, std::string public_key, std::string user_data) {
+    Server srv;
+    auto loaded = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE id = $1", {Value{id}});
+      if (!r || !*r) { return make_error(Errc::not_found, "server gone"); }
+      srv = server_from(**r);
+      return {};
+    });
+    if (!loaded) { co_return; }
+    auto started = co_await run_blocking([&]() -> Status {
+      auto path = cached_image(image);
+      if (!path) { return path.error(); }
+      driver::VmSpec spec;
+      spec.id = srv.id;
+      spec.vcpus = std::max<std::uint32_t>(srv.flavor.vcpus, 1);
+      spec.ram_mib = std::max<std::uint64_t>(srv.flavor.ram_mib, 16);
+      spec.disk_gib = std::max<std::uint64_t>(srv.flavor.disk_gib, 1);
+      spec.image_path = *path;
+      spec.image_format = image.disk_format;
+      spec.ssh_port = srv.ssh_port;
+      json::object meta{{"uuid", srv.id}, {"name", srv.name}, {"hostname", srv.name}, {"availability_zone", "nova"},
+                        {"launch_index", 0}, {"project_id", srv.project_id}};
+      json::object keys;
+      if (!srv.key_name.empty()) {
+        keys[srv.key_name] = public_key;
+        meta["keys"] = json::array{json::object{{"name", srv.key_name}, {"type", "ssh"}, {"data", public_key}}};
+      }
+      meta["public_keys"] = std::move(keys);
+      json::object md;
+      for (const auto& [k, v] : srv.metadata) { md[k] = v; }
+      meta["meta"] = std::move(md);
+      json::object network{{"links", json::array{json::object{{"id", "eth0"}, {"type", "phy"}, {"ethernet_mac_address", "52:54:00:12:34:56"}, {"mtu", 1500}}}},
+                           {"networks", json::array{json::object{{"id", "network0"}, {"type", "ipv4_dhcp"}, {"link", "eth0"}, {"network_id", "private"}}}},
+                           {"services", json::array{}}};
+      spec.config_drive = driver::ConfigDrive{json::serialize(meta), user_data, json::serialize(network)};
+      if (auto st = hv_->create(spec); !st) { return st; }
+      auto run = hv_->start(srv.id);
+      if (!run) {
+        (void)hv_->destroy(srv.id);
+        return run.error();
+      }
+      return {};
+    });
+    if (!started) {
+      log::error("compute: server {} failed to build: {} {}", id, started.error().message, started.error().detail);
+      std::string fault = started.error().message + (started.error().detail.empty() ? "" : ": " + started.error().detail.substr(0, 500));
+      co_await set_state(id, "ERROR", "error", "", 0, fault);
+      co_return;
+    }
+    // Deleted while building: the delete saw no VM yet, so this one goes now.
+    bool deleting = false;
+    (void)co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT task_state FROM compute_servers WHERE id = $1", {Value{id}});
+      if (r && *r) { deleting = (*r)->text(0) == "deleting"; }
+      return {};
+    });
+    if (deleting) { co_return; }
+    co_await set_state(id, "ACTIVE", "active", "", 1);
+    log::info("compute: server {} ({}) is running under {}", id, srv.name, hv_->accelerator());
+  }
+
+  boost::asio::awaitable<void> run_action(std::string id, ServerAction a) {
+    Status st;
+    switch (a) {
+      case ServerAction::start: {
+        auto r = co_await run_blocking([&] { return hv_->start(id); });
+        st = r ? Status{} : Status{r.error()};
+        if (st) { co_await set_state(id, "ACTIVE", "active", "", 1); }
+        break;
+      }
+      case ServerAction::stop:
+        st = co_await run_blocking([&] { return hv_->stop(id, config_.shutdown_timeout); });
+        if (st) { co_await set_state(id, "SHUTOFF", "stopped", "", 4); }
+        break;
+      case ServerAction::reboot_soft:
+      case ServerAction::reboot_hard: {
+        bool hard = a == ServerAction::reboot_hard;
+        auto state = co_await run_blocking([&] { return hv_->state(id); });
+        if (state && !state->running) {
+          auto r = co_await run_blocking([&] { return hv_->start(id); });  // a hard reboot of a stopped server starts it
+          st = r ? Status{} : Status{r.error()};
+        } else {
+          st = co_await run_blocking([&] { return hv_->reboot(id, hard); });
+        }
+        if (st) { co_await set_state(id, "ACTIVE", "active", "", 1); }
+        break;
+      }
+    }
+    if (!st) {
+      log::error("compute: action on server {} failed: {} {}", id, st.error().message, st.error().detail);
+      auto state = co_await run_blocking([&] { return hv_->state(id); });
+      bool running = state && state->running;
+      co_await set_state(id, running ? "ACTIVE" : "ERROR", running ? "active" : "error", "", running ? 1 : 0,
+                         running ? "" : st.error().message);
+    }
+  }
+
+  boost::asio::awaitable<void> destroy(std::string id) {
+    auto st = co_await run_blocking([&] { return hv_ ? hv_->destroy(id) : Status{}; });
+    if (!st && st.error().code != Errc::not_found) {
+      log::error("compute: cannot destroy server {}: {} {}", id, st.error().message, st.error().detail);
+      co_await set_state(id, "ERROR", "error", "", 0, "Deleting failed: " + st.error().message);
+      co_return;
+    }
+    co_await set_state(id, "DELETED", "deleted", "", 0, "", true);
+  }
+
   store::MetaStore& meta_;
   store::BlobStore& images_;
   const identity::Policy& policy_;
+  driver::Hypervisor* hv_;
   ComputeConfig config_;
 };
 
 }  // namespace
 
 std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy,
-                                                     ComputeConfig config) {
-  return std::make_unique<Service>(meta, images, policy, std::move(config));
+                                                     driver::Hypervisor* hypervisor, ComputeConfig config) {
+  return std::make_unique<Service>(meta, images, policy, hypervisor, std::move(config));
 }
 
 Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images) {
