@@ -65,7 +65,6 @@ bench_install_packages
 declare -A PID URL USR PASS RSS_MAX
 declare -A RATE P99 MS MBS BYTES   # "value value ..." per key, one value a round
 PHYS_DISK="" PHYS_LOOP=""
-LABEL_ciel="Ciel" LABEL_apache="Apache"
 
 # --- the systems -----------------------------------------------------------------------------
 PROPFIND_BODY="$BENCH_TMP/propfind.xml"
@@ -75,6 +74,7 @@ cat >"$PROPFIND_BODY" <<'EOF'
 EOF
 
 if has apache; then
+  # shellcheck disable=SC2119 # a free port
   apache_start || bench_die "apache2 did not start"
   PID[apache]="$APACHE_PID" URL[apache]="$APACHE_URL" USR[apache]="$APACHE_USER" PASS[apache]="$APACHE_PASS"
 fi
@@ -92,7 +92,7 @@ if has ciel; then
   wait_http "$CIEL_BASE/healthz" 60 || bench_die "ciel did not start: $(cat "$data.out")"
   # shellcheck disable=SC1091
   (source "$data/openrc" && printf '%s %s\n' "$OS_USERNAME" "$OS_PASSWORD") >"$data.creds"
-  read -r USR[ciel] PASS[ciel] <"$data.creds"
+  read -r 'USR[ciel]' 'PASS[ciel]' <"$data.creds"
   URL[ciel]="$CIEL_BASE/remote.php/dav/files/${USR[ciel]}/"
   code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PROPFIND -H 'Depth: 0' \
     -u "${USR[ciel]}:${PASS[ciel]}" "${URL[ciel]}")" || true
