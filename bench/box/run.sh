@@ -6,6 +6,7 @@
 # password from DATA/openrc, Apache with an htpasswd user.
 #   1. PUT of $PUT_FILES files of 4 KiB with unique names into a fresh folder (MKCOL, one a
 #      round), $PUT_CONC at a time: one curl --parallel process; files/s = files / wall time.
+#      A sync(1) before it (and before the 1 GiB PUT) keeps the writeback of earlier data out.
 #      The folder is then listed (untimed) to check that every file is there with its size.
 #   2. PROPFIND Depth 1 on a folder of $LIST_FILES files of 4 KiB (uploaded once per system by
 #      curl --parallel before the rounds), asking for getetag, getcontentlength,
@@ -230,6 +231,7 @@ put_measure() {  # put_measure SYS ROUND: scenario 1
   local sys="$1" r="$2" dir secs v
   dir="${URL[$sys]}put-r$r/"
   call "$sys" 201 -X MKCOL "$dir" || bench_die "$sys: cannot MKCOL $dir"
+  sync   # no writeback of earlier data (the last round's 1 GiB) during the measurement
   secs="$(put_many "$sys" "${dir}f" "$PUT_FILES" "$small" "$PUT_CONC")" || bench_die "$sys: PUT of $PUT_FILES files failed"
   v="$(awk -v n="$PUT_FILES" -v s="$secs" 'BEGIN { printf "%.1f\n", (s > 0) ? n / s : 0 }')"
   RATE[put.$sys]+="$v "
@@ -274,6 +276,7 @@ get_measure() {  # get_measure SYS ROUND: scenario 3
 
 big_measure() {  # big_measure SYS ROUND: scenario 4
   local sys="$1" r="$2" url="${URL[$1]}bench-big/big" out code secs size v md5
+  sync
   out="$(curl -s -o "$CALL_BODY" -D "$CALL_HDR" -w '%{http_code} %{time_total}' --max-time 600 \
     -u "${USR[$sys]}:${PASS[$sys]}" -H 'Expect:' -T "$big" "$url")" || true
   read -r code secs <<<"$out"
