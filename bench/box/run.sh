@@ -203,7 +203,7 @@ ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve 
 {
   echo "INFO machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
   if has ciel; then
-    echo "INFO ciel: $CIEL ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), ${URL[ciel]}, defaults: server.threads=$(ciel_default server.threads) (0 = one I/O thread per core), server.blocking_threads=$(ciel_default server.blocking_threads), log.access=$(ciel_default log.access)"
+    echo "INFO ciel: $CIEL (HEAD of its repository $(git -C "$(dirname "$CIEL")" rev-parse --short HEAD 2>/dev/null || echo '?'), built $(date -r "$CIEL" '+%F %T')), ${URL[ciel]}, defaults: server.threads=$(ciel_default server.threads) (0 = one I/O thread per core), server.blocking_threads=$(ciel_default server.blocking_threads), log.access=$(ciel_default log.access)"
   fi
   if has apache; then
     echo "INFO apache: Apache $(apache_version) (Debian) mod_dav_fs, mpm_event as Debian sets it (2 servers x 25 threads at start, 150 workers at most), KeepAlive 100 requests / 5 s, access log on, Basic auth (htpasswd $(cut -d'$' -f2 "$APACHE_DIR/htpasswd" | head -c 8) hash, checked on every request), ${URL[apache]}"
