@@ -31,7 +31,7 @@
 # DURATION 10s, BIG_BYTES 1 GiB, LOOPBACK_BYTES 2 GiB, PHYS 1, CIEL_BINARY build/ciel,
 # WRK_THREADS nproc.
 # Needs build/ciel with the box (bash scripts/build.sh release) unless SYSTEMS=apache. Run as
-# root (Apache's workers then run as www-data, as Debian runs them). Self-cleaning. About 4
+# root (Apache's workers then run as www-data, as Debian runs them). Self-cleaning. About 5
 # minutes with the defaults on 2 cores.
 # Full run: bash bench/box/run.sh
 # Smoke run: ROUNDS=1 DURATION=3s PUT_FILES=200 LIST_FILES=1000 BIG_BYTES=104857600 \
