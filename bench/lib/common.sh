@@ -268,9 +268,10 @@ bench_warn_if_busy() {
 }
 
 # --- packages ---------------------------------------------------------------------------
-# Installs the packages of bench/packages.txt that are missing. Debian's keystone package would
-# start its own service on install: a policy-rc.d that answers 101 ("do not start") is put in
-# place only if the machine has none, and only the one put here is removed afterwards.
+# Installs the packages of bench/packages.txt that are missing. Debian's keystone, swift,
+# memcached and apache2 packages would start their services on install: a policy-rc.d that
+# answers 101 ("do not start") is put in place only if the machine has none, and only the one put
+# here is removed afterwards.
 bench_install_packages() {
   local wanted missing=() pkg status made_policy=0
   wanted="$(grep -v '^\s*#' "$BENCH_DIR/packages.txt" | grep -v '^\s*$')"
