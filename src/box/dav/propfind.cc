@@ -44,60 +44,125 @@ bool covers(const Lock& l, const std::string& path) {
   return l.path.empty() || (path.size() > l.path.size() && path.starts_with(l.path) && path[l.path.size()] == '/');
 }
 
-std::optional<std::string> live(const PropName& p, const Node& n, const Context& c) {
+// Appends the property's element to `out`; false when the node has no such property.
+bool live(std::string& out, const PropName& p, const Node& n, const Context& c) {
   if (p.ns == "DAV:") {
-    if (p.name == "resourcetype") { return n.folder ? "<d:resourcetype><d:collection/></d:resourcetype>" : "<d:resourcetype/>"; }
-    if (p.name == "getetag") { return "<d:getetag>" + escape(quoted(n.etag)) + "</d:getetag>"; }
-    if (p.name == "getlastmodified") {
-      return "<d:getlastmodified>" + http_date(SystemTime(std::chrono::seconds(n.mtime))) + "</d:getlastmodified>";
+    if (p.name == "resourcetype") {
+      out += n.folder ? "<d:resourcetype><d:collection/></d:resourcetype>" : "<d:resourcetype/>";
+      return true;
     }
-    if (p.name == "getcontentlength" && !n.folder) { return "<d:getcontentlength>" + std::to_string(n.size) + "</d:getcontentlength>"; }
+    if (p.name == "getetag") {
+      out += "<d:getetag>\"";  // etags are hex: nothing to escape
+      out += n.etag;
+      out += "\"</d:getetag>";
+      return true;
+    }
+    if (p.name == "getlastmodified") {
+      // Files written together share their second: format each distinct time once.
+      thread_local std::int64_t last_mtime = -1;
+      thread_local std::string last_text;
+      if (n.mtime != last_mtime) {
+        last_text = http_date(SystemTime(std::chrono::seconds(n.mtime)));
+        last_mtime = n.mtime;
+      }
+      out += "<d:getlastmodified>";
+      out += last_text;
+      out += "</d:getlastmodified>";
+      return true;
+    }
+    if (p.name == "getcontentlength" && !n.folder) {
+      out += "<d:getcontentlength>" + std::to_string(n.size) + "</d:getcontentlength>";
+      return true;
+    }
     if (p.name == "getcontenttype" && !n.folder) {
-      return "<d:getcontenttype>" + escape(n.content_type.empty() ? "application/octet-stream" : n.content_type) + "</d:getcontenttype>";
+      out += "<d:getcontenttype>" + escape(n.content_type.empty() ? "application/octet-stream" : n.content_type) + "</d:getcontenttype>";
+      return true;
     }
     if (p.name == "supportedlock") {
-      return "<d:supportedlock><d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>"
+      out += "<d:supportedlock><d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>"
              "<d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry></d:supportedlock>";
+      return true;
     }
     if (p.name == "lockdiscovery") {
-      std::string out = "<d:lockdiscovery>";
+      out += "<d:lockdiscovery>";
       for (const auto& l : c.locks) {
         if (covers(l, n.path)) { out += lock_xml(l, c.root); }
       }
-      return out + "</d:lockdiscovery>";
+      out += "</d:lockdiscovery>";
+      return true;
     }
-    if (p.name == "quota-used-bytes" && n.folder && c.quota) { return "<d:quota-used-bytes>" + std::to_string(n.size) + "</d:quota-used-bytes>"; }
+    if (p.name == "quota-used-bytes" && n.folder && c.quota) {
+      out += "<d:quota-used-bytes>" + std::to_string(n.size) + "</d:quota-used-bytes>";
+      return true;
+    }
     if (p.name == "quota-available-bytes" && n.folder && c.quota) {
       // Nextcloud's convention: -3 means unlimited.
       std::string v = c.quota->total == 0 ? "-3" : std::to_string(c.quota->total > c.quota->used ? c.quota->total - c.quota->used : 0);
-      return "<d:quota-available-bytes>" + v + "</d:quota-available-bytes>";
+      out += "<d:quota-available-bytes>" + v + "</d:quota-available-bytes>";
+      return true;
     }
-    return std::nullopt;
+    return false;
   }
   if (p.ns == kOcNs) {
-    if (p.name == "id") { return "<oc:id>" + oc_id(n.id, c.deps.box.config()) + "</oc:id>"; }
-    if (p.name == "fileid") { return "<oc:fileid>" + std::to_string(n.id) + "</oc:fileid>"; }
-    if (p.name == "permissions") { return std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>"; }
-    if (p.name == "size") { return "<oc:size>" + std::to_string(n.size) + "</oc:size>"; }
-    if (p.name == "checksums" && !n.folder && !(n.sha1.empty() && n.md5.empty() && n.adler32.empty())) {
-      std::string sums;
-      for (auto [type, hex] : {std::pair{"SHA1:", &n.sha1}, std::pair{"MD5:", &n.md5}, std::pair{"ADLER32:", &n.adler32}}) {
-        if (!hex->empty()) { sums += (sums.empty() ? "" : " ") + std::string(type) + *hex; }
-      }
-      return "<oc:checksums><oc:checksum>" + sums + "</oc:checksum></oc:checksums>";
+    if (p.name == "id") {
+      out += "<oc:id>" + oc_id(n.id, c.deps.box.config()) + "</oc:id>";
+      return true;
     }
-    if (p.name == "data-fingerprint") { return "<oc:data-fingerprint></oc:data-fingerprint>"; }
-    if (p.name == "share-types") { return "<oc:share-types/>"; }
-    if (p.name == "favorite") { return "<oc:favorite>0</oc:favorite>"; }
-    if (p.name == "owner-id") { return "<oc:owner-id>" + escape(c.user.name) + "</oc:owner-id>"; }
-    if (p.name == "owner-display-name") { return "<oc:owner-display-name>" + escape(c.user.name) + "</oc:owner-display-name>"; }
-    return std::nullopt;
+    if (p.name == "fileid") {
+      out += "<oc:fileid>" + std::to_string(n.id) + "</oc:fileid>";
+      return true;
+    }
+    if (p.name == "permissions") {
+      out += std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>";
+      return true;
+    }
+    if (p.name == "size") {
+      out += "<oc:size>" + std::to_string(n.size) + "</oc:size>";
+      return true;
+    }
+    if (p.name == "checksums" && !n.folder && !(n.sha1.empty() && n.md5.empty() && n.adler32.empty())) {
+      out += "<oc:checksums><oc:checksum>";
+      bool first = true;
+      for (auto [type, hex] : {std::pair{"SHA1:", &n.sha1}, std::pair{"MD5:", &n.md5}, std::pair{"ADLER32:", &n.adler32}}) {
+        if (hex->empty()) { continue; }
+        if (!first) { out += ' '; }
+        out += type;
+        out += *hex;
+        first = false;
+      }
+      out += "</oc:checksum></oc:checksums>";
+      return true;
+    }
+    if (p.name == "data-fingerprint") {
+      out += "<oc:data-fingerprint></oc:data-fingerprint>";
+      return true;
+    }
+    if (p.name == "share-types") {
+      out += "<oc:share-types/>";
+      return true;
+    }
+    if (p.name == "favorite") {
+      out += "<oc:favorite>0</oc:favorite>";
+      return true;
+    }
+    if (p.name == "owner-id") {
+      out += "<oc:owner-id>" + escape(c.user.name) + "</oc:owner-id>";
+      return true;
+    }
+    if (p.name == "owner-display-name") {
+      out += "<oc:owner-display-name>" + escape(c.user.name) + "</oc:owner-display-name>";
+      return true;
+    }
+    return false;
   }
   if (p.ns == kNcNs) {
-    if (p.name == "has-preview") { return "<nc:has-preview>false</nc:has-preview>"; }
-    return std::nullopt;
+    if (p.name == "has-preview") {
+      out += "<nc:has-preview>false</nc:has-preview>";
+      return true;
+    }
+    return false;
   }
-  return std::nullopt;
+  return false;
 }
 
 bool needs_dead(const PropfindRequest& r) {
@@ -114,27 +179,28 @@ bool needs_dead(const PropfindRequest& r) {
 
 void render_one(std::string& out, const PropfindRequest& r, const Node& n, const Context& c) {
   out += "<d:response><d:href>";
-  out += escape(href(c.root, n.path, n.folder));
+  out += href(c.root, n.path, n.folder);  // percent-encoded: nothing to escape
   out += "</d:href>";
   static const std::vector<DeadProp> kNone;
   auto it = c.dead.find(n.id);
   const auto& dead = it == c.dead.end() ? kNone : it->second;
-  std::string found, missing;
+  // Reused between nodes: a listing of 10,000 entries makes no allocation per node.
+  thread_local std::string found, missing, probe;
+  found.clear();
+  missing.clear();
   if (r.kind == PropfindRequest::Kind::propname) {
     for (const auto& p : all_props()) {
-      if (live(p, n, c)) { found += empty_element(p); }
+      probe.clear();
+      if (live(probe, p, n, c)) { found += empty_element(p); }
     }
     for (const auto& d : dead) { found += empty_element(PropName{d.ns, d.name}); }
   } else if (r.kind == PropfindRequest::Kind::allprop) {
-    for (const auto& p : all_props()) {
-      if (auto v = live(p, n, c)) { found += *v; }
-    }
+    for (const auto& p : all_props()) { live(found, p, n, c); }
     for (const auto& d : dead) { found += d.value; }
     for (const auto& p : r.include) {
       bool listed = false;
       for (const auto& a : all_props()) { listed = listed || a == p; }
-      if (listed) { continue; }
-      if (auto v = live(p, n, c)) { found += *v; }
+      if (!listed) { live(found, p, n, c); }
     }
   } else {
     for (const auto& p : r.props) {
@@ -144,15 +210,21 @@ void render_one(std::string& out, const PropfindRequest& r, const Node& n, const
       }
       if (d) {
         found += d->value;
-      } else if (auto v = live(p, n, c)) {
-        found += *v;
-      } else {
+      } else if (!live(found, p, n, c)) {
         missing += empty_element(p);
       }
     }
   }
-  if (!found.empty() || missing.empty()) { out += "<d:propstat><d:prop>" + found + "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"; }
-  if (!missing.empty()) { out += "<d:propstat><d:prop>" + missing + "</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>"; }
+  if (!found.empty() || missing.empty()) {
+    out += "<d:propstat><d:prop>";
+    out += found;
+    out += "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>";
+  }
+  if (!missing.empty()) {
+    out += "<d:propstat><d:prop>";
+    out += missing;
+    out += "</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>";
+  }
   out += "</d:response>";
 }
 

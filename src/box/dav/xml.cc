@@ -293,8 +293,9 @@ Result<std::optional<LockInfo>> parse_lockinfo(std::string_view xml) {
 }
 
 std::string escape(std::string_view text) {
+  if (text.find_first_of("&<>\"'") == std::string_view::npos) { return std::string(text); }
   std::string out;
-  out.reserve(text.size());
+  out.reserve(text.size() + 16);
   for (char c : text) {
     switch (c) {
       case '&': out += "&amp;"; break;

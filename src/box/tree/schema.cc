@@ -1,4 +1,5 @@
-// The box's tables. Node ids are the file ids clients see (oc:fileid), so they are integers
+// The box's tables. A file's digests are copied from its (immutable) content into its node row,
+// so listings and lookups read one table. Node ids are the file ids clients see (oc:fileid), so they are integers
 // drawn by the database. A root (parent NULL, not trashed) exists per user; the top node of a
 // trashed subtree also has parent NULL and keeps its subtree beneath it until purged. Names
 // compare bytewise (PostgreSQL's "C" collation, SQLite's BINARY). Times are unix seconds.
@@ -22,7 +23,8 @@ CREATE TABLE box_content_parts (content_id BIGINT NOT NULL, seq BIGINT NOT NULL,
 CREATE INDEX box_content_parts_blob ON box_content_parts (blob_key);
 CREATE TABLE box_nodes (id %ID%, owner TEXT NOT NULL, parent BIGINT, name %NAME% NOT NULL, folder BIGINT NOT NULL,
   size BIGINT NOT NULL DEFAULT 0, mtime BIGINT NOT NULL, etag TEXT NOT NULL, content_id BIGINT,
-  content_type TEXT NOT NULL DEFAULT '', created_s BIGINT NOT NULL, trashed_s BIGINT, trash_path TEXT);
+  content_type TEXT NOT NULL DEFAULT '', created_s BIGINT NOT NULL, trashed_s BIGINT, trash_path TEXT,
+  md5 TEXT NOT NULL DEFAULT '', sha1 TEXT NOT NULL DEFAULT '', adler32 TEXT NOT NULL DEFAULT '');
 CREATE UNIQUE INDEX box_nodes_child ON box_nodes (parent, name);
 CREATE UNIQUE INDEX box_nodes_root ON box_nodes (owner) WHERE parent IS NULL AND trashed_s IS NULL;
 CREATE INDEX box_nodes_trash ON box_nodes (owner, trashed_s) WHERE trashed_s IS NOT NULL;

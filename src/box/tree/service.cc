@@ -55,8 +55,8 @@ bool contains(std::string_view outer, std::string_view inner) {
 }
 
 constexpr std::string_view kNodeCols =
-    "n.id, n.parent, n.owner, n.name, n.folder, n.size, n.mtime, n.etag, n.content_type, n.content_id, c.md5, c.sha1, c.adler32 "
-    "FROM box_nodes n LEFT JOIN box_contents c ON c.id = n.content_id";
+    "n.id, n.parent, n.owner, n.name, n.folder, n.size, n.mtime, n.etag, n.content_type, n.content_id, n.md5, n.sha1, n.adler32 "
+    "FROM box_nodes n";
 
 Node node_from(const Row& r, std::string path) {
   Node n;
@@ -700,8 +700,10 @@ class Service final : public BoxService {
       if (auto k = keep_version(tx, user, *node, drop); !k) { return k; }
       auto d = tx.exec("DELETE FROM box_versions WHERE id = $1", {Value{version_id}});
       if (!d) { return d.error(); }
-      auto u = tx.exec("UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4 WHERE id = $5",
-                       {Value{(*v)->integer(0)}, Value{(*v)->integer(1)}, Value{now_s()}, Value{new_etag()}, Value{file_id}});
+      auto u = tx.exec(
+          "UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4, md5 = c.md5, sha1 = c.sha1, adler32 = c.adler32 "
+          "FROM box_contents c WHERE box_nodes.id = $5 AND c.id = $1",
+          {Value{(*v)->integer(0)}, Value{(*v)->integer(1)}, Value{now_s()}, Value{new_etag()}, Value{file_id}});
       if (!u) { return u.error(); }
       if (auto t = touch(tx, node->parent, (*v)->integer(1) - static_cast<std::int64_t>(node->size)); !t) { return t; }
       auto n = resolve_id(tx, file_id, *path);
@@ -1229,10 +1231,10 @@ class Service final : public BoxService {
     }
     std::uint64_t size = src.folder && !recursive ? 0 : src.size;
     auto id = tx.one(
-        "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s, md5, sha1, adler32) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         {Value{user}, Value{parent}, Value{name}, Value{std::int64_t{src.folder}}, i64(size), Value{src.mtime}, Value{src.folder ? new_etag() : src.etag},
-         src.folder ? Value{} : Value{src.content_id}, Value{src.content_type}, Value{now}});
+         src.folder ? Value{} : Value{src.content_id}, Value{src.content_type}, Value{now}, Value{src.md5}, Value{src.sha1}, Value{src.adler32}});
     if (!id) { return id.error(); }
     std::int64_t new_id = (*id)->integer(0);
     auto p = tx.exec("INSERT INTO box_props (node_id, ns, name, value) SELECT $1, ns, name, value FROM box_props WHERE node_id = $2",
@@ -1350,17 +1352,19 @@ class Service final : public BoxService {
       if (*existing) {
         const Node& old = **existing;
         if (auto k = keep_version(tx, user, old, drop); !k) { return k; }
-        auto u = tx.exec("UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4, content_type = $5 WHERE id = $6",
-                         {Value{*cid}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{type}, Value{old.id}});
+        auto u = tx.exec("UPDATE box_nodes SET content_id = $1, size = $2, mtime = $3, etag = $4, content_type = $5, md5 = $6, sha1 = $7, adler32 = $8 "
+                         "WHERE id = $9",
+                         {Value{*cid}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{type}, Value{content.md5}, Value{content.sha1},
+                          Value{content.adler32}, Value{old.id}});
         if (!u) { return u.error(); }
         id = old.id;
         delta -= static_cast<std::int64_t>(old.size);
       } else {
         auto r = tx.one(
-            "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s) "
-            "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s, md5, sha1, adler32) "
+            "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             {Value{user}, Value{parent->id}, Value{leaf_name(path)}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{*cid}, Value{type},
-             Value{now}});
+             Value{now}, Value{content.md5}, Value{content.sha1}, Value{content.adler32}});
         if (!r) { return r.error(); }
         id = (*r)->integer(0);
       }

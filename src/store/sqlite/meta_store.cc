@@ -163,6 +163,9 @@ Result<std::unique_ptr<Connection>> open_connection(const SqliteConfig& config, 
     if (auto st = conn->raw(config.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st) { return st.error(); }
   }
   if (auto st = conn->raw("PRAGMA foreign_keys=ON"); !st) { return st.error(); }
+  // Reads through a shared mapping of the file instead of a pread copy per page: listings of
+  // thousands of rows (a box folder, a container) spend less time copying pages.
+  if (auto st = conn->raw("PRAGMA mmap_size=1073741824"); !st) { return st.error(); }
   if (readonly) {
     if (auto st = conn->raw("PRAGMA query_only=ON"); !st) { return st.error(); }
   }
