@@ -214,20 +214,17 @@ class Service final : public BoxService {
       content.adler32 = HashingSource::adler_text(adler32_z(adler32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data->data()), data->size()));
       content.inline_data = std::move(*data);
     } else {
-      // Large files get one digest, computed by the blob store's writer in the same pass as the
-      // write: the type the client sent a checksum of, else SHA-1 (what clients ask for).
-      std::string want = options.checksum ? options.checksum->type : "SHA1";
+      // MD5 and SHA-1 are computed by the blob store's writer on its pool, in the same pass as the
+      // write; Adler-32 (cheap) as the bytes arrive.
       crypto::Hasher sha1(crypto::Digest::sha1);
       HashingSource adler(body);
-      ByteSource& source = want == "ADLER32" ? static_cast<ByteSource&>(adler) : body;
       std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, source, config_.max_file_size,
-                                      store::BlobPutOptions{want == "MD5", want == "SHA1" ? &sha1 : nullptr});
+      auto info = co_await blobs_.put(key, adler, config_.max_file_size, store::BlobPutOptions{true, &sha1});
       if (!info) { co_return info.error(); }
       content.size = info->size;
-      if (want == "MD5") { content.md5 = info->md5_hex; }
-      if (want == "SHA1") { content.sha1 = crypto::hex(sha1.finish()); }
-      if (want == "ADLER32") { content.adler32 = adler.adler_hex(); }
+      content.md5 = info->md5_hex;
+      content.sha1 = crypto::hex(sha1.finish());
+      content.adler32 = adler.adler_hex();
       content.parts.emplace_back(key, info->size);
       if (options.length && info->size != *options.length) {
         co_await drop_blobs(content);
@@ -643,10 +640,11 @@ class Service final : public BoxService {
       if (c.size == 0 && chunks.size() > 1) { continue; }
       content.parts.emplace_back(keys[c.name], c.size);
     }
-    std::string want = options.checksum ? options.checksum->type : "SHA1";
-    auto digest = co_await digest_parts(content.parts, want);
-    if (!digest) { co_return digest.error(); }
-    (want == "MD5" ? content.md5 : want == "ADLER32" ? content.adler32 : content.sha1) = *digest;
+    auto digests = co_await digest_parts(content.parts);
+    if (!digests) { co_return digests.error(); }
+    content.md5 = (*digests)[0];
+    content.sha1 = (*digests)[1];
+    content.adler32 = (*digests)[2];
     if (options.checksum && !checksum_matches(*options.checksum, content)) {
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
@@ -1424,11 +1422,10 @@ class Service final : public BoxService {
     co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(sources)));
   }
 
-  // One digest ("SHA1", "MD5" or "ADLER32"; hex) over the parts in order, hashed on the blocking pool.
-  boost::asio::awaitable<Result<std::string>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts,
-                                                            const std::string& type) {
-    std::optional<crypto::Hasher> hasher;
-    if (type != "ADLER32") { hasher.emplace(type == "MD5" ? crypto::Digest::md5 : crypto::Digest::sha1); }
+  // MD5, SHA-1 and Adler-32 (hex) over the parts in order, hashed on the blocking pool.
+  boost::asio::awaitable<Result<std::vector<std::string>>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts) {
+    crypto::Hasher md5(crypto::Digest::md5);
+    crypto::Hasher sha1(crypto::Digest::sha1);
     uLong adler = adler32(0L, Z_NULL, 0);
     std::vector<char> buf(1 << 20);
     for (const auto& [key, size] : parts) {
@@ -1440,15 +1437,13 @@ class Service final : public BoxService {
         if (*n == 0) { break; }
         std::string_view got(buf.data(), *n);
         co_await run_blocking_void([&] {
-          if (hasher) {
-            hasher->update(got);
-          } else {
-            adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
-          }
+          md5.update(got);
+          sha1.update(got);
+          adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
         });
       }
     }
-    co_return hasher ? crypto::hex(hasher->finish()) : HashingSource::adler_text(adler);
+    co_return std::vector<std::string>{crypto::hex(md5.finish()), crypto::hex(sha1.finish()), HashingSource::adler_text(adler)};
   }
 
   boost::asio::awaitable<void> drop_blobs(const NewContent& c) {
