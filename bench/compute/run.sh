@@ -60,7 +60,7 @@ kill_vms() {
   for f in "$data"/compute/vms/*/qemu.pid "$work/plain.pids"; do
     [[ -f "$f" ]] || continue
     while read -r pid; do
-      [[ "$pid" =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null || true
+      if [[ "$pid" =~ ^[0-9]+$ ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
     done <"$f"
   done
 }
