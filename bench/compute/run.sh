@@ -101,8 +101,8 @@ bench_warn_if_busy
 "$BENCH_PYTHON" "$here/measure.py" "$base_url" "$data" "$image" "$accel" "$work" ||
   bench_die "the measurement failed (ciel log: $(tail -5 "$work/ciel.log"))"
 
-if grep -q 'runs without limits' "$work/ciel.log"; then
-  bench_log "bench: note: ciel ran its VMs without cgroup limits: $(grep -m1 'runs without limits' "$work/ciel.log")"
+if grep -q 'without.*limits' "$work/ciel.log"; then
+  bench_log "bench: note: ciel ran its VMs without cgroup limits: $(grep -m1 'without.*limits' "$work/ciel.log")"
 fi
 
 # --- the table -----------------------------------------------------------------------------------
