@@ -1,5 +1,5 @@
 // compute/driver/process.h: the child processes the QEMU driver runs: short tools (qemu-img,
-// xorriso) whose output it waits for, and the detached QEMU plus its serial pump. Blocking;
+// genisoimage) whose output it waits for, and the detached QEMU plus its serial pump. Blocking;
 // safe to call from several threads (fork runs only async-signal-safe code in the child).
 #pragma once
 #include <chrono>

@@ -494,15 +494,14 @@ class QemuHypervisor final : public Hypervisor {
       fs::remove_all(root, ec);
       return make_error(Errc::unavailable, "cannot write the config drive's files", root);
     }
-    auto iso = run_command({config_.xorriso_binary, "-as", "mkisofs", "-quiet", "-o", dir + "/config-2.iso", "-V",
-                            "config-2", "-J", "-R", root},
+    auto iso = run_command({config_.iso_binary, "-quiet", "-o", dir + "/config-2.iso", "-V", "config-2", "-J", "-r", root},
                            kToolTimeout);
     fs::remove_all(root, ec);
     if (!iso) {
       return iso.error();
     }
     if (iso->exit_code != 0) {
-      return tool_failed("xorriso could not make the config drive", *iso);
+      return tool_failed("genisoimage could not make the config drive", *iso);
     }
     return {};
   }
