@@ -65,6 +65,7 @@ struct VmSpec {
   std::uint64_t disk_gib = 1;       // 1..65536; at least the image's virtual size
   std::string image_path;           // cached base image; never written (the disk is a qcow2 overlay on it)
   std::string image_format;         // qcow2 | raw
+  std::optional<std::uint64_t> image_virtual_size;  // when known (Glance checked it): create() skips qemu-img info
   std::optional<ConfigDrive> config_drive;
   std::uint16_t ssh_port = 0;       // host 127.0.0.1 port forwarded to guest tcp/22; 0: none
 };

@@ -185,18 +185,20 @@ class QemuHypervisor final : public Hypervisor {
     if (ec || !fs::is_regular_file(image, ec)) {
       return make_error(Errc::not_found, "the VM's image is missing", spec.image_path);
     }
-    auto info = run_command({config_.qemu_img_binary, "info", "-U", "--output=json", "-f", spec.image_format,
-                             image.string()},
-                            kToolTimeout);
-    if (!info) {
-      return info.error();
-    }
-    if (info->exit_code != 0) {
-      return make_error(Errc::invalid_argument, "the image is not a valid " + spec.image_format + " image",
-                        tail(info->err, 4000));
-    }
-    std::uint64_t virtual_size = 0;
-    {
+    // The caller usually knows the image's virtual size (Glance recorded it when the image was
+    // checked); asking qemu-img again would cost a process start on every boot.
+    std::uint64_t virtual_size = spec.image_virtual_size.value_or(0);
+    if (!spec.image_virtual_size) {
+      auto info = run_command({config_.qemu_img_binary, "info", "-U", "--output=json", "-f", spec.image_format,
+                               image.string()},
+                              kToolTimeout);
+      if (!info) {
+        return info.error();
+      }
+      if (info->exit_code != 0) {
+        return make_error(Errc::invalid_argument, "the image is not a valid " + spec.image_format + " image",
+                          tail(info->err, 4000));
+      }
       boost::system::error_code jec;
       auto v = json::parse(info->out, jec);
       const json::object* o = jec ? nullptr : v.if_object();

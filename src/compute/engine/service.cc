@@ -1304,6 +1304,7 @@ class Service final : public ComputeService {
       spec.disk_gib = std::max<std::uint64_t>(srv.flavor.disk_gib, 1);
       spec.image_path = *path;
       spec.image_format = image.disk_format;
+      spec.image_virtual_size = image.virtual_size;
       spec.ssh_port = srv.ssh_port;
       json::object meta{{"uuid", srv.id}, {"name", srv.name}, {"hostname", srv.name}, {"availability_zone", "nova"},
                         {"launch_index", 0}, {"project_id", srv.project_id}};
