@@ -23,7 +23,9 @@ namespace ciel::store {
 struct BlobInfo {
   std::uint64_t size = 0;
   std::string md5_hex;
-  std::string sha256_hex;
+  // What `ciel scrub` re-checks: "crc32c:<8 hex>" (blobs written since CRC-32C replaced SHA-256
+  // there), or the 64 hex characters of an older blob's SHA-256.
+  std::string checksum;
 };
 
 struct ScrubReport {

@@ -204,25 +204,29 @@ class Service final : public BoxService {
     }
 
     NewContent content;
+    // SHA-1 and Adler-32 always (SHA-1 is what sync clients send and compare); MD5 only when the
+    // client declares an MD5 checksum to verify: on a large upload it cost more CPU than SHA-1,
+    // Adler-32 and the write together.
+    const bool want_md5 = options.checksum && options.checksum->type == "MD5";
     if (options.length && *options.length <= config_.inline_max) {
       auto data = co_await read_all(body, static_cast<std::size_t>(config_.inline_max));
       if (!data) { co_return data.error(); }
       if (data->size() != *options.length) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
       content.size = data->size();
-      content.md5 = crypto::hex(crypto::md5(*data));
+      if (want_md5) { content.md5 = crypto::hex(crypto::md5(*data)); }
       content.sha1 = crypto::hex(crypto::sha1(*data));
       content.adler32 = HashingSource::adler_text(adler32_z(adler32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data->data()), data->size()));
       content.inline_data = std::move(*data);
     } else {
-      // MD5 and SHA-1 are computed by the blob store's writer on its pool, in the same pass as the
-      // write; Adler-32 (cheap) as the bytes arrive.
+      // SHA-1 (and MD5) are computed by the blob store's writer on its pool, in the same pass as
+      // the write; Adler-32 (cheap) as the bytes arrive.
       crypto::Hasher sha1(crypto::Digest::sha1);
       HashingSource adler(body);
       std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, adler, config_.max_file_size, store::BlobPutOptions{true, &sha1});
+      auto info = co_await blobs_.put(key, adler, config_.max_file_size, store::BlobPutOptions{want_md5, &sha1});
       if (!info) { co_return info.error(); }
       content.size = info->size;
-      content.md5 = info->md5_hex;
+      if (want_md5) { content.md5 = info->md5_hex; }
       content.sha1 = crypto::hex(sha1.finish());
       content.adler32 = adler.adler_hex();
       content.parts.emplace_back(key, info->size);
@@ -640,7 +644,7 @@ class Service final : public BoxService {
       if (c.size == 0 && chunks.size() > 1) { continue; }
       content.parts.emplace_back(keys[c.name], c.size);
     }
-    auto digests = co_await digest_parts(content.parts);
+    auto digests = co_await digest_parts(content.parts, options.checksum && options.checksum->type == "MD5");
     if (!digests) { co_return digests.error(); }
     content.md5 = (*digests)[0];
     content.sha1 = (*digests)[1];
@@ -1422,8 +1426,10 @@ class Service final : public BoxService {
     co_return std::unique_ptr<ByteSource>(std::make_unique<ConcatSource>(std::move(sources)));
   }
 
-  // MD5, SHA-1 and Adler-32 (hex) over the parts in order, hashed on the blocking pool.
-  boost::asio::awaitable<Result<std::vector<std::string>>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts) {
+  // MD5 (if `with_md5`, else ""), SHA-1 and Adler-32 (hex) over the parts in order, hashed on the
+  // blocking pool.
+  boost::asio::awaitable<Result<std::vector<std::string>>> digest_parts(const std::vector<std::pair<std::string, std::uint64_t>>& parts,
+                                                                        bool with_md5) {
     crypto::Hasher md5(crypto::Digest::md5);
     crypto::Hasher sha1(crypto::Digest::sha1);
     uLong adler = adler32(0L, Z_NULL, 0);
@@ -1437,13 +1443,13 @@ class Service final : public BoxService {
         if (*n == 0) { break; }
         std::string_view got(buf.data(), *n);
         co_await run_blocking_void([&] {
-          md5.update(got);
+          if (with_md5) { md5.update(got); }
           sha1.update(got);
           adler = adler32_z(adler, reinterpret_cast<const Bytef*>(got.data()), got.size());
         });
       }
     }
-    co_return std::vector<std::string>{crypto::hex(md5.finish()), crypto::hex(sha1.finish()), HashingSource::adler_text(adler)};
+    co_return std::vector<std::string>{with_md5 ? crypto::hex(md5.finish()) : std::string(), crypto::hex(sha1.finish()), HashingSource::adler_text(adler)};
   }
 
   boost::asio::awaitable<void> drop_blobs(const NewContent& c) {

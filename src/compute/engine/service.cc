@@ -965,7 +965,7 @@ class Service final : public ComputeService {
         (void)hv_->destroy(id);
       }
     }
-    return {};
+    return prune_image_cache(servers);
   }
 
 
@@ -1263,6 +1263,32 @@ class Service final : public ComputeService {
 
   // A local file of the image the VM's overlay can sit on: a hard link to the image's blob in
   // the cache directory (a copy across file systems), kept while servers may need it.
+  // The cache keeps an image's file while the image exists or a server still boots from it (its
+  // overlay names the file as backing); anything else, and temp files of an interrupted caching,
+  // goes at startup.
+  Status prune_image_cache(const std::vector<Server>& servers) {
+    std::set<std::string> keep;
+    for (const auto& srv : servers) { keep.insert(srv.image_id); }
+    auto st = meta_.read_sync([&](Tx& tx) -> Status {
+      auto rows = tx.query("SELECT id FROM compute_images");
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) { keep.insert(r.text(0)); }
+      return {};
+    });
+    if (!st) { return st; }
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(config_.cache_dir, ec)) {
+      std::string name = entry.path().filename().string();
+      bool temp = name.find(".tmp-") != std::string::npos;
+      if (temp || !keep.contains(name.substr(0, name.find('.')))) {
+        log::info("compute: removing {} from the image cache (no image or server uses it)", name);
+        std::error_code rec;
+        std::filesystem::remove(entry.path(), rec);
+      }
+    }
+    return {};
+  }
+
   Result<std::string> cached_image(const Image& image) {
     std::error_code ec;
     std::filesystem::create_directories(config_.cache_dir, ec);

@@ -1,5 +1,8 @@
 #include "core/crypto/crypto.h"
 
+#include <array>
+#include <cstring>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -201,6 +204,53 @@ std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) { return std::nullopt; }
   return out;
+}
+
+namespace {
+
+std::uint32_t crc32c_table(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) { c = (c & 1) != 0 ? (c >> 1) ^ 0x82F63B78u : c >> 1; }
+      t[i] = c;
+    }
+    return t;
+  }();
+  for (std::size_t i = 0; i < n; ++i) { crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8); }
+  return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+  std::uint64_t c = crc;
+  while (n >= 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n > 0) {
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
+    --n;
+  }
+  return c32;
+}
+#endif
+
+}  // namespace
+
+std::uint32_t crc32c(std::uint32_t crc, std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  crc = ~crc;
+#if defined(__x86_64__)
+  static const bool hw = __builtin_cpu_supports("sse4.2");
+  if (hw) { return ~crc32c_sse42(crc, p, data.size()); }
+#endif
+  return ~crc32c_table(crc, p, data.size());
 }
 
 }  // namespace ciel::crypto

@@ -46,6 +46,12 @@ class Hasher {
   std::unique_ptr<Impl> impl_;
 };
 
+// CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start): crc32c(crc32c(0, a), b) ==
+// crc32c(0, a + b). It is what blobs keep to detect corruption (`ciel scrub`): several GB/s with
+// SSE 4.2's crc32 instruction, where SHA-256 took a third of a core on large uploads. A check
+// against accidents, not against an adversary.
+std::uint32_t crc32c(std::uint32_t crc, std::string_view data);
+
 // AES-256-GCM. seal() returns iv(12) || ciphertext || tag(16); `aad` is authenticated, not stored.
 std::string aes256gcm_seal(std::string_view key32, std::string_view plaintext, std::string_view aad);
 std::optional<std::string> aes256gcm_open(std::string_view key32, std::string_view sealed, std::string_view aad);

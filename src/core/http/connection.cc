@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 
 #include <cstring>
@@ -36,6 +37,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::uint64_t kMappedSendMin = 1 << 20;     // smaller ranges: sendfile
+constexpr std::uint64_t kMappedSendWindow = 8 << 20;  // bytes mapped at a time
 
 std::string make_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -298,6 +301,53 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
     for (auto& file : files) {
       off_t off = static_cast<off_t>(file.offset);
       std::uint64_t left = file.length;
+      if (left >= kMappedSendMin) {
+        // Large ranges go out with send() from a mapping of the file, a window at a time: over
+        // loopback here that moves 3-3.7 GB/s where sendfile() moves 1.7-2 GB/s (sendfile hands
+        // the socket page references one 4 KiB page at a time; send() copies into large
+        // buffers). Only immutable blobs are served this large: a file truncated under its
+        // mapping would fault.
+        const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        while (left > 0) {
+          std::uint64_t start = static_cast<std::uint64_t>(off) / page * page;
+          std::uint64_t skip = static_cast<std::uint64_t>(off) - start;
+          std::uint64_t take = std::min<std::uint64_t>(left, kMappedSendWindow - skip);
+          void* map = ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED, file.fd.get(), static_cast<off_t>(start));
+          if (map == MAP_FAILED) {
+            out.ok = false;
+            co_return out;
+          }
+          ::madvise(map, skip + take, MADV_SEQUENTIAL);
+          // Raw send() of all that is left, not asio::async_write: that one sends 64 KiB per
+          // call (and re-arms a timer each time), which halved the throughput.
+          const char* p = static_cast<const char*>(map) + skip;
+          std::uint64_t sent = 0;
+          bool failed = false;
+          while (sent < take) {
+            ssize_t n = ::send(sock.native_handle(), p + sent, take - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+              sent += static_cast<std::uint64_t>(n);
+              continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+              tcp_layer(stream).expires_after(limits.body_timeout);
+              auto [ec] = co_await sock.async_wait(asio::ip::tcp::socket::wait_write, use_tuple);
+              if (!ec) { continue; }
+            }
+            failed = true;
+            break;
+          }
+          ::munmap(map, skip + take);
+          out.bytes += sent;
+          if (failed) {
+            out.ok = false;
+            co_return out;
+          }
+          off += static_cast<off_t>(take);
+          left -= take;
+        }
+        continue;
+      }
       while (left > 0) {
         ssize_t n = ::sendfile(sock.native_handle(), file.fd.get(), &off, std::min<std::uint64_t>(left, 1 << 20));
         if (n > 0) {

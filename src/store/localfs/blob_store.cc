@@ -1,5 +1,6 @@
 // Local-disk BlobStore: ROOT/ab/cd/<key> holds the bytes and ROOT/ab/cd/<key>.sum the size,
-// MD5 and SHA-256 recorded at write time (what `ciel scrub` checks against). Writes go to
+// MD5 and CRC-32C recorded at write time (what `ciel scrub` checks against; blobs written before
+// CRC-32C carry a SHA-256 there, still checked). Writes go to
 // ROOT/tmp first; the blob appears only after fsync + rename + directory fsync.
 #include <fcntl.h>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -101,7 +103,7 @@ class LocalFsBlobStore final : public BlobStore {
     std::string final_path = path_of(key);
     std::string tmp_path = config_.root + "/tmp/" + key + "." + crypto::random_hex(4);
     crypto::Hasher md5(crypto::Digest::md5);
-    crypto::Hasher sha(crypto::Digest::sha256);
+    std::uint32_t crc = 0;
     // The temp file is created in the first write's hop to the blocking pool, and the last
     // chunk is written in the commit's hop: a small blob costs one hop, not four.
     struct Cleanup {
@@ -113,7 +115,7 @@ class LocalFsBlobStore final : public BlobStore {
         if (fd >= 0 && !keep) { ::unlink(path.c_str()); }
       }
     } cleanup{-1, tmp_path};
-    // Per chunk: the MD5s on one pool thread, SHA-256 and the write on another, while this
+    // Per chunk: the MD5s on one pool thread, the CRC-32C and the write on another, while this
     // coroutine receives the next chunk into the other buffer.
     auto md5_chunk = [&](std::span<const char> chunk) {
       std::string_view data(chunk.data(), chunk.size());
@@ -147,7 +149,7 @@ class LocalFsBlobStore final : public BlobStore {
         if (cleanup.fd < 0) { return io_error("create", tmp_path); }
       }
       if (chunk.empty()) { return {}; }
-      sha.update(std::string_view(chunk.data(), chunk.size()));
+      crc = crypto::crc32c(crc, std::string_view(chunk.data(), chunk.size()));
       if (direct && (last || chunk.size() % 4096 != 0)) {
         int flags = ::fcntl(cleanup.fd, F_GETFL);
         ::fcntl(cleanup.fd, F_SETFL, flags & ~O_DIRECT);
@@ -208,7 +210,7 @@ class LocalFsBlobStore final : public BlobStore {
     auto st = co_await run_blocking([&]() -> Status {
       md5_chunk(buf.first(filled));
       if (auto w = write_chunk(buf.first(filled), true); !w) { return w; }
-      info = BlobInfo{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crypto::hex(sha.finish())};
+      info = BlobInfo{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crc_text(crc)};
       return commit(cleanup.fd, tmp_path, final_path, info);
     });
     if (!st) { co_return st.error(); }
@@ -290,18 +292,26 @@ class LocalFsBlobStore final : public BlobStore {
         report.corrupt.push_back(name);
         continue;
       }
+      bool crc32c = recorded->checksum.starts_with("crc32c:");
       crypto::Hasher sha(crypto::Digest::sha256);
+      std::uint32_t crc = 0;
       std::vector<char> buf(kWriteChunk);
       std::uint64_t size = 0;
       for (;;) {
         ssize_t n = ::read(fd, buf.data(), buf.size());
         if (n <= 0) { break; }
         size += static_cast<std::uint64_t>(n);
-        sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+        if (crc32c) {
+          crc = crypto::crc32c(crc, chunk);
+        } else {
+          sha.update(chunk);
+        }
       }
       ::close(fd);
       report.bytes += size;
-      if (size != recorded->size || crypto::hex(sha.finish()) != recorded->sha256_hex) { report.corrupt.push_back(name); }
+      std::string actual = crc32c ? crc_text(crc) : crypto::hex(sha.finish());
+      if (size != recorded->size || actual != recorded->checksum) { report.corrupt.push_back(name); }
     }
     if (ec) { return make_error(Errc::unavailable, "cannot walk blob directory", ec.message()); }
     return report;
@@ -337,13 +347,19 @@ class LocalFsBlobStore final : public BlobStore {
   }
 
  private:
+  static std::string crc_text(std::uint32_t crc) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%08x", crc);
+    return std::string("crc32c:") + text;
+  }
+
   std::string dir_of(const std::string& key) const { return config_.root + "/" + key.substr(0, 2) + "/" + key.substr(2, 2); }
   std::string path_of(const std::string& key) const { return dir_of(key) + "/" + key; }
 
   static std::optional<BlobInfo> read_sum(const std::string& path) {
     std::ifstream in(path);
     BlobInfo info;
-    if (!(in >> info.size >> info.md5_hex >> info.sha256_hex)) { return std::nullopt; }
+    if (!(in >> info.size >> info.md5_hex >> info.checksum)) { return std::nullopt; }
     return info;
   }
 
@@ -379,7 +395,7 @@ class LocalFsBlobStore final : public BlobStore {
     if (::access(final_path.c_str(), F_OK) == 0) { return make_error(Errc::already_exists, "blob exists"); }
     // The checksum file goes first: a blob that exists always has its checksum.
     std::string sum_tmp = tmp_path + ".sum";
-    std::string sum = std::to_string(info.size) + " " + info.md5_hex + " " + info.sha256_hex + "\n";
+    std::string sum = std::to_string(info.size) + " " + info.md5_hex + " " + info.checksum + "\n";
     int sfd = ::open(sum_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (sfd < 0) { return io_error("create", sum_tmp); }
     Status st = write_all(sfd, sum.data(), sum.size(), sum_tmp);

@@ -368,7 +368,7 @@ TEST_P(BoxEngineTest, MkcolPutStatList) {
   EXPECT_EQ(w->node.path, "docs/a.txt");
   EXPECT_EQ(w->node.size, 5u);
   EXPECT_EQ(w->node.mtime, 1700000000);
-  EXPECT_EQ(w->node.md5, crypto::hex(crypto::md5("hello")));
+  EXPECT_EQ(w->node.md5, "");  // MD5 only when the client sends one to verify
   EXPECT_EQ(w->node.sha1, crypto::hex(crypto::sha1("hello")));
   EXPECT_EQ(w->node.adler32, "062c0215");
   EXPECT_EQ(w->node.content_type, "text/plain");
@@ -394,6 +394,12 @@ TEST_P(BoxEngineTest, MkcolPutStatList) {
   ASSERT_OK(l);  // a file lists as itself, without children
   EXPECT_EQ(l->first.id, a->id);
   EXPECT_TRUE(l->second.empty());
+  PutOptions with_md5;
+  with_md5.checksum = Checksum{"MD5", crypto::hex(crypto::md5("hello"))};
+  auto m = put("docs/sub/m.txt", "hello", with_md5);
+  ASSERT_OK(m);
+  EXPECT_EQ(m->node.md5, crypto::hex(crypto::md5("hello")));
+  EXPECT_EQ(m->node.sha1, crypto::hex(crypto::sha1("hello")));
 
   EXPECT_ERROR(mkcol("docs"), Errc::already_exists, kAlreadyExists);
   EXPECT_ERROR(mkcol("nowhere/x"), Errc::not_found, kParentMissing);
@@ -898,7 +904,7 @@ TEST_P(BoxEngineTest, ChunksPutOutOfOrderAssembleByOffset) {
   ASSERT_OK(w);
   EXPECT_TRUE(w->created);
   EXPECT_EQ(w->node.size, 3500u);
-  EXPECT_EQ(w->node.md5, crypto::hex(crypto::md5(body)));
+  EXPECT_EQ(w->node.md5, "");  // the client declared SHA-1
   EXPECT_EQ(w->node.sha1, crypto::hex(crypto::sha1(body)));
   EXPECT_EQ(or_else(get("up/big.bin"), ""), body);
   EXPECT_EQ(size(""), 3500u);

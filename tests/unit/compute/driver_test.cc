@@ -203,6 +203,29 @@ TEST_F(QemuDriver, CreateMakesOverlayAndConfigDrive) {
   EXPECT_EQ(meta, s.config_drive->meta_data_json);
 }
 
+TEST_F(QemuDriver, OverlaysOfOneImageAreSeparateDisks) {
+  // Every VM of an image gets its own copy of the overlay template: a write through one VM's disk
+  // must not appear in another's, and a different size gets its own template.
+  auto a = spec();
+  auto b = spec();
+  auto c = spec();
+  c.disk_gib = 3;
+  ASSERT_TRUE(hv_->create(a));
+  ASSERT_TRUE(hv_->create(b));
+  ASSERT_TRUE(hv_->create(c));
+  run_ok({"qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 64k", vm_dir(a.id) + "/disk.qcow2"});
+  std::string in_a = run_ok({"qemu-io", "-f", "qcow2", "-c", "read -P 0x5a 0 64k", vm_dir(a.id) + "/disk.qcow2"});
+  EXPECT_EQ(in_a.find("Pattern verification failed"), std::string::npos) << in_a;
+  auto in_b = run_command({"qemu-io", "-f", "qcow2", "-c", "read -P 0x5a 0 64k", vm_dir(b.id) + "/disk.qcow2"}, 60s);
+  ASSERT_TRUE(in_b);
+  EXPECT_NE(in_b->out.find("Pattern verification failed"), std::string::npos) << in_b->out << in_b->err;
+  EXPECT_NE(run_ok({"qemu-img", "info", "-U", vm_dir(b.id) + "/disk.qcow2"}).find("virtual size: 1 GiB"), std::string::npos);
+  EXPECT_NE(run_ok({"qemu-img", "info", "-U", vm_dir(c.id) + "/disk.qcow2"}).find("virtual size: 3 GiB"), std::string::npos);
+  std::string check = run_ok({"qemu-img", "check", vm_dir(b.id) + "/disk.qcow2"});
+  EXPECT_NE(check.find("No errors were found"), std::string::npos) << check;
+  EXPECT_EQ(hv_->list().size(), 3u);  // the templates' folder is not a VM
+}
+
 TEST_F(QemuDriver, StartFailureReportsQemuStderr) {
   int busy = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

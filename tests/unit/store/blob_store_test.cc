@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -15,6 +16,12 @@
 
 namespace ciel::store {
 namespace {
+
+std::string crc_text(std::string_view data) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", crypto::crc32c(0, data));
+  return std::string("crc32c:") + hex;
+}
 
 TEST(LocalFsBlobStore, PutStatReadBackWithChecksums) {
   test::TempDir dir;
@@ -29,7 +36,7 @@ TEST(LocalFsBlobStore, PutStatReadBackWithChecksums) {
     EXPECT_TRUE(info);
     EXPECT_EQ(info->size, data.size());
     EXPECT_EQ(info->md5_hex, crypto::hex(crypto::md5(data)));
-    EXPECT_EQ(info->sha256_hex, crypto::hex(crypto::sha256(data)));
+    EXPECT_EQ(info->checksum, crc_text(data));
     auto reader = co_await (*blobs)->open(key, 100, 1000);
     EXPECT_TRUE(reader);
     auto got = co_await read_all(**reader, 1 << 20);
@@ -77,6 +84,42 @@ TEST(LocalFsBlobStore, ScrubFindsCorruption) {
   EXPECT_EQ(report->corrupt[0], bad);
 }
 
+// Blobs written before CRC-32C recorded a SHA-256: scrub still verifies them against it.
+TEST(LocalFsBlobStore, ScrubChecksOlderSha256Records) {
+  test::TempDir dir;
+  auto blobs = open_localfs_blob_store({dir.path() + "/blobs", true});
+  ASSERT_TRUE(blobs);
+  std::string good = new_blob_key();
+  std::string bad = new_blob_key();
+  auto path = [&](const std::string& k) { return dir.path() + "/blobs/" + k.substr(0, 2) + "/" + k.substr(2, 2) + "/" + k; };
+  test::run_coro([&]() -> boost::asio::awaitable<void> {
+    StringSource a("hello"), b("world");
+    EXPECT_TRUE(co_await (*blobs)->put(good, a));
+    EXPECT_TRUE(co_await (*blobs)->put(bad, b));
+  });
+  for (const auto& [k, text] : {std::pair{good, std::string("hello")}, std::pair{bad, std::string("world")}}) {
+    std::ofstream(path(k) + ".sum", std::ios::trunc)
+        << text.size() << " " << crypto::hex(crypto::md5(text)) << " " << crypto::hex(crypto::sha256(text)) << "\n";
+  }
+  auto clean = (*blobs)->scrub(nullptr);
+  ASSERT_TRUE(clean);
+  EXPECT_EQ(clean->checked, 2u);
+  EXPECT_TRUE(clean->corrupt.empty());
+  {
+    std::fstream f(path(bad), std::ios::in | std::ios::out);
+    f.seekp(0);
+    f << "W";
+  }
+  auto report = (*blobs)->scrub(nullptr);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->corrupt.size(), 1u);
+  EXPECT_EQ(report->corrupt[0], bad);
+  test::run_coro([&]() -> boost::asio::awaitable<void> {
+    auto info = co_await (*blobs)->stat(good);
+    EXPECT_TRUE(info && info->checksum == crypto::hex(crypto::sha256("hello")));
+  });
+}
+
 // A writer putting blobs is SIGKILLed mid-stream, six times. Every blob it acknowledged reads
 // back whole with its checksums; every blob visible under a real key is complete (a torn write
 // may only leave files under tmp/, which collect_temp_files removes).
@@ -105,7 +148,7 @@ TEST(LocalFsBlobStore, KilledWriterKeepsEveryAcknowledgedBlob) {
       EXPECT_TRUE(info) << "acknowledged blob " << key << " is missing";
       if (!info) { continue; }
       EXPECT_EQ(info->size, want.size()) << key;
-      EXPECT_EQ(info->sha256_hex, crypto::hex(crypto::sha256(want))) << key;
+      EXPECT_EQ(info->checksum, crc_text(want)) << key;
       EXPECT_EQ(info->md5_hex, crypto::hex(crypto::md5(want))) << key;
       auto reader = co_await (*blobs)->open(key, 0, want.size());
       EXPECT_TRUE(reader) << key;
