@@ -1,8 +1,8 @@
 // store/blob_store.h: byte storage for objects, images and box files. Blobs are immutable and
 // named by a key the caller draws with new_blob_key(); a blob becomes visible only once it is
 // completely written and durable (temp file, fsync, rename, directory fsync), so a crash never
-// leaves a partial blob under a real key. MD5 (for ETags) and SHA-256 are computed while
-// streaming. Thread-safe; blocking I/O runs on the blocking pool, never on I/O threads.
+// leaves a partial blob under a real key. MD5 (for ETags, when asked) and a CRC-32C (for scrub)
+// are computed while streaming. Thread-safe; blocking I/O runs on the blocking pool, never on I/O threads.
 // Backends: local files (default); a Ceph RADOS backend later behind the same interface.
 #pragma once
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/crypto/crypto.h"
@@ -83,5 +85,15 @@ Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& 
 
 // 32 hex characters from the CSPRNG.
 std::string new_blob_key();
+
+// The blobs present against the keys the metadata names (`named`): keys with no blob (`missing`)
+// and blobs no key names (`unreferenced`, removed when `remove`), both sorted. Every module that
+// keeps blobs checks itself with this (`ciel scrub`, orphan collection at startup).
+struct BlobSweep {
+  std::uint64_t blobs = 0;  // present
+  std::vector<std::string> missing;
+  std::vector<std::string> unreferenced;
+};
+Result<BlobSweep> sweep_blobs(BlobStore& blobs, const std::unordered_set<std::string>& named, bool remove);
 
 }  // namespace ciel::store

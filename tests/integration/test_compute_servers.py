@@ -218,3 +218,25 @@ def test_isolation_bad_references_and_quota(server, cloud):
         assert [x["Name"] for x in osc(env, "server", "list")] == ["only-one"]
     finally:
         osc(env, "server", "delete", "--wait", made["id"], json_output=False, timeout=300)
+
+
+def test_restart_drops_cached_images_that_nothing_uses(server, cloud):
+    """A booted image is cached beside the VMs (their disks are overlays on it); once the image is
+    deleted and no server uses it, the next start of ciel serve frees that disk space."""
+    s = server["server"]
+    env = cloud["env"]
+    img = osc(env, "image", "show", "guest")
+    cached = s.data_dir / "compute" / "images" / f"{img['id']}.qcow2"
+    assert cached.exists()  # the servers of the tests above booted from it
+    assert osc(env, "server", "list") == []
+
+    s.stop()
+    s = server["server"] = CielServer(s.data_dir, s.settings).start()
+    assert cached.exists()  # the image still exists: kept
+    env = cli_env(read_openrc(s), OS_USERNAME="vmuser", OS_PASSWORD="vm-password-1", OS_PROJECT_NAME="vmproj")
+    osc(env, "image", "delete", "guest", json_output=False)
+
+    s.stop()
+    s = server["server"] = CielServer(s.data_dir, s.settings).start()
+    assert not cached.exists()
+    assert list((s.data_dir / "compute" / "images").iterdir()) == []

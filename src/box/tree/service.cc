@@ -1495,22 +1495,11 @@ Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobS
     return {};
   });
   if (!st) { return st.error(); }
-  std::unordered_set<std::string> present;
-  auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime) { present.insert(key); });
-  if (!walk) { return walk.error(); }
-  report.blobs = present.size();
-  for (const auto& k : named) {
-    if (!present.contains(k)) { report.missing_blobs.push_back(k); }
-  }
-  for (const auto& k : present) {
-    if (named.contains(k)) { continue; }
-    report.unreferenced_blobs.push_back(k);
-    if (remove_unreferenced) {
-      if (auto r = blobs.remove_sync(k); !r) { return r.error(); }
-    }
-  }
-  std::sort(report.missing_blobs.begin(), report.missing_blobs.end());
-  std::sort(report.unreferenced_blobs.begin(), report.unreferenced_blobs.end());
+  auto sweep = store::sweep_blobs(blobs, named, remove_unreferenced);
+  if (!sweep) { return sweep.error(); }
+  report.blobs = sweep->blobs;
+  report.missing_blobs = std::move(sweep->missing);
+  report.unreferenced_blobs = std::move(sweep->unreferenced);
   return report;
 }
 

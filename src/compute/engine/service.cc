@@ -1442,15 +1442,9 @@ Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, stor
     return {};
   });
   if (!st) { return st.error(); }
-  std::vector<std::string> unnamed;
-  auto walk = images.for_each_blob([&](const std::string& key, SystemTime) {
-    if (!named.contains(key)) { unnamed.push_back(key); }
-  });
-  if (!walk) { return walk.error(); }
-  for (const auto& k : unnamed) {
-    if (auto r = images.remove_sync(k); !r) { return r.error(); }
-  }
-  return unnamed.size();
+  auto sweep = store::sweep_blobs(images, named, true);
+  if (!sweep) { return sweep.error(); }
+  return sweep->unreferenced.size();
 }
 
 }  // namespace ciel::compute

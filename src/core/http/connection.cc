@@ -305,14 +305,15 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
         // Large ranges go out with send() from a mapping of the file, a window at a time: over
         // loopback here that moves 3-3.7 GB/s where sendfile() moves 1.7-2 GB/s (sendfile hands
         // the socket page references one 4 KiB page at a time; send() copies into large
-        // buffers). Only immutable blobs are served this large: a file truncated under its
-        // mapping would fault.
+        // buffers). MAP_POPULATE maps a window's pages in one call instead of a fault per 64 KiB.
+        // Only immutable blobs are served this large: a file truncated under its mapping would
+        // fault.
         const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         while (left > 0) {
           std::uint64_t start = static_cast<std::uint64_t>(off) / page * page;
           std::uint64_t skip = static_cast<std::uint64_t>(off) - start;
           std::uint64_t take = std::min<std::uint64_t>(left, kMappedSendWindow - skip);
-          void* map = ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED, file.fd.get(), static_cast<off_t>(start));
+          void* map = ::mmap(nullptr, skip + take, PROT_READ, MAP_SHARED | MAP_POPULATE, file.fd.get(), static_cast<off_t>(start));
           if (map == MAP_FAILED) {
             out.ok = false;
             co_return out;
@@ -547,6 +548,7 @@ asio::awaitable<void> serve(Stream& stream, const Router& router, const ServerLi
       access_log(req, "other", code(s), 0, 0, std::chrono::steady_clock::now() - started);
       break;
     }
+    router.prepare(req);
     const std::string& group = router.group_for(req.path);
 
     Response res;
