@@ -12,6 +12,11 @@ for pkg in $wanted; do
     missing+=("$pkg")
   fi
 done
+# The web console is built with Node.js and npm: the machine's own when it has them (a newer
+# Node.js than Debian's may be installed from elsewhere, with its own npm), else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

@@ -28,6 +28,7 @@
 #include "compute/settings.h"
 #include "cli/settings.h"
 #include "cli/system_routes.h"
+#include "console/console.h"
 #include "core/blocking.h"
 #include "core/http/server.h"
 #include "core/log/log.h"
@@ -376,6 +377,9 @@ int serve_main(int argc, char** argv, char** envp) {
     co_return identity::keystone::root_versions(ctx.request(), public_url);
   };
   add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root, versions);
+  public_router.add_group("/console", "console", http::json_error);
+  console::add_console_routes(public_router, ident);
+  public_router.set_request_filter(console::session_filter);
 
   // --- ready --------------------------------------------------------------------------------------
   server.on_ready([&] {

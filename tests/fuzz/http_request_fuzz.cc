@@ -56,6 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(req.path.find("/../") == std::string::npos && !req.path.ends_with("/.."));
     FUZZ_CHECK(req.headers.items().size() == fields.fields.size());
     FUZZ_CHECK(req.host.size() <= req.header("Host").size());
+    // The console's session cookie, as its request filter reads it.
+    std::string_view cookies = req.header("Cookie");
+    std::string_view session = ciel::http::cookie_value(cookies, "ciel_session");
+    FUZZ_CHECK(session.empty() || (session.data() >= cookies.data() && session.data() + session.size() <= cookies.data() + cookies.size()));
+    FUZZ_CHECK(session.find(';') == std::string_view::npos);
   } else {
     auto s = ciel::http::status_for_head_error(st.error());
     FUZZ_CHECK(s == ciel::http::Status::bad_request || s == ciel::http::Status::uri_too_long);

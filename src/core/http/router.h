@@ -52,6 +52,13 @@ class Router {
   Match match(Method method, std::string_view path) const;
 
   Response render_error(Status status, std::string_view message, const Request& request) const;
+
+  // A step every request of this router goes through before it is matched (the console's session
+  // cookie becomes an X-Auth-Token there). Set at startup, before serving.
+  void set_request_filter(std::function<void(Request&)> filter) { filter_ = std::move(filter); }
+  void prepare(Request& request) const {
+    if (filter_) { filter_(request); }
+  }
   const std::string& group_for(std::string_view path) const;
 
  private:
@@ -63,6 +70,7 @@ class Router {
   const Group* find_group(std::string_view path) const;
   std::vector<Route> routes_;
   std::vector<Group> groups_;
+  std::function<void(Request&)> filter_;
 };
 
 // The default renderer: {"error": {"code", "title", "message", "request_id"}}.

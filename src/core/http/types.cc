@@ -114,4 +114,17 @@ void Headers::remove(std::string_view name) {
   std::erase_if(items_, [&](const auto& kv) { return iequals(kv.first, name); });
 }
 
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  if (name.empty()) { return {}; }
+  while (!header.empty()) {
+    auto end = header.find(';');
+    std::string_view pair = header.substr(0, end);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) { pair.remove_prefix(1); }
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') { return pair.substr(name.size() + 1); }
+    if (end == std::string_view::npos) { break; }
+    header.remove_prefix(end + 1);
+  }
+  return {};
+}
+
 }  // namespace ciel::http

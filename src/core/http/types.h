@@ -49,4 +49,8 @@ class Headers {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or empty (absent or empty). The
+// returned view points into `header`.
+std::string_view cookie_value(std::string_view header, std::string_view name);
+
 }  // namespace ciel::http

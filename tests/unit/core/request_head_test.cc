@@ -118,3 +118,20 @@ TEST(RequestHead, HostRules) {
 
 }  // namespace
 }  // namespace ciel::http
+
+namespace ciel::http {
+namespace {
+
+TEST(CookieValue, FindsTheNamedCookieOnly) {
+  EXPECT_EQ(cookie_value("ciel_session=abc", "ciel_session"), "abc");
+  EXPECT_EQ(cookie_value("lang=fr; ciel_session=abc; x=1", "ciel_session"), "abc");
+  EXPECT_EQ(cookie_value("lang=fr;ciel_session=a=b", "ciel_session"), "a=b");
+  EXPECT_EQ(cookie_value("xciel_session=abc; ciel_sessionx=def", "ciel_session"), "");
+  EXPECT_EQ(cookie_value("ciel_session=", "ciel_session"), "");
+  EXPECT_EQ(cookie_value("", "ciel_session"), "");
+  EXPECT_EQ(cookie_value(";;; ;", "ciel_session"), "");
+  EXPECT_EQ(cookie_value("a=1", ""), "");
+}
+
+}  // namespace
+}  // namespace ciel::http

@@ -1,0 +1,142 @@
+// Browser scenarios for the web console, run by tests/integration/test_console.py against a live
+// `ciel serve`: Debian's Chromium, headless, driven by playwright-core (never a downloaded
+// browser). usage: node console.mjs <scenario> <base url> <user> <password> [arg]
+// Prints one JSON line with what the scenario saw; exits non-zero (with the reason) on failure.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../../web/package.json'));
+const { chromium } = require('playwright-core');
+
+const [scenario, base, user, password, arg] = process.argv.slice(2);
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function signIn(page, expectFilesHeading) {
+  await page.goto(base + '/');
+  await page.locator('input[name=username]').fill(user);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.getByRole('heading', { name: expectFilesHeading }).waitFor({ timeout: 15000 });
+}
+
+const scenarios = {
+  // The sign-in page and the signed-in shell in the browser's language.
+  async 'login-en'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    const title = await page.getByRole('heading', { level: 1 }).textContent();
+    check(title === 'Sign in to Ciel', `sign-in heading: ${title}`);
+    await signIn(page, 'Files');
+    const who = await page.locator('.who').textContent();
+    const signout = await page.getByRole('button', { name: 'Sign out' }).count();
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'ciel_session');
+    check(session && session.httpOnly && session.sameSite === 'Strict', `session cookie: ${JSON.stringify(session)}`);
+    const fromScript = await page.evaluate(() => document.cookie);
+    check(!fromScript.includes('ciel_session'), 'the session cookie is visible to scripts');
+    return { title, who, signout };
+  },
+  async 'login-fr'(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    const title = await page.getByRole('heading', { level: 1 }).textContent();
+    check(title === 'Connexion à Ciel', `titre : ${title}`);
+    const labels = await page.locator('label').allTextContents();
+    await signIn(page, 'Fichiers');
+    const who = await page.locator('.who').textContent();
+    const signout = await page.getByRole('button', { name: 'Se déconnecter' }).count();
+    // Switching the language re-renders every string at once.
+    await page.getByLabel('Langue').selectOption('en');
+    await page.getByRole('heading', { name: 'Files' }).waitFor();
+    return { title, labels, who, signout };
+  },
+  async 'wrong-password'(browser) {
+    const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+    await page.goto(base + '/');
+    await page.locator('input[name=username]').fill(user);
+    await page.locator('input[name=password]').fill(password + '-wrong');
+    await page.locator('button[type=submit]').click();
+    const alert = await page.getByRole('alert').textContent();
+    return { alert };
+  },
+  // A folder of nested files through the folder input: progress, then the files listed.
+  async 'upload-folder'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.locator('[data-testid=upload-folder]').setInputFiles(arg);
+    await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
+    const progress = await page.locator('[data-testid=overall-progress]').evaluate((p) => [p.value, p.max]);
+    const top = path.basename(arg);
+    await page.locator(`tr[data-name="${top}"] a`).click();
+    await page.locator('.crumbs').getByText(top).waitFor();
+    const listed = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    const errors = await page.locator('.transfers .error').count();
+    return { progress, listed, errors };
+  },
+  // Signing out revokes the session: the old cookie opens nothing afterwards.
+  async signout(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const cookie = (await context.cookies()).find((c) => c.name === 'ciel_session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Ciel' }).waitFor();
+    const after = (await context.cookies()).find((c) => c.name === 'ciel_session');
+    const fresh = await browser.newContext();
+    await fresh.addCookies([{ ...cookie }]);
+    const replay = await fresh.request.get(base + '/console/v1/session');
+    return { cookie_after: after ? after.value : null, replay_status: replay.status(), token: cookie.value };
+  },
+  // docs/screenshots/: the main pages at a desktop width and the file list on a phone's width
+  // (tools/console-screenshots prepares a server with a few files, then runs this).
+  async screenshots(browser) {
+    const out = arg;
+    const shots = [];
+    for (const [locale, suffix] of [['en-US', 'en'], ['fr-FR', 'fr']]) {
+      const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(base + '/');
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.screenshot({ path: path.join(out, `sign-in-${suffix}.png`) });
+      await signIn(page, suffix === 'en' ? 'Files' : 'Fichiers');
+      await page.locator('tbody tr').first().waitFor();
+      await page.screenshot({ path: path.join(out, `files-${suffix}.png`) });
+      shots.push(`sign-in-${suffix}.png`, `files-${suffix}.png`);
+      await context.close();
+    }
+    const phone = await browser.newContext({ locale: 'en-US', viewport: { width: 360, height: 740 } });
+    const page = await phone.newPage();
+    await signIn(page, 'Files');
+    await page.locator('tbody tr').first().waitFor();
+    await page.screenshot({ path: path.join(out, 'files-phone.png') });
+    shots.push('files-phone.png');
+    return { shots };
+  },
+};
+
+let browser;
+try {
+  if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const out = await scenarios[scenario](browser);
+  console.log(JSON.stringify(out));
+  await browser.close();
+  process.exit(0);
+} catch (err) {
+  console.error(`${scenario}: ${err.stack || err}`);
+  if (browser) await browser.close().catch(() => {});
+  process.exit(1);
+}

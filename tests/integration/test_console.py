@@ -1,0 +1,134 @@
+"""The web console: its session (HttpOnly cookie, CSRF token, revocation at sign-out), its
+security headers, its JavaScript budget, and the pages in Debian's Chromium driven by
+playwright-core (tests/browser/console.mjs): sign-in in English and in French, a wrong password,
+a folder of nested files uploaded through the folder input and found byte-identical in the box,
+and sign-out."""
+import gzip
+import json
+import pathlib
+import subprocess
+
+import pytest
+import requests
+
+from box_support import make_box_user, payload, start_box_server
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+SCRIPT = ROOT / "tests" / "browser" / "console.mjs"
+USER, PASSWORD = "camille", "camille-password-1"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    assert (WEB / "dist" / "index.html").exists(), "the console is not built: bash scripts/build.sh web"
+    s = start_box_server(tmp_path_factory, name="console")
+    s.dav = make_box_user(s, USER, PASSWORD)
+    yield s
+    s.stop()
+
+
+def browser(scenario, server, *extra, password=PASSWORD, timeout=180):
+    r = subprocess.run(["node", str(SCRIPT), scenario, server.url, USER, password, *map(str, extra)],
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f"{scenario}: {r.stderr[-4000:]}"
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def sign_in(server):
+    r = requests.post(server.url + "/console/v1/session", json={"username": USER, "password": PASSWORD}, timeout=30)
+    assert r.status_code == 201, r.text
+    return r
+
+
+def test_javascript_budget_of_the_first_load():
+    """Under 300 KiB of compressed JavaScript for the first load: every script index.html loads."""
+    html = (WEB / "dist" / "index.html").read_text()
+    scripts = [p for p in (WEB / "dist" / "assets").glob("*.js") if p.name in html]
+    assert scripts, html
+    total = sum(len(gzip.compress(p.read_bytes(), 9)) for p in scripts)
+    print(f"first-load JavaScript: {total} bytes gzipped in {len(scripts)} file(s)")
+    assert total < 300 * 1024
+
+
+def test_pages_carry_a_strict_policy(server):
+    r = requests.get(server.url + "/", headers={"Accept": "text/html"}, timeout=30)
+    assert r.status_code == 200 and '<div id="app">' in r.text
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "<script>" not in r.text  # no inline script (the CSP would block it anyway)
+
+
+def test_session_cookie_csrf_and_revocation(server):
+    bad = requests.post(server.url + "/console/v1/session", json={"username": USER, "password": "nope-nope"}, timeout=30)
+    assert bad.status_code == 401 and "ciel_session" not in bad.headers.get("Set-Cookie", "")
+    assert requests.post(server.url + "/console/v1/session", data="{", timeout=30).status_code == 400
+
+    r = sign_in(server)
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    body = r.json()
+    assert body["user"]["name"] == USER and body["project"]["name"] == "proj-" + USER
+    jar = {"ciel_session": r.cookies["ciel_session"]}
+    csrf = body["csrf"]
+    url = server.url + f"/remote.php/dav/files/{USER}/from-console.txt"
+
+    # A write with the cookie alone (what a page of another site could make a browser send) is not
+    # authenticated; with the CSRF token it is.
+    assert requests.put(url, data=b"x", cookies=jar, timeout=30).status_code == 401
+    assert requests.put(url, data=b"x", cookies=jar, headers={"X-CSRF-Token": "wrong"}, timeout=30).status_code == 401
+    assert requests.put(url, data=b"hello", cookies=jar, headers={"X-CSRF-Token": csrf}, timeout=30).status_code == 201
+    assert requests.get(url, cookies=jar, timeout=30).content == b"hello"  # reads need no token
+    assert requests.get(server.url + "/console/v1/session", cookies=jar, timeout=30).json()["csrf"] == csrf
+
+    # Sign-out needs the token too, then the session is over everywhere.
+    assert requests.delete(server.url + "/console/v1/session", cookies=jar, timeout=30).status_code == 403
+    out = requests.delete(server.url + "/console/v1/session", cookies=jar, headers={"X-CSRF-Token": csrf}, timeout=30)
+    assert out.status_code == 204 and "Max-Age=0" in out.headers["Set-Cookie"]
+    assert requests.get(server.url + "/console/v1/session", cookies=jar, timeout=30).status_code == 401
+    assert requests.get(url, cookies=jar, timeout=30).status_code == 401
+
+
+def test_sign_in_in_english(server):
+    out = browser("login-en", server)
+    assert out["title"] == "Sign in to Ciel"
+    assert out["who"].startswith(f"Signed in as {USER}") and out["signout"] == 1
+
+
+def test_sign_in_in_french(server):
+    out = browser("login-fr", server)
+    assert out["title"] == "Connexion à Ciel"
+    assert out["labels"][1:] == ["Nom d'utilisateur", "Mot de passe", "Domaine"]  # [0]: the language switch
+    assert out["who"].startswith(f"Connecté en tant que {USER}") and out["signout"] == 1
+
+
+def test_wrong_password_is_said_plainly(server):
+    out = browser("wrong-password", server)
+    assert out["alert"] == "The user name or the password is wrong."
+
+
+def test_upload_a_folder_of_nested_files(server, tmp_path):
+    top = tmp_path / "Projet été"
+    files = {
+        "notes.txt": b"bonjour\n",
+        "data/table.csv": payload(70_000, 1),
+        "data/deep/image.bin": payload(1_500_000, 2),
+        "vide.txt": b"",
+    }
+    for rel, data in files.items():
+        p = top / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    out = browser("upload-folder", server, top)
+    assert out["errors"] == 0
+    assert out["progress"][0] == out["progress"][1] == sum(len(v) for v in files.values())
+    assert sorted(out["listed"]) == ["data", "notes.txt", "vide.txt"]
+    for rel, data in files.items():
+        assert server.dav.get(f"Projet été/{rel}").content == data, rel
+
+
+def test_sign_out_revokes_the_session(server):
+    out = browser("signout", server)
+    assert not out["cookie_after"]
+    assert out["replay_status"] == 401

@@ -1,0 +1,145 @@
+// The console's calls to Ciel. The session is an HttpOnly cookie set by /console/v1/session; the
+// page never sees the token. Every call that changes something carries the session's CSRF token
+// in X-CSRF-Token, without which the server ignores the cookie.
+
+export interface Session {
+  user: { id: string; name: string; domain: string };
+  project: { id: string; name: string } | null;
+  projects: { id: string; name: string }[];
+  roles: string[];
+  csrf: string;
+  expires_at: number;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string) {
+    super(message);
+  }
+}
+
+let csrf = '';
+
+async function errorOf(res: Response): Promise<ApiError> {
+  let message = res.statusText || `HTTP ${res.status}`;
+  try {
+    const text = await res.text();
+    const body = JSON.parse(text);
+    message = body?.error?.message ?? body?.message ?? message;
+  } catch {
+    // not JSON: keep the status text
+  }
+  return new ApiError(res.status, message);
+}
+
+export async function currentSession(): Promise<Session | null> {
+  const res = await fetch('/console/v1/session', { credentials: 'same-origin' });
+  if (res.status === 401) return null;
+  if (!res.ok) throw await errorOf(res);
+  const s = (await res.json()) as Session;
+  csrf = s.csrf;
+  return s;
+}
+
+export async function signIn(username: string, password: string, domain: string): Promise<Session> {
+  const res = await fetch('/console/v1/session', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password, domain }),
+  });
+  if (!res.ok) throw await errorOf(res);
+  const s = (await res.json()) as Session;
+  csrf = s.csrf;
+  return s;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch('/console/v1/session', { method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
+  csrf = '';
+}
+
+// --- the box over WebDAV ---------------------------------------------------------------------
+
+export interface Entry {
+  name: string;
+  path: string; // relative to the box's root, no leading slash
+  folder: boolean;
+  size: number;
+  modified: Date;
+  etag: string;
+}
+
+function encodePath(path: string): string {
+  return path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+}
+
+export function fileUrl(user: string, path: string): string {
+  return `/remote.php/dav/files/${encodeURIComponent(user)}/${encodePath(path)}`;
+}
+
+const propfindBody =
+  '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">' +
+  '<d:prop><d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><oc:size/></d:prop></d:propfind>';
+
+export async function list(user: string, path: string): Promise<Entry[]> {
+  const res = await fetch(fileUrl(user, path), {
+    method: 'PROPFIND',
+    credentials: 'same-origin',
+    headers: { Depth: '1', 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body: propfindBody,
+  });
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const dav = 'DAV:';
+  const prefix = `/remote.php/dav/files/${encodeURIComponent(user)}/`;
+  const out: Entry[] = [];
+  for (const r of Array.from(doc.getElementsByTagNameNS(dav, 'response'))) {
+    const href = r.getElementsByTagNameNS(dav, 'href')[0]?.textContent ?? '';
+    const rel = decodeURIComponent(href.startsWith(prefix) ? href.slice(prefix.length) : href).replace(/\/$/, '');
+    if (rel === path.replace(/^\/|\/$/g, '')) continue; // the folder itself
+    const folder = r.getElementsByTagNameNS(dav, 'collection').length > 0;
+    const len = r.getElementsByTagNameNS(dav, 'getcontentlength')[0]?.textContent;
+    const ocSize = r.getElementsByTagNameNS('http://owncloud.org/ns', 'size')[0]?.textContent;
+    const modified = r.getElementsByTagNameNS(dav, 'getlastmodified')[0]?.textContent ?? '';
+    out.push({
+      name: rel.split('/').pop() ?? rel,
+      path: rel,
+      folder,
+      size: Number(len ?? ocSize ?? 0),
+      modified: new Date(modified),
+      etag: r.getElementsByTagNameNS(dav, 'getetag')[0]?.textContent ?? '',
+    });
+  }
+  out.sort((a, b) => (a.folder === b.folder ? a.name.localeCompare(b.name) : a.folder ? -1 : 1));
+  return out;
+}
+
+async function davCall(method: string, url: string, headers: Record<string, string> = {}): Promise<void> {
+  const res = await fetch(url, { method, credentials: 'same-origin', headers: { ...headers, 'X-CSRF-Token': csrf } });
+  if (!res.ok) throw await errorOf(res);
+}
+
+export function makeFolder(user: string, path: string): Promise<void> {
+  return davCall('MKCOL', fileUrl(user, path));
+}
+
+export function remove(user: string, path: string): Promise<void> {
+  return davCall('DELETE', fileUrl(user, path));
+}
+
+// A PUT with progress (fetch cannot report upload progress; XMLHttpRequest can).
+export function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', fileUrl(user, path));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('X-CSRF-Token', csrf);
+    if (file instanceof File && file.lastModified) {
+      xhr.setRequestHeader('X-OC-Mtime', String(Math.floor(file.lastModified / 1000)));
+    }
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
+    xhr.onerror = () => reject(new ApiError(0, 'network error'));
+    xhr.send(file);
+  });
+}

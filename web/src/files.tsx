@@ -1,0 +1,211 @@
+// Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
+// per-file and overall progress, new folder, download and delete (to the trash).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { fileUrl, list, makeFolder, remove, upload, ApiError, type Entry } from './api';
+import { formatDate, formatSize, t } from './i18n';
+
+interface Transfer {
+  name: string;
+  size: number;
+  sent: number;
+  error?: string;
+}
+
+function folderFromHash(): string {
+  const h = decodeURIComponent(location.hash.replace(/^#\/files\/?/, ''));
+  return h.replace(/^\/+|\/+$/g, '');
+}
+
+function join(dir: string, name: string): string {
+  return dir ? `${dir}/${name}` : name;
+}
+
+function FolderIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+      <path d="M1.5 3h4l1.5 1.5h7.5v8.5h-13z" fill="currentColor" opacity="0.85" />
+    </svg>
+  );
+}
+
+export function Files({ user }: { user: string }) {
+  const [folder, setFolder] = useState(folderFromHash());
+  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [error, setError] = useState('');
+  const [transfers, setTransfers] = useState<Transfer[]>([]);
+  const [naming, setNaming] = useState(false);
+  const [newName, setNewName] = useState('');
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const onHash = () => setFolder(folderFromHash());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+
+  async function refresh() {
+    try {
+      setEntries(await list(user, folder));
+      setError('');
+    } catch (err) {
+      setEntries([]);
+      setError(t('files.error', (err as Error).message));
+    }
+  }
+  useEffect(() => {
+    setEntries(null);
+    refresh();
+  }, [folder, user]);
+
+  function open(path: string) {
+    location.hash = `#/files/${path.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  // Uploads files (a folder upload gives each file's path inside the folder): the folders they
+  // go into first, then the files one at a time, each with its own progress bar.
+  async function send(files: File[]) {
+    if (files.length === 0) return;
+    const items = files.map((f) => ({ file: f, path: join(folder, (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name) }));
+    const list0: Transfer[] = items.map((i) => ({ name: i.path, size: i.file.size, sent: 0 }));
+    setTransfers(list0);
+    const dirs = new Set<string>();
+    for (const i of items) {
+      const parts = i.path.split('/');
+      for (let k = folder ? folder.split('/').length + 1 : 1; k < parts.length; k++) dirs.add(parts.slice(0, k).join('/'));
+    }
+    for (const d of [...dirs].sort((a, b) => a.split('/').length - b.split('/').length)) {
+      try {
+        await makeFolder(user, d);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 405)) throw err; // 405: it exists already
+      }
+    }
+    for (let n = 0; n < items.length; n++) {
+      const update = (patch: Partial<Transfer>) => setTransfers((ts) => ts.map((x, k) => (k === n ? { ...x, ...patch } : x)));
+      try {
+        await upload(user, items[n].path, items[n].file, (sent) => update({ sent }));
+        update({ sent: items[n].file.size });
+      } catch (err) {
+        update({ error: (err as Error).message });
+      }
+    }
+    await refresh();
+  }
+
+  async function createFolder(e: Event) {
+    e.preventDefault();
+    const name = newName.trim();
+    if (!name) return;
+    try {
+      await makeFolder(user, join(folder, name));
+      setNaming(false);
+      setNewName('');
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  async function del(entry: Entry) {
+    if (!confirm(t('files.deleteConfirm', entry.name))) return;
+    try {
+      await remove(user, entry.path);
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  const crumbs = folder ? folder.split('/') : [];
+  const total = transfers.reduce((a, x) => a + x.size, 0);
+  const sent = transfers.reduce((a, x) => a + x.sent, 0);
+  const finished = transfers.filter((x) => x.sent >= x.size && !x.error).length;
+
+  return (
+    <main class="files">
+      <h1>{t('files.title')}</h1>
+      <nav class="crumbs" aria-label="breadcrumb">
+        <a href="#/files">{t('files.home')}</a>
+        {crumbs.map((c, i) => (
+          <span key={i}> / <a href={`#/files/${crumbs.slice(0, i + 1).map(encodeURIComponent).join('/')}`}>{c}</a></span>
+        ))}
+      </nav>
+      <div class="toolbar">
+        <button type="button" onClick={() => filesInput.current?.click()}>{t('files.upload')}</button>
+        <button type="button" onClick={() => folderInput.current?.click()}>{t('files.uploadFolder')}</button>
+        <button type="button" onClick={() => setNaming(true)}>{t('files.newFolder')}</button>
+        <input ref={filesInput} type="file" multiple hidden data-testid="upload-files"
+          onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
+        <input ref={folderInput} type="file" multiple hidden data-testid="upload-folder" {...{ webkitdirectory: true }}
+          onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
+      </div>
+      {naming && (
+        <form class="newfolder" onSubmit={createFolder}>
+          <label>
+            {t('files.newFolderName')}
+            <input autoFocus value={newName} onInput={(e) => setNewName((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">{t('files.create')}</button>
+          <button type="button" onClick={() => setNaming(false)}>{t('files.cancel')}</button>
+        </form>
+      )}
+      {transfers.length > 0 && (
+        <section class="transfers" aria-live="polite">
+          <p>{finished < transfers.length ? t('upload.progress', finished, transfers.length) : t('upload.done', finished)}</p>
+          <label>
+            {t('upload.overall')}
+            <progress data-testid="overall-progress" max={total || 1} value={sent} />
+          </label>
+          <ul>
+            {transfers.map((x) => (
+              <li key={x.name}>
+                <span>{x.name}</span>
+                <progress max={x.size || 1} value={x.size ? x.sent : 1} />
+                {x.error && <span class="error" role="alert">{t('upload.failed', x.name, x.error)}</span>}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+      {entries === null ? (
+        <p aria-busy="true">{t('files.loading')}</p>
+      ) : entries.length === 0 ? (
+        <p class="empty">{t('files.empty')}</p>
+      ) : (
+        <table class="listing">
+          <thead>
+            <tr>
+              <th scope="col">{t('files.name')}</th>
+              <th scope="col">{t('files.size')}</th>
+              <th scope="col">{t('files.modified')}</th>
+              <th scope="col">{t('files.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={e.path} data-name={e.name}>
+                <td>
+                  {e.folder ? (
+                    <a href={`#/files/${e.path.split('/').map(encodeURIComponent).join('/')}`} onClick={(ev) => { ev.preventDefault(); open(e.path); }}>
+                      <FolderIcon />{e.name}
+                    </a>
+                  ) : (
+                    <span>{e.name}</span>
+                  )}
+                </td>
+                <td>{e.folder ? t('files.folder') : formatSize(e.size)}</td>
+                <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
+                <td class="actions">
+                  {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
+                  <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,127 @@
+// Every string the console shows, in English and French. The language comes from the user's
+// choice (kept in localStorage), else from the browser's languages. The French dictionary is typed
+// by the English one's keys, so a string left untranslated fails the build.
+import { signal } from './signal';
+
+const en = {
+  'app.name': 'Ciel',
+  'lang.label': 'Language',
+  'login.title': 'Sign in to Ciel',
+  'login.username': 'User name',
+  'login.password': 'Password',
+  'login.domain': 'Domain',
+  'login.submit': 'Sign in',
+  'login.failed': 'The user name or the password is wrong.',
+  'login.error': 'Signing in failed: {0}',
+  'session.signout': 'Sign out',
+  'session.project': 'Project',
+  'session.user': 'Signed in as {0}',
+  'nav.files': 'Files',
+  'files.title': 'Files',
+  'files.home': 'Home',
+  'files.empty': 'This folder is empty.',
+  'files.name': 'Name',
+  'files.size': 'Size',
+  'files.modified': 'Modified',
+  'files.actions': 'Actions',
+  'files.upload': 'Upload files',
+  'files.uploadFolder': 'Upload a folder',
+  'files.newFolder': 'New folder',
+  'files.newFolderName': 'Name of the new folder',
+  'files.create': 'Create',
+  'files.cancel': 'Cancel',
+  'files.delete': 'Delete',
+  'files.deleteConfirm': 'Move "{0}" to the trash?',
+  'files.download': 'Download',
+  'files.folder': 'Folder',
+  'files.loading': 'Loading…',
+  'files.error': 'The folder could not be read: {0}',
+  'upload.progress': 'Uploading {0} of {1} files',
+  'upload.done': 'Uploaded {0} files',
+  'upload.failed': 'The upload of {0} failed: {1}',
+  'upload.overall': 'Overall progress',
+  'error.generic': 'Something went wrong: {0}',
+};
+
+type Key = keyof typeof en;
+
+// The French dictionary must have every key of the English one (a missing key is a type error).
+const fr: Record<Key, string> = {
+  'app.name': 'Ciel',
+  'lang.label': 'Langue',
+  'login.title': 'Connexion à Ciel',
+  'login.username': "Nom d'utilisateur",
+  'login.password': 'Mot de passe',
+  'login.domain': 'Domaine',
+  'login.submit': 'Se connecter',
+  'login.failed': "Le nom d'utilisateur ou le mot de passe est incorrect.",
+  'login.error': 'La connexion a échoué : {0}',
+  'session.signout': 'Se déconnecter',
+  'session.project': 'Projet',
+  'session.user': 'Connecté en tant que {0}',
+  'nav.files': 'Fichiers',
+  'files.title': 'Fichiers',
+  'files.home': 'Accueil',
+  'files.empty': 'Ce dossier est vide.',
+  'files.name': 'Nom',
+  'files.size': 'Taille',
+  'files.modified': 'Modifié',
+  'files.actions': 'Actions',
+  'files.upload': 'Envoyer des fichiers',
+  'files.uploadFolder': 'Envoyer un dossier',
+  'files.newFolder': 'Nouveau dossier',
+  'files.newFolderName': 'Nom du nouveau dossier',
+  'files.create': 'Créer',
+  'files.cancel': 'Annuler',
+  'files.delete': 'Supprimer',
+  'files.deleteConfirm': 'Mettre « {0} » à la corbeille ?',
+  'files.download': 'Télécharger',
+  'files.folder': 'Dossier',
+  'files.loading': 'Chargement…',
+  'files.error': "Le dossier n'a pas pu être lu : {0}",
+  'upload.progress': 'Envoi de {0} fichiers sur {1}',
+  'upload.done': '{0} fichiers envoyés',
+  'upload.failed': "L'envoi de {0} a échoué : {1}",
+  'upload.overall': 'Progression totale',
+  'error.generic': "Une erreur s'est produite : {0}",
+};
+
+export type Lang = 'en' | 'fr';
+const dictionaries: Record<Lang, Record<Key, string>> = { en, fr };
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem('ciel.lang');
+  if (saved === 'en' || saved === 'fr') return saved;
+  for (const l of navigator.languages ?? [navigator.language]) {
+    if (l.toLowerCase().startsWith('fr')) return 'fr';
+    if (l.toLowerCase().startsWith('en')) return 'en';
+  }
+  return 'en';
+}
+
+export const lang = signal<Lang>(initialLang());
+
+export function setLang(l: Lang) {
+  localStorage.setItem('ciel.lang', l);
+  document.documentElement.lang = l;
+  lang.set(l);
+}
+
+export function t(key: Key, ...args: (string | number)[]): string {
+  let s = dictionaries[lang.get()][key];
+  args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
+  return s;
+}
+
+export function formatSize(bytes: number): string {
+  const units = lang.get() === 'fr' ? ['o', 'Ko', 'Mo', 'Go', 'To'] : ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  const n = u === 0 ? String(v) : v.toLocaleString(lang.get(), { maximumFractionDigits: 1 });
+  return `${n} ${units[u]}`;
+}
+
+export function formatDate(d: Date): string {
+  return d.toLocaleString(lang.get(), { dateStyle: 'medium', timeStyle: 'short' });
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vite';
+
+// The console is served by `ciel serve` from web/dist: index.html at "/", hashed files under
+// "/assets/" (served immutable). No inline script anywhere: the server's Content-Security-Policy
+// allows the page's own files only.
+export default defineConfig({
+  base: '/',
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    emptyOutDir: true,
+    modulePreload: { polyfill: false },
+    target: 'es2022',
+    reportCompressedSize: false,
+  },
+});
