@@ -81,6 +81,33 @@ const scenarios = {
     const errors = await page.locator('.transfers .error').count();
     return { progress, listed, errors };
   },
+  // Rename a file, delete it, find it in the trash, restore it (arg: the file's name).
+  async 'rename-delete-restore'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
+    await signIn(page, 'Files');
+    const names = () => page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    const renamed = `renamed-${arg}`;
+    await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Rename' }).click();
+    await page.locator('input[name=rename]').fill(renamed);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator(`tr[data-name="${renamed}"]`).waitFor();
+    const afterRename = await names();
+    await page.locator(`tr[data-name="${renamed}"]`).getByRole('button', { name: 'Delete' }).click();
+    await page.locator(`tr[data-name="${renamed}"]`).waitFor({ state: 'detached' });
+    const afterDelete = await names();
+    await page.getByRole('link', { name: 'Trash' }).click();
+    await page.getByRole('heading', { name: 'Trash' }).waitFor();
+    await page.locator(`tr[data-name="${renamed}"]`).waitFor();
+    const inTrash = await names();
+    await page.locator(`tr[data-name="${renamed}"]`).getByRole('button', { name: 'Restore' }).click();
+    const status = await page.getByRole('status').textContent();
+    await page.getByRole('link', { name: 'Files' }).click();
+    await page.locator(`tr[data-name="${renamed}"]`).waitFor();
+    const afterRestore = await names();
+    return { afterRename, afterDelete, inTrash, status, afterRestore };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -11,12 +11,16 @@ import subprocess
 import pytest
 import requests
 
-from box_support import make_box_user, payload, start_box_server
+from box_support import OC, make_box_user, payload, start_box_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 SCRIPT = ROOT / "tests" / "browser" / "console.mjs"
 USER, PASSWORD = "camille", "camille-password-1"
+
+
+def oc(name):
+    return "{%s}%s" % (OC, name)
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +130,20 @@ def test_upload_a_folder_of_nested_files(server, tmp_path):
     assert sorted(out["listed"]) == ["data", "notes.txt", "vide.txt"]
     for rel, data in files.items():
         assert server.dav.get(f"Projet été/{rel}").content == data, rel
+
+
+def test_rename_delete_and_restore_from_the_trash(server):
+    data = payload(5000, 7)
+    assert server.dav.put("report.txt", data).status_code == 201
+    fileid = server.dav.entries("report.txt", "0", oc("fileid"))[0].text(oc("fileid"))
+    out = browser("rename-delete-restore", server, "report.txt")
+    assert "renamed-report.txt" in out["afterRename"] and "report.txt" not in out["afterRename"]
+    assert "renamed-report.txt" not in out["afterDelete"]
+    assert "renamed-report.txt" in out["inTrash"]
+    assert out["status"] == '"renamed-report.txt" is back in Home.'
+    assert "renamed-report.txt" in out["afterRestore"]
+    assert server.dav.get("renamed-report.txt").content == data
+    assert server.dav.entries("renamed-report.txt", "0", oc("fileid"))[0].text(oc("fileid")) == fileid  # kept by the rename
 
 
 def test_sign_out_revokes_the_session(server):

@@ -143,3 +143,59 @@ export function upload(user: string, path: string, file: Blob, onProgress: (sent
     xhr.send(file);
   });
 }
+
+// Rename or move within the box (WebDAV MOVE; the file keeps its id, so sync clients do not
+// download it again).
+export function move(user: string, from: string, to: string): Promise<void> {
+  return davCall('MOVE', fileUrl(user, from), { Destination: location.origin + fileUrl(user, to), Overwrite: 'F' });
+}
+
+export interface TrashItem {
+  id: string; // the item's name in the trash collection
+  name: string;
+  original: string;
+  deleted: Date;
+  folder: boolean;
+}
+
+function trashUrl(user: string, item = ''): string {
+  return `/remote.php/dav/trashbin/${encodeURIComponent(user)}/trash/${item ? encodeURIComponent(item) : ''}`;
+}
+
+export async function listTrash(user: string): Promise<TrashItem[]> {
+  const nc = 'http://nextcloud.org/ns';
+  const res = await fetch(trashUrl(user), {
+    method: 'PROPFIND',
+    credentials: 'same-origin',
+    headers: { Depth: '1', 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body:
+      '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:nc="http://nextcloud.org/ns"><d:prop><d:resourcetype/>' +
+      '<nc:trashbin-filename/><nc:trashbin-original-location/><nc:trashbin-deletion-time/></d:prop></d:propfind>',
+  });
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const out: TrashItem[] = [];
+  for (const r of Array.from(doc.getElementsByTagNameNS('DAV:', 'response'))) {
+    const href = decodeURIComponent(r.getElementsByTagNameNS('DAV:', 'href')[0]?.textContent ?? '').replace(/\/$/, '');
+    const name = r.getElementsByTagNameNS(nc, 'trashbin-filename')[0]?.textContent;
+    if (!name) continue; // the trash collection itself
+    out.push({
+      id: href.split('/').pop() ?? '',
+      name,
+      original: r.getElementsByTagNameNS(nc, 'trashbin-original-location')[0]?.textContent ?? name,
+      deleted: new Date(Number(r.getElementsByTagNameNS(nc, 'trashbin-deletion-time')[0]?.textContent ?? 0) * 1000),
+      folder: r.getElementsByTagNameNS('DAV:', 'collection').length > 0,
+    });
+  }
+  out.sort((a, b) => b.deleted.getTime() - a.deleted.getTime());
+  return out;
+}
+
+export function restore(user: string, item: TrashItem): Promise<void> {
+  const dest = `${location.origin}/remote.php/dav/trashbin/${encodeURIComponent(user)}/restore/${encodeURIComponent(item.name)}`;
+  return davCall('MOVE', trashUrl(user, item.id), { Destination: dest });
+}
+
+export function purge(user: string, item: TrashItem): Promise<void> {
+  return davCall('DELETE', trashUrl(user, item.id));
+}

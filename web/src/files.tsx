@@ -1,7 +1,7 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
 // per-file and overall progress, new folder, download and delete (to the trash).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fileUrl, list, makeFolder, remove, upload, ApiError, type Entry } from './api';
+import { fileUrl, list, makeFolder, move, remove, upload, ApiError, type Entry } from './api';
 import { formatDate, formatSize, t } from './i18n';
 
 interface Transfer {
@@ -34,6 +34,8 @@ export function Files({ user }: { user: string }) {
   const [error, setError] = useState('');
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [naming, setNaming] = useState(false);
+  const [renaming, setRenaming] = useState<Entry | null>(null);
+  const [renameTo, setRenameTo] = useState('');
   const [newName, setNewName] = useState('');
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -107,6 +109,19 @@ export function Files({ user }: { user: string }) {
     }
   }
 
+  async function rename(e: Event) {
+    e.preventDefault();
+    const name = renameTo.trim();
+    if (!renaming || !name || name === renaming.name) { setRenaming(null); return; }
+    try {
+      await move(user, renaming.path, join(folder, name));
+      setRenaming(null);
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
   async function del(entry: Entry) {
     if (!confirm(t('files.deleteConfirm', entry.name))) return;
     try {
@@ -148,6 +163,16 @@ export function Files({ user }: { user: string }) {
           </label>
           <button type="submit">{t('files.create')}</button>
           <button type="button" onClick={() => setNaming(false)}>{t('files.cancel')}</button>
+        </form>
+      )}
+      {renaming && (
+        <form class="newfolder" onSubmit={rename}>
+          <label>
+            {t('files.renameTo', renaming.name)}
+            <input autoFocus name="rename" value={renameTo} onInput={(e) => setRenameTo((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">{t('files.save')}</button>
+          <button type="button" onClick={() => setRenaming(null)}>{t('files.cancel')}</button>
         </form>
       )}
       {transfers.length > 0 && (
@@ -199,6 +224,7 @@ export function Files({ user }: { user: string }) {
                 <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
                 <td class="actions">
                   {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
+                  <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
                   <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
                 </td>
               </tr>

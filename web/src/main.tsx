@@ -6,6 +6,7 @@ import { lang, setLang, t, type Lang } from './i18n';
 import { use } from './signal';
 import { Login } from './login';
 import { Files } from './files';
+import { Trash } from './trash';
 import './style.css';
 
 function LanguageSwitch() {
@@ -21,8 +22,20 @@ function LanguageSwitch() {
   );
 }
 
+// The page from the address's fragment: #/files/<path> (the default) or #/trash.
+function usePage(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onHash = () => setHash(location.hash);
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  return hash.startsWith('#/trash') ? 'trash' : 'files';
+}
+
 function App() {
   use(lang);
+  const page = usePage();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   useEffect(() => {
     document.documentElement.lang = lang.get();
@@ -46,7 +59,8 @@ function App() {
       <header class="bar">
         <span class="brand">{t('app.name')}</span>
         <nav aria-label={t('app.name')}>
-          <a href="#/files" aria-current="page">{t('nav.files')}</a>
+          <a href="#/files" aria-current={page === 'files' ? 'page' : undefined}>{t('nav.files')}</a>
+          <a href="#/trash" aria-current={page === 'trash' ? 'page' : undefined}>{t('nav.trash')}</a>
         </nav>
         <span class="who">
           {t('session.user', session.user.name)}
@@ -57,7 +71,7 @@ function App() {
           {t('session.signout')}
         </button>
       </header>
-      <Files user={session.user.name} />
+      {page === 'trash' ? <Trash user={session.user.name} /> : <Files user={session.user.name} />}
     </>
   );
 }
