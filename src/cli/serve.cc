@@ -378,7 +378,7 @@ int serve_main(int argc, char** argv, char** envp) {
   };
   add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root, versions);
   public_router.add_group("/console", "console", http::json_error);
-  console::add_console_routes(public_router, ident);
+  console::add_console_routes(public_router, ident, console::ConsoleOptions{endpoints.count("s3") != 0 ? endpoints["s3"] : std::string()});
   public_router.set_request_filter(console::session_filter);
 
   // --- ready --------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ std::string csrf_token(std::string_view session_token);
 // The request filter described above; install with Router::set_request_filter.
 void session_filter(http::Request& request);
 
-void add_console_routes(http::Router& router, identity::IdentityService& identity);
+struct ConsoleOptions {
+  std::string s3_endpoint;  // shown on the S3 keys page; empty when S3 is off
+};
+
+void add_console_routes(http::Router& router, identity::IdentityService& identity, ConsoleOptions options);
 
 }  // namespace ciel::console

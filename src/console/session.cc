@@ -1,5 +1,6 @@
 // The console's session routes and the cookie-to-token request filter (see console.h).
 #include <boost/json.hpp>
+#include <memory>
 
 #include "console/console.h"
 #include "core/blocking.h"
@@ -35,7 +36,8 @@ http::Response json_response(http::Status status, const json::value& v) {
   return res;
 }
 
-json::object session_json(identity::IdentityService& identity, const identity::Principal& p, std::string_view token) {
+json::object session_json(identity::IdentityService& identity, const ConsoleOptions& options, const identity::Principal& p,
+                          std::string_view token) {
   json::array projects;
   for (const auto& project : identity.projects_for_user(p)) { projects.push_back(json::object{{"id", project.id}, {"name", project.name}}); }
   json::value project = nullptr;
@@ -48,7 +50,8 @@ json::object session_json(identity::IdentityService& identity, const identity::P
                       {"roles", roles},
                       {"projects", projects},
                       {"csrf", csrf_token(token)},
-                      {"expires_at", expires}};
+                      {"expires_at", expires},
+                      {"s3_endpoint", options.s3_endpoint}};
 }
 
 std::string text_field(const json::object& o, std::string_view key) {
@@ -56,7 +59,7 @@ std::string text_field(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-awaitable<http::Response> create_session(http::RequestContext& ctx, identity::IdentityService& identity) {
+awaitable<http::Response> create_session(http::RequestContext& ctx, identity::IdentityService& identity, const ConsoleOptions& options) {
   const auto& req = ctx.request();
   auto body = co_await ctx.read_body(16 * 1024);
   if (!body) { co_return http::json_error(http::Status::payload_too_large, body.error().message, req); }
@@ -100,12 +103,12 @@ awaitable<http::Response> create_session(http::RequestContext& ctx, identity::Id
     }
   }
   auto max_age = std::chrono::duration_cast<std::chrono::seconds>(issued->principal.expires_at - std::chrono::system_clock::now()).count();
-  auto res = json_response(http::Status::created, session_json(identity, issued->principal, issued->token));
+  auto res = json_response(http::Status::created, session_json(identity, options, issued->principal, issued->token));
   res.headers().add("Set-Cookie", cookie(req, issued->token, std::max<std::int64_t>(max_age, 0)));
   co_return res;
 }
 
-awaitable<http::Response> show_session(http::RequestContext& ctx, identity::IdentityService& identity) {
+awaitable<http::Response> show_session(http::RequestContext& ctx, identity::IdentityService& identity, const ConsoleOptions& options) {
   const auto& req = ctx.request();
   std::string token = session_of(req);
   if (token.empty()) { co_return http::json_error(http::Status::unauthorized, "No session", req); }
@@ -115,7 +118,7 @@ awaitable<http::Response> show_session(http::RequestContext& ctx, identity::Iden
     res.headers().add("Set-Cookie", cookie(req, "", 0));
     co_return res;
   }
-  co_return json_response(http::Status::ok, session_json(identity, *p, token));
+  co_return json_response(http::Status::ok, session_json(identity, options, *p, token));
 }
 
 awaitable<http::Response> end_session(http::RequestContext& ctx, identity::IdentityService& identity) {
@@ -150,9 +153,10 @@ void session_filter(http::Request& req) {
   req.headers.set("X-Auth-Token", token);
 }
 
-void add_console_routes(http::Router& router, identity::IdentityService& identity) {
-  router.add(http::Method::post, "/console/v1/session", [&identity](http::RequestContext& ctx) { return create_session(ctx, identity); });
-  router.add(http::Method::get, "/console/v1/session", [&identity](http::RequestContext& ctx) { return show_session(ctx, identity); });
+void add_console_routes(http::Router& router, identity::IdentityService& identity, ConsoleOptions options) {
+  auto o = std::make_shared<const ConsoleOptions>(std::move(options));
+  router.add(http::Method::post, "/console/v1/session", [&identity, o](http::RequestContext& ctx) { return create_session(ctx, identity, *o); });
+  router.add(http::Method::get, "/console/v1/session", [&identity, o](http::RequestContext& ctx) { return show_session(ctx, identity, *o); });
   router.add(http::Method::delete_, "/console/v1/session", [&identity](http::RequestContext& ctx) { return end_session(ctx, identity); });
 }
 

@@ -108,6 +108,53 @@ const scenarios = {
     const afterRestore = await names();
     return { afterRename, afterDelete, inTrash, status, afterRestore };
   },
+  // Object storage: create a container, upload an object (arg: a file), make it public; the
+  // object's download link works with the session.
+  async storage(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Storage' }).click();
+    await page.getByRole('heading', { name: 'Object storage' }).waitFor();
+    await page.locator('input[name=container]').fill('photos');
+    await page.getByRole('button', { name: 'Create a container' }).click();
+    await page.locator('tr[data-name="photos"]').waitFor();
+    await page.locator('tr[data-name="photos"] a').click();
+    await page.getByRole('heading', { name: 'photos' }).waitFor();
+    await page.locator('[data-testid=upload-objects]').setInputFiles(arg);
+    const name = path.basename(arg);
+    await page.locator(`tr[data-name="${name}"]`).waitFor({ timeout: 60000 });
+    const href = await page.locator(`tr[data-name="${name}"] a`).getAttribute('href');
+    const download = await page.request.get(base + href);
+    const downloaded = Buffer.from(await download.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(arg)));
+    await page.getByRole('link', { name: 'Object storage' }).click();
+    const row = page.locator('tr[data-name="photos"]');
+    await row.waitFor();
+    const before = await row.locator('td').allTextContents();
+    await row.getByRole('checkbox').check();
+    await page.waitForFunction(() => document.querySelector('tr[data-name="photos"] input[type=checkbox]')?.checked === true);
+    await page.reload();
+    await page.locator('tr[data-name="photos"]').waitFor();
+    const publicAfterReload = await page.locator('tr[data-name="photos"]').getByRole('checkbox').isChecked();
+    return { href, downloaded, download_status: download.status(), before, publicAfterReload };
+  },
+  // S3 credentials: create one and read its secret, shown once.
+  async keys(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Clés S3' }).click();
+    await page.getByRole('heading', { name: 'Identifiants S3' }).waitFor();
+    const intro = await page.locator('main p').first().textContent();
+    await page.getByRole('button', { name: 'Créer une clé' }).click();
+    const access = await page.locator('[data-testid=new-access]').textContent();
+    const secret = await page.locator('[data-testid=new-secret]').textContent();
+    await page.locator(`tr[data-name="${access}"]`).waitFor();
+    await page.reload();
+    await page.locator(`tr[data-name="${access}"]`).waitFor();
+    const secretAfterReload = await page.locator('[data-testid=new-secret]').count();
+    return { intro, access, secret, secretAfterReload };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
@@ -139,6 +186,18 @@ const scenarios = {
       shots.push(`sign-in-${suffix}.png`, `files-${suffix}.png`);
       await context.close();
     }
+    const desk = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    const dp = await desk.newPage();
+    await signIn(dp, 'Files');
+    for (const [hash, heading, file] of [['#/trash', 'Trash', 'trash-en.png'], ['#/storage', 'Object storage', 'storage-en.png'],
+                                         ['#/keys', 'S3 credentials', 's3-keys-en.png']]) {
+      await dp.goto(base + '/' + hash);
+      await dp.getByRole('heading', { name: heading }).waitFor();
+      await dp.locator('table.listing, p.empty').first().waitFor();
+      await dp.screenshot({ path: path.join(out, file) });
+      shots.push(file);
+    }
+    await desk.close();
     const phone = await browser.newContext({ locale: 'en-US', viewport: { width: 360, height: 740 } });
     const page = await phone.newPage();
     await signIn(page, 'Files');

@@ -146,6 +146,35 @@ def test_rename_delete_and_restore_from_the_trash(server):
     assert server.dav.entries("renamed-report.txt", "0", oc("fileid"))[0].text(oc("fileid")) == fileid  # kept by the rename
 
 
+def test_container_upload_download_and_public_switch(server, tmp_path):
+    f = tmp_path / "vacances 2026.jpg"
+    data = payload(900_000, 11)
+    f.write_bytes(data)
+    out = browser("storage", server, f)
+    assert out["downloaded"] and out["download_status"] == 200
+    assert out["before"][:3] == ["photos", "1", "900 KB"]
+    assert out["publicAfterReload"] is True
+    # Public now: anyone reads the object without credentials.
+    project = requests.post(server.url + "/console/v1/session", json={"username": USER, "password": PASSWORD}, timeout=30).json()["project"]["id"]
+    anon = requests.get(f"{server.url}/v1/AUTH_{project}/photos/vacances%202026.jpg", timeout=30)
+    assert anon.status_code == 200 and anon.content == data
+
+
+def test_s3_credentials_work_with_boto3(server):
+    import boto3
+    from botocore.config import Config
+    out = browser("keys", server)
+    endpoint = json.loads((server.data_dir / "endpoints.json").read_text())["s3"]
+    assert endpoint in out["intro"] and f"proj-{USER}" in out["intro"]
+    assert out["secret"] and out["secretAfterReload"] == 0  # shown once
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=out["access"], aws_secret_access_key=out["secret"],
+                      region_name="us-east-1", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    s3.create_bucket(Bucket="from-boto3")
+    s3.put_object(Bucket="from-boto3", Key="k.txt", Body=b"made with a key from the console")
+    assert s3.get_object(Bucket="from-boto3", Key="k.txt")["Body"].read() == b"made with a key from the console"
+    assert "from-boto3" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]

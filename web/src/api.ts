@@ -9,6 +9,7 @@ export interface Session {
   roles: string[];
   csrf: string;
   expires_at: number;
+  s3_endpoint: string;
 }
 
 export class ApiError extends Error {
@@ -198,4 +199,120 @@ export function restore(user: string, item: TrashItem): Promise<void> {
 
 export function purge(user: string, item: TrashItem): Promise<void> {
   return davCall('DELETE', trashUrl(user, item.id));
+}
+
+// --- object storage (Swift API) -------------------------------------------------------------
+
+export interface Container {
+  name: string;
+  count: number;
+  bytes: number;
+}
+
+export interface StoredObject {
+  name: string; // the full key
+  bytes: number;
+  modified: Date;
+  prefix: boolean; // a "folder" of the listing (a common prefix)
+}
+
+function storageUrl(project: string, container = '', key = ''): string {
+  let u = `/v1/AUTH_${encodeURIComponent(project)}`;
+  if (container) u += `/${encodeURIComponent(container)}`;
+  if (key) u += `/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return u;
+}
+
+export function objectUrl(project: string, container: string, key: string): string {
+  return storageUrl(project, container, key);
+}
+
+async function swift(method: string, url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(url, { method, credentials: 'same-origin', headers: { ...headers, 'X-CSRF-Token': csrf } });
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+export async function listContainers(project: string): Promise<Container[]> {
+  const res = await swift('GET', `${storageUrl(project)}?format=json`);
+  const rows = (await res.json()) as { name: string; count: number; bytes: number }[];
+  return rows.map((r) => ({ name: r.name, count: r.count, bytes: r.bytes }));
+}
+
+export async function createContainer(project: string, name: string): Promise<void> {
+  await swift('PUT', storageUrl(project, name));
+}
+
+export async function deleteContainer(project: string, name: string): Promise<void> {
+  await swift('DELETE', storageUrl(project, name));
+}
+
+// Public: anyone may read the objects and list the container (.r:*,.rlistings); private: only
+// the project.
+export async function setPublic(project: string, name: string, pub: boolean): Promise<void> {
+  await swift('POST', storageUrl(project, name), pub ? { 'X-Container-Read': '.r:*,.rlistings' } : { 'X-Remove-Container-Read': 'x' });
+}
+
+export async function isPublic(project: string, name: string): Promise<boolean> {
+  const res = await swift('HEAD', storageUrl(project, name));
+  return (res.headers.get('X-Container-Read') ?? '').includes('.r:*');
+}
+
+export async function listObjects(project: string, container: string, prefix: string): Promise<StoredObject[]> {
+  const q = new URLSearchParams({ format: 'json', delimiter: '/', prefix });
+  const res = await swift('GET', `${storageUrl(project, container)}?${q}`);
+  const rows = (await res.json()) as ({ subdir: string } | { name: string; bytes: number; last_modified: string })[];
+  return rows.map((r) =>
+    'subdir' in r
+      ? { name: r.subdir, bytes: 0, modified: new Date(NaN), prefix: true }
+      : { name: r.name, bytes: r.bytes, modified: new Date(r.last_modified + 'Z'), prefix: false },
+  );
+}
+
+export async function deleteObject(project: string, container: string, key: string): Promise<void> {
+  await swift('DELETE', storageUrl(project, container, key));
+}
+
+export function uploadObject(project: string, container: string, key: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', storageUrl(project, container, key));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('X-CSRF-Token', csrf);
+    if (file.type) xhr.setRequestHeader('Content-Type', file.type);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
+    xhr.onerror = () => reject(new ApiError(0, 'network error'));
+    xhr.send(file);
+  });
+}
+
+// --- S3 credentials (identity's EC2 credentials of the signed-in user) -----------------------
+
+export interface S3Credential {
+  access: string;
+  secret?: string; // only right after creation
+  project: string;
+}
+
+export async function listS3Credentials(userId: string): Promise<S3Credential[]> {
+  const res = await swift('GET', `/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2`);
+  const body = (await res.json()) as { credentials: { access: string; tenant_id: string }[] };
+  return body.credentials.map((c) => ({ access: c.access, project: c.tenant_id }));
+}
+
+export async function createS3Credential(userId: string, project: string): Promise<S3Credential> {
+  const res = await fetch(`/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ tenant_id: project }),
+  });
+  if (!res.ok) throw await errorOf(res);
+  const c = ((await res.json()) as { credential: { access: string; secret: string; tenant_id: string } }).credential;
+  return { access: c.access, secret: c.secret, project: c.tenant_id };
+}
+
+export async function deleteS3Credential(userId: string, access: string): Promise<void> {
+  await swift('DELETE', `/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2/${encodeURIComponent(access)}`);
 }

@@ -7,6 +7,8 @@ import { use } from './signal';
 import { Login } from './login';
 import { Files } from './files';
 import { Trash } from './trash';
+import { Storage } from './storage';
+import { Keys } from './keys';
 import './style.css';
 
 function LanguageSwitch() {
@@ -30,7 +32,14 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  return hash.startsWith('#/trash') ? 'trash' : 'files';
+  for (const p of ['trash', 'storage', 'keys']) {
+    if (hash.startsWith(`#/${p}`)) return p;
+  }
+  return 'files';
+}
+
+function storageRoute(): string {
+  return decodeURIComponent(location.hash.replace(/^#\/storage\/?/, ''));
 }
 
 function App() {
@@ -61,6 +70,8 @@ function App() {
         <nav aria-label={t('app.name')}>
           <a href="#/files" aria-current={page === 'files' ? 'page' : undefined}>{t('nav.files')}</a>
           <a href="#/trash" aria-current={page === 'trash' ? 'page' : undefined}>{t('nav.trash')}</a>
+          {session.project && <a href="#/storage" aria-current={page === 'storage' ? 'page' : undefined}>{t('nav.storage')}</a>}
+          {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
         </nav>
         <span class="who">
           {t('session.user', session.user.name)}
@@ -71,7 +82,15 @@ function App() {
           {t('session.signout')}
         </button>
       </header>
-      {page === 'trash' ? <Trash user={session.user.name} /> : <Files user={session.user.name} />}
+      {page === 'trash' ? (
+        <Trash user={session.user.name} />
+      ) : page === 'storage' && session.project ? (
+        <Storage project={session.project.id} route={storageRoute()} />
+      ) : page === 'keys' && session.project ? (
+        <Keys userId={session.user.id} project={session.project.id} projectName={session.project.name} endpoint={session.s3_endpoint} />
+      ) : (
+        <Files user={session.user.name} />
+      )}
     </>
   );
 }

@@ -1,0 +1,189 @@
+// Object storage: the project's containers with their usage, and a container's objects by
+// prefix, with upload (progress per object), download, delete and a public/private switch.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import {
+  createContainer, deleteContainer, deleteObject, isPublic, listContainers, listObjects, objectUrl, setPublic, uploadObject,
+  type Container, type StoredObject,
+} from './api';
+import { formatDate, formatSize, t } from './i18n';
+
+export function Storage({ project, route }: { project: string; route: string }) {
+  // route: "" (the containers) or "<container>/<prefix>"
+  const slash = route.indexOf('/');
+  const container = slash < 0 ? route : route.slice(0, slash);
+  const prefix = slash < 0 ? '' : route.slice(slash + 1);
+  return container ? <Objects project={project} container={container} prefix={prefix} /> : <Containers project={project} />;
+}
+
+function go(container: string, prefix = '') {
+  location.hash = `#/storage/${encodeURIComponent(container)}/${prefix.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function Containers({ project }: { project: string }) {
+  const [rows, setRows] = useState<(Container & { pub: boolean })[] | null>(null);
+  const [name, setName] = useState('');
+  const [error, setError] = useState('');
+
+  async function refresh() {
+    try {
+      const cs = await listContainers(project);
+      setRows(await Promise.all(cs.map(async (c) => ({ ...c, pub: await isPublic(project, c.name) }))));
+    } catch (err) {
+      setRows([]);
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+  useEffect(() => { refresh(); }, [project]);
+
+  async function run(fn: () => Promise<void>) {
+    setError('');
+    try {
+      await fn();
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  return (
+    <main class="storage">
+      <h1>{t('storage.title')}</h1>
+      <form class="newfolder" onSubmit={(e) => { e.preventDefault(); const n = name.trim(); if (n) run(async () => { await createContainer(project, n); setName(''); }); }}>
+        <label>
+          {t('storage.newName')}
+          <input name="container" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit">{t('storage.create')}</button>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+      {rows === null ? (
+        <p aria-busy="true">{t('files.loading')}</p>
+      ) : rows.length === 0 ? (
+        <p class="empty">{t('storage.none')}</p>
+      ) : (
+        <table class="listing">
+          <thead>
+            <tr>
+              <th scope="col">{t('storage.container')}</th>
+              <th scope="col">{t('storage.objects')}</th>
+              <th scope="col">{t('storage.usage')}</th>
+              <th scope="col">{t('storage.public')}</th>
+              <th scope="col">{t('files.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((c) => (
+              <tr key={c.name} data-name={c.name}>
+                <td><a href={`#/storage/${encodeURIComponent(c.name)}/`}>{c.name}</a></td>
+                <td>{c.count}</td>
+                <td>{formatSize(c.bytes)}</td>
+                <td>
+                  <input type="checkbox" checked={c.pub} aria-label={`${t('storage.public')}: ${c.name}`}
+                    onChange={(e) => run(() => setPublic(project, c.name, (e.target as HTMLInputElement).checked))} />
+                </td>
+                <td class="actions">
+                  <button type="button" onClick={() => { if (confirm(t('storage.deleteConfirm', c.name))) run(() => deleteContainer(project, c.name)); }}>
+                    {t('storage.deleteContainer')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
+
+function Objects({ project, container, prefix }: { project: string; container: string; prefix: string }) {
+  const [rows, setRows] = useState<StoredObject[] | null>(null);
+  const [error, setError] = useState('');
+  const [progress, setProgress] = useState<{ name: string; size: number; sent: number }[]>([]);
+  const input = useRef<HTMLInputElement>(null);
+
+  async function refresh() {
+    try {
+      setRows(await listObjects(project, container, prefix));
+    } catch (err) {
+      setRows([]);
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+  useEffect(() => { setRows(null); refresh(); }, [project, container, prefix]);
+
+  async function send(files: File[]) {
+    setProgress(files.map((f) => ({ name: f.name, size: f.size, sent: 0 })));
+    for (let n = 0; n < files.length; n++) {
+      try {
+        await uploadObject(project, container, prefix + files[n].name, files[n], (sent) =>
+          setProgress((ps) => ps.map((p, k) => (k === n ? { ...p, sent } : p))));
+        setProgress((ps) => ps.map((p, k) => (k === n ? { ...p, sent: p.size } : p)));
+      } catch (err) {
+        setError(t('upload.failed', files[n].name, (err as Error).message));
+      }
+    }
+    await refresh();
+  }
+
+  const parts = prefix.split('/').filter(Boolean);
+  return (
+    <main class="storage">
+      <h1>{container}</h1>
+      <nav class="crumbs" aria-label="breadcrumb">
+        <a href="#/storage">{t('storage.title')}</a> / <a href={`#/storage/${encodeURIComponent(container)}/`}>{container}</a>
+        {parts.map((p, i) => (
+          <span key={i}> / <a href={`#/storage/${encodeURIComponent(container)}/${parts.slice(0, i + 1).map(encodeURIComponent).join('/')}/`}>{p}</a></span>
+        ))}
+      </nav>
+      <div class="toolbar">
+        <button type="button" onClick={() => input.current?.click()}>{t('storage.upload')}</button>
+        <input ref={input} type="file" multiple hidden data-testid="upload-objects"
+          onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
+      </div>
+      {progress.length > 0 && (
+        <ul class="transfers" aria-live="polite">
+          {progress.map((p) => (
+            <li key={p.name}><span>{p.name}</span><progress max={p.size || 1} value={p.size ? p.sent : 1} /></li>
+          ))}
+        </ul>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+      {rows === null ? (
+        <p aria-busy="true">{t('files.loading')}</p>
+      ) : rows.length === 0 ? (
+        <p class="empty">{t('storage.empty')}</p>
+      ) : (
+        <table class="listing">
+          <thead>
+            <tr>
+              <th scope="col">{t('files.name')}</th>
+              <th scope="col">{t('files.size')}</th>
+              <th scope="col">{t('files.modified')}</th>
+              <th scope="col">{t('files.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((o) => {
+              const short = o.name.slice(prefix.length);
+              return (
+                <tr key={o.name} data-name={short}>
+                  <td>{o.prefix ? <a href="#" onClick={(e) => { e.preventDefault(); go(container, o.name); }}>{short}</a> : short}</td>
+                  <td>{o.prefix ? t('files.folder') : formatSize(o.bytes)}</td>
+                  <td>{Number.isNaN(o.modified.getTime()) ? '' : formatDate(o.modified)}</td>
+                  <td class="actions">
+                    {!o.prefix && <a href={objectUrl(project, container, o.name)} download={short}>{t('files.download')}</a>}
+                    {!o.prefix && (
+                      <button type="button" onClick={async () => {
+                        try { await deleteObject(project, container, o.name); await refresh(); } catch (err) { setError(t('error.generic', (err as Error).message)); }
+                      }}>{t('files.delete')}</button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
