@@ -77,6 +77,7 @@ const scenarios = {
     const top = path.basename(arg);
     await page.locator(`tr[data-name="${top}"] a`).click();
     await page.locator('.crumbs').getByText(top).waitFor();
+    await page.locator('tbody tr').first().waitFor();
     const listed = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
     const errors = await page.locator('.transfers .error').count();
     return { progress, listed, errors };

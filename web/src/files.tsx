@@ -30,7 +30,9 @@ function FolderIcon() {
 
 export function Files({ user }: { user: string }) {
   const [folder, setFolder] = useState(folderFromHash());
-  const [entries, setEntries] = useState<Entry[] | null>(null);
+  // The listing with the folder it is of: a listing of another folder is never shown as this one's.
+  const [listing, setListing] = useState<{ folder: string; entries: Entry[] } | null>(null);
+  const entries = listing && listing.folder === folder ? listing.entries : null;
   const [error, setError] = useState('');
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [naming, setNaming] = useState(false);
@@ -47,16 +49,16 @@ export function Files({ user }: { user: string }) {
   }, []);
 
   async function refresh() {
+    const of = folder;
     try {
-      setEntries(await list(user, folder));
+      setListing({ folder: of, entries: await list(user, of) });
       setError('');
     } catch (err) {
-      setEntries([]);
+      setListing({ folder: of, entries: [] });
       setError(t('files.error', (err as Error).message));
     }
   }
   useEffect(() => {
-    setEntries(null);
     refresh();
   }, [folder, user]);
 
