@@ -156,6 +156,44 @@ const scenarios = {
     const secretAfterReload = await page.locator('[data-testid=new-secret]').count();
     return { intro, access, secret, secretAfterReload };
   },
+  // Servers: make a key pair (the private key downloaded once), upload the image given (arg), launch
+  // a server with user data, wait until ACTIVE, read its console log until the guest's marker,
+  // then delete it.
+  async compute(browser) {
+    const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+    const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Servers' }).click();
+    await page.getByRole('heading', { name: 'Servers', level: 1 }).waitFor();
+    await page.locator('input[name=key-name]').fill('console-key');
+    await page.getByRole('button', { name: 'Create a key pair' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=private-key]').click()]);
+    const privateKey = await import('node:fs').then(async (fs) => fs.readFileSync(await download.path(), 'utf8'));
+    await page.locator('input[name=image-name]').fill('guest');
+    await page.locator('input[name=image-file]').setInputFiles(arg);
+    await page.getByRole('button', { name: 'Upload the image' }).click();
+    await page.locator('section.images tr[data-name="guest"]').filter({ hasText: 'active' }).waitFor({ timeout: 120000 });
+    const progress = await page.locator('[data-testid=image-progress]').evaluate((p) => [p.value, p.max]);
+    await page.locator('input[name=server-name]').fill('web1');
+    await page.locator('select[name=image]').selectOption({ label: 'guest' });
+    await page.locator('select[name=keypair]').selectOption('console-key');
+    await page.locator('textarea[name=user-data]').fill('#!/bin/sh\necho hello-from-the-console > /root/hello\n');
+    await page.getByRole('button', { name: 'Launch' }).click();
+    const row = page.locator('tr[data-name="web1"]');
+    await row.locator('[data-testid=status]').filter({ hasText: /^ACTIVE$/ }).waitFor({ timeout: 240000 });
+    const ssh = await row.locator('code').textContent();
+    await row.getByRole('button', { name: 'Console log' }).click();
+    let log = '';
+    for (let i = 0; i < 120 && !log.includes('ciel-guest-ready'); i++) {
+      await page.waitForTimeout(2000);
+      await page.locator('section.console').getByRole('button', { name: 'Refresh' }).click();
+      log = await page.locator('[data-testid=console-log]').textContent();
+    }
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 240000 });
+    return { privateKey: privateKey.split('\n')[0], progress, ssh, marker: log.includes('ciel-guest-ready') };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
@@ -191,9 +229,9 @@ const scenarios = {
     const dp = await desk.newPage();
     await signIn(dp, 'Files');
     for (const [hash, heading, file] of [['#/trash', 'Trash', 'trash-en.png'], ['#/storage', 'Object storage', 'storage-en.png'],
-                                         ['#/keys', 'S3 credentials', 's3-keys-en.png']]) {
+                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png']]) {
       await dp.goto(base + '/' + hash);
-      await dp.getByRole('heading', { name: heading }).waitFor();
+      await dp.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await dp.locator('table.listing, p.empty').first().waitFor();
       await dp.screenshot({ path: path.join(out, file) });
       shots.push(file);

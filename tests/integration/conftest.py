@@ -5,6 +5,7 @@ Fixtures:
   ciel         one server per test module (shared by its tests)
   fresh_ciel   one server per test (for tests that stop or damage the server)
   start_ciel   a factory: start_ciel(settings={...}, extra_args=[...]) -> CielServer
+  guest_image  the test guest image (tools/build-test-image), built once per session
 """
 import json
 import os
@@ -125,3 +126,11 @@ def ciel(tmp_path_factory):
 @pytest.fixture
 def fresh_ciel(start_ciel):
     return start_ciel({"server.diagnostics": "true"})
+
+
+@pytest.fixture(scope="session")
+def guest_image(tmp_path_factory):
+    out = tmp_path_factory.mktemp("guest") / "guest.qcow2"
+    r = subprocess.run(["bash", str(ROOT / "tools" / "build-test-image"), str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return out

@@ -34,11 +34,8 @@ def kill_vms(data_dir):
 
 
 @pytest.fixture(scope="module")
-def image_file(tmp_path_factory):
-    out = tmp_path_factory.mktemp("guest") / "guest.qcow2"
-    r = subprocess.run(["bash", str(ROOT / "tools" / "build-test-image"), str(out)], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return out
+def image_file(guest_image):
+    return guest_image
 
 
 @pytest.fixture(scope="module")

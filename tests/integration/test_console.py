@@ -5,7 +5,9 @@ a folder of nested files uploaded through the folder input and found byte-identi
 and sign-out."""
 import gzip
 import json
+import os
 import pathlib
+import signal
 import subprocess
 
 import pytest
@@ -26,10 +28,15 @@ def oc(name):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     assert (WEB / "dist" / "index.html").exists(), "the console is not built: bash scripts/build.sh web"
-    s = start_box_server(tmp_path_factory, name="console")
+    s = start_box_server(tmp_path_factory, {"compute.ssh_ports": "21100-21199"}, name="console")
     s.dav = make_box_user(s, USER, PASSWORD)
     yield s
     s.stop()
+    for pidfile in (s.data_dir / "compute" / "vms").glob("*/qemu.pid"):  # VMs outlive ciel serve by design
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 def browser(scenario, server, *extra, password=PASSWORD, timeout=180):
@@ -173,6 +180,25 @@ def test_s3_credentials_work_with_boto3(server):
     s3.put_object(Bucket="from-boto3", Key="k.txt", Body=b"made with a key from the console")
     assert s3.get_object(Bucket="from-boto3", Key="k.txt")["Body"].read() == b"made with a key from the console"
     assert "from-boto3" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_launch_a_server_and_read_its_console_log(server, guest_image):
+    """Key pair, image upload, launch with user data, ACTIVE, the guest's marker in the console log,
+    delete: all through the page (the flavor is the admin's)."""
+    from box_support import admin_token
+    token = admin_token(server)
+    r = requests.post(server.url + "/compute/v2.1/flavors", headers={"X-Auth-Token": token}, timeout=30,
+                      json={"flavor": {"name": "c1.small", "vcpus": 1, "ram": 256, "disk": 1}})
+    assert r.status_code == 200, r.text
+    out = browser("compute", server, guest_image, timeout=900)
+    assert out["privateKey"] == "-----BEGIN OPENSSH PRIVATE KEY-----"
+    assert out["progress"][0] == out["progress"][1] == guest_image.stat().st_size
+    assert out["ssh"].startswith("127.0.0.1:")
+    assert out["marker"], "the guest's ciel-guest-ready marker never appeared in the console log"
+    # Nothing left running.
+    session = sign_in(server)
+    servers = requests.get(server.url + "/compute/v2.1/servers", cookies={"ciel_session": session.cookies["ciel_session"]}, timeout=30)
+    assert servers.json()["servers"] == []
 
 
 def test_sign_out_revokes_the_session(server):

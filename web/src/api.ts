@@ -316,3 +316,123 @@ export async function createS3Credential(userId: string, project: string): Promi
 export async function deleteS3Credential(userId: string, access: string): Promise<void> {
   await swift('DELETE', `/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2/${encodeURIComponent(access)}`);
 }
+
+// --- compute (Nova v2.1, Glance v2) -----------------------------------------------------------
+
+async function jsonCall<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'X-CSRF-Token': csrf, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw await novaError(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+// Nova's errors are {"badRequest": {"message": ...}} and the like.
+async function novaError(res: Response): Promise<ApiError> {
+  let message = res.statusText || `HTTP ${res.status}`;
+  try {
+    const body = JSON.parse(await res.text());
+    const first = body && typeof body === 'object' ? Object.values(body)[0] : undefined;
+    message = (first as { message?: string })?.message ?? body?.message ?? body?.error?.message ?? message;
+  } catch {
+    // not JSON
+  }
+  return new ApiError(res.status, message);
+}
+
+export interface Server {
+  id: string;
+  name: string;
+  status: string;
+  task: string | null;
+  image: string;
+  flavor: string;
+  ssh: string;
+  fault: string;
+}
+
+export async function listServers(): Promise<Server[]> {
+  const body = await jsonCall<{ servers: Record<string, any>[] }>('GET', '/compute/v2.1/servers/detail');
+  return body.servers.map((s) => ({
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    task: s['OS-EXT-STS:task_state'] ?? null,
+    image: s.image?.id ?? '',
+    flavor: s.flavor?.id ?? '',
+    ssh: s.metadata?.['ciel:ssh'] ?? '',
+    fault: s.fault?.message ?? '',
+  }));
+}
+
+export interface Choice { id: string; name: string }
+
+export async function listImages(): Promise<(Choice & { status: string; size: number })[]> {
+  const body = await jsonCall<{ images: Record<string, any>[] }>('GET', '/image/v2/images');
+  return body.images.map((i) => ({ id: i.id, name: i.name ?? i.id, status: i.status, size: i.size ?? 0 }));
+}
+
+export async function listFlavors(): Promise<(Choice & { vcpus: number; ram: number; disk: number })[]> {
+  const body = await jsonCall<{ flavors: Record<string, any>[] }>('GET', '/compute/v2.1/flavors/detail');
+  return body.flavors.map((f) => ({ id: f.id, name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk }));
+}
+
+export async function listKeypairs(): Promise<{ name: string; fingerprint: string }[]> {
+  const body = await jsonCall<{ keypairs: { keypair: { name: string; fingerprint: string } }[] }>('GET', '/compute/v2.1/os-keypairs');
+  return body.keypairs.map((k) => k.keypair);
+}
+
+// Without a public key the server makes the pair and returns the private key, this once.
+export async function createKeypair(name: string, publicKey?: string): Promise<{ name: string; private_key?: string }> {
+  const body = await jsonCall<{ keypair: { name: string; private_key?: string } }>('POST', '/compute/v2.1/os-keypairs', {
+    keypair: publicKey ? { name, public_key: publicKey } : { name },
+  });
+  return body.keypair;
+}
+
+export async function deleteKeypair(name: string): Promise<void> {
+  await jsonCall('DELETE', `/compute/v2.1/os-keypairs/${encodeURIComponent(name)}`);
+}
+
+export async function launch(req: { name: string; image: string; flavor: string; key: string; userData: string }): Promise<string> {
+  const server: Record<string, unknown> = { name: req.name, imageRef: req.image, flavorRef: req.flavor, networks: 'auto' };
+  if (req.key) server.key_name = req.key;
+  if (req.userData) server.user_data = btoa(String.fromCharCode(...new TextEncoder().encode(req.userData)));
+  const body = await jsonCall<{ server: { id: string } }>('POST', '/compute/v2.1/servers', { server });
+  return body.server.id;
+}
+
+export async function serverAction(id: string, action: 'start' | 'stop' | 'reboot' | 'delete'): Promise<void> {
+  if (action === 'delete') {
+    await jsonCall('DELETE', `/compute/v2.1/servers/${id}`);
+    return;
+  }
+  const body = action === 'start' ? { 'os-start': null } : action === 'stop' ? { 'os-stop': null } : { reboot: { type: 'SOFT' } };
+  await jsonCall('POST', `/compute/v2.1/servers/${id}/action`, body);
+}
+
+export async function consoleLog(id: string, lines = 200): Promise<string> {
+  const body = await jsonCall<{ output: string }>('POST', `/compute/v2.1/servers/${id}/action`, { 'os-getConsoleOutput': { length: lines } });
+  return body.output;
+}
+
+// A new image: the record, then its bytes with progress (Glance v2's two steps).
+export async function uploadImage(name: string, format: string, file: File, onProgress: (sent: number) => void): Promise<string> {
+  const image = await jsonCall<{ id: string }>('POST', '/image/v2/images', { name, disk_format: format, container_format: 'bare' });
+  await new Promise<void>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `/image/v2/images/${image.id}/file`);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('X-CSRF-Token', csrf);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.responseText || `HTTP ${xhr.status}`)));
+    xhr.onerror = () => reject(new ApiError(0, 'network error'));
+    xhr.send(file);
+  });
+  return image.id;
+}

@@ -9,6 +9,7 @@ import { Files } from './files';
 import { Trash } from './trash';
 import { Storage } from './storage';
 import { Keys } from './keys';
+import { Compute } from './compute';
 import './style.css';
 
 function LanguageSwitch() {
@@ -32,7 +33,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'storage', 'keys']) {
+  for (const p of ['trash', 'storage', 'keys', 'compute']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -72,6 +73,7 @@ function App() {
           <a href="#/trash" aria-current={page === 'trash' ? 'page' : undefined}>{t('nav.trash')}</a>
           {session.project && <a href="#/storage" aria-current={page === 'storage' ? 'page' : undefined}>{t('nav.storage')}</a>}
           {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
+          {session.project && <a href="#/compute" aria-current={page === 'compute' ? 'page' : undefined}>{t('nav.compute')}</a>}
         </nav>
         <span class="who">
           {t('session.user', session.user.name)}
@@ -86,6 +88,8 @@ function App() {
         <Trash user={session.user.name} />
       ) : page === 'storage' && session.project ? (
         <Storage project={session.project.id} route={storageRoute()} />
+      ) : page === 'compute' && session.project ? (
+        <Compute />
       ) : page === 'keys' && session.project ? (
         <Keys userId={session.user.id} project={session.project.id} projectName={session.project.name} endpoint={session.s3_endpoint} />
       ) : (
