@@ -4,6 +4,7 @@
 //
 //   POST   /console/v1/session  {"username", "password", "domain"?, "project"?} -> 201, sets the cookie
 //   GET    /console/v1/session  the session behind the cookie -> 200, or 401
+//   PUT    /console/v1/session  {"project": id}: the session moves to that project (needs X-CSRF-Token)
 //   DELETE /console/v1/session  revokes the token, clears the cookie -> 204 (needs X-CSRF-Token)
 //
 // The session is an identity token kept in a cookie the page's scripts cannot read (HttpOnly,

@@ -121,6 +121,38 @@ awaitable<http::Response> show_session(http::RequestContext& ctx, identity::Iden
   co_return json_response(http::Status::ok, session_json(identity, options, *p, token));
 }
 
+// Switching project rescopes the session's token: the new token is of the same chain, so signing
+// out still revokes both.
+awaitable<http::Response> switch_project(http::RequestContext& ctx, identity::IdentityService& identity, const ConsoleOptions& options) {
+  const auto& req = ctx.request();
+  std::string token = session_of(req);
+  if (token.empty()) { co_return http::json_error(http::Status::unauthorized, "No session", req); }
+  if (!crypto::constant_time_equals(req.header("X-CSRF-Token"), csrf_token(token))) {
+    co_return http::json_error(http::Status::forbidden, "The X-CSRF-Token header is missing or wrong", req);
+  }
+  auto body = co_await ctx.read_body(4096);
+  if (!body) { co_return http::json_error(http::Status::payload_too_large, body.error().message, req); }
+  boost::system::error_code ec;
+  auto v = json::parse(*body, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  std::string project = o != nullptr ? text_field(*o, "project") : std::string();
+  if (project.empty()) { co_return http::json_error(http::Status::bad_request, "Expected {\"project\": a project id}", req); }
+  identity::AuthRequest rescope;
+  rescope.methods = {"token"};
+  rescope.token = token;
+  rescope.scope = identity::AuthRequest::Scope::project;
+  rescope.project_id = project;
+  auto scoped = co_await identity.authenticate(rescope, req.remote_address, req.request_id);
+  if (!scoped) {
+    co_return http::json_error(scoped.error().code == Errc::invalid_argument ? http::Status::bad_request : http::Status::forbidden,
+                               "You have no role on that project", req);
+  }
+  auto max_age = std::chrono::duration_cast<std::chrono::seconds>(scoped->principal.expires_at - std::chrono::system_clock::now()).count();
+  auto res = json_response(http::Status::ok, session_json(identity, options, scoped->principal, scoped->token));
+  res.headers().add("Set-Cookie", cookie(req, scoped->token, std::max<std::int64_t>(max_age, 0)));
+  co_return res;
+}
+
 awaitable<http::Response> end_session(http::RequestContext& ctx, identity::IdentityService& identity) {
   const auto& req = ctx.request();
   std::string token = session_of(req);
@@ -157,6 +189,7 @@ void add_console_routes(http::Router& router, identity::IdentityService& identit
   auto o = std::make_shared<const ConsoleOptions>(std::move(options));
   router.add(http::Method::post, "/console/v1/session", [&identity, o](http::RequestContext& ctx) { return create_session(ctx, identity, *o); });
   router.add(http::Method::get, "/console/v1/session", [&identity, o](http::RequestContext& ctx) { return show_session(ctx, identity, *o); });
+  router.add(http::Method::put, "/console/v1/session", [&identity, o](http::RequestContext& ctx) { return switch_project(ctx, identity, *o); });
   router.add(http::Method::delete_, "/console/v1/session", [&identity](http::RequestContext& ctx) { return end_session(ctx, identity); });
 }
 

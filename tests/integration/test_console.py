@@ -101,6 +101,39 @@ def test_session_cookie_csrf_and_revocation(server):
     assert requests.get(url, cookies=jar, timeout=30).status_code == 401
 
 
+def test_project_switch_keeps_one_session(server):
+    """A user with two projects moves the session from one to the other (same cookie name, new
+    token of the same chain): Swift answers for the new project, and sign-out ends both tokens."""
+    from box_support import admin_token
+    from identity_support import Keystone
+    ks = Keystone(server)
+    token = admin_token(server)
+    r = ks.post("/projects", token, json={"project": {"name": "second-" + USER, "domain_id": "default"}})
+    assert r.status_code == 201, r.text
+    second = r.json()["project"]["id"]
+    uid = sign_in(server).json()["user"]["id"]
+    assert ks.put(f"/projects/{second}/users/{uid}/roles/{ks.role_id(token, 'member')}", token).status_code == 204
+
+    first = sign_in(server)
+    body = first.json()
+    assert second in [p["id"] for p in body["projects"]]
+    jar = {"ciel_session": first.cookies["ciel_session"]}
+    assert requests.put(server.url + "/console/v1/session", json={"project": second}, cookies=jar, timeout=30).status_code == 403  # no CSRF token
+    moved = requests.put(server.url + "/console/v1/session", json={"project": second}, cookies=jar,
+                         headers={"X-CSRF-Token": body["csrf"]}, timeout=30)
+    assert moved.status_code == 200 and moved.json()["project"]["id"] == second
+    jar2 = {"ciel_session": moved.cookies["ciel_session"]}
+    assert requests.get(f"{server.url}/v1/AUTH_{second}", cookies=jar2, timeout=30).status_code in (200, 204)
+    assert requests.get(f"{server.url}/v1/AUTH_{body['project']['id']}", cookies=jar2, timeout=30).status_code == 403
+    nowhere = requests.put(server.url + "/console/v1/session", json={"project": "0" * 32}, cookies=jar2,
+                           headers={"X-CSRF-Token": moved.json()["csrf"]}, timeout=30)
+    assert nowhere.status_code == 403
+    out = requests.delete(server.url + "/console/v1/session", cookies=jar2, headers={"X-CSRF-Token": moved.json()["csrf"]}, timeout=30)
+    assert out.status_code == 204
+    for j in (jar, jar2):
+        assert requests.get(server.url + "/console/v1/session", cookies=j, timeout=30).status_code == 401
+
+
 def test_sign_in_in_english(server):
     out = browser("login-en", server)
     assert out["title"] == "Sign in to Ciel"

@@ -54,6 +54,19 @@ export async function signIn(username: string, password: string, domain: string)
   return s;
 }
 
+export async function switchProject(project: string): Promise<Session> {
+  const res = await fetch('/console/v1/session', {
+    method: 'PUT',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ project }),
+  });
+  if (!res.ok) throw await errorOf(res);
+  const s = (await res.json()) as Session;
+  csrf = s.csrf;
+  return s;
+}
+
 export async function signOut(): Promise<void> {
   await fetch('/console/v1/session', { method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
   csrf = '';

@@ -1,7 +1,7 @@
 // The console's entry: a session check, then the sign-in page or the signed-in shell.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentSession, signOut, type Session } from './api';
+import { currentSession, signOut, switchProject, type Session } from './api';
 import { lang, setLang, t, type Lang } from './i18n';
 import { use } from './signal';
 import { Login } from './login';
@@ -75,15 +75,22 @@ function App() {
           {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
           {session.project && <a href="#/compute" aria-current={page === 'compute' ? 'page' : undefined}>{t('nav.compute')}</a>}
         </nav>
-        <span class="who">
-          {t('session.user', session.user.name)}
-          {session.project ? ` · ${t('session.project')} ${session.project.name}` : ''}
-        </span>
+        <span class="who">{t('session.user', session.user.name)}</span>
+        {session.projects.length > 0 && (
+          <label class="lang">
+            <span>{t('session.project')}</span>
+            <select name="project" value={session.project?.id ?? ''}
+              onChange={async (e) => { setSession(await switchProject((e.target as HTMLSelectElement).value)); }}>
+              {session.projects.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+            </select>
+          </label>
+        )}
         <LanguageSwitch />
         <button type="button" class="signout" onClick={async () => { await signOut(); setSession(null); }}>
           {t('session.signout')}
         </button>
       </header>
+      <div key={session.project?.id ?? ''}>{/* a project switch starts every page afresh */}
       {page === 'trash' ? (
         <Trash user={session.user.name} />
       ) : page === 'storage' && session.project ? (
@@ -95,6 +102,7 @@ function App() {
       ) : (
         <Files user={session.user.name} />
       )}
+      </div>
     </>
   );
 }
