@@ -16,7 +16,7 @@ build_web() {
   if ! cmp -s web/package-lock.json web/node_modules/.ciel-installed-lock.json; then
     (cd web && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.ciel-installed-lock.json)
   fi
-  (cd web && npm run --silent build >/dev/null)
+  (cd web && npm run --silent build)
 }
 case "$kind" in
   release)

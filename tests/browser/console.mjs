@@ -194,6 +194,26 @@ const scenarios = {
     await row.waitFor({ state: 'detached', timeout: 240000 });
     return { privateKey: privateKey.split('\n')[0], progress, ssh, marker: log.includes('ciel-guest-ready') };
   },
+  // App passwords: create one (shown once), or with arg "revoke NAME", revoke it.
+  async 'app-password'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'App passwords' }).click();
+    await page.getByRole('heading', { name: 'App passwords' }).waitFor();
+    if (arg.startsWith('revoke ')) {
+      const name = arg.slice(7);
+      await page.locator(`tr[data-name="${name}"]`).getByRole('button', { name: 'Revoke' }).click();
+      await page.locator(`tr[data-name="${name}"]`).waitFor({ state: 'detached' });
+      return { revoked: name };
+    }
+    await page.locator('input[name=app-name]').fill(arg);
+    await page.getByRole('button', { name: 'Create an app password' }).click();
+    const login = await page.locator('[data-testid=app-login]').textContent();
+    const password = await page.locator('[data-testid=app-password]').textContent();
+    await page.locator(`tr[data-name="${arg}"]`).waitFor();
+    return { login, password };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -234,6 +234,15 @@ def test_launch_a_server_and_read_its_console_log(server, guest_image):
     assert servers.json()["servers"] == []
 
 
+def test_app_password_for_a_sync_client(server):
+    out = browser("app-password", server, "laptop")
+    assert out["login"] == USER and len(out["password"]) >= 32
+    url = server.url + f"/remote.php/dav/files/{USER}/"
+    assert requests.request("PROPFIND", url, auth=(USER, out["password"]), headers={"Depth": "0"}, timeout=30).status_code == 207
+    browser("app-password", server, "revoke laptop")
+    assert requests.request("PROPFIND", url, auth=(USER, out["password"]), headers={"Depth": "0"}, timeout=30).status_code == 401
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]

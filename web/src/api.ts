@@ -449,3 +449,27 @@ export async function uploadImage(name: string, format: string, file: File, onPr
   });
   return image.id;
 }
+
+// --- app passwords (for sync clients) ---------------------------------------------------------
+
+export interface AppPassword {
+  id: string;
+  name: string;
+  created: Date;
+  password?: string; // only right after creation
+  login?: string;
+}
+
+export async function listAppPasswords(): Promise<AppPassword[]> {
+  const body = await jsonCall<{ app_passwords: { id: string; name: string; created: number }[] }>('GET', '/box/v1/app-passwords');
+  return body.app_passwords.map((a) => ({ id: a.id, name: a.name, created: new Date(a.created * 1000) }));
+}
+
+export async function createAppPassword(name: string): Promise<AppPassword> {
+  const a = await jsonCall<{ id: string; name: string; created: number; password: string; login_name: string }>('POST', '/box/v1/app-passwords', { name });
+  return { id: a.id, name: a.name, created: new Date(a.created * 1000), password: a.password, login: a.login_name };
+}
+
+export async function deleteAppPassword(id: string): Promise<void> {
+  await jsonCall('DELETE', `/box/v1/app-passwords/${encodeURIComponent(id)}`);
+}

@@ -10,6 +10,7 @@ import { Trash } from './trash';
 import { Storage } from './storage';
 import { Keys } from './keys';
 import { Compute } from './compute';
+import { AppPasswords } from './apppasswords';
 import './style.css';
 
 function LanguageSwitch() {
@@ -33,7 +34,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'storage', 'keys', 'compute']) {
+  for (const p of ['trash', 'storage', 'keys', 'compute', 'apps']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -74,6 +75,7 @@ function App() {
           {session.project && <a href="#/storage" aria-current={page === 'storage' ? 'page' : undefined}>{t('nav.storage')}</a>}
           {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
           {session.project && <a href="#/compute" aria-current={page === 'compute' ? 'page' : undefined}>{t('nav.compute')}</a>}
+          <a href="#/apps" aria-current={page === 'apps' ? 'page' : undefined}>{t('nav.apps')}</a>
         </nav>
         <span class="who">{t('session.user', session.user.name)}</span>
         {session.projects.length > 0 && (
@@ -95,6 +97,8 @@ function App() {
         <Trash user={session.user.name} />
       ) : page === 'storage' && session.project ? (
         <Storage project={session.project.id} route={storageRoute()} />
+      ) : page === 'apps' ? (
+        <AppPasswords />
       ) : page === 'compute' && session.project ? (
         <Compute />
       ) : page === 'keys' && session.project ? (
