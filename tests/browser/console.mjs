@@ -214,6 +214,25 @@ const scenarios = {
     await page.locator(`tr[data-name="${arg}"]`).waitFor();
     return { login, password };
   },
+  // Versions: list the earlier versions of a file (arg) and restore the newest one.
+  async versions(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Versions' }).click();
+    const panel = page.locator('section.versions');
+    await panel.getByRole('heading').waitFor();
+    const heading = await panel.getByRole('heading').textContent();
+    const ids = () => panel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    const before = await ids();
+    await panel.locator('tbody tr').first().getByRole('button', { name: 'Restaurer cette version' }).click();
+    // The restored version becomes the file's content; the content it replaced becomes a version.
+    await page.waitForFunction((old) => {
+      const rows = [...document.querySelectorAll('section.versions tbody tr')].map((r) => r.getAttribute('data-name'));
+      return rows.length > 0 && !rows.includes(old);
+    }, before[0], { timeout: 15000 });
+    return { heading, before, after: await ids() };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

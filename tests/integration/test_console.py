@@ -243,6 +243,19 @@ def test_app_password_for_a_sync_client(server):
     assert requests.request("PROPFIND", url, auth=(USER, out["password"]), headers={"Depth": "0"}, timeout=30).status_code == 401
 
 
+def test_restore_an_earlier_version(server):
+    assert server.dav.put("draft.txt", b"first draft").status_code == 201
+    assert server.dav.put("draft.txt", b"second draft, worse").status_code == 204
+    out = browser("versions", server, "draft.txt")
+    assert out["heading"] == "Versions de « draft.txt »"
+    assert len(out["before"]) == 1 and len(out["after"]) == 1 and out["after"] != out["before"]
+    assert server.dav.get("draft.txt").content == b"first draft"  # the version restored
+    # ... and what it replaced is the version now.
+    fileid = server.dav.entries("draft.txt", "0", oc("fileid"))[0].text(oc("fileid"))
+    r = requests.get(f"{server.url}/remote.php/dav/versions/{USER}/versions/{fileid}/{out['after'][0]}", auth=(USER, PASSWORD), timeout=30)
+    assert r.status_code == 200 and r.content == b"second draft, worse"
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]

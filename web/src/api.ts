@@ -81,6 +81,7 @@ export interface Entry {
   size: number;
   modified: Date;
   etag: string;
+  fileid: string;
 }
 
 function encodePath(path: string): string {
@@ -93,7 +94,7 @@ export function fileUrl(user: string, path: string): string {
 
 const propfindBody =
   '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">' +
-  '<d:prop><d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><oc:size/></d:prop></d:propfind>';
+  '<d:prop><d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><oc:size/><oc:fileid/></d:prop></d:propfind>';
 
 export async function list(user: string, path: string): Promise<Entry[]> {
   const res = await fetch(fileUrl(user, path), {
@@ -122,6 +123,7 @@ export async function list(user: string, path: string): Promise<Entry[]> {
       size: Number(len ?? ocSize ?? 0),
       modified: new Date(modified),
       etag: r.getElementsByTagNameNS(dav, 'getetag')[0]?.textContent ?? '',
+      fileid: r.getElementsByTagNameNS('http://owncloud.org/ns', 'fileid')[0]?.textContent ?? '',
     });
   }
   out.sort((a, b) => (a.folder === b.folder ? a.name.localeCompare(b.name) : a.folder ? -1 : 1));
@@ -472,4 +474,42 @@ export async function createAppPassword(name: string): Promise<AppPassword> {
 
 export async function deleteAppPassword(id: string): Promise<void> {
   await jsonCall('DELETE', `/box/v1/app-passwords/${encodeURIComponent(id)}`);
+}
+
+// --- versions of a file -------------------------------------------------------------------------
+
+export interface Version {
+  id: string;
+  size: number;
+  modified: Date;
+  url: string;
+}
+
+export async function listVersions(user: string, fileid: string): Promise<Version[]> {
+  const base = `/remote.php/dav/versions/${encodeURIComponent(user)}/versions/${encodeURIComponent(fileid)}`;
+  const res = await fetch(base, {
+    method: 'PROPFIND',
+    credentials: 'same-origin',
+    headers: { Depth: '1', 'X-CSRF-Token': csrf },
+  });
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const out: Version[] = [];
+  for (const r of Array.from(doc.getElementsByTagNameNS('DAV:', 'response'))) {
+    const href = (r.getElementsByTagNameNS('DAV:', 'href')[0]?.textContent ?? '').replace(/\/$/, '');
+    const id = decodeURIComponent(href.split('/').pop() ?? '');
+    if (!id || id === fileid) continue; // the collection itself
+    out.push({
+      id,
+      size: Number(r.getElementsByTagNameNS('DAV:', 'getcontentlength')[0]?.textContent ?? 0),
+      modified: new Date(r.getElementsByTagNameNS('DAV:', 'getlastmodified')[0]?.textContent ?? ''),
+      url: `${base}/${encodeURIComponent(id)}`,
+    });
+  }
+  out.sort((a, b) => b.modified.getTime() - a.modified.getTime());
+  return out;
+}
+
+export function restoreVersion(user: string, version: Version): Promise<void> {
+  return davCall('MOVE', version.url, { Destination: `${location.origin}/remote.php/dav/versions/${encodeURIComponent(user)}/restore/target` });
 }

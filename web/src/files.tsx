@@ -1,7 +1,7 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
 // per-file and overall progress, new folder, download and delete (to the trash).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fileUrl, list, makeFolder, move, remove, upload, ApiError, type Entry } from './api';
+import { fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
 import { formatDate, formatSize, t } from './i18n';
 
 interface Transfer {
@@ -37,6 +37,7 @@ export function Files({ user }: { user: string }) {
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [naming, setNaming] = useState(false);
   const [renaming, setRenaming] = useState<Entry | null>(null);
+  const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
   const [renameTo, setRenameTo] = useState('');
   const [newName, setNewName] = useState('');
   const filesInput = useRef<HTMLInputElement>(null);
@@ -124,6 +125,25 @@ export function Files({ user }: { user: string }) {
     }
   }
 
+  async function showVersions(entry: Entry) {
+    try {
+      setVersions({ entry, list: await listVersions(user, entry.fileid) });
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  async function restoreOne(v: Version) {
+    if (!versions) return;
+    try {
+      await restoreVersion(user, v);
+      await showVersions(versions.entry);
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
   async function del(entry: Entry) {
     if (!confirm(t('files.deleteConfirm', entry.name))) return;
     try {
@@ -177,6 +197,30 @@ export function Files({ user }: { user: string }) {
           <button type="button" onClick={() => setRenaming(null)}>{t('files.cancel')}</button>
         </form>
       )}
+      {versions && (
+        <section class="versions" aria-label={t('versions.of', versions.entry.name)}>
+          <h2>{t('versions.of', versions.entry.name)}</h2>
+          {versions.list.length === 0 ? (
+            <p class="empty">{t('versions.none')}</p>
+          ) : (
+            <table class="listing">
+              <tbody>
+                {versions.list.map((v) => (
+                  <tr key={v.id} data-name={v.id}>
+                    <td>{formatDate(v.modified)}</td>
+                    <td>{formatSize(v.size)}</td>
+                    <td class="actions">
+                      <a href={v.url} download={versions.entry.name}>{t('files.download')}</a>
+                      <button type="button" onClick={() => restoreOne(v)}>{t('versions.restore')}</button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <button type="button" onClick={() => setVersions(null)}>{t('compute.close')}</button>
+        </section>
+      )}
       {transfers.length > 0 && (
         <section class="transfers" aria-live="polite">
           <p>{finished < transfers.length ? t('upload.progress', finished, transfers.length) : t('upload.done', finished)}</p>
@@ -227,6 +271,7 @@ export function Files({ user }: { user: string }) {
                 <td class="actions">
                   {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
                   <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
+                  {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
                   <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
                 </td>
               </tr>
