@@ -233,6 +233,29 @@ const scenarios = {
     }, before[0], { timeout: 15000 });
     return { heading, before, after: await ids() };
   },
+  // A folder of many entries (arg: its name): only the rows in view are in the page, and
+  // scrolling to the end shows the last entries.
+  async 'large-folder'(browser) {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const started = Date.now();
+    await page.locator(`tr[data-name="${arg}"] a`).click();
+    const scroller = page.locator('[data-testid=scroller]');
+    await scroller.waitFor({ timeout: 60000 });
+    await scroller.locator('tbody tr[data-name]').first().waitFor();
+    const shownMs = Date.now() - started;
+    const rowsAtTop = await scroller.locator('tbody tr[data-name]').count();
+    const first = await scroller.locator('tbody tr[data-name]').first().getAttribute('data-name');
+    await scroller.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction(() => {
+      const rows = document.querySelectorAll('[data-testid=scroller] tbody tr[data-name]');
+      return rows.length > 0 && rows[rows.length - 1].getAttribute('data-name') === 'f09999.txt';
+    }, null, { timeout: 10000 });
+    const rowsAtEnd = await scroller.locator('tbody tr[data-name]').count();
+    const lastVisible = await page.locator('tr[data-name="f09999.txt"]').isVisible();
+    return { shownMs, rowsAtTop, first, rowsAtEnd, lastVisible };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

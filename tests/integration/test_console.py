@@ -256,6 +256,23 @@ def test_restore_an_earlier_version(server):
     assert r.status_code == 200 and r.content == b"second draft, worse"
 
 
+def test_a_folder_of_10000_entries_scrolls_from_a_small_page(server):
+    from concurrent.futures import ThreadPoolExecutor
+    assert server.dav.mkcol("big").status_code == 201
+    session = requests.Session()
+    session.auth = (USER, PASSWORD)
+
+    def put(i):
+        return session.put(f"{server.url}/remote.php/dav/files/{USER}/big/f{i:05d}.txt", data=b"x", timeout=60).status_code
+    with ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(put, range(10_000))) == {201}
+    out = browser("large-folder", server, "big")
+    print(f"10,000 entries: first rows shown {out['shownMs']} ms after the click")
+    assert out["first"] == "f00000.txt"
+    assert 0 < out["rowsAtTop"] <= 150 and 0 < out["rowsAtEnd"] <= 150  # never the 10,000 rows
+    assert out["lastVisible"]
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]

@@ -28,6 +28,56 @@ function FolderIcon() {
   );
 }
 
+// Rows are drawn only where the reader looks once a folder is large: a folder of 10,000 entries
+// scrolls inside a box of fixed-height rows, of which only the visible ones (and a margin) exist in
+// the page; above and below, two spacer rows keep the scroll bar true.
+const ROW_PX = 44;
+const VIRTUAL_FROM = 300;
+
+function Listing({ entries, row }: { entries: Entry[]; row: (e: Entry) => preact.JSX.Element }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [range, setRange] = useState<[number, number]>([0, 60]);
+  const virtual = entries.length > VIRTUAL_FROM;
+  useEffect(() => {
+    if (!virtual || !box.current) return;
+    const el = box.current;
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      const first = Math.max(0, Math.floor(el.scrollTop / ROW_PX) - 20);
+      setRange([first, Math.min(entries.length, first + Math.ceil(el.clientHeight / ROW_PX) + 40)]);
+    };
+    const onScroll = () => { if (!frame) frame = requestAnimationFrame(update); };
+    update();
+    el.addEventListener('scroll', onScroll, { passive: true });
+    addEventListener('resize', onScroll);
+    return () => {
+      el.removeEventListener('scroll', onScroll);
+      removeEventListener('resize', onScroll);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [virtual, entries.length]);
+  const [from, to] = virtual ? range : [0, entries.length];
+  const table = (
+    <table class={virtual ? 'listing virtual' : 'listing'} aria-rowcount={entries.length + 1}>
+      <thead>
+        <tr>
+          <th scope="col">{t('files.name')}</th>
+          <th scope="col">{t('files.size')}</th>
+          <th scope="col">{t('files.modified')}</th>
+          <th scope="col">{t('files.actions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {from > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${from * ROW_PX}px` }} />}
+        {entries.slice(from, to).map(row)}
+        {to < entries.length && <tr aria-hidden="true" class="spacer" style={{ height: `${(entries.length - to) * ROW_PX}px` }} />}
+      </tbody>
+    </table>
+  );
+  return virtual ? <div class="scroller" ref={box} data-testid="scroller">{table}</div> : table;
+}
+
 export function Files({ user }: { user: string }) {
   const [folder, setFolder] = useState(folderFromHash());
   // The listing with the folder it is of: a listing of another folder is never shown as this one's.
@@ -245,39 +295,27 @@ export function Files({ user }: { user: string }) {
       ) : entries.length === 0 ? (
         <p class="empty">{t('files.empty')}</p>
       ) : (
-        <table class="listing">
-          <thead>
-            <tr>
-              <th scope="col">{t('files.name')}</th>
-              <th scope="col">{t('files.size')}</th>
-              <th scope="col">{t('files.modified')}</th>
-              <th scope="col">{t('files.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.path} data-name={e.name}>
-                <td>
-                  {e.folder ? (
-                    <a href={`#/files/${e.path.split('/').map(encodeURIComponent).join('/')}`} onClick={(ev) => { ev.preventDefault(); open(e.path); }}>
-                      <FolderIcon />{e.name}
-                    </a>
-                  ) : (
-                    <span>{e.name}</span>
-                  )}
-                </td>
-                <td>{e.folder ? t('files.folder') : formatSize(e.size)}</td>
-                <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
-                <td class="actions">
-                  {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
-                  <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
-                  {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
-                  <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Listing entries={entries} row={(e) => (
+        <tr key={e.path} data-name={e.name}>
+          <td>
+            {e.folder ? (
+              <a href={`#/files/${e.path.split('/').map(encodeURIComponent).join('/')}`} onClick={(ev) => { ev.preventDefault(); open(e.path); }}>
+                <FolderIcon />{e.name}
+              </a>
+            ) : (
+              <span>{e.name}</span>
+            )}
+          </td>
+          <td>{e.folder ? t('files.folder') : formatSize(e.size)}</td>
+          <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
+          <td class="actions">
+            {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
+            <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
+            {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
+            <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
+          </td>
+        </tr>
+        )} />
       )}
     </main>
   );
