@@ -256,6 +256,62 @@ const scenarios = {
     const lastVisible = await page.locator('tr[data-name="f09999.txt"]').isVisible();
     return { shownMs, rowsAtTop, first, rowsAtEnd, lastVisible };
   },
+  // A public link with a password and an expiry, made in the share panel of a file (arg), then
+  // opened in a fresh browser context (no session): the password page, then the download.
+  async 'public-link'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Share' }).click();
+    const panel = page.locator('section.share');
+    await panel.getByRole('heading').waitFor();
+    const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+    await panel.locator('input[name=link-password]').fill('link-pass-1');
+    await panel.locator('input[name=link-expires]').fill(tomorrow);
+    await panel.getByRole('button', { name: 'Create a public link' }).click();
+    const link = panel.locator('[data-testid=link-url]').first();
+    await link.waitFor();
+    const url = await link.getAttribute('href');
+    const listed = await panel.locator('ul.links li').first().textContent();
+
+    const stranger = await browser.newContext({ locale: 'en-US' });
+    const visit = await stranger.newPage();
+    await visit.goto(url);
+    const asked = await visit.locator('input[type=password]').count();
+    await visit.locator('input[type=password]').fill('link-pass-1');
+    await visit.locator('button[type=submit]').click();
+    const download = visit.locator('a[href*="/download"]').first();
+    await download.waitFor();
+    const got = await visit.request.get(new URL(await download.getAttribute('href'), url).toString());
+    const body = Buffer.from(await got.body()).toString('utf8');
+    await stranger.close();
+    return { url, listed, tomorrow, asked, status: got.status(), body };
+  },
+  // Administration (signed in as the cloud's admin): a user created into a project with the member
+  // role, a project's server quota changed, the audit log read.
+  async admin(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+    await page.locator('tr[data-name]').first().waitFor();
+    await page.locator('input[name=new-user]').fill('dominique');
+    await page.locator('input[name=new-password]').fill('dominique-pass-1');
+    await page.locator('select[name=new-project]').selectOption({ label: arg });
+    await page.locator('select[name=new-role]').selectOption({ label: 'member' });
+    await page.getByRole('button', { name: 'Create the user' }).click();
+    const made = await page.getByRole('status').textContent();
+    await page.locator('tr[data-name="dominique"]').waitFor();
+    const row = page.locator(`tr[data-name="${arg}"]`).last();
+    await row.locator('input[name=quota-instances]').fill('3');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`Quotas of ${arg} saved.`).waitFor();
+    await page.reload();
+    await page.locator('table.audit tbody tr').first().waitFor();
+    const audit = await page.locator('table.audit tbody tr').allTextContents();
+    return { made, audit: audit.slice(0, 10) };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -39,8 +39,8 @@ def server(tmp_path_factory):
             pass
 
 
-def browser(scenario, server, *extra, password=PASSWORD, timeout=180):
-    r = subprocess.run(["node", str(SCRIPT), scenario, server.url, USER, password, *map(str, extra)],
+def browser(scenario, server, *extra, user=USER, password=PASSWORD, timeout=180):
+    r = subprocess.run(["node", str(SCRIPT), scenario, server.url, user, password, *map(str, extra)],
                        capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"{scenario}: {r.stderr[-4000:]}"
     return json.loads(r.stdout.strip().splitlines()[-1])

@@ -513,3 +513,63 @@ export async function listVersions(user: string, fileid: string): Promise<Versio
 export function restoreVersion(user: string, version: Version): Promise<void> {
   return davCall('MOVE', version.url, { Destination: `${location.origin}/remote.php/dav/versions/${encodeURIComponent(user)}/restore/target` });
 }
+
+// --- public links (the OCS Share API, shareType 3) ----------------------------------------------
+
+export interface PublicLink {
+  id: string;
+  url: string;
+  token: string;
+  permissions: number; // 1 read, 15 read-write, 4 upload only ("file drop")
+  expiration: string | null;
+  passwordProtected: boolean;
+}
+
+const sharesUrl = '/ocs/v2.php/apps/files_sharing/api/v1/shares';
+
+async function ocs<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url + (url.includes('?') ? '&' : '?') + 'format=json', {
+    method,
+    credentials: 'same-origin',
+    headers: { 'OCS-APIRequest': 'true', 'X-CSRF-Token': csrf, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: { ocs?: { meta?: { message?: string }; data?: T } } = {};
+  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  if (!res.ok) throw new ApiError(res.status, parsed.ocs?.meta?.message || res.statusText || `HTTP ${res.status}`);
+  return parsed.ocs?.data as T;
+}
+
+function linkOf(d: Record<string, any>): PublicLink {
+  return {
+    id: String(d.id),
+    url: d.url,
+    token: d.token,
+    permissions: Number(d.permissions),
+    expiration: d.expiration || null,
+    passwordProtected: Boolean(d.password_protected) || Boolean(d.share_with),
+  };
+}
+
+export async function listLinks(path: string): Promise<PublicLink[]> {
+  const rows = await ocs<Record<string, any>[]>('GET', `${sharesUrl}?path=${encodeURIComponent('/' + path)}`);
+  return (rows ?? []).filter((r) => Number(r.share_type) === 3).map(linkOf);
+}
+
+export async function createLink(path: string, permissions: number, password: string, expireDate: string): Promise<PublicLink> {
+  const body: Record<string, unknown> = { path: '/' + path, shareType: 3, permissions };
+  if (password) body.password = password;
+  if (expireDate) body.expireDate = expireDate;
+  return linkOf(await ocs<Record<string, any>>('POST', sharesUrl, body));
+}
+
+export async function deleteLink(id: string): Promise<void> {
+  await ocs('DELETE', `${sharesUrl}/${encodeURIComponent(id)}`);
+}
+
+// --- administration (Keystone v3, Nova quotas) --------------------------------------------------
+
+export function adminCall<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
+  return jsonCall<T>(method, url, body);
+}

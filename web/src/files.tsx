@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
 import { formatDate, formatSize, t } from './i18n';
+import { SharePanel } from './share';
 
 interface Transfer {
   name: string;
@@ -88,6 +89,7 @@ export function Files({ user }: { user: string }) {
   const [naming, setNaming] = useState(false);
   const [renaming, setRenaming] = useState<Entry | null>(null);
   const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
+  const [sharing, setSharing] = useState<Entry | null>(null);
   const [renameTo, setRenameTo] = useState('');
   const [newName, setNewName] = useState('');
   const filesInput = useRef<HTMLInputElement>(null);
@@ -247,6 +249,7 @@ export function Files({ user }: { user: string }) {
           <button type="button" onClick={() => setRenaming(null)}>{t('files.cancel')}</button>
         </form>
       )}
+      {sharing && <SharePanel entry={sharing} onClose={() => setSharing(null)} />}
       {versions && (
         <section class="versions" aria-label={t('versions.of', versions.entry.name)}>
           <h2>{t('versions.of', versions.entry.name)}</h2>
@@ -312,6 +315,7 @@ export function Files({ user }: { user: string }) {
             {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
+            <button type="button" onClick={() => setSharing(e)}>{t('share.button')}</button>
             <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
           </td>
         </tr>

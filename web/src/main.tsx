@@ -11,6 +11,7 @@ import { Storage } from './storage';
 import { Keys } from './keys';
 import { Compute } from './compute';
 import { AppPasswords } from './apppasswords';
+import { Admin } from './admin';
 import './style.css';
 
 function LanguageSwitch() {
@@ -34,7 +35,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'storage', 'keys', 'compute', 'apps']) {
+  for (const p of ['trash', 'storage', 'keys', 'compute', 'apps', 'admin']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -76,6 +77,7 @@ function App() {
           {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
           {session.project && <a href="#/compute" aria-current={page === 'compute' ? 'page' : undefined}>{t('nav.compute')}</a>}
           <a href="#/apps" aria-current={page === 'apps' ? 'page' : undefined}>{t('nav.apps')}</a>
+          {session.roles.includes('admin') && <a href="#/admin" aria-current={page === 'admin' ? 'page' : undefined}>{t('nav.admin')}</a>}
         </nav>
         <span class="who">{t('session.user', session.user.name)}</span>
         {session.projects.length > 0 && (
@@ -97,6 +99,8 @@ function App() {
         <Trash user={session.user.name} />
       ) : page === 'storage' && session.project ? (
         <Storage project={session.project.id} route={storageRoute()} />
+      ) : page === 'admin' && session.roles.includes('admin') ? (
+        <Admin />
       ) : page === 'apps' ? (
         <AppPasswords />
       ) : page === 'compute' && session.project ? (
