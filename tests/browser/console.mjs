@@ -128,6 +128,8 @@ const scenarios = {
     const href = await page.locator(`tr[data-name="${name}"] a`).getAttribute('href');
     const download = await page.request.get(base + href);
     const downloaded = Buffer.from(await download.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(arg)));
+    await page.locator(`tr[data-name="${name}"]`).getByRole('button', { name: 'Temporary link' }).click();
+    const temp = await page.locator('[data-testid=temp-url]').getAttribute('href');
     await page.getByRole('link', { name: 'Object storage' }).click();
     const row = page.locator('tr[data-name="photos"]');
     await row.waitFor();
@@ -137,7 +139,7 @@ const scenarios = {
     await page.reload();
     await page.locator('tr[data-name="photos"]').waitFor();
     const publicAfterReload = await page.locator('tr[data-name="photos"]').getByRole('checkbox').isChecked();
-    return { href, downloaded, download_status: download.status(), before, publicAfterReload };
+    return { href, downloaded, download_status: download.status(), before, publicAfterReload, temp };
   },
   // S3 credentials: create one and read its secret, shown once.
   async keys(browser) {

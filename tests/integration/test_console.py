@@ -193,6 +193,10 @@ def test_container_upload_download_and_public_switch(server, tmp_path):
     out = browser("storage", server, f)
     assert out["downloaded"] and out["download_status"] == 200
     assert out["before"][:3] == ["photos", "1", "900 KB"]
+    # The temporary link reads the object without credentials (the container was private then).
+    temp = requests.get(out["temp"], timeout=30)
+    assert temp.status_code == 200 and temp.content == data
+    assert requests.get(out["temp"].replace("temp_url_sig=", "temp_url_sig=0"), timeout=30).status_code == 401
     assert out["publicAfterReload"] is True
     # Public now: anyone reads the object without credentials.
     project = requests.post(server.url + "/console/v1/session", json={"username": USER, "password": PASSWORD}, timeout=30).json()["project"]["id"]

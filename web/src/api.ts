@@ -573,3 +573,24 @@ export async function deleteLink(id: string): Promise<void> {
 export function adminCall<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
   return jsonCall<T>(method, url, body);
 }
+
+// A TempURL for GET of an object, valid `seconds`: signed in the page with the account's
+// Temp-URL-Key (HMAC-SHA256 over "GET\n<expires>\n<path>"), the key made first when the account
+// has none. Anyone holding the URL can read the object until it expires.
+export async function tempUrl(project: string, container: string, key: string, seconds: number): Promise<string> {
+  const account = storageUrl(project);
+  const head = await swift('HEAD', account);
+  let secret = head.headers.get('X-Account-Meta-Temp-Url-Key') ?? '';
+  if (!secret) {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    secret = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    await swift('POST', account, { 'X-Account-Meta-Temp-URL-Key': secret });
+  }
+  const path = storageUrl(project, container, key);
+  const expires = Math.floor(Date.now() / 1000) + seconds;
+  const mac = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  // The signature covers the decoded path, as the server reads it.
+  const sig = await crypto.subtle.sign('HMAC', mac, new TextEncoder().encode(`GET\n${expires}\n${decodeURIComponent(path)}`));
+  const hex = Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${location.origin}${path}?temp_url_sig=${hex}&temp_url_expires=${expires}`;
+}

@@ -2,7 +2,7 @@
 // prefix, with upload (progress per object), download, delete and a public/private switch.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
-  createContainer, deleteContainer, deleteObject, isPublic, listContainers, listObjects, objectUrl, setPublic, uploadObject,
+  createContainer, deleteContainer, deleteObject, isPublic, listContainers, listObjects, objectUrl, setPublic, tempUrl, uploadObject,
   type Container, type StoredObject,
 } from './api';
 import { formatDate, formatSize, t } from './i18n';
@@ -99,6 +99,8 @@ function Objects({ project, container, prefix }: { project: string; container: s
   const [rows, setRows] = useState<StoredObject[] | null>(null);
   const [error, setError] = useState('');
   const [progress, setProgress] = useState<{ name: string; size: number; sent: number }[]>([]);
+  const [temp, setTemp] = useState<{ name: string; url: string } | null>(null);
+  const [lifetime, setLifetime] = useState('3600');
   const input = useRef<HTMLInputElement>(null);
 
   async function refresh() {
@@ -147,6 +149,16 @@ function Objects({ project, container, prefix }: { project: string; container: s
           ))}
         </ul>
       )}
+      <label class="lifetime">{t('storage.tempFor')}
+        <select name="temp-lifetime" value={lifetime} onChange={(e) => setLifetime((e.target as HTMLSelectElement).value)}>
+          <option value="3600">{t('storage.hour')}</option>
+          <option value="86400">{t('storage.day')}</option>
+          <option value="604800">{t('storage.week')}</option>
+        </select>
+      </label>
+      {temp && (
+        <p role="status" class="secret">{t('storage.tempMade', temp.name)} <a href={temp.url} data-testid="temp-url">{temp.url}</a></p>
+      )}
       {error && <p class="error" role="alert">{error}</p>}
       {rows === null ? (
         <p aria-busy="true">{t('files.loading')}</p>
@@ -172,6 +184,11 @@ function Objects({ project, container, prefix }: { project: string; container: s
                   <td>{Number.isNaN(o.modified.getTime()) ? '' : formatDate(o.modified)}</td>
                   <td class="actions">
                     {!o.prefix && <a href={objectUrl(project, container, o.name)} download={short}>{t('files.download')}</a>}
+                    {!o.prefix && (
+                      <button type="button" onClick={async () => {
+                        try { setTemp({ name: short, url: await tempUrl(project, container, o.name, Number(lifetime)) }); } catch (err) { setError(t('error.generic', (err as Error).message)); }
+                      }}>{t('storage.tempUrl')}</button>
+                    )}
                     {!o.prefix && (
                       <button type="button" onClick={async () => {
                         try { await deleteObject(project, container, o.name); await refresh(); } catch (err) { setError(t('error.generic', (err as Error).message)); }
