@@ -329,6 +329,9 @@ int serve_main(int argc, char** argv, char** envp) {
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
 
   // The box: WebDAV and the Nextcloud sync-client API on the public listener.
+  // Link passwords cost what account passwords cost.
+  box_config->argon2_memory_kib = ident.config().argon2_memory_kib;
+  box_config->argon2_iterations = ident.config().argon2_iterations;
   auto box_service = box::make_box_service(**meta, **box_blobs, *box_config);
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
