@@ -337,6 +337,7 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);
   public_router.add_group("/public.php", "box", box::dav::error_renderer);
+  public_router.add_group("/s", "box", http::json_error);
   public_router.add_group("/index.php", "box", http::json_error);
   public_router.add_group("/box", "box", http::json_error);
   box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});

@@ -490,3 +490,80 @@ def test_link_changes_are_audited(server, alice):
         assert rec["principal"] == uid and rec["outcome"] == "success" and rec["source"] == "127.0.0.1"
     assert "password=yes" in found[("box.link.create", created.headers["X-Request-Id"])]["detail"]
     assert "audit-pass" not in str(records)
+
+
+# --- the page a link opens in a browser -----------------------------------------------------------
+
+def test_link_page_lists_and_downloads(server, alice):
+    assert alice.mkcol("album").status_code == 201
+    assert alice.mkcol("album/2026").status_code == 201
+    photo = payload(120_000, seed=3)
+    assert alice.put("album/photo one.jpg", photo).status_code == 201
+    assert alice.put("album/2026/a&b <tricky>.txt", b"t").status_code == 201
+    data = share(server, alice, "/album")
+    page = requests.get(data["url"], timeout=30)
+    assert page.status_code == 200, page.text
+    assert "photo one.jpg" in page.text and "2026/" in page.text
+    assert "<script" not in page.text.lower()
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    fr = requests.get(data["url"], headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}, timeout=30)
+    assert fr.status_code == 200 and "Dossier partagé" in fr.text and 'lang="fr"' in fr.text
+    en = requests.get(data["url"], headers={"Accept-Language": "de-DE,en;q=0.8"}, timeout=30)
+    assert "Shared folder" in en.text
+    sub = requests.get(data["url"], params={"path": "2026"}, timeout=30)
+    assert sub.status_code == 200 and "a&amp;b &lt;tricky&gt;.txt" in sub.text and "<tricky>" not in sub.text  # escaped
+    r = requests.get(data["url"] + "/download", params={"path": "photo one.jpg"}, timeout=30)
+    assert r.status_code == 200 and r.content == photo
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''photo%20one.jpg"
+    for bad in ("../private.txt", "%2e%2e/private.txt", "/private.txt", "2026/../../private.txt"):
+        r = requests.get(data["url"] + "/download", params={"path": bad}, timeout=30)
+        assert r.status_code == 404 and b"secret" not in r.content
+    listed = ocs(server, alice, "GET", f"/{data['id']}").json()["ocs"]["data"][0]
+    assert listed["download_count"] == 1
+    # Unknown and revoked links look the same.
+    unknown = requests.get(f"{server.url}/s/{'Z' * 22}", timeout=30)
+    assert ocs(server, alice, "DELETE", f"/{data['id']}").status_code == 200
+    revoked = requests.get(data["url"], timeout=30)
+    assert unknown.status_code == revoked.status_code == 404 and unknown.text == revoked.text
+
+
+def test_link_page_password_sets_a_cookie_for_that_link_only(server, alice):
+    assert alice.mkcol("paged").status_code == 201
+    assert alice.put("paged/inside.txt", b"inside the page").status_code == 201
+    data = share(server, alice, "/paged", password="page-pass")
+    other = share(server, alice, "/paged", password="page-pass")
+    r = requests.get(data["url"], timeout=30)
+    assert r.status_code == 401 and 'type="password"' in r.text and "inside.txt" not in r.text
+    s = requests.Session()
+    r = s.post(data["url"] + "/password", data={"password": "wrong"}, timeout=30)
+    assert r.status_code == 401 and "Wrong password." in r.text
+    r = s.post(data["url"] + "/password", data={"password": "page-pass"}, allow_redirects=False, timeout=30)
+    assert r.status_code == 303 and r.headers["Location"] == f"/s/{data['token']}"
+    set_cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and f"Path=/s/{data['token']}" in set_cookie and "SameSite=Strict" in set_cookie
+    assert "page-pass" not in set_cookie
+    r = s.get(data["url"], timeout=30)
+    assert r.status_code == 200 and "inside.txt" in r.text
+    r = s.get(data["url"] + "/download", params={"path": "inside.txt"}, timeout=30)
+    assert r.status_code == 200 and r.content == b"inside the page"
+    # The cookie is for that link alone (even sent by hand to another one), and a forged one fails.
+    cookie_value = set_cookie.split(";", 1)[0]
+    r = requests.get(other["url"], headers={"Cookie": cookie_value}, timeout=30)
+    assert r.status_code == 401
+    r = requests.get(data["url"], headers={"Cookie": "ciel_link=9999999999.00"}, timeout=30)
+    assert r.status_code == 401
+    # A new password asks again.
+    assert ocs(server, alice, "PUT", f"/{data['id']}", data={"password": "new-page-pass"}).status_code == 200
+    assert s.get(data["url"], timeout=30).status_code == 401
+
+
+def test_link_page_of_a_file_drop_shows_nothing(server, alice):
+    assert alice.mkcol("dropbox").status_code == 201
+    assert alice.put("dropbox/hidden.txt", b"hidden").status_code == 201
+    data = share(server, alice, "/dropbox", permissions=4)
+    page = requests.get(data["url"], timeout=30)
+    assert page.status_code == 200 and "hidden.txt" not in page.text
+    assert f"/public.php/dav/files/{data['token']}/" in page.text
+    r = requests.get(data["url"] + "/download", params={"path": "hidden.txt"}, timeout=30)
+    assert r.status_code == 404 and r.content != b"hidden"

@@ -56,9 +56,14 @@ class LinkAuth {
   void success(std::string_view token);
   bool remembered(const std::string& key);
   void remember(const std::string& key);
+  // The link page's cookie after a right password: "<expiry>.<HMAC>" under a key drawn at start,
+  // bound to the link's token and password hash (link_page.cc).
+  std::string cookie_for(const Link& link, std::int64_t expires_s) const;
+  bool cookie_ok(const Link& link, std::string_view value, std::int64_t now) const;
 
  private:
   identity::password::Backoff backoff_;
+  std::string cookie_key_;
   std::mutex mu_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> ok_;
 };
@@ -145,5 +150,6 @@ void add_login_routes(http::Router& router, const Deps& deps);
 void add_quota_routes(http::Router& router, const Deps& deps);
 void add_link_routes(http::Router& router, const Deps& deps);
 void add_share_routes(http::Router& router, const Deps& deps);
+void add_link_page_routes(http::Router& router, const Deps& deps);
 
 }  // namespace ciel::box::dav

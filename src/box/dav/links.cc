@@ -24,7 +24,8 @@ LinkAuth::LinkAuth()
                                                  .base = std::chrono::milliseconds(1000),
                                                  .max = std::chrono::milliseconds(300'000),
                                                  .forget = std::chrono::seconds(900)},
-               system_clock()) {}
+               system_clock()),
+      cookie_key_(crypto::random_bytes(32)) {}
 
 std::chrono::milliseconds LinkAuth::wait(std::string_view token, std::string_view address) {
   return backoff_.wait("link:" + std::string(token), address);
