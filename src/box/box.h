@@ -36,6 +36,7 @@
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "core/time.h"
 
 namespace ciel::store {
 class MetaStore;
@@ -66,6 +67,10 @@ struct BoxConfig {
   std::chrono::seconds trash_retention{30 * 86400};        // box.trash_retention: older trash goes
   std::chrono::seconds upload_expiry{7 * 86400};           // box.upload_expiry: unfinished chunked uploads go
   std::string instance_id = "occiel0000";                  // box.instance_id: suffix of oc:id
+  // argon2id cost of link passwords: `ciel serve` copies identity.argon2_memory_kib and
+  // identity.argon2_iterations, so link passwords cost what account passwords cost.
+  std::uint32_t argon2_memory_kib = 19456;
+  std::uint32_t argon2_iterations = 2;
 };
 
 struct Node {
@@ -97,6 +102,9 @@ struct PutOptions {
   bool if_none_match_any = false;             // If-None-Match: * (must not exist)
   std::optional<Checksum> checksum;           // verified once the bytes are in
   std::string content_type;
+  // When the name is taken, the file gets the first free "name (2).ext", "name (3).ext"...
+  // instead of replacing what is there (file drops).
+  bool keep_both = false;
 };
 
 struct WriteResult {
@@ -186,6 +194,66 @@ struct GrantedLogin {
 struct AppPassword {
   std::string id, user_id, name;
   std::int64_t created_s = 0, last_used_s = 0;
+};
+
+// --- public links ------------------------------------------------------------------------------
+// A link gives whoever holds its token access to one file or folder of its owner's box, named by
+// the node's id: it follows renames and moves, stops working while the node is in the trash and
+// goes when the node is purged. Tokens are 22 base62 characters (131 bits from the CSPRNG).
+enum class LinkAccess {
+  read,        // list and download (Nextcloud permissions 1)
+  read_write,  // read, create, update, delete inside the link (15); folders only
+  upload,      // a file drop: upload new files only, see nothing (4); folders only
+};
+// Nextcloud's permission bits (read 1, update 2, create 4, delete 8, share 16) for an access, and
+// back (the share bit is ignored; other combinations are nullopt).
+int link_permissions(LinkAccess access);
+std::optional<LinkAccess> link_access_from(int permissions);
+
+struct Link {
+  std::int64_t id = 0;  // the OCS share id
+  std::string token;
+  std::string owner;    // identity user id
+  std::int64_t node_id = 0;
+  LinkAccess access = LinkAccess::read;
+  std::string password_hash;              // argon2id; "" when the link has no password
+  std::optional<std::int64_t> expires_s;  // unix seconds: the link stops working at this instant
+  std::uint64_t downloads = 0;
+  std::int64_t created_s = 0;
+  std::string label;
+  Node node;  // the node as it is now (its path relative to the owner's root)
+};
+struct LinkInput {
+  LinkAccess access = LinkAccess::read;
+  std::optional<std::string> password;  // hashed with argon2id; the plain text is not kept
+  std::optional<std::int64_t> expires_s;
+  std::string label;
+};
+// Fields left empty are not changed.
+struct LinkUpdate {
+  std::optional<LinkAccess> access;
+  std::optional<std::optional<std::string>> password;   // a value sets it, nullopt inside clears it
+  std::optional<std::optional<std::int64_t>> expires_s;  // likewise
+  std::optional<std::string> label;
+};
+
+// One file or folder of a box as a link's holder sees it: paths are relative to the linked node
+// and are resolved by walking down from it, so no path reaches outside it (the engine refuses
+// "..", ".", NUL and empty segments anyway). Every call first checks that the node is still live
+// (Errc::not_found once it is in the trash or gone). Writes are the owner's writes: they count
+// against the owner's quota and change etags up to the owner's root. The linked node itself
+// cannot be removed, moved or replaced (Errc::forbidden). Errors as BoxService's.
+class Subtree {
+ public:
+  virtual ~Subtree() = default;
+  virtual const std::string& owner() const = 0;
+  virtual boost::asio::awaitable<Result<Node>> stat(std::string path) = 0;
+  virtual boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>> list(std::string path) = 0;
+  virtual boost::asio::awaitable<Result<Node>> mkcol(std::string path, std::optional<std::int64_t> mtime) = 0;
+  virtual boost::asio::awaitable<Result<WriteResult>> put(std::string path, ByteSource& body, PutOptions options) = 0;
+  virtual boost::asio::awaitable<Status> remove(std::string path, std::optional<std::string> if_match) = 0;
+  virtual boost::asio::awaitable<Result<WriteResult>> move(std::string from, std::string to, bool overwrite) = 0;
+  virtual boost::asio::awaitable<Result<WriteResult>> copy(std::string from, std::string to, bool overwrite, bool recursive) = 0;
 };
 
 // A local file range, for sendfile.
@@ -289,6 +357,29 @@ class BoxService {
   // Once granted: the credentials, and the flow is gone. Errc::not_found before (or when unknown).
   virtual boost::asio::awaitable<Result<GrantedLogin>> poll_login_flow(std::string poll_token) = 0;
 
+  // --- public links ---------------------------------------------------------------------------
+  // A link on the file or folder at `path` of `user`'s box. Errc::not_found (no such path),
+  // Errc::invalid_argument (read_write or upload on a file; an expiry not in the future; a label
+  // over 255 bytes; an empty password).
+  virtual boost::asio::awaitable<Result<Link>> create_link(std::string user, std::string path, LinkInput input) = 0;
+  // The user's links on live nodes, newest first; with `node_id`, only that node's.
+  virtual boost::asio::awaitable<Result<std::vector<Link>>> links(std::string user, std::optional<std::int64_t> node_id) = 0;
+  // Errc::not_found (no such link, or its node is not live), Errc::forbidden (another user's).
+  virtual boost::asio::awaitable<Result<Link>> link(std::string user, std::int64_t id) = 0;
+  // Errors as create_link and link.
+  virtual boost::asio::awaitable<Result<Link>> update_link(std::string user, std::int64_t id, LinkUpdate update) = 0;
+  // Revokes the link: its token stops working at once. Errors as link.
+  virtual boost::asio::awaitable<Status> delete_link(std::string user, std::int64_t id) = 0;
+  // The link a token names, if it works now: Errc::not_found for an unknown or revoked token, an
+  // expired link and a link whose node is in the trash or gone, all alike. The password is not
+  // checked here (verify_link_password).
+  virtual boost::asio::awaitable<Result<Link>> open_link(std::string token) = 0;
+  // True when the link has no password or `password` is it (argon2id, off the I/O threads).
+  virtual boost::asio::awaitable<bool> verify_link_password(const Link& link, std::string password) = 0;
+  virtual boost::asio::awaitable<Status> count_download(std::int64_t link_id) = 0;
+  // The linked node's subtree, for the link's holder.
+  virtual std::unique_ptr<Subtree> subtree(const Link& link) = 0;
+
   // --- maintenance ----------------------------------------------------------------------------
   // Expired trash, versions past retention and abandoned uploads; returns how many went.
   virtual boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) = 0;
@@ -296,7 +387,9 @@ class BoxService {
 };
 
 std::vector<store::Migration> migrations();
-std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config);
+// `clock` decides when links expire (tests pass a fake one); it must outlive the service.
+std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config,
+                                             const Clock& clock = system_clock());
 // Runs reap() every `interval` until cancelled.
 boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval);
 
@@ -305,6 +398,14 @@ boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::millisecon
 Result<std::string> normalize_name(std::string_view name);
 // Splits and normalises a relative path ("a/b/", "/a//b" -> "a/b").
 Result<std::string> normalize_path(std::string_view path);
+// A path inside a link, as it arrives (already percent-decoded once by the HTTP layer). Besides
+// what normalize_path refuses, also refuses what could mean "elsewhere" to some other layer: a
+// leading '/', a backslash, "." and ".." segments, and a segment that a second round of
+// percent-decoding would turn into a dot segment or a separator (%2e%2e, %2f, %5c, %00).
+// Errc::invalid_argument.
+Result<std::string> normalize_link_path(std::string_view path);
+// A new link token: 22 characters of [0-9A-Za-z] from the CSPRNG (131 bits).
+std::string new_link_token();
 
 // The box has a BlobStore of its own (store.box_blob_root), so this sweep and the object
 // engine's never see each other's blobs. Blocking: startup and `ciel scrub`.

@@ -330,10 +330,15 @@ int serve_main(int argc, char** argv, char** envp) {
   server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
 
   // The box: WebDAV and the Nextcloud sync-client API on the public listener.
+  // Link passwords cost what account passwords cost.
+  box_config->argon2_memory_kib = ident.config().argon2_memory_kib;
+  box_config->argon2_iterations = ident.config().argon2_iterations;
   auto box_service = box::make_box_service(**meta, **box_blobs, *box_config);
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);
+  public_router.add_group("/public.php", "box", box::dav::error_renderer);
+  public_router.add_group("/s", "box", http::json_error);
   public_router.add_group("/index.php", "box", http::json_error);
   public_router.add_group("/box", "box", http::json_error);
   box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});

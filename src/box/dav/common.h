@@ -19,6 +19,7 @@
 #include "core/http/request.h"
 #include "core/http/response.h"
 #include "identity/identity.h"
+#include "identity/password/password.h"
 
 namespace ciel::box::dav {
 
@@ -41,11 +42,38 @@ class AuthCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
+// Public link passwords: the identity back-off applied per link token and per client address
+// (after 5 wrong passwords on one link, or 20 from one address, each further attempt is refused
+// with 429 for 1 s, doubling up to 5 min; in memory, per node), and passwords that were right,
+// remembered for a minute (keyed by a SHA-256 of token, hash and password: a changed password
+// forgets them) so a client listing a folder pays one argon2 hash, not one per request.
+class LinkAuth {
+ public:
+  LinkAuth();
+  // Zero when the caller may try a password now.
+  std::chrono::milliseconds wait(std::string_view token, std::string_view address);
+  void failure(std::string_view token, std::string_view address);
+  void success(std::string_view token);
+  bool remembered(const std::string& key);
+  void remember(const std::string& key);
+  // The link page's cookie after a right password: "<expiry>.<HMAC>" under a key drawn at start,
+  // bound to the link's token and password hash (link_page.cc).
+  std::string cookie_for(const Link& link, std::int64_t expires_s) const;
+  bool cookie_ok(const Link& link, std::string_view value, std::int64_t now) const;
+
+ private:
+  identity::password::Backoff backoff_;
+  std::string cookie_key_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> ok_;
+};
+
 struct Deps {
   BoxService& box;
   identity::IdentityService& identity;
   Options options;
   std::unique_ptr<AuthCache> auth_cache = std::make_unique<AuthCache>();
+  std::unique_ptr<LinkAuth> link_auth = std::make_unique<LinkAuth>();
 };
 
 struct User {
@@ -107,6 +135,12 @@ void node_headers(http::Response& res, const Node& n, const Deps& deps);
 Result<PutOptions> put_options(const http::Request& req);
 // 201 (created) or 204 with the node's headers (and X-OC-MTime: accepted when one was sent).
 http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent);
+// GET or HEAD of a file: conditional headers, a single range, sendfile when it can.
+boost::asio::awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req, const Node& node);
+// The OCS envelope (ocs.cc): JSON with ?format=json or an Accept naming json, XML otherwise; OCS
+// v1 answers HTTP 200 and puts the status in the envelope.
+http::Response ocs_response(const http::Request& req, http::Status status, std::string_view message, const std::string& data_json,
+                            const std::string& data_xml);
 
 void add_file_routes(http::Router& router, const Deps& deps);
 void add_upload_routes(http::Router& router, const Deps& deps);
@@ -114,5 +148,8 @@ void add_version_routes(http::Router& router, const Deps& deps);
 void add_ocs_routes(http::Router& router, const Deps& deps);
 void add_login_routes(http::Router& router, const Deps& deps);
 void add_quota_routes(http::Router& router, const Deps& deps);
+void add_link_routes(http::Router& router, const Deps& deps);
+void add_share_routes(http::Router& router, const Deps& deps);
+void add_link_page_routes(http::Router& router, const Deps& deps);
 
 }  // namespace ciel::box::dav

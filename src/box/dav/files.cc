@@ -144,71 +144,7 @@ class FileHandler {
     auto node = co_await deps_.box.stat(user_.id, path_);
     if (!node) { co_return error_response(node.error(), req_); }
     if (node->folder) { co_return co_await folder_page(); }
-    auto modified = SystemTime(std::chrono::seconds(node->mtime));
-    if (auto im = req_.headers.get("If-Match"); im && !http::etag_matches(*im, node->etag)) {
-      co_return status_response(http::Status::precondition_failed, "The file's ETag does not match If-Match", req_);
-    }
-    if (auto ius = req_.headers.get("If-Unmodified-Since")) {
-      if (auto t = parse_http_date(*ius); t && modified > *t) {
-        co_return status_response(http::Status::precondition_failed, "The file was modified since then", req_);
-      }
-    }
-    bool not_modified = false;
-    if (auto inm = req_.headers.get("If-None-Match")) {
-      not_modified = http::etag_matches(*inm, node->etag);
-    } else if (auto ims = req_.headers.get("If-Modified-Since")) {
-      if (auto t = parse_http_date(*ims); t && modified <= *t) { not_modified = true; }
-    }
-    http::Response res(http::Status::ok);
-    node_headers(res, *node, deps_);
-    res.set_header("Last-Modified", http_date(modified));
-    res.set_header("Accept-Ranges", "bytes");
-    if (!node->sha1.empty()) {
-      res.set_header("OC-Checksum", "SHA1:" + node->sha1);
-    } else if (!node->md5.empty()) {
-      res.set_header("OC-Checksum", "MD5:" + node->md5);
-    } else if (!node->adler32.empty()) {
-      res.set_header("OC-Checksum", "ADLER32:" + node->adler32);
-    }
-    if (not_modified) {
-      res.set_status(http::Status::not_modified);
-      co_return res;
-    }
-    res.set_header("Content-Type", node->content_type.empty() ? "application/octet-stream" : node->content_type);
-    std::uint64_t offset = 0, length = node->size;
-    if (auto rh = req_.headers.get("Range")) {
-      auto r = http::parse_range(*rh, node->size);
-      if (!r) {
-        auto e = status_response(http::Status::range_not_satisfiable, "The range is outside the file", req_);
-        e.set_header("Content-Range", "bytes */" + std::to_string(node->size));
-        co_return e;
-      }
-      if (*r) {
-        offset = (*r)->first;
-        length = (*r)->length;
-        res.set_status(http::Status::partial_content);
-        res.set_header("Content-Range", (*r)->content_range(node->size));
-      }
-    }
-    if (req_.method == http::Method::head) {
-      res.set_content_length_only(length);
-      co_return res;
-    }
-    // Small files come in one read (their bytes may be in their row); larger ones by sendfile.
-    if (!req_.tls && length > 64 * 1024) {
-      const Node& file = *node;
-      auto files = co_await run_blocking([&] { return deps_.box.open_files(file, offset, length); });
-      if (files) {
-        std::vector<http::FileBody> bodies;
-        for (const auto& f : *files) { bodies.push_back(http::FileBody{http::FileHandle(f.fd), f.offset, f.length}); }
-        res.set_files(std::move(bodies));
-        co_return res;
-      }
-    }
-    auto src = co_await deps_.box.open(*node, offset, length);
-    if (!src) { co_return error_response(src.error(), req_); }
-    res.set_stream(std::move(*src), length);
-    co_return res;
+    co_return co_await serve_file(deps_, req_, *node);
   }
 
   // A browser pointed at a folder gets a plain page listing it (WebDAV leaves GET of a
@@ -422,6 +358,74 @@ awaitable<http::Response> handle_files(http::RequestContext& ctx, const Deps& de
 }
 
 }  // namespace
+
+awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req, const Node& node) {
+  auto modified = SystemTime(std::chrono::seconds(node.mtime));
+  if (auto im = req.headers.get("If-Match"); im && !http::etag_matches(*im, node.etag)) {
+    co_return status_response(http::Status::precondition_failed, "The file's ETag does not match If-Match", req);
+  }
+  if (auto ius = req.headers.get("If-Unmodified-Since")) {
+    if (auto t = parse_http_date(*ius); t && modified > *t) {
+      co_return status_response(http::Status::precondition_failed, "The file was modified since then", req);
+    }
+  }
+  bool not_modified = false;
+  if (auto inm = req.headers.get("If-None-Match")) {
+    not_modified = http::etag_matches(*inm, node.etag);
+  } else if (auto ims = req.headers.get("If-Modified-Since")) {
+    if (auto t = parse_http_date(*ims); t && modified <= *t) { not_modified = true; }
+  }
+  http::Response res(http::Status::ok);
+  node_headers(res, node, deps);
+  res.set_header("Last-Modified", http_date(modified));
+  res.set_header("Accept-Ranges", "bytes");
+  if (!node.sha1.empty()) {
+    res.set_header("OC-Checksum", "SHA1:" + node.sha1);
+  } else if (!node.md5.empty()) {
+    res.set_header("OC-Checksum", "MD5:" + node.md5);
+  } else if (!node.adler32.empty()) {
+    res.set_header("OC-Checksum", "ADLER32:" + node.adler32);
+  }
+  if (not_modified) {
+    res.set_status(http::Status::not_modified);
+    co_return res;
+  }
+  res.set_header("Content-Type", node.content_type.empty() ? "application/octet-stream" : node.content_type);
+  std::uint64_t offset = 0, length = node.size;
+  if (auto rh = req.headers.get("Range")) {
+    auto r = http::parse_range(*rh, node.size);
+    if (!r) {
+      auto e = status_response(http::Status::range_not_satisfiable, "The range is outside the file", req);
+      e.set_header("Content-Range", "bytes */" + std::to_string(node.size));
+      co_return e;
+    }
+    if (*r) {
+      offset = (*r)->first;
+      length = (*r)->length;
+      res.set_status(http::Status::partial_content);
+      res.set_header("Content-Range", (*r)->content_range(node.size));
+    }
+  }
+  if (req.method == http::Method::head) {
+    res.set_content_length_only(length);
+    co_return res;
+  }
+  // Small files come in one read (their bytes may be in their row); larger ones by sendfile.
+  if (!req.tls && length > 64 * 1024) {
+    const Node& file = node;
+    auto files = co_await run_blocking([&] { return deps.box.open_files(file, offset, length); });
+    if (files) {
+      std::vector<http::FileBody> bodies;
+      for (const auto& f : *files) { bodies.push_back(http::FileBody{http::FileHandle(f.fd), f.offset, f.length}); }
+      res.set_files(std::move(bodies));
+      co_return res;
+    }
+  }
+  auto src = co_await deps.box.open(node, offset, length);
+  if (!src) { co_return error_response(src.error(), req); }
+  res.set_stream(std::move(*src), length);
+  co_return res;
+}
 
 void add_file_routes(http::Router& router, const Deps& deps) {
   const http::Method methods[] = {http::Method::options, http::Method::propfind, http::Method::proppatch, http::Method::mkcol,

@@ -62,7 +62,9 @@ awaitable<http::Response> handle_capabilities(http::RequestContext& ctx, const D
       "\"checksums\":{\"supportedTypes\":[\"SHA1\",\"MD5\",\"ADLER32\"],\"preferredUploadType\":\"SHA1\"},"
       "\"files\":{\"bigfilechunking\":true,\"blacklisted_files\":[\".htaccess\"],\"undelete\":" +
       std::string(c.trash_retention.count() > 0 ? "true" : "false") + ",\"versioning\":" + (c.max_versions > 0 ? "true" : "false") +
-      "},\"files_sharing\":{\"api_enabled\":false}}}";
+      "},\"files_sharing\":{\"api_enabled\":true,\"public\":{\"enabled\":true,\"password\":{\"enforced\":false},"
+      "\"expire_date\":{\"enabled\":false},\"multiple_links\":true,\"upload\":true,\"upload_files_drop\":true},"
+      "\"resharing\":false,\"user\":{\"send_mail\":false},\"group_sharing\":false}}}";
   std::string xml =
       "<version><major>25</major><minor>0</minor><micro>3</micro><string>25.0.3</string></version><capabilities><core><pollinterval>60</pollinterval>"
       "<webdav-root>remote.php/webdav</webdav-root></core><dav><chunking>1.0</chunking></dav><checksums><supportedTypes><element>SHA1</element>"
@@ -116,6 +118,11 @@ awaitable<http::Response> handle_delete_app_password(http::RequestContext& ctx, 
 }
 
 }  // namespace
+
+http::Response ocs_response(const http::Request& req, http::Status status, std::string_view message, const std::string& data_json,
+                            const std::string& data_xml) {
+  return ocs(req, status, message, data_json, data_xml);
+}
 
 http::Response ocs_error_renderer(http::Status status, std::string_view message, const http::Request& request) {
   return ocs_error(request, status, message);

@@ -15,6 +15,7 @@ struct Context {
   std::optional<Quota> quota;
   std::vector<Lock> locks;
   std::map<std::int64_t, std::vector<DeadProp>> dead;
+  const LinkView* link = nullptr;
 };
 
 bool in(std::string_view ns, std::string_view name, const PropName& p) { return p.ns == ns && p.name == name; }
@@ -113,7 +114,11 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
       return true;
     }
     if (p.name == "permissions") {
-      out += std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>";
+      if (c.link) {
+        out += "<oc:permissions>" + (n.folder ? c.link->folder_permissions : c.link->file_permissions) + "</oc:permissions>";
+      } else {
+        out += std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>";
+      }
       return true;
     }
     if (p.name == "size") {
@@ -262,8 +267,8 @@ std::string lock_xml(const Lock& l, const Root& root) {
 
 boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, const User& user, const Root& root,
                                                             const PropfindRequest& request, const Node& node,
-                                                            const std::vector<Node>& children) {
-  Context c{deps, user, root, std::nullopt, {}, {}};
+                                                            const std::vector<Node>& children, const LinkView* link) {
+  Context c{deps, user, root, std::nullopt, {}, {}, link};
   bool all = request.kind != PropfindRequest::Kind::prop;
   auto wants = [&](std::string_view ns, std::string_view name) {
     if (all && ns == "DAV:" && name == "lockdiscovery") { return true; }
@@ -272,17 +277,17 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
     }
     return false;
   };
-  if (wants("DAV:", "quota-used-bytes") || wants("DAV:", "quota-available-bytes")) {
+  if (!link && (wants("DAV:", "quota-used-bytes") || wants("DAV:", "quota-available-bytes"))) {
     auto q = co_await deps.box.quota(user.id);
     if (!q) { co_return q.error(); }
     c.quota = *q;
   }
-  if (wants("DAV:", "lockdiscovery")) {
+  if (!link && wants("DAV:", "lockdiscovery")) {
     auto l = co_await deps.box.locks(user.id, node.path, true);
     if (!l) { co_return l.error(); }
     c.locks = std::move(*l);
   }
-  if (needs_dead(request)) {
+  if (!link && needs_dead(request)) {  // a link shows none of the owner's dead properties
     if (node.folder && !children.empty()) {
       auto d = co_await deps.box.child_props(user.id, node.id);
       if (!d) { co_return d.error(); }

@@ -17,9 +17,15 @@ std::string empty_element(const PropName& name);
 // One DAV:activelock element.
 std::string lock_xml(const Lock& lock, const Root& root);
 
-// The multistatus document for `node` and its `children` (empty for Depth 0).
+// How a public link shows its nodes: its own oc:permissions, and nothing of the owner's box
+// beyond the link (no quota, no locks: lockdiscovery is empty, no dead properties).
+struct LinkView {
+  std::string file_permissions, folder_permissions;
+};
+
+// The multistatus document for `node` and its `children` (empty for Depth 0); `user` owns them.
 boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, const User& user, const Root& root,
                                                             const PropfindRequest& request, const Node& node,
-                                                            const std::vector<Node>& children);
+                                                            const std::vector<Node>& children, const LinkView* link = nullptr);
 
 }  // namespace ciel::box::dav

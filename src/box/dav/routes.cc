@@ -13,6 +13,9 @@ void add_routes(http::Router& router, BoxService& box, identity::IdentityService
   add_ocs_routes(router, deps);
   add_login_routes(router, deps);
   add_quota_routes(router, deps);
+  add_link_routes(router, deps);
+  add_share_routes(router, deps);
+  add_link_page_routes(router, deps);
 }
 
 }  // namespace ciel::box::dav

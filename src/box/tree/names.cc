@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "box/box.h"
+#include "core/crypto/crypto.h"
 
 namespace ciel::box {
 
@@ -39,6 +40,79 @@ Result<std::string> normalize_path(std::string_view path) {
     i = j + 1;
   }
   return out;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') { return c - '0'; }
+  if (c >= 'a' && c <= 'f') { return c - 'a' + 10; }
+  if (c >= 'A' && c <= 'F') { return c - 'A' + 10; }
+  return -1;
+}
+
+// One more round of percent-decoding of a segment (only well-formed escapes are decoded).
+std::string decode_again(std::string_view seg) {
+  std::string out;
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    if (seg[i] == '%' && i + 2 < seg.size() && hex_value(seg[i + 1]) >= 0 && hex_value(seg[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(seg[i + 1]) * 16 + hex_value(seg[i + 2]));
+      i += 2;
+    } else {
+      out += seg[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> normalize_link_path(std::string_view path) {
+  auto bad = [] { return make_error(Errc::invalid_argument, "This path is not valid inside a link"); };
+  if (path.starts_with('/')) { return bad(); }
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) { j = path.size(); }
+    auto seg = path.substr(i, j - i);
+    if (seg == "." || seg == "..") { return bad(); }
+    std::string again = decode_again(seg);
+    if (again == "." || again == ".." || again.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos) { return bad(); }
+    if (seg.find('\\') != std::string_view::npos || seg.find('\0') != std::string_view::npos) { return bad(); }
+    i = j + 1;
+  }
+  return normalize_path(path);
+}
+
+std::string new_link_token() {
+  static constexpr std::string_view kAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  while (out.size() < 22) {
+    for (unsigned char b : crypto::random_bytes(32)) {
+      if (b >= 248) { continue; }  // 248 = 4 * 62: no bias
+      out += kAlphabet[b % 62];
+      if (out.size() == 22) { break; }
+    }
+  }
+  return out;
+}
+
+int link_permissions(LinkAccess access) {
+  switch (access) {
+    case LinkAccess::read: return 1;
+    case LinkAccess::read_write: return 15;
+    case LinkAccess::upload: return 4;
+  }
+  return 1;
+}
+
+std::optional<LinkAccess> link_access_from(int permissions) {
+  switch (permissions & ~16) {
+    case 1: return LinkAccess::read;
+    case 15: return LinkAccess::read_write;
+    case 4: return LinkAccess::upload;
+    default: return std::nullopt;
+  }
 }
 
 std::optional<Checksum> parse_checksum(std::string_view header) {

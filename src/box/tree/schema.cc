@@ -52,11 +52,23 @@ CREATE TABLE box_login_flows (poll_hash TEXT PRIMARY KEY, flow_hash TEXT NOT NUL
   login_name TEXT, user_id TEXT)
 )SQL";
 
+// Public links: a token on a node id (so a link follows renames and moves). password_hash is
+// argon2id or NULL; expires_s the instant the link stops working or NULL.
+constexpr std::string_view kV2 = R"SQL(
+CREATE TABLE box_links (id %ID%, token TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, node_id BIGINT NOT NULL,
+  permissions BIGINT NOT NULL, password_hash TEXT, expires_s BIGINT, downloads BIGINT NOT NULL DEFAULT 0,
+  created_s BIGINT NOT NULL, label TEXT NOT NULL DEFAULT '');
+CREATE INDEX box_links_owner ON box_links (owner, id);
+CREATE INDEX box_links_node ON box_links (node_id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::Migration> migrations() {
   return {{"box", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
-           dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")}};
+           dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")},
+          {"box", 2, dialect(std::string(kV2), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
+           dialect(std::string(kV2), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")}};
 }
 
 }  // namespace ciel::box

@@ -19,6 +19,7 @@
 #include "core/crypto/crypto.h"
 #include "core/http/mime.h"
 #include "core/log/log.h"
+#include "identity/password/password.h"
 #include "store/blob_store.h"
 #include "store/meta_store.h"
 
@@ -119,9 +120,14 @@ bool checksum_matches(const Checksum& want, const NewContent& c) {
   return true;
 }
 
+constexpr std::string_view kNoSuchLink = "No such link";
+constexpr std::string_view kFolderOnlyAccess = "Only a folder can be shared for upload or editing";
+
 class Service final : public BoxService {
  public:
-  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config) : meta_(meta), blobs_(blobs), config_(std::move(config)) {}
+  // With `anchor`, a link's view: paths are relative to that node (see Subtree in box.h).
+  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, std::int64_t anchor = 0)
+      : meta_(meta), blobs_(blobs), config_(std::move(config)), clock_(clock), anchor_(anchor) {}
 
   const BoxConfig& config() const override { return config_; }
 
@@ -331,7 +337,9 @@ class Service final : public BoxService {
       if (!u) { return u.error(); }
       if (auto t = touch(tx, node->parent, -static_cast<std::int64_t>(node->size)); !t) { return t; }
       if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(node->size)); !t) { return t; }
-      if (auto t = drop_locks_beneath(tx, user, *src); !t) { return t; }
+      auto src_full = full_path(tx, user, *src);
+      if (!src_full) { return src_full.error(); }
+      if (auto t = drop_locks_beneath(tx, user, *src_full); !t) { return t; }
       auto moved = resolve_id(tx, node->id, *dst);
       if (!moved) { return moved.error(); }
       out.node = std::move(*moved);
@@ -948,6 +956,149 @@ class Service final : public BoxService {
     co_return GrantedLogin{login_name, created->second};
   }
 
+  // --- public links ---------------------------------------------------------------------------
+  boost::asio::awaitable<Result<Link>> create_link(std::string user, std::string path, LinkInput input) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::invalid_argument, "The root of a box cannot be shared; share a folder in it"); }
+    if (auto v = check_link_fields(input.password, input.expires_s, input.label); !v) { co_return v.error(); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    std::string hash;
+    if (input.password) { hash = co_await hash_password(*input.password); }
+    Link out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto n = resolve(tx, user, *p);
+      if (!n) { return n.error(); }
+      if (!n->folder && input.access != LinkAccess::read) { return make_error(Errc::invalid_argument, std::string(kFolderOnlyAccess)); }
+      out = Link{};
+      out.token = new_link_token();
+      out.owner = user;
+      out.node_id = n->id;
+      out.access = input.access;
+      out.password_hash = hash;
+      out.expires_s = input.expires_s;
+      out.created_s = unix_seconds(clock_.now());
+      out.label = input.label;
+      out.node = std::move(*n);
+      auto id = tx.one(
+          "INSERT INTO box_links (token, owner, node_id, permissions, password_hash, expires_s, created_s, label) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+          {Value{out.token}, Value{user}, Value{out.node_id}, Value{std::int64_t{link_permissions(out.access)}},
+           hash.empty() ? Value{} : Value{hash}, out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.created_s}, Value{out.label}});
+      if (!id) { return id.error(); }
+      out.id = (*id)->integer(0);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<Link>>> links(std::string user, std::optional<std::int64_t> node_id) override {
+    std::vector<Link> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = node_id ? tx.query(std::string(kLinkSelect) + " WHERE owner = $1 AND node_id = $2 ORDER BY id DESC", {Value{user}, Value{*node_id}})
+                          : tx.query(std::string(kLinkSelect) + " WHERE owner = $1 ORDER BY id DESC", {Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        auto l = link_from(tx, r);
+        if (!l) {
+          if (l.error().code == Errc::not_found) { continue; }  // its node is in the trash
+          return l.error();
+        }
+        out.push_back(std::move(*l));
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Link>> link(std::string user, std::int64_t id) override {
+    Link out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto l = owned_link(tx, user, id);
+      if (!l) { return l.error(); }
+      out = std::move(*l);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Link>> update_link(std::string user, std::int64_t id, LinkUpdate update) override {
+    std::optional<std::string> password;
+    if (update.password && *update.password) { password = **update.password; }
+    std::optional<std::int64_t> expires;
+    if (update.expires_s && *update.expires_s) { expires = **update.expires_s; }
+    if (auto v = check_link_fields(password, expires, update.label.value_or("")); !v) { co_return v.error(); }
+    std::string hash;
+    if (password) { hash = co_await hash_password(*password); }
+    Link out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto l = owned_link(tx, user, id);
+      if (!l) { return l.error(); }
+      out = std::move(*l);
+      if (update.access) {
+        if (!out.node.folder && *update.access != LinkAccess::read) { return make_error(Errc::invalid_argument, std::string(kFolderOnlyAccess)); }
+        out.access = *update.access;
+      }
+      if (update.password) { out.password_hash = hash; }
+      if (update.expires_s) { out.expires_s = *update.expires_s; }
+      if (update.label) { out.label = *update.label; }
+      auto u = tx.exec("UPDATE box_links SET permissions = $1, password_hash = $2, expires_s = $3, label = $4 WHERE id = $5",
+                       {Value{std::int64_t{link_permissions(out.access)}}, out.password_hash.empty() ? Value{} : Value{out.password_hash},
+                        out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.label}, Value{id}});
+      if (!u) { return u.error(); }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> delete_link(std::string user, std::int64_t id) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto l = owned_link(tx, user, id);
+      if (!l) { return l.error(); }
+      auto d = tx.exec("DELETE FROM box_links WHERE id = $1", {Value{id}});
+      if (!d) { return d.error(); }
+      return {};
+    });
+  }
+
+  boost::asio::awaitable<Result<Link>> open_link(std::string token) override {
+    Link out;
+    auto now = unix_seconds(clock_.now());
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one(std::string(kLinkSelect) + " WHERE token = $1", {Value{token}});
+      if (!r) { return r.error(); }
+      if (!*r) { return make_error(Errc::not_found, std::string(kNoSuchLink)); }
+      auto l = link_from(tx, **r);
+      if (!l) { return l.error().code == Errc::not_found ? make_error(Errc::not_found, std::string(kNoSuchLink)) : l.error(); }
+      if (l->expires_s && *l->expires_s <= now) { return make_error(Errc::not_found, std::string(kNoSuchLink)); }
+      out = std::move(*l);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<bool> verify_link_password(const Link& link, std::string password) override {
+    if (link.password_hash.empty()) { co_return true; }
+    const auto* h = co_await password_hasher();
+    co_return co_await h->async_verify(link.password_hash, std::move(password));
+  }
+
+  boost::asio::awaitable<Status> count_download(std::int64_t link_id) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto u = tx.exec("UPDATE box_links SET downloads = downloads + 1 WHERE id = $1", {Value{link_id}});
+      if (!u) { return u.error(); }
+      return {};
+    });
+  }
+
+  std::unique_ptr<Subtree> subtree(const Link& link) override;
+
   // --- maintenance ----------------------------------------------------------------------------
   boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
     std::size_t done = 0;
@@ -997,8 +1148,71 @@ class Service final : public BoxService {
   }
 
  private:
+  // --- links ---------------------------------------------------------------------------------
+  static constexpr std::string_view kLinkSelect =
+      "SELECT id, token, owner, node_id, permissions, password_hash, expires_s, downloads, created_s, label FROM box_links";
+
+  // A row of kLinkSelect with its node; Errc::not_found when the node is not live.
+  Result<Link> link_from(Tx& tx, const Row& r) {
+    Link l;
+    l.id = r.integer(0);
+    l.token = r.text(1);
+    l.owner = r.text(2);
+    l.node_id = r.integer(3);
+    l.access = link_access_from(static_cast<int>(r.integer(4))).value_or(LinkAccess::read);
+    if (!r.is_null(5)) { l.password_hash = r.text(5); }
+    if (!r.is_null(6)) { l.expires_s = r.integer(6); }
+    l.downloads = static_cast<std::uint64_t>(r.integer(7));
+    l.created_s = r.integer(8);
+    l.label = r.text(9);
+    auto path = path_of(tx, l.owner, l.node_id);
+    if (!path) { return path.error(); }
+    auto n = resolve_id(tx, l.node_id, *path);
+    if (!n) { return n.error(); }
+    l.node = std::move(*n);
+    return l;
+  }
+
+  // The user's link `id`: Errc::not_found (none, or its node is not live), Errc::forbidden (another user's).
+  Result<Link> owned_link(Tx& tx, const std::string& user, std::int64_t id) {
+    auto r = tx.one(std::string(kLinkSelect) + " WHERE id = $1", {Value{id}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, std::string(kNoSuchLink)); }
+    if ((*r)->text(2) != user) { return make_error(Errc::forbidden, "This link is not yours"); }
+    auto l = link_from(tx, **r);
+    if (!l) { return l.error().code == Errc::not_found ? make_error(Errc::not_found, std::string(kNoSuchLink)) : l.error(); }
+    return l;
+  }
+
+  Status check_link_fields(const std::optional<std::string>& password, std::optional<std::int64_t> expires_s, const std::string& label) {
+    if (password && (password->empty() || password->size() > 1024)) {
+      return make_error(Errc::invalid_argument, "A link password must be 1 to 1024 bytes");
+    }
+    if (expires_s && *expires_s <= unix_seconds(clock_.now())) { return make_error(Errc::invalid_argument, "The expiry date is in the past"); }
+    if (label.size() > 255) { return make_error(Errc::invalid_argument, "A link label is at most 255 bytes"); }
+    return {};
+  }
+
+  // The argon2id hasher for link passwords, made on first use (its first hash is a calibration
+  // dummy) on the blocking pool.
+  boost::asio::awaitable<const identity::password::Hasher*> password_hasher() {
+    co_return co_await run_blocking([this]() -> const identity::password::Hasher* {
+      std::call_once(hasher_once_, [this] {
+        hasher_ = std::make_unique<identity::password::Hasher>(
+            identity::password::HashParams{config_.argon2_memory_kib, config_.argon2_iterations, 1}, 2);
+      });
+      return hasher_.get();
+    });
+  }
+
+  boost::asio::awaitable<std::string> hash_password(std::string password) {
+    const auto* h = co_await password_hasher();
+    co_return co_await h->async_hash(std::move(password));
+  }
+
   // --- helpers on a transaction ---------------------------------------------------------------
   boost::asio::awaitable<Status> ensure_root(const std::string& user) {
+    if (anchor_ != 0) { co_return Status{}; }  // a link's view: root() checks its node instead
     {
       std::lock_guard lock(roots_mu_);
       if (roots_.contains(user)) { co_return Status{}; }
@@ -1029,7 +1243,40 @@ class Service final : public BoxService {
     return {};
   }
 
+  // The node paths are relative to: the user's root, or in a link's view its node, which must
+  // still be live and the user's.
   Result<Node> root(Tx& tx, const std::string& user) {
+    if (anchor_ == 0) { return home(tx, user); }
+    auto path = path_of(tx, user, anchor_);
+    if (!path) { return path.error(); }
+    return resolve_id(tx, anchor_, "");
+  }
+
+  // A path relative to root() as a path from the user's root (what locks and the trash record).
+  Result<std::string> full_path(Tx& tx, const std::string& user, const std::string& path) {
+    if (anchor_ == 0) { return path; }
+    auto base = path_of(tx, user, anchor_);
+    if (!base) { return base.error(); }
+    return path.empty() ? *base : join(*base, path);
+  }
+
+  // The first free name for `name` in `folder`: "name (2).ext", "name (3).ext"...
+  Result<std::string> free_name(Tx& tx, std::int64_t folder, const std::string& dir, const std::string& name) {
+    auto dot = name.rfind('.');
+    std::string base = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+    std::string ext = dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
+    for (int i = 2; i < 10000; ++i) {
+      std::string candidate = base + " (" + std::to_string(i) + ")" + ext;
+      auto n = normalize_name(candidate);
+      if (!n) { return n.error(); }
+      auto existing = find_child(tx, folder, *n, join(dir, *n));
+      if (!existing) { return existing.error(); }
+      if (!*existing) { return *n; }
+    }
+    return make_error(Errc::conflict, std::string(kAlreadyExists));
+  }
+
+  Result<Node> home(Tx& tx, const std::string& user) {
     auto r = tx.one(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.owner = $1 AND n.parent IS NULL AND n.trashed_s IS NULL", {Value{user}});
     if (!r) { return r.error(); }
     if (!*r) { return make_error(Errc::not_found, "This box does not exist yet"); }
@@ -1076,6 +1323,7 @@ class Service final : public BoxService {
       n = std::move(**child);
       i = j + 1;
     }
+    if (!n->folder) { return make_error(Errc::conflict, std::string(kNotAFolder)); }  // a link on a file
     return n;
   }
 
@@ -1120,7 +1368,7 @@ class Service final : public BoxService {
 
   Result<Quota> quota_of(Tx& tx, const std::string& user) {
     Quota q;
-    auto r = root(tx, user);
+    auto r = home(tx, user);
     if (!r) { return r.error(); }
     q.used = r->size;
     q.total = config_.default_quota;
@@ -1190,10 +1438,12 @@ class Service final : public BoxService {
   }
 
   Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop) {
-    auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{n.path}, Value{n.id}});
+    auto full = full_path(tx, user, n.path);
+    if (!full) { return full.error(); }
+    auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{*full}, Value{n.id}});
     if (!u) { return u.error(); }
     if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
-    if (auto l = drop_locks_beneath(tx, user, n.path); !l) { return l; }
+    if (auto l = drop_locks_beneath(tx, user, *full); !l) { return l; }
     if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
     return {};
   }
@@ -1212,7 +1462,8 @@ class Service final : public BoxService {
       for (const auto& v : vs->rows) {
         if (auto rel = release(tx, v.integer(0), drop); !rel) { return rel; }
       }
-      for (const char* sql : {"DELETE FROM box_versions WHERE node_id = $1", "DELETE FROM box_props WHERE node_id = $1"}) {
+      for (const char* sql : {"DELETE FROM box_versions WHERE node_id = $1", "DELETE FROM box_props WHERE node_id = $1",
+                              "DELETE FROM box_links WHERE node_id = $1"}) {
         auto d = tx.exec(sql, {Value{id}});
         if (!d) { return d.error(); }
       }
@@ -1313,7 +1564,7 @@ class Service final : public BoxService {
       if (!parent) { return parent.error(); }
       auto existing = find_child(tx, parent->id, leaf_name(path), path);
       if (!existing) { return existing.error(); }
-      return check_write(tx, user, *existing, options, options.length.value_or(0));
+      return check_write(tx, user, options.keep_both ? std::optional<Node>{} : *existing, options, options.length.value_or(0));
     });
   }
 
@@ -1339,15 +1590,22 @@ class Service final : public BoxService {
       drop.clear();
       auto parent = resolve_parent(tx, user, path);
       if (!parent) { return parent.error(); }
+      std::string target = path;
       auto existing = find_child(tx, parent->id, leaf_name(path), path);
       if (!existing) { return existing.error(); }
+      if (options.keep_both && *existing) {
+        auto name = free_name(tx, parent->id, parent_path(path), leaf_name(path));
+        if (!name) { return name.error(); }
+        target = join(parent_path(path), *name);
+        existing->reset();
+      }
       if (auto c = check_write(tx, user, *existing, options, content.size); !c) { return c; }
       auto cid = insert_content(tx, content);
       if (!cid) { return cid.error(); }
       auto now = now_s();
       std::int64_t mtime = options.mtime.value_or(now);
       std::string type = options.content_type.empty() || options.content_type == "application/octet-stream"
-                             ? http::guess_content_type(leaf_name(path))
+                             ? http::guess_content_type(leaf_name(target))
                              : options.content_type;
       std::int64_t id = 0;
       std::int64_t delta = static_cast<std::int64_t>(content.size);
@@ -1365,7 +1623,7 @@ class Service final : public BoxService {
         auto r = tx.one(
             "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, content_id, content_type, created_s, md5, sha1, adler32) "
             "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-            {Value{user}, Value{parent->id}, Value{leaf_name(path)}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{*cid}, Value{type},
+            {Value{user}, Value{parent->id}, Value{leaf_name(target)}, i64(content.size), Value{mtime}, Value{new_etag()}, Value{*cid}, Value{type},
              Value{now}, Value{content.md5}, Value{content.sha1}, Value{content.adler32}});
         if (!r) { return r.error(); }
         id = (*r)->integer(0);
@@ -1378,7 +1636,7 @@ class Service final : public BoxService {
           if (!d) { return d.error(); }
         }
       }
-      auto n = resolve_id(tx, id, path);
+      auto n = resolve_id(tx, id, target);
       if (!n) { return n.error(); }
       out.node = std::move(*n);
       return {};
@@ -1472,14 +1730,52 @@ class Service final : public BoxService {
   store::MetaStore& meta_;
   store::BlobStore& blobs_;
   BoxConfig config_;
+  const Clock& clock_;
+  std::int64_t anchor_ = 0;  // in a link's view, the linked node
   std::mutex roots_mu_;
   std::unordered_set<std::string> roots_;
+  std::once_flag hasher_once_;
+  std::unique_ptr<identity::password::Hasher> hasher_;
 };
+
+// A link's view: a Service anchored at the linked node, called as its owner.
+class LinkSubtree final : public Subtree {
+ public:
+  LinkSubtree(std::unique_ptr<Service> view, std::string owner) : view_(std::move(view)), owner_(std::move(owner)) {}
+  const std::string& owner() const override { return owner_; }
+  boost::asio::awaitable<Result<Node>> stat(std::string path) override { return view_->stat(owner_, std::move(path)); }
+  boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>> list(std::string path) override {
+    return view_->list(owner_, std::move(path));
+  }
+  boost::asio::awaitable<Result<Node>> mkcol(std::string path, std::optional<std::int64_t> mtime) override {
+    return view_->mkcol(owner_, std::move(path), mtime);
+  }
+  boost::asio::awaitable<Result<WriteResult>> put(std::string path, ByteSource& body, PutOptions options) override {
+    return view_->put(owner_, std::move(path), body, std::move(options));
+  }
+  boost::asio::awaitable<Status> remove(std::string path, std::optional<std::string> if_match) override {
+    return view_->remove(owner_, std::move(path), std::move(if_match));
+  }
+  boost::asio::awaitable<Result<WriteResult>> move(std::string from, std::string to, bool overwrite) override {
+    return view_->move(owner_, std::move(from), std::move(to), overwrite);
+  }
+  boost::asio::awaitable<Result<WriteResult>> copy(std::string from, std::string to, bool overwrite, bool recursive) override {
+    return view_->copy(owner_, std::move(from), std::move(to), overwrite, recursive);
+  }
+
+ private:
+  std::unique_ptr<Service> view_;
+  std::string owner_;
+};
+
+std::unique_ptr<Subtree> Service::subtree(const Link& link) {
+  return std::make_unique<LinkSubtree>(std::make_unique<Service>(meta_, blobs_, config_, clock_, link.node_id), link.owner);
+}
 
 }  // namespace
 
-std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config) {
-  return std::make_unique<Service>(meta, blobs, std::move(config));
+std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock) {
+  return std::make_unique<Service>(meta, blobs, std::move(config), clock);
 }
 
 Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced) {

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <functional>
 #include <thread>
 
@@ -84,6 +85,16 @@ bool Backoff::blocked(std::string_view account, std::string_view address) {
     }
   }
   return false;
+}
+
+std::chrono::milliseconds Backoff::wait(std::string_view account, std::string_view address) {
+  if (!blocked(account, address)) { return std::chrono::milliseconds(0); }
+  std::lock_guard lock(mu_);
+  auto now = clock_.now();
+  SystemTime until = now;
+  if (auto it = accounts_.find(std::string(account)); it != accounts_.end()) { until = std::max(until, it->second.until); }
+  if (auto it = addresses_.find(std::string(address)); it != addresses_.end()) { until = std::max(until, it->second.until); }
+  return std::chrono::ceil<std::chrono::milliseconds>(until - now);
 }
 
 void Backoff::record(std::unordered_map<std::string, Entry>& map, std::string_view key, std::uint32_t threshold) {

@@ -63,6 +63,8 @@ class Backoff {
   Backoff(BackoffConfig config, const Clock& clock) : config_(config), clock_(clock) {}
   // True when either key is inside its back-off window: refuse without checking the password.
   bool blocked(std::string_view account, std::string_view address);
+  // How long until neither key is in its back-off window (zero: not blocked), for Retry-After.
+  std::chrono::milliseconds wait(std::string_view account, std::string_view address);
   void failure(std::string_view account, std::string_view address);
   void success(std::string_view account);
 

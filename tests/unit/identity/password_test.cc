@@ -57,6 +57,24 @@ TEST(Backoff, DelaysAfterThresholdAndDoubles) {
   EXPECT_FALSE(b.blocked("alice", "1.2.3.4"));  // the count restarted
 }
 
+TEST(Backoff, WaitSaysHowLongUntilTheNextAttempt) {
+  FakeClock clock;
+  Backoff b({2, 3, std::chrono::seconds(1), std::chrono::seconds(60), std::chrono::seconds(900)}, clock);
+  EXPECT_EQ(b.wait("alice", "1.2.3.4").count(), 0);
+  b.failure("alice", "1.2.3.4");
+  EXPECT_EQ(b.wait("alice", "1.2.3.4").count(), 0);
+  b.failure("alice", "1.2.3.4");  // second: 1 s
+  EXPECT_EQ(b.wait("alice", "1.2.3.4"), std::chrono::milliseconds(1000));
+  clock.advance(std::chrono::milliseconds(400));
+  EXPECT_EQ(b.wait("alice", "9.9.9.9"), std::chrono::milliseconds(600));
+  EXPECT_EQ(b.wait("bob", "1.2.3.4").count(), 0);
+  b.failure("carol", "1.2.3.4");  // the address's third: 1 s for anyone from there
+  EXPECT_EQ(b.wait("bob", "1.2.3.4"), std::chrono::milliseconds(1000));
+  EXPECT_EQ(b.wait("alice", "1.2.3.4"), std::chrono::milliseconds(1000));  // the longer of the two
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_EQ(b.wait("alice", "1.2.3.4").count(), 0);
+}
+
 TEST(Backoff, PerAddressAcrossAccounts) {
   FakeClock clock;
   Backoff b({100, 4, std::chrono::seconds(10), std::chrono::seconds(60), std::chrono::seconds(900)}, clock);

@@ -1,0 +1,355 @@
+// Nextcloud's OCS Share API, for public links (shareType 3), under /ocs/v1.php and /ocs/v2.php:
+//   GET    /apps/files_sharing/api/v1/shares          the caller's links (?path= one node's; reshares, subfiles ignored)
+//   POST   /apps/files_sharing/api/v1/shares          path, shareType=3, permissions (1 read, 15 read-write,
+//                                                     4 upload-only; publicUpload=true means 15), password,
+//                                                     expireDate (YYYY-MM-DD), label
+//   GET    /apps/files_sharing/api/v1/shares/<id>     one link (a list of one, as Nextcloud answers)
+//   PUT    /apps/files_sharing/api/v1/shares/<id>     permissions, publicUpload, password ("" clears),
+//                                                     expireDate ("" clears), label
+//   DELETE /apps/files_sharing/api/v1/shares/<id>     revokes it
+// Parameters come from the query, a form body or a JSON body. Answers carry Nextcloud's share
+// fields (the password's hash never leaves the server). Every change is audited (box.link.*).
+// A link with expireDate D works until the end of D (UTC).
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <map>
+
+#include "box/dav/common.h"
+#include "core/http/target.h"
+#include "core/time.h"
+
+namespace ciel::box::dav {
+namespace {
+
+using boost::asio::awaitable;
+
+constexpr std::string_view kFolderMime = "httpd/unix-directory";
+
+// One share field, in JSON and in XML.
+struct Field {
+  std::string key, json, xml;
+  bool null = false;
+};
+Field str(std::string key, std::string_view v) { return {std::move(key), "\"" + http::json_escape(v) + "\"", escape(v)}; }
+Field num(std::string key, std::int64_t v) { return {std::move(key), std::to_string(v), std::to_string(v)}; }
+Field null(std::string key) { return {std::move(key), "null", "", true}; }
+Field boolean(std::string key, bool v) { return {std::move(key), v ? "true" : "false", v ? "1" : ""}; }
+
+std::string json_of(const std::vector<Field>& fields) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) { out += ','; }
+    out += "\"" + fields[i].key + "\":" + fields[i].json;
+  }
+  return out + "}";
+}
+std::string xml_of(const std::vector<Field>& fields) {
+  std::string out;
+  for (const auto& f : fields) { out += f.null ? "<" + f.key + "/>" : "<" + f.key + ">" + f.xml + "</" + f.key + ">"; }
+  return out;
+}
+
+// "2026-12-01" -> the instant the link stops working: the end of that day, UTC.
+std::optional<std::int64_t> parse_expire_date(std::string_view text) {
+  if (text.size() < 10 || text[4] != '-' || text[7] != '-') { return std::nullopt; }
+  auto number = [&](std::size_t from, std::size_t len) -> std::optional<int> {
+    int v = 0;
+    auto [end, ec] = std::from_chars(text.data() + from, text.data() + from + len, v);
+    if (ec != std::errc{} || end != text.data() + from + len) { return std::nullopt; }
+    return v;
+  };
+  auto y = number(0, 4), m = number(5, 2), d = number(8, 2);
+  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1) { return std::nullopt; }
+  if (static_cast<unsigned>(*d) > days_in_month(*y, static_cast<unsigned>(*m))) { return std::nullopt; }
+  std::string_view rest = text.substr(10);  // Nextcloud's clients may add a time of day
+  if (!rest.empty() && rest.front() != ' ' && rest.front() != 'T') { return std::nullopt; }
+  return (days_from_civil(*y, static_cast<unsigned>(*m), static_cast<unsigned>(*d)) + 1) * 86400;
+}
+
+std::string expire_text(std::int64_t expires_s) {
+  auto day = civil_from_days(expires_s / 86400 - 1);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u 00:00:00", static_cast<long long>(day.year), day.month, day.day);
+  return buf;
+}
+
+std::vector<Field> share_fields(const Link& l, const User& user, const Deps& deps) {
+  const Node& n = l.node;
+  std::string mime = n.folder ? std::string(kFolderMime) : n.content_type.empty() ? std::string("application/octet-stream") : n.content_type;
+  return {
+      str("id", std::to_string(l.id)),
+      num("share_type", 3),
+      str("uid_owner", user.name),
+      str("displayname_owner", user.name),
+      num("permissions", link_permissions(l.access)),
+      boolean("can_edit", true),
+      boolean("can_delete", true),
+      num("stime", l.created_s),
+      null("parent"),
+      l.expires_s ? str("expiration", expire_text(*l.expires_s)) : null("expiration"),
+      str("token", l.token),
+      str("uid_file_owner", user.name),
+      str("note", ""),
+      str("label", l.label),
+      str("displayname_file_owner", user.name),
+      str("path", "/" + n.path),
+      str("item_type", n.folder ? "folder" : "file"),
+      num("item_mtime", n.mtime),
+      num("item_size", static_cast<std::int64_t>(n.size)),
+      str("mimetype", mime),
+      boolean("has_preview", false),
+      str("storage_id", "home::" + user.name),
+      num("storage", 1),
+      num("item_source", n.id),
+      num("file_source", n.id),
+      num("file_parent", n.parent),
+      str("file_target", "/" + n.name),
+      null("share_with"),
+      str("share_with_displayname", "(Shared link)"),
+      boolean("password_protected", !l.password_hash.empty()),
+      str("url", deps.options.public_url + "/s/" + l.token),
+      num("mail_send", 0),
+      num("hide_download", 0),
+      null("attributes"),
+      num("download_count", static_cast<std::int64_t>(l.downloads)),
+  };
+}
+
+http::Response ocs_fail(const http::Request& req, http::Status status, std::string_view message) {
+  auto res = ocs_response(req, status, message, "[]", "");
+  if (status == http::Status::unauthorized) { res.set_header("WWW-Authenticate", "Basic realm=\"Ciel\", charset=\"UTF-8\""); }
+  return res;
+}
+
+http::Status ocs_status(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_argument: return http::Status::bad_request;
+    case Errc::not_found:
+    case Errc::conflict: return http::Status::not_found;
+    case Errc::forbidden: return http::Status::forbidden;
+    case Errc::unauthenticated: return http::Status::unauthorized;
+    case Errc::unavailable: return http::Status::service_unavailable;
+    default: return http::Status::internal_server_error;
+  }
+}
+
+http::Response ocs_error_for(const http::Request& req, const Error& e) {
+  auto status = ocs_status(e);
+  return ocs_fail(req, status, status == http::Status::internal_server_error ? std::string_view("Internal error") : std::string_view(e.message));
+}
+
+// Query parameters, then those of a form or JSON body (the body wins).
+awaitable<Result<std::map<std::string, std::string>>> read_params(http::RequestContext& ctx) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : ctx.request().query_params) { out[k] = v; }
+  if (!ctx.request().has_body()) { co_return out; }
+  auto body = co_await ctx.read_body(64 * 1024);
+  if (!body) { co_return body.error(); }
+  if (ctx.request().header("Content-Type").find("json") != std::string_view::npos) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*body, ec);
+    const boost::json::object* obj = ec ? nullptr : v.if_object();
+    if (!obj) { co_return make_error(Errc::invalid_argument, "The body is not a JSON object"); }
+    for (const auto& kv : *obj) {
+      std::string key(kv.key());
+      const boost::json::value& val = kv.value();
+      if (val.is_string()) {
+        out[key] = std::string(val.as_string());
+      } else if (val.is_bool()) {
+        out[key] = val.as_bool() ? "true" : "false";
+      } else if (val.is_null()) {
+        out[key] = "";
+      } else {
+        out[key] = boost::json::serialize(val);
+      }
+    }
+  } else {
+    for (auto& [k, v] : http::parse_query(*body)) { out[k] = v; }
+  }
+  co_return out;
+}
+
+std::optional<int> parse_int(const std::string& s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) { return std::nullopt; }
+  return v;
+}
+
+// permissions, or publicUpload=true (read-write); nullopt when neither is given.
+Result<std::optional<LinkAccess>> access_param(const std::map<std::string, std::string>& p) {
+  if (auto it = p.find("permissions"); it != p.end() && !it->second.empty()) {
+    auto v = parse_int(it->second);
+    auto a = v ? link_access_from(*v) : std::nullopt;
+    if (!a) { return make_error(Errc::invalid_argument, "Link permissions must be 1 (read), 15 (read and write) or 4 (upload only)"); }
+    return std::optional<LinkAccess>{*a};
+  }
+  if (auto it = p.find("publicUpload"); it != p.end()) {
+    if (it->second == "true" || it->second == "1") { return std::optional<LinkAccess>{LinkAccess::read_write}; }
+    if (it->second == "false" || it->second == "0") { return std::optional<LinkAccess>{LinkAccess::read}; }
+    return make_error(Errc::invalid_argument, "publicUpload must be true or false");
+  }
+  return std::optional<LinkAccess>{};
+}
+
+void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
+           std::string detail) {
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(id), std::move(outcome),
+                                            req.remote_address, req.request_id, std::move(detail)});
+}
+
+std::string audit_detail(const Link& l) {
+  std::string out = "path=/" + l.node.path + " permissions=" + std::to_string(link_permissions(l.access)) +
+                    " password=" + (l.password_hash.empty() ? "no" : "yes");
+  if (l.expires_s) { out += " expires=" + expire_text(*l.expires_s).substr(0, 10); }
+  return out;
+}
+
+http::Response one_share(const http::Request& req, const Link& l, const User& user, const Deps& deps) {
+  auto f = share_fields(l, user, deps);
+  return ocs_response(req, http::Status::ok, "OK", json_of(f), xml_of(f));
+}
+
+awaitable<http::Response> handle_list(http::RequestContext& ctx, const Deps& deps, const User& user) {
+  const auto& req = ctx.request();
+  if (auto swm = req.query_param("shared_with_me"); swm && (*swm == "true" || *swm == "1")) {
+    co_return ocs_response(req, http::Status::ok, "OK", "[]", "");  // no user-to-user shares yet
+  }
+  std::optional<std::int64_t> node_id;
+  if (auto path = req.query_param("path")) {
+    auto n = co_await deps.box.stat(user.id, std::string(*path));
+    if (!n) {
+      if (n.error().code == Errc::not_found || n.error().code == Errc::conflict || n.error().code == Errc::invalid_argument) {
+        co_return ocs_fail(req, http::Status::not_found, "Wrong path, file/folder does not exist");
+      }
+      co_return ocs_error_for(req, n.error());
+    }
+    node_id = n->id;
+  }
+  auto links = co_await deps.box.links(user.id, node_id);
+  if (!links) { co_return ocs_error_for(req, links.error()); }
+  std::string json = "[", xml;
+  for (std::size_t i = 0; i < links->size(); ++i) {
+    auto f = share_fields((*links)[i], user, deps);
+    json += (i ? "," : "") + json_of(f);
+    xml += "<element>" + xml_of(f) + "</element>";
+  }
+  co_return ocs_response(req, http::Status::ok, "OK", json + "]", xml);
+}
+
+awaitable<http::Response> handle_create(http::RequestContext& ctx, const Deps& deps, const User& user) {
+  const auto& req = ctx.request();
+  auto p = co_await read_params(ctx);
+  if (!p) { co_return ocs_error_for(req, p.error()); }
+  auto type = p->find("shareType");
+  if (type == p->end() || type->second != "3") {
+    co_return ocs_fail(req, http::Status::bad_request, "Only public links (shareType 3) are supported");
+  }
+  auto path = p->find("path");
+  if (path == p->end() || path->second.empty()) { co_return ocs_fail(req, http::Status::not_found, "Please specify a file or folder path"); }
+  LinkInput input;
+  auto access = access_param(*p);
+  if (!access) { co_return ocs_error_for(req, access.error()); }
+  input.access = access->value_or(LinkAccess::read);
+  if (auto it = p->find("password"); it != p->end() && !it->second.empty()) { input.password = it->second; }
+  if (auto it = p->find("expireDate"); it != p->end() && !it->second.empty()) {
+    input.expires_s = parse_expire_date(it->second);
+    if (!input.expires_s) { co_return ocs_fail(req, http::Status::bad_request, "Invalid date, date format must be YYYY-MM-DD"); }
+  }
+  if (auto it = p->find("label"); it != p->end()) { input.label = it->second; }
+  auto n = co_await deps.box.stat(user.id, path->second);
+  if (!n) {
+    if (n.error().code == Errc::not_found || n.error().code == Errc::conflict || n.error().code == Errc::invalid_argument) {
+      co_return ocs_fail(req, http::Status::not_found, "Wrong path, file/folder does not exist");
+    }
+    co_return ocs_error_for(req, n.error());
+  }
+  auto link = co_await deps.box.create_link(user.id, n->path, std::move(input));
+  if (!link) { co_return ocs_error_for(req, link.error()); }
+  audit(deps, req, user, "box.link.create", link->id, "success", audit_detail(*link));
+  co_return one_share(req, *link, user, deps);
+}
+
+awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps, const User& user) {
+  const auto& req = ctx.request();
+  std::string id_text(ctx.param("id"));
+  std::int64_t id = 0;
+  if (auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id); ec != std::errc{} || end != id_text.data() + id_text.size()) {
+    co_return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist");
+  }
+  auto denied = [&](const Error& e, std::string action) {
+    if (e.code == Errc::forbidden) { audit(deps, req, user, std::move(action), id, "denied", e.message); }
+    if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
+    return ocs_error_for(req, e);
+  };
+  if (req.method == http::Method::get) {
+    auto l = co_await deps.box.link(user.id, id);
+    if (!l) { co_return denied(l.error(), "box.link.read"); }
+    auto f = share_fields(*l, user, deps);
+    co_return ocs_response(req, http::Status::ok, "OK", "[" + json_of(f) + "]", "<element>" + xml_of(f) + "</element>");
+  }
+  if (req.method == http::Method::delete_) {
+    auto st = co_await deps.box.delete_link(user.id, id);
+    if (!st) { co_return denied(st.error(), "box.link.delete"); }
+    audit(deps, req, user, "box.link.delete", id, "success", "");
+    co_return ocs_response(req, http::Status::ok, "OK", "[]", "");
+  }
+  auto p = co_await read_params(ctx);
+  if (!p) { co_return ocs_error_for(req, p.error()); }
+  LinkUpdate update;
+  auto access = access_param(*p);
+  if (!access) { co_return ocs_error_for(req, access.error()); }
+  update.access = *access;
+  if (auto it = p->find("password"); it != p->end()) {
+    if (it->second.empty()) {
+      update.password.emplace();  // cleared
+    } else {
+      update.password.emplace(it->second);
+    }
+  }
+  if (auto it = p->find("expireDate"); it != p->end()) {
+    if (it->second.empty()) {
+      update.expires_s.emplace();  // cleared
+    } else {
+      auto e = parse_expire_date(it->second);
+      if (!e) { co_return ocs_fail(req, http::Status::bad_request, "Invalid date, date format must be YYYY-MM-DD"); }
+      update.expires_s.emplace(*e);
+    }
+  }
+  if (auto it = p->find("label"); it != p->end()) { update.label = it->second; }
+  if (!update.access && !update.password && !update.expires_s && !update.label) {
+    co_return ocs_fail(req, http::Status::bad_request, "Wrong or no update parameter given");
+  }
+  auto l = co_await deps.box.update_link(user.id, id, std::move(update));
+  if (!l) { co_return denied(l.error(), "box.link.update"); }
+  audit(deps, req, user, "box.link.update", id, "success", audit_detail(*l));
+  co_return one_share(req, *l, user, deps);
+}
+
+awaitable<http::Response> handle_shares(http::RequestContext& ctx, const Deps& deps, bool one) {
+  const auto& req = ctx.request();
+  auto user = co_await authenticate(req, deps);
+  if (!user) { co_return ocs_fail(req, http::Status::unauthorized, "Current user is not logged in"); }
+  if (one) { co_return co_await handle_one(ctx, deps, *user); }
+  if (req.method == http::Method::post) { co_return co_await handle_create(ctx, deps, *user); }
+  co_return co_await handle_list(ctx, deps, *user);
+}
+
+}  // namespace
+
+void add_share_routes(http::Router& router, const Deps& deps) {
+  for (const char* v : {"/ocs/v1.php", "/ocs/v2.php"}) {
+    std::string base = std::string(v) + "/apps/files_sharing/api/v1/shares";
+    auto all = [&deps](http::RequestContext& ctx) { return handle_shares(ctx, deps, false); };
+    auto one = [&deps](http::RequestContext& ctx) { return handle_shares(ctx, deps, true); };
+    router.add(http::Method::get, base, all);
+    router.add(http::Method::post, base, all);
+    router.add(http::Method::get, base + "/{id}", one);
+    router.add(http::Method::put, base + "/{id}", one);
+    router.add(http::Method::delete_, base + "/{id}", one);
+  }
+}
+
+}  // namespace ciel::box::dav
