@@ -277,6 +277,34 @@ def test_a_folder_of_10000_entries_scrolls_from_a_small_page(server):
     assert out["lastVisible"]
 
 
+def test_public_link_with_a_password_opens_in_a_fresh_browser(server):
+    data = "Le compte rendu, à partager.\n"
+    assert server.dav.put("compte-rendu.txt", data.encode()).status_code == 201
+    out = browser("public-link", server, "compte-rendu.txt")
+    assert out["url"].startswith(server.url + "/s/")
+    assert "password" in out["listed"] and out["tomorrow"] in out["listed"]
+    assert out["asked"] == 1  # the fresh context was asked for the password
+    assert out["status"] == 200 and out["body"] == data
+    # Without the password, nothing but the question.
+    anon = requests.get(out["url"], timeout=30)
+    assert anon.status_code in (200, 401) and 'type="password"' in anon.text and data not in anon.text
+
+
+def test_administration_user_quota_and_audit(server):
+    from box_support import admin_password, admin_token
+    out = browser("admin", server, f"proj-{USER}", user="admin", password=admin_password(server))
+    assert out["made"] == "User dominique created."
+    # The new user signs in, on the project chosen, with the member role.
+    r = requests.post(server.url + "/console/v1/session", json={"username": "dominique", "password": "dominique-pass-1"}, timeout=30)
+    assert r.status_code == 201 and r.json()["project"]["name"] == f"proj-{USER}" and "member" in r.json()["roles"]
+    project = r.json()["project"]["id"]
+    q = requests.get(f"{server.url}/compute/v2.1/os-quota-sets/{project}", headers={"X-Auth-Token": admin_token(server)}, timeout=30)
+    assert q.json()["quota_set"]["instances"] == 3
+    uid = r.json()["user"]["id"]
+    assert any("user.create" in row and f"user:{uid}" in row for row in out["audit"]), out["audit"]
+    assert any("assignment.grant" in row and f"user:{uid} role:member" in row for row in out["audit"]), out["audit"]
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]
