@@ -1,34 +1,14 @@
 // App passwords: one per sync client (Nextcloud desktop, rclone, a phone), shown once at creation,
 // revocable on its own without changing the user's password.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { createAppPassword, deleteAppPassword, listAppPasswords, type AppPassword } from './api';
 import { formatDate, t } from './i18n';
+import { useLoad } from './useload';
 
 export function AppPasswords() {
-  const [items, setItems] = useState<AppPassword[] | null>(null);
+  const { items, error, run } = useLoad(listAppPasswords, []);
   const [name, setName] = useState('');
   const [fresh, setFresh] = useState<AppPassword | null>(null);
-  const [error, setError] = useState('');
-
-  async function refresh() {
-    try {
-      setItems(await listAppPasswords());
-    } catch (err) {
-      setItems([]);
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
-  useEffect(() => { refresh(); }, []);
-
-  async function run(fn: () => Promise<void>) {
-    setError('');
-    try {
-      await fn();
-      await refresh();
-    } catch (err) {
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
 
   return (
     <main class="apppasswords">

@@ -1,33 +1,13 @@
 // S3 credentials: identity's EC2 credentials of the signed-in user for the current project. The
 // secret is shown once, right after creation (listing never returns it).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { createS3Credential, deleteS3Credential, listS3Credentials, type S3Credential } from './api';
 import { t } from './i18n';
+import { useLoad } from './useload';
 
 export function Keys({ userId, project, projectName, endpoint }: { userId: string; project: string; projectName: string; endpoint: string }) {
-  const [keys, setKeys] = useState<S3Credential[] | null>(null);
+  const { items: keys, error, run } = useLoad(() => listS3Credentials(userId), [userId]);
   const [fresh, setFresh] = useState<S3Credential | null>(null);
-  const [error, setError] = useState('');
-
-  async function refresh() {
-    try {
-      setKeys(await listS3Credentials(userId));
-    } catch (err) {
-      setKeys([]);
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
-  useEffect(() => { refresh(); }, [userId]);
-
-  async function run(fn: () => Promise<void>) {
-    setError('');
-    try {
-      await fn();
-      await refresh();
-    } catch (err) {
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
 
   return (
     <main class="keys">

@@ -6,6 +6,7 @@ import {
   type Container, type StoredObject,
 } from './api';
 import { formatDate, formatSize, t } from './i18n';
+import { useLoad } from './useload';
 
 export function Storage({ project, route }: { project: string; route: string }) {
   // route: "" (the containers) or "<container>/<prefix>"
@@ -20,30 +21,11 @@ function go(container: string, prefix = '') {
 }
 
 function Containers({ project }: { project: string }) {
-  const [rows, setRows] = useState<(Container & { pub: boolean })[] | null>(null);
+  const { items: rows, error, run } = useLoad(async () => {
+    const cs = await listContainers(project);
+    return Promise.all(cs.map(async (c): Promise<Container & { pub: boolean }> => ({ ...c, pub: await isPublic(project, c.name) })));
+  }, [project]);
   const [name, setName] = useState('');
-  const [error, setError] = useState('');
-
-  async function refresh() {
-    try {
-      const cs = await listContainers(project);
-      setRows(await Promise.all(cs.map(async (c) => ({ ...c, pub: await isPublic(project, c.name) }))));
-    } catch (err) {
-      setRows([]);
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
-  useEffect(() => { refresh(); }, [project]);
-
-  async function run(fn: () => Promise<void>) {
-    setError('');
-    try {
-      await fn();
-      await refresh();
-    } catch (err) {
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
 
   return (
     <main class="storage">

@@ -1,39 +1,25 @@
 // The trash: what was deleted, newest first, with where it was; restore puts an item back where
 // it was (the box renames it on a collision), delete-for-good purges it.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { listTrash, purge, restore, type TrashItem } from './api';
 import { formatDate, t } from './i18n';
+import { useLoad } from './useload';
 
 export function Trash({ user }: { user: string }) {
-  const [items, setItems] = useState<TrashItem[] | null>(null);
+  const { items, error, run } = useLoad(() => listTrash(user), [user]);
   const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
 
-  async function refresh() {
-    try {
-      setItems(await listTrash(user));
-    } catch (err) {
-      setItems([]);
-      setError(t('error.generic', (err as Error).message));
-    }
-  }
-  useEffect(() => { refresh(); }, [user]);
-
-  async function act(item: TrashItem, what: 'restore' | 'purge') {
-    setError('');
-    try {
-      if (what === 'restore') {
-        await restore(user, item);
-        const where = item.original.includes('/') ? item.original.slice(0, item.original.lastIndexOf('/')) : t('files.home');
-        setMessage(t('trash.restored', item.name, where));
-      } else {
-        if (!confirm(t('trash.purgeConfirm', item.name))) return;
+  function act(item: TrashItem, what: 'restore' | 'purge') {
+    if (what === 'purge' && !confirm(t('trash.purgeConfirm', item.name))) return;
+    run(async () => {
+      if (what === 'purge') {
         await purge(user, item);
+        return;
       }
-      await refresh();
-    } catch (err) {
-      setError(t('error.generic', (err as Error).message));
-    }
+      await restore(user, item);
+      const where = item.original.includes('/') ? item.original.slice(0, item.original.lastIndexOf('/')) : t('files.home');
+      setMessage(t('trash.restored', item.name, where));
+    });
   }
 
   return (
