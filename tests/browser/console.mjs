@@ -314,6 +314,24 @@ const scenarios = {
     const audit = await page.locator('table.audit tbody tr').allTextContents();
     return { made, audit: audit.slice(0, 10) };
   },
+  // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
+  async 'move-copy'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const act = async (how, into) => {
+      await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Move or copy' }).click();
+      await page.locator('select[name=relocate-how]').selectOption(how);
+      await page.locator('input[name=relocate-to]').fill(into);
+      await page.locator('form.newfolder').getByRole('button', { name: 'Save' }).click();
+    };
+    await act('copy', 'archive');
+    await page.locator('form.newfolder').waitFor({ state: 'detached' });
+    const afterCopy = await page.locator(`tr[data-name="${arg}"]`).count();
+    await act('move', 'archive/2026');
+    await page.locator(`tr[data-name="${arg}"]`).waitFor({ state: 'detached' });
+    return { afterCopy, afterMove: await page.locator(`tr[data-name="${arg}"]`).count() };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -247,6 +247,20 @@ def test_app_password_for_a_sync_client(server):
     assert requests.request("PROPFIND", url, auth=(USER, out["password"]), headers={"Depth": "0"}, timeout=30).status_code == 401
 
 
+def test_copy_then_move_into_folders(server):
+    data = payload(3000, 5)
+    assert server.dav.put("plan.bin", data).status_code == 201
+    fileid = server.dav.entries("plan.bin", "0", oc("fileid"))[0].text(oc("fileid"))
+    assert server.dav.mkcol("archive").status_code == 201
+    assert server.dav.mkcol("archive/2026").status_code == 201
+    out = browser("move-copy", server, "plan.bin")
+    assert out == {"afterCopy": 1, "afterMove": 0}
+    assert server.dav.get("archive/plan.bin").content == data  # the copy
+    assert server.dav.get("archive/2026/plan.bin").content == data  # the original, moved
+    assert server.dav.entries("archive/2026/plan.bin", "0", oc("fileid"))[0].text(oc("fileid")) == fileid
+    assert server.dav.get("plan.bin").status_code == 404
+
+
 def test_restore_an_earlier_version(server):
     assert server.dav.put("draft.txt", b"first draft").status_code == 201
     assert server.dav.put("draft.txt", b"second draft, worse").status_code == 204

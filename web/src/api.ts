@@ -166,6 +166,10 @@ export function move(user: string, from: string, to: string): Promise<void> {
   return davCall('MOVE', fileUrl(user, from), { Destination: location.origin + fileUrl(user, to), Overwrite: 'F' });
 }
 
+export function copy(user: string, from: string, to: string): Promise<void> {
+  return davCall('COPY', fileUrl(user, from), { Destination: location.origin + fileUrl(user, to), Overwrite: 'F', Depth: 'infinity' });
+}
+
 export interface TrashItem {
   id: string; // the item's name in the trash collection
   name: string;

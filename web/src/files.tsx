@@ -1,7 +1,7 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
 // per-file and overall progress, new folder, download and delete (to the trash).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
+import { copy, fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
 import { formatDate, formatSize, t } from './i18n';
 import { SharePanel } from './share';
 
@@ -90,6 +90,9 @@ export function Files({ user }: { user: string }) {
   const [renaming, setRenaming] = useState<Entry | null>(null);
   const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
   const [sharing, setSharing] = useState<Entry | null>(null);
+  const [relocating, setRelocating] = useState<Entry | null>(null);
+  const [target, setTarget] = useState('');
+  const [how, setHow] = useState<'move' | 'copy'>('move');
   const [renameTo, setRenameTo] = useState('');
   const [newName, setNewName] = useState('');
   const filesInput = useRef<HTMLInputElement>(null);
@@ -158,6 +161,20 @@ export function Files({ user }: { user: string }) {
       await makeFolder(user, join(folder, name));
       setNaming(false);
       setNewName('');
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  // Move or copy into another folder (a path from the box's root; "" is the root).
+  async function relocate(e: Event) {
+    e.preventDefault();
+    if (!relocating) return;
+    const dir = target.trim().replace(/^\/+|\/+$/g, '');
+    try {
+      await (how === 'move' ? move : copy)(user, relocating.path, join(dir, relocating.name));
+      setRelocating(null);
       await refresh();
     } catch (err) {
       setError(t('error.generic', (err as Error).message));
@@ -249,6 +266,23 @@ export function Files({ user }: { user: string }) {
           <button type="button" onClick={() => setRenaming(null)}>{t('files.cancel')}</button>
         </form>
       )}
+      {relocating && (
+        <form class="newfolder" onSubmit={relocate}>
+          <label>
+            {t('files.moveWhat', relocating.name)}
+            <select name="relocate-how" value={how} onChange={(e) => setHow((e.target as HTMLSelectElement).value as 'move' | 'copy')}>
+              <option value="move">{t('files.move')}</option>
+              <option value="copy">{t('files.copy')}</option>
+            </select>
+          </label>
+          <label>
+            {t('files.into')}
+            <input name="relocate-to" value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">{t('files.save')}</button>
+          <button type="button" onClick={() => setRelocating(null)}>{t('files.cancel')}</button>
+        </form>
+      )}
       {sharing && <SharePanel entry={sharing} onClose={() => setSharing(null)} />}
       {versions && (
         <section class="versions" aria-label={t('versions.of', versions.entry.name)}>
@@ -314,6 +348,7 @@ export function Files({ user }: { user: string }) {
           <td class="actions">
             {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
+            <button type="button" onClick={() => { setRelocating(e); setTarget(folder); setHow('move'); }}>{t('files.moveCopy')}</button>
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
             <button type="button" onClick={() => setSharing(e)}>{t('share.button')}</button>
             <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
