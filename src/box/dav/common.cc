@@ -75,6 +75,19 @@ std::string href(const Root& root, std::string_view path, bool folder) {
   return out;
 }
 
+Result<TransferOptions> transfer_options(const http::Request& req, bool move) {
+  TransferOptions out;
+  std::string_view ow = req.header("Overwrite");
+  if (!ow.empty() && ow != "T" && ow != "F") { return make_error(Errc::invalid_argument, "Overwrite must be T or F"); }
+  out.overwrite = ow != "F";
+  std::string_view depth = req.header("Depth");
+  bool infinity = depth.empty() || depth == "infinity" || depth == "Infinity";
+  if (move && !infinity) { return make_error(Errc::invalid_argument, "MOVE applies to a whole folder (Depth: infinity)"); }
+  if (!move && !infinity && depth != "0") { return make_error(Errc::invalid_argument, "COPY takes Depth 0 or infinity"); }
+  out.recursive = infinity;
+  return out;
+}
+
 Result<std::string> destination_path(std::string_view header, const Root& root) {
   std::string_view rest = header;
   if (auto scheme = rest.find("://"); scheme != std::string_view::npos) {

@@ -101,6 +101,14 @@ std::string href(const Root& root, std::string_view path, bool folder);
 // The box path a Destination header (absolute URL or absolute path) names under `root`;
 // Errc::forbidden (answered 502) for a destination on another root or server.
 Result<std::string> destination_path(std::string_view header, const Root& root);
+
+// The Overwrite and Depth headers of a COPY (`move` false) or MOVE: Errc::invalid_argument with
+// the message for a 400 when one is malformed (MOVE takes only Depth infinity, COPY 0 or infinity).
+struct TransferOptions {
+  bool overwrite = true;
+  bool recursive = true;
+};
+Result<TransferOptions> transfer_options(const http::Request& req, bool move);
 // "ETag"-style quoting.
 std::string quoted(std::string_view etag);
 std::string oc_id(std::int64_t id, const BoxConfig& c);

@@ -281,20 +281,10 @@ class LinkHandler {
     }
     auto to = normalize_link_path(*dest);
     if (!to) { co_return error_response(to.error(), req_); }
-    std::string_view ow = req_.header("Overwrite");
-    if (!ow.empty() && ow != "T" && ow != "F") { co_return status_response(http::Status::bad_request, "Overwrite must be T or F", req_); }
-    bool overwrite = ow != "F";
-    std::string_view depth = req_.header("Depth");
-    bool recursive = true;
-    if (move) {
-      if (!depth.empty() && depth != "infinity" && depth != "Infinity") {
-        co_return status_response(http::Status::bad_request, "MOVE applies to a whole folder (Depth: infinity)", req_);
-      }
-    } else if (depth == "0") {
-      recursive = false;
-    } else if (!depth.empty() && depth != "infinity" && depth != "Infinity") {
-      co_return status_response(http::Status::bad_request, "COPY takes Depth 0 or infinity", req_);
-    }
+    auto opts = transfer_options(req_, move);
+    if (!opts) { co_return status_response(http::Status::bad_request, opts.error().message, req_); }
+    const bool overwrite = opts->overwrite;
+    const bool recursive = opts->recursive;
     if (move) {
       if (auto refused = co_await owner_locked(path_, true)) { co_return std::move(*refused); }
     }
