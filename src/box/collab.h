@@ -23,6 +23,7 @@
 // Threads: thread-safe; SQL runs on the blocking pool.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -132,6 +133,8 @@ class CollabService {
 std::vector<store::Migration> collab_migrations();
 // `box` answers who may see a node (node_by_id); both must outlive the service.
 std::unique_ptr<CollabService> make_collab_service(store::MetaStore& meta, BoxService& box);
+// Runs reap() every `interval` until cancelled.
+boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval);
 // "Tag", "tag" -> "tag": NFC then Unicode case folding, for case-insensitive matching.
 std::string fold_case(std::string_view text);
 

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "box/box.h"
+#include "box/collab.h"
 #include "box/dav/dav.h"
 #include "box/settings.h"
 #include "cli/diagnostics.h"
@@ -191,6 +192,7 @@ int serve_main(int argc, char** argv, char** envp) {
   for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::collab_migrations()) { migrations.push_back(std::move(m)); }
   for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
@@ -341,8 +343,10 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/s", "box", http::json_error);
   public_router.add_group("/index.php", "box", http::json_error);
   public_router.add_group("/box", "box", http::json_error);
-  box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});
+  auto collab_service = box::make_collab_service(**meta, *box_service);
+  box::dav::add_routes(public_router, *box_service, *collab_service, ident, box::dav::Options{public_url});
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
+  server.spawn([&collab_service, interval = box::reaper_interval(settings)] { return box::run_collab_reaper(*collab_service, interval); });
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
   std::string compute_dir = settings.get_string("compute.state_dir");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "box/box.h"
+#include "box/collab.h"
 #include "box/dav/dav.h"
 #include "box/dav/xml.h"
 #include "core/http/request.h"
@@ -70,6 +71,7 @@ class LinkAuth {
 
 struct Deps {
   BoxService& box;
+  CollabService& collab;
   identity::IdentityService& identity;
   Options options;
   std::unique_ptr<AuthCache> auth_cache = std::make_unique<AuthCache>();
@@ -159,5 +161,9 @@ void add_quota_routes(http::Router& router, const Deps& deps);
 void add_link_routes(http::Router& router, const Deps& deps);
 void add_share_routes(http::Router& router, const Deps& deps);
 void add_link_page_routes(http::Router& router, const Deps& deps);
+void add_collab_routes(http::Router& router, const Deps& deps);
+// REPORT oc:filter-files on a files root (collab.cc): favorites and tags, flat.
+boost::asio::awaitable<http::Response> report_files(http::RequestContext& ctx, const Deps& deps, const User& user, const Root& root,
+                                                    const std::string& path);
 
 }  // namespace ciel::box::dav

@@ -13,6 +13,7 @@ class IdentityService;
 }
 namespace ciel::box {
 class BoxService;
+class CollabService;
 }
 
 namespace ciel::box::dav {
@@ -22,9 +23,9 @@ struct Options {
   std::string version = "0.1.0";
 };
 
-// Registers /remote.php/..., /status.php, /ocs/..., /index.php/login/v2... on `router`; the
-// services must outlive it.
-void add_routes(http::Router& router, BoxService& box, identity::IdentityService& identity, Options options);
+// Registers /remote.php/..., /status.php, /ocs/..., /index.php/login/v2... on `router` (with the
+// comments, system tags and unified search of `collab`); the services must outlive it.
+void add_routes(http::Router& router, BoxService& box, CollabService& collab, identity::IdentityService& identity, Options options);
 // Sabre-style XML error bodies (what Nextcloud clients show to users).
 http::Response error_renderer(http::Status status, std::string_view message, const http::Request& request);
 // OCS answers its errors in its own JSON or XML envelope.

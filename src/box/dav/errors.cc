@@ -16,6 +16,7 @@ std::string_view exception_name(http::Status s) {
     case http::Status::locked: return "Sabre\\DAV\\Exception\\Locked";
     case http::Status::insufficient_storage: return "Sabre\\DAV\\Exception\\InsufficientStorage";
     case http::Status::bad_request: return "Sabre\\DAV\\Exception\\BadRequest";
+    case http::Status::payload_too_large: return "Sabre\\DAV\\Exception\\RequestEntityTooLarge";
     case http::Status::unsupported_media_type: return "Sabre\\DAV\\Exception\\UnsupportedMediaType";
     case http::Status::service_unavailable: return "Sabre\\DAV\\Exception\\ServiceUnavailable";
     default: return "Sabre\\DAV\\Exception";

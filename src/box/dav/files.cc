@@ -16,7 +16,7 @@ namespace {
 
 using boost::asio::awaitable;
 
-constexpr std::string_view kAllow = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
+constexpr std::string_view kAllow = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK, REPORT";
 constexpr std::int64_t kMaxLockSeconds = 7 * 86400;
 
 // Lock timeouts: "Second-N" or "Infinite", the first one given; at most a week.
@@ -53,6 +53,7 @@ class FileHandler {
       case http::Method::move: co_return co_await copy_move(req_.method == http::Method::move);
       case http::Method::lock: co_return co_await lock();
       case http::Method::unlock: co_return co_await unlock();
+      case http::Method::report: co_return co_await report_files(ctx_, deps_, user_, root_, path_);
       default: {
         auto res = status_response(http::Status::method_not_allowed, "This method is not allowed here", req_);
         res.set_header("Allow", kAllow);
@@ -114,9 +115,23 @@ class FileHandler {
       if (is_protected(u.name)) { protected_found = true; }
     }
     PropPatch patch;
+    // oc:favorite is the user's star (box/collab.h), not a dead property: "1" sets it, "0" or a
+    // remove clears it; the last instruction wins.
+    std::optional<bool> favorite;
     if (!protected_found) {
-      for (const auto& u : *updates) { patch.ops.push_back(PropPatch::Op{u.set, DeadProp{u.name.ns, u.name.name, u.element}}); }
-      if (auto st = co_await deps_.box.patch_props(user_.id, path_, std::move(patch)); !st) { co_return error_response(st.error(), req_); }
+      for (const auto& u : *updates) {
+        if (u.name.ns == kOcNs && u.name.name == "favorite") {
+          favorite = u.set && u.text.find_first_not_of(" \t\r\n0") != std::string::npos;
+          continue;
+        }
+        patch.ops.push_back(PropPatch::Op{u.set, DeadProp{u.name.ns, u.name.name, u.element}});
+      }
+      if (!patch.ops.empty()) {
+        if (auto st = co_await deps_.box.patch_props(user_.id, path_, std::move(patch)); !st) { co_return error_response(st.error(), req_); }
+      }
+      if (favorite) {
+        if (auto st = co_await deps_.collab.set_favorite(user_.id, node->id, *favorite); !st) { co_return error_response(st.error(), req_); }
+      }
     }
     std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>" +
                       escape(href(root_, path_, node->folder)) + "</d:href>";
@@ -420,7 +435,8 @@ awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req,
 void add_file_routes(http::Router& router, const Deps& deps) {
   const http::Method methods[] = {http::Method::options, http::Method::propfind, http::Method::proppatch, http::Method::mkcol,
                                   http::Method::get,     http::Method::head,     http::Method::put,       http::Method::delete_,
-                                  http::Method::copy,    http::Method::move,     http::Method::lock,      http::Method::unlock};
+                                  http::Method::copy,    http::Method::move,     http::Method::lock,      http::Method::unlock,
+                                  http::Method::report};
   for (bool legacy : {false, true}) {
     for (const char* pattern : {"/remote.php/dav/files/{user}", "/remote.php/dav/files/{user}/{path*}", "/remote.php/webdav", "/remote.php/webdav/{path*}"}) {
       bool is_legacy = std::string_view(pattern).starts_with("/remote.php/webdav");

@@ -1,6 +1,9 @@
 #include "box/dav/propfind.h"
 
 #include <map>
+#include <set>
+
+#include "box/collab.h"
 
 #include "core/time.h"
 
@@ -16,6 +19,8 @@ struct Context {
   std::vector<Lock> locks;
   std::map<std::int64_t, std::vector<DeadProp>> dead;
   const LinkView* link = nullptr;
+  std::set<std::int64_t> favorites;                  // of the nodes rendered, the user's starred ones
+  std::map<std::int64_t, std::uint64_t> comments;    // comment counts of the nodes rendered
 };
 
 bool in(std::string_view ns, std::string_view name, const PropName& p) { return p.ns == ns && p.name == name; }
@@ -35,6 +40,7 @@ const std::vector<PropName>& protected_props() {
       {"DAV:", "getcontenttype"},    {"DAV:", "supportedlock"},        {"DAV:", "lockdiscovery"},        {"DAV:", "creationdate"},
       {"DAV:", "quota-used-bytes"},  {"DAV:", "quota-available-bytes"}, {std::string(kOcNs), "id"},     {std::string(kOcNs), "fileid"},
       {std::string(kOcNs), "permissions"}, {std::string(kOcNs), "size"}, {std::string(kOcNs), "checksums"},
+      {std::string(kOcNs), "comments-count"}, {std::string(kOcNs), "comments-href"},
   };
   return kProtected;
 }
@@ -147,7 +153,16 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
       return true;
     }
     if (p.name == "favorite") {
-      out += "<oc:favorite>0</oc:favorite>";
+      out += c.favorites.contains(n.id) ? "<oc:favorite>1</oc:favorite>" : "<oc:favorite>0</oc:favorite>";
+      return true;
+    }
+    if (p.name == "comments-count" && !c.link) {
+      auto it = c.comments.find(n.id);
+      out += "<oc:comments-count>" + std::to_string(it == c.comments.end() ? 0 : it->second) + "</oc:comments-count>";
+      return true;
+    }
+    if (p.name == "comments-href" && !c.link) {
+      out += "<oc:comments-href>/remote.php/dav/comments/files/" + std::to_string(n.id) + "</oc:comments-href>";
       return true;
     }
     if (p.name == "owner-id") {
@@ -175,7 +190,6 @@ bool needs_dead(const PropfindRequest& r) {
   Node probe;
   probe.folder = false;
   for (const auto& p : r.props) {
-    if (in(kOcNs, "favorite", p)) { return true; }
     bool known = (p.ns == "DAV:" || p.ns == kOcNs || p.ns == kNcNs) && !in("DAV:", "displayname", p);
     if (!known) { return true; }
   }
@@ -210,7 +224,8 @@ void render_one(std::string& out, const PropfindRequest& r, const Node& n, const
   } else {
     for (const auto& p : r.props) {
       const DeadProp* d = nullptr;
-      for (const auto& x : dead) {
+      // oc:favorite is live (the user's star); a dead copy from before is ignored.
+      for (const auto& x : in(kOcNs, "favorite", p) ? kNone : dead) {
         if (x.ns == p.ns && x.name == p.name) { d = &x; }
       }
       if (d) {
@@ -298,11 +313,61 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
       c.dead[node.id] = std::move(*d);
     }
   }
+  if (!link && wants(kOcNs, "favorite")) {
+    auto f = co_await deps.collab.favorites_in(user.id, node.id);
+    if (!f) { co_return f.error(); }
+    c.favorites = std::move(*f);
+  }
+  if (!link && wants(kOcNs, "comments-count")) {
+    auto n = co_await deps.collab.comment_counts(user.id, node.id);
+    if (!n) { co_return n.error(); }
+    c.comments = std::move(*n);
+  }
   std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" "
                     "xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">";
   out.reserve(512 * (children.size() + 1));
   render_one(out, request, node, c);
   for (const auto& child : children) { render_one(out, request, child, c); }
+  out += "</d:multistatus>\n";
+  co_return out;
+}
+
+boost::asio::awaitable<Result<std::string>> render_nodes(const Deps& deps, const User& user, const Root& root,
+                                                         const PropfindRequest& request, const std::vector<Node>& nodes) {
+  Context c{deps, user, root, std::nullopt, {}, {}, nullptr};
+  auto wants = [&](std::string_view ns, std::string_view name) {
+    for (const auto& p : request.props) {
+      if (in(ns, name, p)) { return true; }
+    }
+    return false;
+  };
+  // Each node on its own: a filter's results come from anywhere in the tree (bounded by its limit).
+  for (const auto& n : nodes) {
+    if (wants(kOcNs, "favorite")) {
+      auto f = co_await deps.collab.favorites_in(user.id, n.id);
+      if (!f) { co_return f.error(); }
+      if (f->contains(n.id)) { c.favorites.insert(n.id); }
+    }
+    if (wants(kOcNs, "comments-count")) {
+      auto k = co_await deps.collab.comment_counts(user.id, n.id);
+      if (!k) { co_return k.error(); }
+      if (auto it = k->find(n.id); it != k->end()) { c.comments[n.id] = it->second; }
+    }
+    if (needs_dead(request)) {
+      auto d = co_await deps.box.props(user.id, n.id);
+      if (!d) { co_return d.error(); }
+      c.dead[n.id] = std::move(*d);
+    }
+  }
+  if (wants("DAV:", "lockdiscovery")) {
+    std::string everywhere;
+    auto l = co_await deps.box.locks(user.id, everywhere, true);
+    if (!l) { co_return l.error(); }
+    c.locks = std::move(*l);
+  }
+  std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" "
+                    "xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">";
+  for (const auto& n : nodes) { render_one(out, request, n, c); }
   out += "</d:multistatus>\n";
   co_return out;
 }

@@ -28,4 +28,8 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
                                                             const PropfindRequest& request, const Node& node,
                                                             const std::vector<Node>& children, const LinkView* link = nullptr);
 
+// The multistatus document for a flat list of nodes (a REPORT's results), each with its path.
+boost::asio::awaitable<Result<std::string>> render_nodes(const Deps& deps, const User& user, const Root& root,
+                                                         const PropfindRequest& request, const std::vector<Node>& nodes);
+
 }  // namespace ciel::box::dav

@@ -228,6 +228,99 @@ Result<PropfindRequest> parse_propfind(std::string_view xml) {
   return out;
 }
 
+namespace {
+
+// A small unsigned number in an element's text (surrounding blanks allowed).
+Result<std::uint64_t> number_in(pugi::xml_node node, std::string_view what) {
+  std::string_view t = node.child_value();
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) { t.remove_prefix(1); }
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) { t.remove_suffix(1); }
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || v > (1ULL << 53)) {
+    return make_error(Errc::invalid_argument, std::string(what) + " must be a number");
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<FilterFilesRequest> parse_filter_files(std::string_view xml) {
+  pugi::xml_document doc;
+  if (auto d = load(doc, xml); !d) { return d.error(); }
+  auto root = doc.document_element();
+  if (auto st = check_depth(root, 0); !st) { return st.error(); }
+  if (!is(root, kOcNs, "filter-files")) { return make_error(Errc::invalid_argument, "The body must be an oc:filter-files element"); }
+  FilterFilesRequest out;
+  bool rules = false;
+  for (auto c : root.children()) {
+    if (is(c, kDavNs, "prop")) {
+      out.props.kind = PropfindRequest::Kind::prop;
+      for (auto p : c.children()) {
+        if (p.type() != pugi::node_element) { continue; }
+        auto n = name_of(p);
+        if (!n) { return n.error(); }
+        out.props.props.push_back(std::move(*n));
+      }
+    } else if (is(c, kOcNs, "filter-rules")) {
+      for (auto r : c.children()) {
+        if (r.type() != pugi::node_element) { continue; }
+        if (is(r, kOcNs, "favorite")) {
+          auto v = number_in(r, "oc:favorite");
+          if (!v) { return v.error(); }
+          out.favorite = out.favorite || *v != 0;
+          rules = rules || *v != 0;
+        } else if (is(r, kOcNs, "systemtag")) {
+          auto v = number_in(r, "oc:systemtag");
+          if (!v) { return v.error(); }
+          if (out.systemtags.size() >= 32) { return make_error(Errc::invalid_argument, "At most 32 tags in one filter"); }
+          out.systemtags.push_back(static_cast<std::int64_t>(*v));
+          rules = true;
+        } else if (auto n = name_of(r); !n) {
+          return n.error();
+        } else {
+          return make_error(Errc::invalid_argument, "Unsupported filter rule " + n->name);
+        }
+      }
+    } else if (is(c, kOcNs, "search")) {
+      for (auto s : c.children()) {
+        if (is(s, kOcNs, "limit") || is(s, kOcNs, "offset")) {
+          auto v = number_in(s, "oc:limit and oc:offset");
+          if (!v) { return v.error(); }
+          (is(s, kOcNs, "limit") ? out.limit : out.offset) = static_cast<std::size_t>(*v);
+        }
+      }
+    }
+  }
+  if (!rules) { return make_error(Errc::invalid_argument, "A filter-files report needs at least one filter rule"); }
+  return out;
+}
+
+Result<FilterCommentsRequest> parse_filter_comments(std::string_view xml) {
+  FilterCommentsRequest out;
+  if (xml.find_first_not_of(" \t\r\n") == std::string_view::npos) { return out; }
+  pugi::xml_document doc;
+  if (auto d = load(doc, xml); !d) { return d.error(); }
+  auto root = doc.document_element();
+  if (auto st = check_depth(root, 0); !st) { return st.error(); }
+  // Nextcloud's clients send oc:filter-comments; its documentation shows DAV:report.
+  if (!is(root, kOcNs, "filter-comments") && !is(root, kDavNs, "report")) {
+    return make_error(Errc::invalid_argument, "The body must be an oc:filter-comments element");
+  }
+  for (auto c : root.children()) {
+    if (is(c, kOcNs, "limit") || is(c, kOcNs, "offset")) {
+      auto v = number_in(c, "oc:limit and oc:offset");
+      if (!v) { return v.error(); }
+      if (is(c, kOcNs, "limit")) {
+        out.limit = static_cast<std::size_t>(std::min<std::uint64_t>(*v, 500));
+      } else {
+        out.offset = static_cast<std::size_t>(*v);
+      }
+    }
+  }
+  return out;
+}
+
 Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml) {
   pugi::xml_document doc;
   if (auto d = load(doc, xml); !d) { return d.error(); }
@@ -245,13 +338,14 @@ Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml) {
         if (p.type() != pugi::node_element) { continue; }
         auto n = name_of(p);
         if (!n) { return n.error(); }
-        std::string element;
+        std::string element, text;
         if (set) {
           auto e = self_contained(p);
           if (!e) { return e.error(); }
           element = std::move(*e);
+          text = p.child_value();
         }
-        out.push_back(PropUpdate{set, std::move(*n), std::move(element)});
+        out.push_back(PropUpdate{set, std::move(*n), std::move(element), std::move(text)});
       }
     }
   }

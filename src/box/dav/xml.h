@@ -3,6 +3,7 @@
 // itself. Parsers refuse malformed or over-deep documents with Errc::invalid_argument and never
 // throw; each is fuzzed (tests/fuzz/dav_fuzz.cc).
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ struct PropUpdate {
   bool set = true;
   PropName name;
   std::string element;  // set: the whole property element, with every namespace it uses declared on it
+  std::string text;     // set: the element's text content (oc:favorite's "1", a comment's oc:message)
 };
 // In document order (RFC 4918 9.2: instructions apply in order).
 Result<std::vector<PropUpdate>> parse_proppatch(std::string_view xml);
@@ -43,6 +45,25 @@ struct LockInfo {
 };
 // nullopt for an empty body (a refresh).
 Result<std::optional<LockInfo>> parse_lockinfo(std::string_view xml);
+
+// REPORT oc:filter-files (Nextcloud's favorites and tag filters) on a files root: the
+// properties to return, then rules that must all hold, then an optional page.
+struct FilterFilesRequest {
+  PropfindRequest props;  // <d:prop> (allprop when absent)
+  bool favorite = false;  // <oc:favorite>1</oc:favorite>
+  std::vector<std::int64_t> systemtags;  // <oc:systemtag>ID</oc:systemtag>, each must be on the file
+  std::size_t limit = 0;   // <oc:search><oc:limit>: 0 for no limit
+  std::size_t offset = 0;  // <oc:search><oc:offset>
+};
+// Errc::invalid_argument also for a rule with a value that is not a number, and for no rule.
+Result<FilterFilesRequest> parse_filter_files(std::string_view xml);
+
+// REPORT oc:filter-comments on /comments/files/<id>: a page of the comments, newest first.
+struct FilterCommentsRequest {
+  std::size_t limit = 20;   // <oc:limit>, at most 500
+  std::size_t offset = 0;   // <oc:offset>
+};
+Result<FilterCommentsRequest> parse_filter_comments(std::string_view xml);
 
 // Text escaped for XML character data and attribute values.
 std::string escape(std::string_view text);

@@ -3,9 +3,14 @@
 
 #include <utf8proc.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <chrono>
 #include <cstdlib>
 
+#include "core/log/log.h"
 #include "store/meta_store.h"
 
 namespace ciel::box {
@@ -510,6 +515,20 @@ std::string fold_case(std::string_view text) {
 
 std::vector<store::Migration> collab_migrations() {
   return {{"box_collab", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT"), dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY")}};
+}
+
+boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    auto n = co_await collab.reap(1000);
+    if (!n) {
+      log::warn("box: collab reaper: {} {}", n.error().message, n.error().detail);
+    } else if (*n > 0) {
+      log::info("box: reaped {} comments, favorites and tag assignments of purged files", *n);
+    }
+  }
 }
 
 std::unique_ptr<CollabService> make_collab_service(store::MetaStore& meta, BoxService& box) { return std::make_unique<Collab>(meta, box); }
