@@ -332,6 +332,49 @@ const scenarios = {
     await page.locator(`tr[data-name="${arg}"]`).waitFor({ state: 'detached' });
     return { afterCopy, afterMove: await page.locator(`tr[data-name="${arg}"]`).count() };
   },
+  // Collaboration on a file `arg` inside the folder "projects": star it and find it among the
+  // Favorites, find it by a search of its name, comment on it and tag it in its side panel, then
+  // find it by a search of the tag.
+  async collab(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.locator('tr[data-name="projects"] a').click();
+    const row = page.locator(`tr[data-name="${arg}"]`);
+    await row.getByRole('button', { name: 'Add to favorites' }).click();
+    await row.getByRole('button', { name: 'Remove from favorites' }).waitFor();
+    await page.locator('.crumbs').getByText('Home').click();
+    await page.locator('tr[data-name="projects"]').waitFor();
+    await page.getByRole('button', { name: /Favorites/ }).click();
+    const favs = page.getByRole('region', { name: 'Favorites' });
+    await favs.locator(`tr[data-name="${arg}"]`).waitFor();
+    const favorites = await favs.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name));
+
+    const searchFor = async (term) => {
+      await page.getByLabel('Search by name or tag').fill(term);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const region = page.getByRole('region', { name: `Results for "${term}"` });
+      await region.locator('tbody tr, p.empty').first().waitFor();
+      return region;
+    };
+    let results = await searchFor(arg.slice(0, 7).toUpperCase());
+    const found = await results.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    const where = await results.locator(`tr[data-name="${arg}"] td`).nth(1).textContent();
+
+    await results.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Comments and tags' }).click();
+    const panel = page.getByRole('region', { name: `Comments and tags of "${arg}"` });
+    await panel.locator('textarea[name=comment]').fill('Looks good to me');
+    await panel.getByRole('button', { name: 'Post the comment' }).click();
+    await panel.locator('.comments li').first().waitFor();
+    const comment = await panel.locator('.comments .message').first().textContent();
+    await panel.locator('input[name=tag-name]').fill('release');
+    await panel.getByRole('button', { name: 'Add', exact: true }).click();
+    await panel.locator('li[data-tag="release"]').waitFor();
+
+    results = await searchFor('relea');
+    const byTag = await results.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    return { favorites, found, where, comment, byTag };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -2,7 +2,7 @@
 security headers, its JavaScript budget, and the pages in Debian's Chromium driven by
 playwright-core (tests/browser/console.mjs): sign-in in English and in French, a wrong password,
 a folder of nested files uploaded through the folder input and found byte-identical in the box,
-and sign-out."""
+a file starred, found among the favorites and by a search, commented on and tagged, and sign-out."""
 import gzip
 import json
 import os
@@ -259,6 +259,30 @@ def test_copy_then_move_into_folders(server):
     assert server.dav.get("archive/2026/plan.bin").content == data  # the original, moved
     assert server.dav.entries("archive/2026/plan.bin", "0", oc("fileid"))[0].text(oc("fileid")) == fileid
     assert server.dav.get("plan.bin").status_code == 404
+
+
+def test_favorite_search_comment_and_tag_a_file(server):
+    assert server.dav.mkcol("projects").status_code == 201
+    assert server.dav.put("projects/roadmap-2027.md", b"# Roadmap").status_code == 201
+    assert server.dav.put("projects/budget.ods", b"numbers").status_code == 201
+    out = browser("collab", server, "roadmap-2027.md")
+    assert out["favorites"] == ["roadmap-2027.md"]
+    assert out["found"] == ["roadmap-2027.md"]
+    assert out["where"] == "in /projects"
+    assert out["comment"] == "Looks good to me"
+    assert out["byTag"] == ["roadmap-2027.md"]
+    # What the page did is what a Nextcloud client sees.
+    report = ('<oc:filter-files xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:fileid/></d:prop>'
+              '<oc:filter-rules><oc:favorite>1</oc:favorite></oc:filter-rules></oc:filter-files>')
+    r = server.dav.request("REPORT", "", data=report)
+    assert r.status_code == 207 and "projects/roadmap-2027.md" in r.text and "budget" not in r.text
+    fileid = server.dav.entries("projects/roadmap-2027.md", "0", oc("fileid"))[0].text(oc("fileid"))
+    r = requests.request("REPORT", f"{server.url}/remote.php/dav/comments/files/{fileid}", auth=(USER, PASSWORD),
+                         data='<oc:filter-comments xmlns:oc="http://owncloud.org/ns"/>', timeout=30)
+    assert r.status_code == 207 and "<oc:message>Looks good to me</oc:message>" in r.text
+    r = requests.request("PROPFIND", f"{server.url}/remote.php/dav/systemtags-relations/files/{fileid}", auth=(USER, PASSWORD),
+                         headers={"Depth": "1"}, timeout=30)
+    assert r.status_code == 207 and "<oc:display-name>release</oc:display-name>" in r.text
 
 
 def test_restore_an_earlier_version(server):

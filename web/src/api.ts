@@ -82,6 +82,7 @@ export interface Entry {
   modified: Date;
   etag: string;
   fileid: string;
+  favorite: boolean;
 }
 
 function encodePath(path: string): string {
@@ -92,9 +93,9 @@ export function fileUrl(user: string, path: string): string {
   return `/remote.php/dav/files/${encodeURIComponent(user)}/${encodePath(path)}`;
 }
 
-const propfindBody =
-  '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">' +
-  '<d:prop><d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><oc:size/><oc:fileid/></d:prop></d:propfind>';
+const OC = 'http://owncloud.org/ns';
+const entryProps = '<d:prop><d:resourcetype/><d:getcontentlength/><d:getlastmodified/><d:getetag/><oc:size/><oc:fileid/><oc:favorite/></d:prop>';
+const propfindBody = `<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:oc="${OC}">${entryProps}</d:propfind>`;
 
 export async function list(user: string, path: string): Promise<Entry[]> {
   const res = await fetch(fileUrl(user, path), {
@@ -104,14 +105,42 @@ export async function list(user: string, path: string): Promise<Entry[]> {
     body: propfindBody,
   });
   if (res.status !== 207) throw await errorOf(res);
-  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  return parseEntries(user, await res.text(), path.replace(/^\/|\/$/g, ''));
+}
+
+// The files the user starred, from anywhere in the box (Nextcloud's REPORT oc:filter-files).
+export async function listFavorites(user: string): Promise<Entry[]> {
+  const res = await fetch(fileUrl(user, ''), {
+    method: 'REPORT',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body: `<?xml version="1.0" encoding="utf-8"?><oc:filter-files xmlns:d="DAV:" xmlns:oc="${OC}">${entryProps}` +
+      '<oc:filter-rules><oc:favorite>1</oc:favorite></oc:filter-rules></oc:filter-files>',
+  });
+  if (res.status !== 207) throw await errorOf(res);
+  return parseEntries(user, await res.text(), null);
+}
+
+export async function setFavorite(user: string, path: string, on: boolean): Promise<void> {
+  const res = await fetch(fileUrl(user, path), {
+    method: 'PROPPATCH',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body: `<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:oc="${OC}"><d:set><d:prop><oc:favorite>${on ? 1 : 0}</oc:favorite></d:prop></d:set></d:propertyupdate>`,
+  });
+  if (res.status !== 207) throw await errorOf(res);
+}
+
+// The entries of a multistatus, leaving out `skip` (a listed folder itself).
+function parseEntries(user: string, text: string, skip: string | null): Entry[] {
+  const doc = new DOMParser().parseFromString(text, 'application/xml');
   const dav = 'DAV:';
   const prefix = `/remote.php/dav/files/${encodeURIComponent(user)}/`;
   const out: Entry[] = [];
   for (const r of Array.from(doc.getElementsByTagNameNS(dav, 'response'))) {
     const href = r.getElementsByTagNameNS(dav, 'href')[0]?.textContent ?? '';
     const rel = decodeURIComponent(href.startsWith(prefix) ? href.slice(prefix.length) : href).replace(/\/$/, '');
-    if (rel === path.replace(/^\/|\/$/g, '')) continue; // the folder itself
+    if (rel === skip) continue; // the folder itself
     const folder = r.getElementsByTagNameNS(dav, 'collection').length > 0;
     const len = r.getElementsByTagNameNS(dav, 'getcontentlength')[0]?.textContent;
     const ocSize = r.getElementsByTagNameNS('http://owncloud.org/ns', 'size')[0]?.textContent;
@@ -123,7 +152,8 @@ export async function list(user: string, path: string): Promise<Entry[]> {
       size: Number(len ?? ocSize ?? 0),
       modified: new Date(modified),
       etag: r.getElementsByTagNameNS(dav, 'getetag')[0]?.textContent ?? '',
-      fileid: r.getElementsByTagNameNS('http://owncloud.org/ns', 'fileid')[0]?.textContent ?? '',
+      fileid: r.getElementsByTagNameNS(OC, 'fileid')[0]?.textContent ?? '',
+      favorite: r.getElementsByTagNameNS(OC, 'favorite')[0]?.textContent === '1',
     });
   }
   out.sort((a, b) => (a.folder === b.folder ? a.name.localeCompare(b.name) : a.folder ? -1 : 1));
@@ -570,6 +600,122 @@ export async function createLink(path: string, permissions: number, password: st
 
 export async function deleteLink(id: string): Promise<void> {
   await ocs('DELETE', `${sharesUrl}/${encodeURIComponent(id)}`);
+}
+
+// --- search, comments and tags (Nextcloud's unified search, comments and system tags) ------------
+
+export interface Found {
+  fileid: string;
+  name: string;
+  path: string; // relative to the box's root
+  folder: boolean;
+}
+
+// Files and folders whose name, or one of whose tags, holds `term`.
+export async function search(term: string): Promise<Found[]> {
+  const seen = new Map<string, Found>();
+  for (const provider of ['files', 'systemtags']) {
+    const data = await ocs<{ entries: Record<string, any>[] }>('GET', `/ocs/v2.php/search/providers/${provider}/search?limit=50&term=${encodeURIComponent(term)}`);
+    for (const e of data?.entries ?? []) {
+      const id = String(e.attributes?.fileId ?? '');
+      if (id && !seen.has(id)) {
+        seen.set(id, { fileid: id, name: e.title, path: String(e.attributes?.path ?? '').replace(/^\//, ''), folder: e.icon === 'icon-folder' });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+export interface Comment {
+  id: string;
+  author: string;
+  message: string;
+  created: Date;
+}
+
+const commentsUrl = (fileid: string) => `/remote.php/dav/comments/files/${encodeURIComponent(fileid)}`;
+
+export async function listComments(fileid: string): Promise<Comment[]> {
+  const res = await fetch(commentsUrl(fileid), {
+    method: 'REPORT',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body: `<?xml version="1.0"?><oc:filter-comments xmlns:oc="${OC}"><oc:limit>100</oc:limit><oc:offset>0</oc:offset></oc:filter-comments>`,
+  });
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const text = (r: Element, name: string) => r.getElementsByTagNameNS(OC, name)[0]?.textContent ?? '';
+  return Array.from(doc.getElementsByTagNameNS('DAV:', 'response')).map((r) => ({
+    id: text(r, 'id'),
+    author: text(r, 'actorId'),
+    message: text(r, 'message'),
+    created: new Date(text(r, 'creationDateTime')),
+  }));
+}
+
+export async function addComment(fileid: string, message: string): Promise<void> {
+  const res = await fetch(commentsUrl(fileid), {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ actorType: 'users', verb: 'comment', message }),
+  });
+  if (res.status !== 201) throw await davError(res);
+}
+
+export function deleteComment(fileid: string, id: string): Promise<void> {
+  return davCall('DELETE', `${commentsUrl(fileid)}/${encodeURIComponent(id)}`);
+}
+
+export interface Tag {
+  id: string;
+  name: string;
+}
+
+async function tagList(url: string): Promise<Tag[]> {
+  const res = await fetch(url, { method: 'PROPFIND', credentials: 'same-origin', headers: { Depth: '1', 'X-CSRF-Token': csrf } });
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const out: Tag[] = [];
+  for (const r of Array.from(doc.getElementsByTagNameNS('DAV:', 'response'))) {
+    const id = r.getElementsByTagNameNS(OC, 'id')[0]?.textContent;
+    if (id) out.push({ id, name: r.getElementsByTagNameNS(OC, 'display-name')[0]?.textContent ?? '' });
+  }
+  return out;
+}
+
+const relationsUrl = (fileid: string) => `/remote.php/dav/systemtags-relations/files/${encodeURIComponent(fileid)}`;
+
+export function fileTags(fileid: string): Promise<Tag[]> {
+  return tagList(relationsUrl(fileid));
+}
+
+// Puts the tag named `name` on the file, making the tag first when the user has none of that name.
+export async function tagFile(fileid: string, name: string): Promise<void> {
+  let tag = (await tagList('/remote.php/dav/systemtags/')).find((x) => x.name.toLowerCase() === name.toLowerCase());
+  if (!tag) {
+    const res = await fetch('/remote.php/dav/systemtags/', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ name, userVisible: true, userAssignable: true }),
+    });
+    if (res.status !== 201) throw await davError(res);
+    tag = { id: (res.headers.get('Content-Location') ?? '').split('/').pop() ?? '', name };
+  }
+  const res = await fetch(`${relationsUrl(fileid)}/${encodeURIComponent(tag.id)}`, { method: 'PUT', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
+  if (res.status !== 201 && res.status !== 409) throw await davError(res); // 409: on the file already
+}
+
+export function untagFile(fileid: string, tagid: string): Promise<void> {
+  return davCall('DELETE', `${relationsUrl(fileid)}/${encodeURIComponent(tagid)}`);
+}
+
+// A WebDAV error's message (Sabre's <s:message>).
+async function davError(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  const m = /<s:message>([^<]*)<\/s:message>/.exec(text);
+  return new ApiError(res.status, m ? m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&') : res.statusText || `HTTP ${res.status}`);
 }
 
 // --- administration (Keystone v3, Nova quotas) --------------------------------------------------

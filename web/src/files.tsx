@@ -1,7 +1,9 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
-// per-file and overall progress, new folder, download and delete (to the trash).
+// per-file and overall progress, new folder, download and delete (to the trash); a star on each
+// entry and a Favorites view, a search by name or tag, and a panel of comments and tags.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { copy, fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
+import { copy, fileUrl, list, listFavorites, listVersions, makeFolder, move, remove, restoreVersion, search, setFavorite, upload, ApiError, type Entry, type Version } from './api';
+import { CollabPanel } from './collab';
 import { formatDate, formatSize, t } from './i18n';
 import { SharePanel } from './share';
 
@@ -91,6 +93,10 @@ export function Files({ user }: { user: string }) {
   const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
   const [sharing, setSharing] = useState<Entry | null>(null);
   const [relocating, setRelocating] = useState<Entry | null>(null);
+  const [details, setDetails] = useState<{ fileid: string; name: string } | null>(null);
+  // Instead of the folder: the favorites or a search's results.
+  const [view, setView] = useState<{ title: string; entries: Entry[] | null } | null>(null);
+  const [term, setTerm] = useState('');
   const [target, setTarget] = useState('');
   const [how, setHow] = useState<'move' | 'copy'>('move');
   const [renameTo, setRenameTo] = useState('');
@@ -99,7 +105,7 @@ export function Files({ user }: { user: string }) {
   const folderInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    const onHash = () => setFolder(folderFromHash());
+    const onHash = () => { setFolder(folderFromHash()); setView(null); };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -213,6 +219,45 @@ export function Files({ user }: { user: string }) {
     }
   }
 
+  async function star(entry: Entry) {
+    try {
+      await setFavorite(user, entry.path, !entry.favorite);
+      if (view) await showFavorites();
+      await refresh();
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  async function showFavorites() {
+    setView((v) => ({ title: t('files.favorites'), entries: v?.title === t('files.favorites') ? v.entries : null }));
+    try {
+      setView({ title: t('files.favorites'), entries: await listFavorites(user) });
+    } catch (err) {
+      setView(null);
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  async function find(e: Event) {
+    e.preventDefault();
+    const q = term.trim();
+    if (!q) return;
+    const title = t('files.searchResults', q);
+    setView({ title, entries: null });
+    try {
+      const found = await search(q);
+      setView({ title, entries: found.map((f) => ({ ...f, size: 0, modified: new Date(NaN), etag: '', favorite: false })) });
+    } catch (err) {
+      setView(null);
+      setError(t('error.generic', (err as Error).message));
+    }
+  }
+
+  function parentOf(path: string): string {
+    return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  }
+
   async function del(entry: Entry) {
     if (!confirm(t('files.deleteConfirm', entry.name))) return;
     try {
@@ -245,6 +290,13 @@ export function Files({ user }: { user: string }) {
           onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
         <input ref={folderInput} type="file" multiple hidden data-testid="upload-folder" {...{ webkitdirectory: true }}
           onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
+        <button type="button" onClick={showFavorites}>★ {t('files.favorites')}</button>
+        <form class="search" role="search" onSubmit={find}>
+          <label>{t('files.search')}
+            <input type="search" name="search" value={term} onInput={(e) => setTerm((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">{t('files.searchButton')}</button>
+        </form>
       </div>
       {naming && (
         <form class="newfolder" onSubmit={createFolder}>
@@ -284,6 +336,7 @@ export function Files({ user }: { user: string }) {
         </form>
       )}
       {sharing && <SharePanel entry={sharing} onClose={() => setSharing(null)} />}
+      {details && <CollabPanel user={user} fileid={details.fileid} name={details.name} onClose={() => setDetails(null)} />}
       {versions && (
         <section class="versions" aria-label={t('versions.of', versions.entry.name)}>
           <h2>{t('versions.of', versions.entry.name)}</h2>
@@ -327,7 +380,34 @@ export function Files({ user }: { user: string }) {
         </section>
       )}
       {error && <p class="error" role="alert">{error}</p>}
-      {entries === null ? (
+      {view ? (
+        <section class="results" aria-label={view.title}>
+          <h2>{view.title}</h2>
+          <button type="button" onClick={() => setView(null)}>{t('files.back')}</button>
+          {view.entries === null ? <p aria-busy="true">{t('files.loading')}</p> : view.entries.length === 0 ? (
+            <p class="empty">{view.title === t('files.favorites') ? t('files.favoritesNone') : t('files.searchNone')}</p>
+          ) : (
+            <table class="listing">
+              <tbody>
+                {view.entries.map((e) => (
+                  <tr key={e.fileid} data-name={e.name}>
+                    <td>
+                      <a href={`#/files/${(e.folder ? e.path : parentOf(e.path)).split('/').map(encodeURIComponent).join('/')}`}>
+                        {e.folder && <FolderIcon />}{e.name}
+                      </a>
+                    </td>
+                    <td>{t('files.in', '/' + parentOf(e.path))}</td>
+                    <td class="actions">
+                      {e.favorite && <button type="button" class="star" aria-pressed="true" aria-label={t('files.unfavorite')} onClick={() => star(e)}>★</button>}
+                      <button type="button" onClick={() => setDetails({ fileid: e.fileid, name: e.name })}>{t('files.details')}</button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      ) : entries === null ? (
         <p aria-busy="true">{t('files.loading')}</p>
       ) : entries.length === 0 ? (
         <p class="empty">{t('files.empty')}</p>
@@ -346,11 +426,14 @@ export function Files({ user }: { user: string }) {
           <td>{e.folder ? t('files.folder') : formatSize(e.size)}</td>
           <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
           <td class="actions">
+            <button type="button" class="star" aria-pressed={e.favorite ? 'true' : 'false'} aria-label={t(e.favorite ? 'files.unfavorite' : 'files.favorite')}
+              title={t(e.favorite ? 'files.unfavorite' : 'files.favorite')} onClick={() => star(e)}>{e.favorite ? '★' : '☆'}</button>
             {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
             <button type="button" onClick={() => { setRelocating(e); setTarget(folder); setHow('move'); }}>{t('files.moveCopy')}</button>
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
             <button type="button" onClick={() => setSharing(e)}>{t('share.button')}</button>
+            <button type="button" onClick={() => setDetails({ fileid: e.fileid, name: e.name })}>{t('files.details')}</button>
             <button type="button" onClick={() => del(e)}>{t('files.delete')}</button>
           </td>
         </tr>
