@@ -2,14 +2,19 @@
 apps use: /remote.php/dav/comments/files/<id>, PROPPATCH/PROPFIND oc:favorite and REPORT
 oc:filter-files, /remote.php/dav/systemtags(-relations)/, and the unified search
 /ocs/v2.php/search/providers/<provider>/search. Another user sees nothing of mine through any of
-them, and files in the trash are never results."""
+them, and files in the trash are never results.
+
+Real clients: no Debian package speaks Nextcloud's comments, tags or unified search
+(nextcloudcmd syncs files only); Debian's cadaver sets and clears the star with its
+propset/propdel in the owncloud namespace, which is what the Nextcloud apps send too."""
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from box_support import OC, d, make_box_user, parse_multistatus, propfind_body, start_box_server
+from box_support import OC, d, make_box_user, parse_multistatus, propfind_body, start_box_server, tool_env
 
 FAV_PATCH = ('<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
              '<d:set><d:prop><oc:favorite>{v}</oc:favorite></d:prop></d:set></d:propertyupdate>')
@@ -245,3 +250,27 @@ def test_search_by_name_and_tag_and_no_trash(alice, bob):
     assert search(alice, "urg", provider="systemtags").json()["ocs"]["data"]["entries"] == []
     assert "Reports/été.txt" not in report_paths(alice, "<oc:favorite>1</oc:favorite>")
     assert add_comment(alice, eid, "too late").status_code == 404
+
+
+def test_cadaver_stars_and_unstars_a_file(alice, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    netrc = home / ".netrc"
+    netrc.write_text(f"machine 127.0.0.1\nlogin {alice.user}\npassword {alice.password}\n")
+    netrc.chmod(0o600)
+
+    def cadaver(*commands):
+        script = "\n".join(("set namespace http://owncloud.org/ns",) + commands + ("quit",)) + "\n"
+        proc = subprocess.run(["/usr/bin/cadaver", alice.url("")], input=script.encode(), cwd=tmp_path, env=tool_env(home),
+                              capture_output=True, timeout=60)
+        out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+        assert proc.returncode == 0 and "failed" not in out.lower(), out
+        return out
+
+    out = cadaver("propset photo.jpg favorite 1", "propget photo.jpg favorite")
+    assert "Value of favorite is: 1" in out, out
+    assert "photo.jpg" in report_paths(alice, "<oc:favorite>1</oc:favorite>")
+    cadaver("propdel photo.jpg favorite")
+    assert "photo.jpg" not in report_paths(alice, "<oc:favorite>1</oc:favorite>")
+    [e] = alice.entries("photo.jpg", "0", oc("favorite"))
+    assert e.text(oc("favorite")) == "0"

@@ -133,7 +133,9 @@ class FileHandler {
         if (auto st = co_await deps_.collab.set_favorite(user_.id, node->id, *favorite); !st) { co_return error_response(st.error(), req_); }
       }
     }
-    std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>" +
+    // empty_element() writes oc: and nc: names with these prefixes.
+    std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:oc=\"http://owncloud.org/ns\" "
+                      "xmlns:nc=\"http://nextcloud.org/ns\"><d:response><d:href>" +
                       escape(href(root_, path_, node->folder)) + "</d:href>";
     for (const auto& u : *updates) {
       std::string status = !protected_found ? "200 OK" : is_protected(u.name) ? "403 Forbidden" : "424 Failed Dependency";
