@@ -174,6 +174,10 @@ def test_favorites_set_by_proppatch_and_listed_by_report(alice, bob):
     starred = {e.href[len(alice.href()):].rstrip("/"): e.text(oc("favorite")) for e in alice.entries("Reports", "1", oc("favorite"))}
     assert starred == {"Reports": "1", "Reports/Budget 2026.ods": "1", "Reports/été.txt": "0"}
     assert report_paths(alice, "<oc:favorite>1</oc:favorite>") == ["Reports/", "Reports/Budget 2026.ods"]
+    # Reported on a folder: only what is beneath it.
+    r = alice.request("REPORT", "Reports", data=filter_files("<oc:favorite>1</oc:favorite>"))
+    assert r.status_code == 207
+    assert [e.href[len(alice.href()):] for e in parse_multistatus(r.content)] == ["Reports/Budget 2026.ods"]
     assert alice.proppatch("Reports", FAV_PATCH.format(v=0)).status_code == 207
     assert report_paths(alice, "<oc:favorite>1</oc:favorite>") == ["Reports/Budget 2026.ods"]
     # Bob's favorites are his own, and he cannot star Alice's file by id or by path.

@@ -189,9 +189,10 @@ class Collab final : public CollabService {
     std::map<std::int64_t, std::uint64_t> out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       out.clear();
+      // From the folder's children to their comments (an index probe each), never a scan of all comments.
       auto rows = tx.query(
-          "SELECT c.node_id, COUNT(*) FROM box_comments c JOIN box_nodes n ON n.id = c.node_id WHERE n.id = $1 OR n.parent = $1 "
-          "GROUP BY c.node_id",
+          "SELECT node_id, COUNT(*) FROM box_comments WHERE node_id IN "
+          "(SELECT id FROM box_nodes WHERE parent = $1 UNION ALL SELECT CAST($1 AS BIGINT)) GROUP BY node_id",
           {Value{folder_id}});
       if (!rows) { return rows.error(); }
       for (const auto& r : rows->rows) { out[r.integer(0)] = static_cast<std::uint64_t>(r.integer(1)); }
@@ -219,7 +220,8 @@ class Collab final : public CollabService {
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       out.clear();
       auto rows = tx.query(
-          "SELECT f.node_id FROM box_favorites f JOIN box_nodes n ON n.id = f.node_id WHERE f.user_id = $1 AND (n.id = $2 OR n.parent = $2)",
+          "SELECT node_id FROM box_favorites WHERE user_id = $1 AND node_id IN "
+          "(SELECT id FROM box_nodes WHERE parent = $2 UNION ALL SELECT CAST($2 AS BIGINT))",
           {Value{user}, Value{folder_id}});
       if (!rows) { return rows.error(); }
       for (const auto& r : rows->rows) { out.insert(r.integer(0)); }

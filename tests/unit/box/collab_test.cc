@@ -145,6 +145,22 @@ TEST_P(BoxCollabTest, OnlyTheAuthorEditsOrDeletes) {
   EXPECT_EQ(code_of(await([&] { return c().delete_comment(kAlice, g, mine.id); })), Errc::not_found);
   EXPECT_OK(await([&] { return c().delete_comment(kAlice, f, mine.id); }));
   EXPECT_TRUE(messages(f).empty());
+  // A comment of someone else on a file Alice sees (as a share's recipient will write): she can
+  // read it, not change it.
+  std::int64_t theirs = 0;
+  ASSERT_OK(meta_->transact_sync([&](store::Tx& tx) -> Status {
+    auto r = tx.one("INSERT INTO box_comments (node_id, author, author_name, message, created_s, edited_s) VALUES ($1, $2, 'bob', 'bob was here', 1, 1) RETURNING id",
+                    {store::Value{f}, store::Value{kBob}});
+    if (!r) { return r.error(); }
+    theirs = (*r)->integer(0);
+    return {};
+  }));
+  EXPECT_EQ(messages(f), (std::vector<std::string>{"bob was here"}));
+  auto refused = await([&] { return c().edit_comment(kAlice, f, theirs, "rewritten"); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::forbidden);
+  EXPECT_EQ(code_of(await([&] { return c().delete_comment(kAlice, f, theirs); })), Errc::forbidden);
+  EXPECT_EQ(messages(f), (std::vector<std::string>{"bob was here"}));
 }
 
 TEST_P(BoxCollabTest, AnotherUsersFileLooksAbsent) {
