@@ -110,6 +110,8 @@ class CollabService {
   virtual boost::asio::awaitable<Status> assign_tag(std::string user, std::int64_t node_id, std::int64_t tag_id) = 0;
   virtual boost::asio::awaitable<Status> unassign_tag(std::string user, std::int64_t node_id, std::int64_t tag_id) = 0;
   virtual boost::asio::awaitable<Result<std::vector<Tag>>> node_tags(std::string user, std::int64_t node_id) = 0;
+  // The user's tags on `folder_id` and on each of its children (by node id, each by name), for PROPFIND.
+  virtual boost::asio::awaitable<Result<std::map<std::int64_t, std::vector<Tag>>>> tags_in(std::string user, std::int64_t folder_id) = 0;
 
   // --- listings and search ---------------------------------------------------------------------
   // Live nodes the user may see that pass `filter` (at least one rule), by id, at most `limit`

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from box_support import OC, d, make_box_user, parse_multistatus, propfind_body, start_box_server, tool_env
+from box_support import NC, OC, d, make_box_user, parse_multistatus, propfind_body, start_box_server, tool_env
 
 FAV_PATCH = ('<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
              '<d:set><d:prop><oc:favorite>{v}</oc:favorite></d:prop></d:set></d:propertyupdate>')
@@ -22,6 +22,10 @@ FAV_PATCH = ('<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:oc="ht
 
 def oc(name):
     return "{%s}%s" % (OC, name)
+
+
+def nc(name):
+    return "{%s}%s" % (NC, name)
 
 
 def filter_files(rules, props=("<d:getetag/>", "<oc:fileid/>", "<oc:favorite/>")):
@@ -205,6 +209,10 @@ def test_tags_create_assign_filter_and_isolation(alice, bob):
     assert r.status_code == 207
     assert [e.text(oc("display-name")) for e in parse_multistatus(r.content) if e.text(oc("id"))] == ["Red"]
     assert report_paths(alice, f"<oc:systemtag>{red}</oc:systemtag>") == ["notes.txt", "photo.jpg"]
+    # A listing shows each file's tags (nc:system-tags, as Nextcloud's apps ask).
+    listed = {e.href[len(alice.href()):]: [(t.get("id"), t.text) for t in e.props[nc("system-tags")]]
+              for e in alice.entries("", "1", nc("system-tags"))}
+    assert listed["notes.txt"] == [(str(red), "Red")] and listed["Reports/"] == []
     assert call(alice, "DELETE", f"/remote.php/dav/systemtags-relations/files/{photo}/{red}").status_code == 204
     assert report_paths(alice, f"<oc:systemtag>{red}</oc:systemtag>") == ["notes.txt"]
 

@@ -21,6 +21,7 @@ struct Context {
   const LinkView* link = nullptr;
   std::set<std::int64_t> favorites;                  // of the nodes rendered, the user's starred ones
   std::map<std::int64_t, std::uint64_t> comments;    // comment counts of the nodes rendered
+  std::map<std::int64_t, std::vector<Tag>> tags;     // the user's tags on the nodes rendered
 };
 
 bool in(std::string_view ns, std::string_view name, const PropName& p) { return p.ns == ns && p.name == name; }
@@ -40,7 +41,7 @@ const std::vector<PropName>& protected_props() {
       {"DAV:", "getcontenttype"},    {"DAV:", "supportedlock"},        {"DAV:", "lockdiscovery"},        {"DAV:", "creationdate"},
       {"DAV:", "quota-used-bytes"},  {"DAV:", "quota-available-bytes"}, {std::string(kOcNs), "id"},     {std::string(kOcNs), "fileid"},
       {std::string(kOcNs), "permissions"}, {std::string(kOcNs), "size"}, {std::string(kOcNs), "checksums"},
-      {std::string(kOcNs), "comments-count"}, {std::string(kOcNs), "comments-href"},
+      {std::string(kOcNs), "comments-count"}, {std::string(kOcNs), "comments-href"}, {std::string(kNcNs), "system-tags"},
   };
   return kProtected;
 }
@@ -176,6 +177,16 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
     return false;
   }
   if (p.ns == kNcNs) {
+    if (p.name == "system-tags" && !c.link) {
+      out += "<nc:system-tags>";
+      if (auto it = c.tags.find(n.id); it != c.tags.end()) {
+        for (const auto& t : it->second) {
+          out += "<nc:system-tag can-assign=\"true\" id=\"" + std::to_string(t.id) + "\" checked=\"true\">" + escape(t.name) + "</nc:system-tag>";
+        }
+      }
+      out += "</nc:system-tags>";
+      return true;
+    }
     if (p.name == "has-preview") {
       out += "<nc:has-preview>false</nc:has-preview>";
       return true;
@@ -323,6 +334,11 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
     if (!n) { co_return n.error(); }
     c.comments = std::move(*n);
   }
+  if (!link && wants(kNcNs, "system-tags")) {
+    auto t = co_await deps.collab.tags_in(user.id, node.id);
+    if (!t) { co_return t.error(); }
+    c.tags = std::move(*t);
+  }
   std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" "
                     "xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">";
   out.reserve(512 * (children.size() + 1));
@@ -352,6 +368,11 @@ boost::asio::awaitable<Result<std::string>> render_nodes(const Deps& deps, const
       auto k = co_await deps.collab.comment_counts(user.id, n.id);
       if (!k) { co_return k.error(); }
       if (auto it = k->find(n.id); it != k->end()) { c.comments[n.id] = it->second; }
+    }
+    if (wants(kNcNs, "system-tags")) {
+      auto t = co_await deps.collab.tags_in(user.id, n.id);
+      if (!t) { co_return t.error(); }
+      if (auto it = t->find(n.id); it != t->end()) { c.tags[n.id] = std::move(it->second); }
     }
     if (needs_dead(request)) {
       auto d = co_await deps.box.props(user.id, n.id);

@@ -330,6 +330,25 @@ class Collab final : public CollabService {
     co_return out;
   }
 
+  awaitable<Result<std::map<std::int64_t, std::vector<Tag>>>> tags_in(std::string user, std::int64_t folder_id) override {
+    if (auto n = co_await visible(user, folder_id); !n) { co_return n.error(); }
+    std::map<std::int64_t, std::vector<Tag>> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = tx.query(std::string("SELECT r.node_id, ") + std::string(kTagCols) +
+                               " FROM box_tag_nodes r JOIN box_tags t ON t.id = r.tag_id WHERE t.owner = $1 AND r.node_id IN "
+                               "(SELECT id FROM box_nodes WHERE parent = $2 UNION ALL SELECT CAST($2 AS BIGINT)) ORDER BY t.name_key, t.id",
+                           {Value{user}, Value{folder_id}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        out[r.integer(0)].push_back(Tag{r.integer(1), r.text(2), r.boolean(3), r.boolean(4)});
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
   // --- listings and search ---------------------------------------------------------------------
   awaitable<Result<std::vector<Node>>> filter_files(std::string user, FileFilter filter, std::size_t limit, std::size_t offset) override {
     if (!filter.favorite && filter.tags.empty()) { co_return make_error(Errc::invalid_argument, "A filter needs at least one rule"); }

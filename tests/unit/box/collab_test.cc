@@ -220,6 +220,12 @@ TEST_P(BoxCollabTest, TagsArePerUserAndFilterFiles) {
   EXPECT_EQ(paths(must(await([&] { return c().filter_files(kAlice, FileFilter{false, {red.id, blue.id}}, 50, 0); }))),
             (std::vector<std::string>{"a.txt"}));
   EXPECT_EQ(code_of(await([&] { return c().filter_files(kBob, FileFilter{false, {red.id}}, 50, 0); })), Errc::not_found);
+  auto root = await([&] { return box_->stat(kAlice, ""); });
+  ASSERT_TRUE(root);
+  auto in_root = must(await([&] { return c().tags_in(kAlice, root->id); }));
+  EXPECT_EQ(in_root[a].size(), 2u);
+  EXPECT_EQ(in_root[b].size(), 1u);
+  EXPECT_EQ(code_of(await([&] { return c().tags_in(kBob, root->id); })), Errc::not_found);
   ASSERT_OK(await([&] { return c().unassign_tag(kAlice, a, red.id); }));
   EXPECT_EQ(code_of(await([&] { return c().unassign_tag(kAlice, a, red.id); })), Errc::not_found);
   ASSERT_OK(await([&] { return c().delete_tag(kAlice, blue.id); }));
