@@ -53,6 +53,11 @@ struct Comment {
   std::int64_t edited_s = 0;  // == created_s until edited
 };
 
+struct CommentCount {
+  std::uint64_t total = 0;
+  std::uint64_t unread = 0;  // by others, after the user's read marker
+};
+
 struct Tag {
   std::int64_t id = 0;
   std::string name;
@@ -92,8 +97,13 @@ class CollabService {
                                                                std::string message) = 0;
   virtual boost::asio::awaitable<Status> delete_comment(std::string user, std::int64_t node_id, std::int64_t comment_id) = 0;
   // Comment counts of `folder_id` and its children (by node id; absent: none), for PROPFIND.
-  virtual boost::asio::awaitable<Result<std::map<std::int64_t, std::uint64_t>>> comment_counts(std::string user,
-                                                                                              std::int64_t folder_id) = 0;
+  virtual boost::asio::awaitable<Result<std::map<std::int64_t, CommentCount>>> comment_counts(std::string user,
+                                                                                             std::int64_t folder_id) = 0;
+  // The user's read marker on a node's comments: comments by others written after it are unread.
+  // nullopt when the user never marked them (all of others' comments are unread).
+  virtual boost::asio::awaitable<Result<std::optional<std::int64_t>>> read_marker(std::string user, std::int64_t node_id) = 0;
+  // Marks every comment of the node read now.
+  virtual boost::asio::awaitable<Status> mark_read(std::string user, std::int64_t node_id) = 0;
 
   // --- favorites -------------------------------------------------------------------------------
   virtual boost::asio::awaitable<Status> set_favorite(std::string user, std::int64_t node_id, bool favorite) = 0;

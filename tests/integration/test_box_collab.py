@@ -118,6 +118,16 @@ def test_comments_add_list_edit_delete(alice):
     assert e.text(oc("comments-count")) == "2"
     assert e.text(oc("comments-href")) == f"/remote.php/dav/comments/files/{fid}"
 
+    # Her own comments are never unread; the read marker is Nextcloud's PROPPATCH oc:readMarker.
+    [e] = alice.entries("notes.txt", "0", oc("comments-unread"))
+    assert e.text(oc("comments-unread")) == "0"
+    r = call(alice, "PROPPATCH", f"/remote.php/dav/comments/files/{fid}", data=(
+        '<d:propertyupdate xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:set><d:prop>'
+        '<oc:readMarker>Mon, 30 Nov 2026 07:00:00 GMT</oc:readMarker></d:prop></d:set></d:propertyupdate>'))
+    assert r.status_code == 207, r.text
+    r = call(alice, "PROPFIND", f"/remote.php/dav/comments/files/{fid}", headers={"Depth": "0"})
+    assert r.status_code == 207 and parse_multistatus(r.content)[0].text(oc("readMarker")).endswith("GMT")
+
     assert call(alice, "DELETE", first).status_code == 204
     assert [m for _, m, _ in comments(alice, fid)] == ["Second, with <xml> & ünïcode"]
     assert call(alice, "DELETE", first).status_code == 404

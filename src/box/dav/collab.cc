@@ -1,6 +1,6 @@
 // Collaboration on box files the way Nextcloud's clients and apps reach it:
 //   /remote.php/dav/comments/files/<fileid>[/<commentid>]     comments (POST JSON, REPORT
-//       oc:filter-comments, PROPFIND, PROPPATCH oc:message, DELETE)
+//       oc:filter-comments, PROPFIND, PROPPATCH oc:readMarker; on a comment PROPPATCH oc:message, DELETE)
 //   /remote.php/dav/systemtags/[<tagid>]                       the caller's tags (POST JSON, PROPFIND, DELETE)
 //   /remote.php/dav/systemtags-relations/files/<fileid>[/<tagid>]   tags on a file (PROPFIND, PUT, DELETE)
 //   REPORT oc:filter-files on a files root                     favorites and tag filters (report_files)
@@ -37,14 +37,15 @@ std::string collection_response(const std::string& href) {
          "</d:response>";
 }
 
-std::string comment_response(const Comment& c) {
+std::string comment_response(const Comment& c, bool unread) {
   std::string created = http_date(SystemTime(std::chrono::seconds(c.created_s)));
   std::string props = "<oc:id>" + std::to_string(c.id) + "</oc:id><oc:parentId>0</oc:parentId><oc:topmostParentId>0</oc:topmostParentId>"
                       "<oc:childrenCount>0</oc:childrenCount><oc:verb>comment</oc:verb><oc:actorType>users</oc:actorType>"
                       "<oc:actorId>" + escape(c.author_name) + "</oc:actorId><oc:actorDisplayName>" + escape(c.author_name) +
                       "</oc:actorDisplayName><oc:creationDateTime>" + created + "</oc:creationDateTime>"
                       "<oc:latestChildDateTime/><oc:objectType>files</oc:objectType><oc:objectId>" + std::to_string(c.node_id) +
-                      "</oc:objectId><oc:message>" + escape(c.message) + "</oc:message><oc:isUnread>false</oc:isUnread><oc:mentions/>"
+                      "</oc:objectId><oc:message>" + escape(c.message) + "</oc:message><oc:isUnread>" + (unread ? "true" : "false") +
+                      "</oc:isUnread><oc:mentions/>"
                       "<d:resourcetype/>";
   return "<d:response><d:href>" + comments_href(c.node_id) + "/" + std::to_string(c.id) + "</d:href>" + ok_propstat(props) + "</d:response>";
 }
@@ -88,6 +89,20 @@ awaitable<http::Response> handle_comments(http::RequestContext& ctx, const Deps&
       res.set_header("Content-Location", comments_href(*file_id) + "/" + std::to_string(c->id));
       co_return res;
     }
+    case http::Method::proppatch: {  // the read marker: any value marks every comment read now
+      auto body = co_await ctx.read_body(64 * 1024);
+      if (!body) { co_return error_response(body.error(), req); }
+      auto updates = parse_proppatch(*body);
+      if (!updates) { co_return error_response(updates.error(), req); }
+      for (const auto& u : *updates) {
+        if (!(u.name.ns == kOcNs && u.name.name == "readMarker" && u.set)) {
+          co_return status_response(http::Status::forbidden, "Only oc:readMarker of the comments can be set", req);
+        }
+      }
+      if (auto st = co_await deps.collab.mark_read(user->id, *file_id); !st) { co_return error_response(st.error(), req); }
+      co_return multistatus(std::string(kMultistatusOpen) + "<d:response><d:href>" + comments_href(*file_id) + "</d:href>" +
+                            ok_propstat("<oc:readMarker/>") + "</d:response>" + std::string(kMultistatusClose));
+    }
     case http::Method::report:
     case http::Method::propfind: {
       auto body = co_await ctx.read_body(64 * 1024);
@@ -102,11 +117,20 @@ awaitable<http::Response> handle_comments(http::RequestContext& ctx, const Deps&
       }
       auto list = co_await deps.collab.comments(user->id, *file_id, page.limit, page.offset);
       if (!list) { co_return error_response(list.error(), req); }
+      auto marker = co_await deps.collab.read_marker(user->id, *file_id);
+      if (!marker) { co_return error_response(marker.error(), req); }
       std::string out(kMultistatusOpen);
-      // PROPFIND shows the collection (and with Depth 1 its comments); REPORT only the comments.
-      if (req.method == http::Method::propfind) { out += collection_response(comments_href(*file_id)); }
+      // PROPFIND shows the collection with its read marker (and with Depth 1 its comments); REPORT only the comments.
+      if (req.method == http::Method::propfind) {
+        std::string mark = *marker ? http_date(SystemTime(std::chrono::seconds(**marker))) : std::string();
+        out += "<d:response><d:href>" + comments_href(*file_id) + "/</d:href>" +
+               ok_propstat("<d:resourcetype><d:collection/></d:resourcetype><oc:readMarker>" + mark + "</oc:readMarker>") + "</d:response>";
+      }
       if (req.method == http::Method::report || req.header("Depth") != "0") {
-        for (const auto& c : *list) { out += comment_response(c); }
+        for (const auto& c : *list) {
+          bool unread = c.author != user->id && (!*marker || c.created_s > **marker);
+          out += comment_response(c, unread);
+        }
       }
       out += kMultistatusClose;
       co_return multistatus(std::move(out));
@@ -126,7 +150,10 @@ awaitable<http::Response> handle_comment(http::RequestContext& ctx, const Deps& 
     case http::Method::propfind: {
       auto c = co_await deps.collab.comment(user->id, *file_id, *comment_id);
       if (!c) { co_return error_response(c.error(), req); }
-      co_return multistatus(std::string(kMultistatusOpen) + comment_response(*c) + std::string(kMultistatusClose));
+      auto marker = co_await deps.collab.read_marker(user->id, *file_id);
+      if (!marker) { co_return error_response(marker.error(), req); }
+      bool unread = c->author != user->id && (!*marker || c->created_s > **marker);
+      co_return multistatus(std::string(kMultistatusOpen) + comment_response(*c, unread) + std::string(kMultistatusClose));
     }
     case http::Method::proppatch: {
       auto body = co_await ctx.read_body(64 * 1024);
@@ -361,7 +388,7 @@ void add_collab_routes(http::Router& router, const Deps& deps) {
     }
   };
   using M = http::Method;
-  add({M::post, M::report, M::propfind}, "/remote.php/dav/comments/files/{fileid}", handle_comments);
+  add({M::post, M::report, M::propfind, M::proppatch}, "/remote.php/dav/comments/files/{fileid}", handle_comments);
   add({M::propfind, M::proppatch, M::delete_}, "/remote.php/dav/comments/files/{fileid}/{commentid}", handle_comment);
   add({M::post, M::propfind}, "/remote.php/dav/systemtags", handle_tags);
   add({M::propfind, M::delete_}, "/remote.php/dav/systemtags/{tagid}", handle_tag);

@@ -20,7 +20,7 @@ struct Context {
   std::map<std::int64_t, std::vector<DeadProp>> dead;
   const LinkView* link = nullptr;
   std::set<std::int64_t> favorites;                  // of the nodes rendered, the user's starred ones
-  std::map<std::int64_t, std::uint64_t> comments;    // comment counts of the nodes rendered
+  std::map<std::int64_t, CommentCount> comments;     // comment counts of the nodes rendered
   std::map<std::int64_t, std::vector<Tag>> tags;     // the user's tags on the nodes rendered
 };
 
@@ -41,7 +41,7 @@ const std::vector<PropName>& protected_props() {
       {"DAV:", "getcontenttype"},    {"DAV:", "supportedlock"},        {"DAV:", "lockdiscovery"},        {"DAV:", "creationdate"},
       {"DAV:", "quota-used-bytes"},  {"DAV:", "quota-available-bytes"}, {std::string(kOcNs), "id"},     {std::string(kOcNs), "fileid"},
       {std::string(kOcNs), "permissions"}, {std::string(kOcNs), "size"}, {std::string(kOcNs), "checksums"},
-      {std::string(kOcNs), "comments-count"}, {std::string(kOcNs), "comments-href"}, {std::string(kNcNs), "system-tags"},
+      {std::string(kOcNs), "comments-count"}, {std::string(kOcNs), "comments-unread"}, {std::string(kOcNs), "comments-href"}, {std::string(kNcNs), "system-tags"},
   };
   return kProtected;
 }
@@ -157,9 +157,10 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
       out += c.favorites.contains(n.id) ? "<oc:favorite>1</oc:favorite>" : "<oc:favorite>0</oc:favorite>";
       return true;
     }
-    if (p.name == "comments-count" && !c.link) {
+    if ((p.name == "comments-count" || p.name == "comments-unread") && !c.link) {
       auto it = c.comments.find(n.id);
-      out += "<oc:comments-count>" + std::to_string(it == c.comments.end() ? 0 : it->second) + "</oc:comments-count>";
+      CommentCount k = it == c.comments.end() ? CommentCount{} : it->second;
+      out += "<oc:" + p.name + ">" + std::to_string(p.name == "comments-count" ? k.total : k.unread) + "</oc:" + p.name + ">";
       return true;
     }
     if (p.name == "comments-href" && !c.link) {
@@ -329,7 +330,7 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
     if (!f) { co_return f.error(); }
     c.favorites = std::move(*f);
   }
-  if (!link && wants(kOcNs, "comments-count")) {
+  if (!link && (wants(kOcNs, "comments-count") || wants(kOcNs, "comments-unread"))) {
     auto n = co_await deps.collab.comment_counts(user.id, node.id);
     if (!n) { co_return n.error(); }
     c.comments = std::move(*n);
@@ -364,7 +365,7 @@ boost::asio::awaitable<Result<std::string>> render_nodes(const Deps& deps, const
       if (!f) { co_return f.error(); }
       if (f->contains(n.id)) { c.favorites.insert(n.id); }
     }
-    if (wants(kOcNs, "comments-count")) {
+    if (wants(kOcNs, "comments-count") || wants(kOcNs, "comments-unread")) {
       auto k = co_await deps.collab.comment_counts(user.id, n.id);
       if (!k) { co_return k.error(); }
       if (auto it = k->find(n.id); it != k->end()) { c.comments[n.id] = it->second; }

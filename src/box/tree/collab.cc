@@ -45,6 +45,8 @@ constexpr std::string_view kV1 = R"SQL(
 CREATE TABLE box_comments (id %ID%, node_id BIGINT NOT NULL, author TEXT NOT NULL, author_name TEXT NOT NULL,
   message TEXT NOT NULL, created_s BIGINT NOT NULL, edited_s BIGINT NOT NULL);
 CREATE INDEX box_comments_node ON box_comments (node_id, id);
+CREATE TABLE box_comment_marks (user_id TEXT NOT NULL, node_id BIGINT NOT NULL, read_s BIGINT NOT NULL, PRIMARY KEY (user_id, node_id));
+CREATE INDEX box_comment_marks_node ON box_comment_marks (node_id);
 CREATE TABLE box_favorites (user_id TEXT NOT NULL, node_id BIGINT NOT NULL, created_s BIGINT NOT NULL, PRIMARY KEY (user_id, node_id));
 CREATE INDEX box_favorites_node ON box_favorites (node_id);
 CREATE TABLE box_tags (id %ID%, owner TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, user_visible BIGINT NOT NULL,
@@ -184,22 +186,49 @@ class Collab final : public CollabService {
     });
   }
 
-  awaitable<Result<std::map<std::int64_t, std::uint64_t>>> comment_counts(std::string user, std::int64_t folder_id) override {
+  awaitable<Result<std::map<std::int64_t, CommentCount>>> comment_counts(std::string user, std::int64_t folder_id) override {
     if (auto n = co_await visible(user, folder_id); !n) { co_return n.error(); }
-    std::map<std::int64_t, std::uint64_t> out;
+    std::map<std::int64_t, CommentCount> out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       out.clear();
       // From the folder's children to their comments (an index probe each), never a scan of all comments.
       auto rows = tx.query(
-          "SELECT node_id, COUNT(*) FROM box_comments WHERE node_id IN "
-          "(SELECT id FROM box_nodes WHERE parent = $1 UNION ALL SELECT CAST($1 AS BIGINT)) GROUP BY node_id",
-          {Value{folder_id}});
+          "SELECT c.node_id, COUNT(*), SUM(CASE WHEN c.author <> $2 AND c.created_s > COALESCE(m.read_s, -1) THEN 1 ELSE 0 END) "
+          "FROM box_comments c LEFT JOIN box_comment_marks m ON m.user_id = $2 AND m.node_id = c.node_id WHERE c.node_id IN "
+          "(SELECT id FROM box_nodes WHERE parent = $1 UNION ALL SELECT CAST($1 AS BIGINT)) GROUP BY c.node_id",
+          {Value{folder_id}, Value{user}});
       if (!rows) { return rows.error(); }
-      for (const auto& r : rows->rows) { out[r.integer(0)] = static_cast<std::uint64_t>(r.integer(1)); }
+      for (const auto& r : rows->rows) {
+        out[r.integer(0)] = CommentCount{static_cast<std::uint64_t>(r.integer(1)), static_cast<std::uint64_t>(r.integer(2))};
+      }
       return {};
     });
     if (!st) { co_return st.error(); }
     co_return out;
+  }
+
+  awaitable<Result<std::optional<std::int64_t>>> read_marker(std::string user, std::int64_t node_id) override {
+    if (auto n = co_await visible(user, node_id); !n) { co_return n.error(); }
+    std::optional<std::int64_t> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT read_s FROM box_comment_marks WHERE user_id = $1 AND node_id = $2", {Value{user}, Value{node_id}});
+      if (!r) { return r.error(); }
+      out = *r ? std::optional<std::int64_t>((*r)->integer(0)) : std::nullopt;
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  awaitable<Status> mark_read(std::string user, std::int64_t node_id) override {
+    if (auto n = co_await visible(user, node_id); !n) { co_return n.error(); }
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("INSERT INTO box_comment_marks (user_id, node_id, read_s) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (user_id, node_id) DO UPDATE SET read_s = excluded.read_s",
+                       {Value{user}, Value{node_id}, Value{now_s()}});
+      if (!r) { return r.error(); }
+      return {};
+    });
   }
 
   // --- favorites -------------------------------------------------------------------------------
@@ -479,7 +508,7 @@ class Collab final : public CollabService {
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
       done = 0;
       const std::string lim = std::to_string(limit);
-      for (const std::string table : {"box_comments", "box_favorites", "box_tag_nodes"}) {
+      for (const std::string table : {"box_comments", "box_comment_marks", "box_favorites", "box_tag_nodes"}) {
         auto d = tx.exec("DELETE FROM " + table + " WHERE node_id IN (SELECT x.node_id FROM " + table +
                          " x LEFT JOIN box_nodes n ON n.id = x.node_id WHERE n.id IS NULL LIMIT " + lim + ")");
         if (!d) { return d.error(); }

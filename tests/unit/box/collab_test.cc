@@ -116,7 +116,26 @@ TEST_P(BoxCollabTest, CommentsListNewestFirstWithLimitAndOffset) {
   EXPECT_EQ(messages(f), (std::vector<std::string>{"third", "second", "first"}));
   EXPECT_EQ(messages(f, 1, 1), (std::vector<std::string>{"second"}));
   auto counts = must(await([&] { return c().comment_counts(kAlice, f); }));
-  EXPECT_EQ(counts[f], 3u);
+  EXPECT_EQ(counts[f].total, 3u);
+  EXPECT_EQ(counts[f].unread, 0u);  // her own
+}
+
+TEST_P(BoxCollabTest, OthersCommentsAreUnreadUntilMarked) {
+  auto f = file("a.txt");
+  ASSERT_OK(meta_->transact_sync([&](store::Tx& tx) -> Status {  // written by someone who sees the file (a share's recipient)
+    auto r = tx.exec("INSERT INTO box_comments (node_id, author, author_name, message, created_s, edited_s) VALUES ($1, $2, 'bob', 'hi', 1, 1)",
+                     {store::Value{f}, store::Value{kBob}});
+    if (!r) { return r.error(); }
+    return {};
+  }));
+  ASSERT_OK(add(f, "mine"));
+  EXPECT_FALSE(must(await([&] { return c().read_marker(kAlice, f); })));
+  EXPECT_EQ(must(await([&] { return c().comment_counts(kAlice, f); }))[f].unread, 1u);
+  ASSERT_OK(await([&] { return c().mark_read(kAlice, f); }));
+  EXPECT_TRUE(must(await([&] { return c().read_marker(kAlice, f); })));
+  EXPECT_EQ(must(await([&] { return c().comment_counts(kAlice, f); }))[f].unread, 0u);
+  EXPECT_EQ(must(await([&] { return c().comment_counts(kAlice, f); }))[f].total, 2u);
+  EXPECT_EQ(code_of(await([&] { return c().mark_read(kBob, f); })), Errc::not_found);
 }
 
 TEST_P(BoxCollabTest, CommentLimitIsCodePointsAndRefusalStoresNothing) {
@@ -280,10 +299,11 @@ TEST_P(BoxCollabTest, TrashHidesAndPurgeReapsRows) {
   // Restored, it has them back.
   ASSERT_OK(await([&] { return box_->restore_trash(kAlice, f); }));
   EXPECT_EQ(messages(f).size(), 1u);
+  ASSERT_OK(await([&] { return c().mark_read(kAlice, f); }));
   EXPECT_EQ(must(await([&] { return c().reap(100); })), 0u);
   ASSERT_OK(await([&] { return box_->remove(kAlice, "gone.txt", std::nullopt); }));
   ASSERT_OK(await([&] { return box_->purge_trash(kAlice, f); }));
-  EXPECT_EQ(must(await([&] { return c().reap(100); })), 3u);
+  EXPECT_EQ(must(await([&] { return c().reap(100); })), 4u);
   EXPECT_EQ(must(await([&] { return c().reap(100); })), 0u);
 }
 
