@@ -9,12 +9,14 @@ Real clients: no Debian package speaks Nextcloud's comments, tags or unified sea
 propset/propdel in the owncloud namespace, which is what the Nextcloud apps send too."""
 import json
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from box_support import NC, OC, d, make_box_user, parse_multistatus, propfind_body, start_box_server, tool_env
+from box_support import NC, OC, admin_token, d, make_box_user, parse_multistatus, propfind_body, start_box_server, tool_env
+from identity_support import Keystone
 
 FAV_PATCH = ('<?xml version="1.0"?><d:propertyupdate xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
              '<d:set><d:prop><oc:favorite>{v}</oc:favorite></d:prop></d:set></d:propertyupdate>')
@@ -296,3 +298,27 @@ def test_cadaver_stars_and_unstars_a_file(alice, tmp_path):
     assert "photo.jpg" not in report_paths(alice, "<oc:favorite>1</oc:favorite>")
     [e] = alice.entries("photo.jpg", "0", oc("favorite"))
     assert e.text(oc("favorite")) == "0"
+
+
+def test_comment_and_tag_changes_are_audited(server, alice):
+    fid = fileid(alice, "photo.jpg")
+    created = add_comment(alice, fid, "secret words")
+    cid = int(created.headers["Content-Location"].rsplit("/", 1)[1])
+    deleted = call(alice, "DELETE", f"/remote.php/dav/comments/files/{fid}/{cid}")
+    assert deleted.status_code == 204
+    tag = call(alice, "POST", "/remote.php/dav/systemtags/", headers={"Content-Type": "application/json"}, data='{"name": "Audited"}')
+    assert tag.status_code == 201
+    ks, token = Keystone(server), admin_token(server)
+    wanted = {("box.comment.create", created.headers["X-Request-Id"]), ("box.comment.delete", deleted.headers["X-Request-Id"]),
+              ("box.tag.create", tag.headers["X-Request-Id"])}
+    deadline = time.time() + 10
+    while True:
+        records = ks.get("/ciel/audit", token, params={"action": "box.", "limit": 1000}).json()["records"]
+        found = {(x["action"], x["request_id"]): x for x in records}
+        if wanted <= set(found) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert wanted <= set(found), records
+    assert found[("box.comment.create", created.headers["X-Request-Id"])]["target"] == f"file:{fid} comment:{cid}"
+    assert all(found[w]["outcome"] == "success" and found[w]["source"] == "127.0.0.1" for w in wanted)
+    assert "secret words" not in str(records)

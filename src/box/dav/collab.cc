@@ -69,6 +69,16 @@ std::optional<std::int64_t> id_param(http::RequestContext& ctx, std::string_view
 
 http::Response not_found(const http::Request& req) { return status_response(http::Status::not_found, "No such file or folder", req); }
 
+// Changes to comments and tags go to the audit log (box.comment.*, box.tag.*), as link changes do;
+// a refused edit of someone else's comment too ("denied"). Messages are not copied there.
+void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::string target, std::string outcome) {
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), std::move(target), std::move(outcome), req.remote_address,
+                                            req.request_id, ""});
+}
+std::string comment_target(std::int64_t file_id, std::int64_t comment_id) {
+  return "file:" + std::to_string(file_id) + " comment:" + std::to_string(comment_id);
+}
+
 // --- comments ------------------------------------------------------------------------------------
 
 awaitable<http::Response> handle_comments(http::RequestContext& ctx, const Deps& deps) {
@@ -85,6 +95,7 @@ awaitable<http::Response> handle_comments(http::RequestContext& ctx, const Deps&
       if (!in) { co_return error_response(in.error(), req); }
       auto c = co_await deps.collab.add_comment(user->id, user->name, *file_id, std::move(in->message));
       if (!c) { co_return error_response(c.error(), req); }
+      audit(deps, req, *user, "box.comment.create", comment_target(*file_id, c->id), "success");
       http::Response res(http::Status::created);
       res.set_header("Content-Location", comments_href(*file_id) + "/" + std::to_string(c->id));
       co_return res;
@@ -169,13 +180,21 @@ awaitable<http::Response> handle_comment(http::RequestContext& ctx, const Deps& 
         }
       }
       auto c = co_await deps.collab.edit_comment(user->id, *file_id, *comment_id, message->text);
-      if (!c) { co_return error_response(c.error(), req); }
+      if (!c) {
+        if (c.error().code == Errc::forbidden) { audit(deps, req, *user, "box.comment.update", comment_target(*file_id, *comment_id), "denied"); }
+        co_return error_response(c.error(), req);
+      }
+      audit(deps, req, *user, "box.comment.update", comment_target(*file_id, *comment_id), "success");
       co_return multistatus(std::string(kMultistatusOpen) + "<d:response><d:href>" + comments_href(*file_id) + "/" + std::to_string(*comment_id) +
                             "</d:href>" + ok_propstat("<oc:message/>") + "</d:response>" + std::string(kMultistatusClose));
     }
     case http::Method::delete_: {
       auto st = co_await deps.collab.delete_comment(user->id, *file_id, *comment_id);
-      if (!st) { co_return error_response(st.error(), req); }
+      if (!st) {
+        if (st.error().code == Errc::forbidden) { audit(deps, req, *user, "box.comment.delete", comment_target(*file_id, *comment_id), "denied"); }
+        co_return error_response(st.error(), req);
+      }
+      audit(deps, req, *user, "box.comment.delete", comment_target(*file_id, *comment_id), "success");
       co_return http::Response(http::Status::no_content);
     }
     default: co_return status_response(http::Status::method_not_allowed, "This method is not allowed on a comment", req);
@@ -198,6 +217,7 @@ awaitable<http::Response> handle_tags(http::RequestContext& ctx, const Deps& dep
       if (t.error().code == Errc::already_exists) { co_return status_response(http::Status::conflict, t.error().message, req); }
       co_return error_response(t.error(), req);
     }
+    audit(deps, req, *user, "box.tag.create", "tag:" + std::to_string(t->id), "success");
     http::Response res(http::Status::created);
     res.set_header("Content-Location", tag_href(t->id));
     co_return res;
@@ -226,6 +246,7 @@ awaitable<http::Response> handle_tag(http::RequestContext& ctx, const Deps& deps
   if (req.method == http::Method::delete_) {
     auto st = co_await deps.collab.delete_tag(user->id, *tag_id);
     if (!st) { co_return error_response(st.error(), req); }
+    audit(deps, req, *user, "box.tag.delete", "tag:" + std::to_string(*tag_id), "success");
     co_return http::Response(http::Status::no_content);
   }
   auto t = co_await deps.collab.tag(user->id, *tag_id);

@@ -426,6 +426,8 @@ class Collab final : public CollabService {
   awaitable<Result<SearchPage>> search_names(std::string user, std::string term, std::size_t limit, std::optional<std::int64_t> cursor) override {
     auto key = search_key(term, limit);
     if (!key) { co_return key.error(); }
+    // TODO: also the nodes shared with the user, once shares exist (node_by_id will let them
+    // through; what is missing is a scan of them by id).
     SearchPage page;
     std::int64_t last = cursor.value_or(0);
     std::size_t examined = 0;
