@@ -112,6 +112,10 @@ Result<TransferOptions> transfer_options(const http::Request& req, bool move);
 // "ETag"-style quoting.
 std::string quoted(std::string_view etag);
 std::string oc_id(std::int64_t id, const BoxConfig& c);
+// oc:permissions letters for what the caller may do with `n`: S shared with them, R reshare, M a
+// mount point, G read, D delete, NV rename and move, W write (files), CK create (folders). A
+// mount point itself may always be removed (declining) and renamed or moved.
+std::string oc_permissions(const Node& n);
 
 // --- If header and locks -------------------------------------------------------------------------
 struct IfHeader {
