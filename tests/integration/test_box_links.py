@@ -438,7 +438,7 @@ def test_ocs_errors_and_ownership(server, alice, bob):
     assert r.status_code == 404 and r.json()["ocs"]["meta"]["statuscode"] == 404
     r = ocs(server, alice, "POST", data={"shareType": "3"})
     assert r.status_code == 404
-    for bad in ({"permissions": "2"}, {"permissions": "abc"}, {"shareType": "0"}, {"publicUpload": "maybe"}):
+    for bad in ({"permissions": "2"}, {"permissions": "abc"}, {"shareType": "2"}, {"shareType": "9"}, {"publicUpload": "maybe"}):
         fields = {"path": "/mine", "shareType": "3"}
         fields.update(bad)
         r = ocs(server, alice, "POST", data=fields)

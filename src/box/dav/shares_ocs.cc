@@ -15,7 +15,7 @@
 //   DELETE /apps/files_sharing/api/v1/shares/<id>     revokes it (by a recipient: declines it)
 //   GET    /apps/files_sharing/api/v1/sharees         ?search= users and groups one may share with
 // Share ids: links and user/group shares live in two tables; the API numbers links 2n and shares
-// 2n+1, so one id names one share. Parameters come from the query, a form body or a JSON body.
+// 2n+1, so one id names one share (audit records name them by these ids too). Parameters come from the query, a form body or a JSON body.
 // Answers carry Nextcloud's share fields (a link password's hash never leaves the server). Every
 // change is audited (box.link.*, box.share.*). A link with expireDate D works until the end of D (UTC).
 #include <boost/json.hpp>
@@ -84,8 +84,10 @@ std::string expire_text(std::int64_t expires_s) {
   return buf;
 }
 
-std::int64_t ocs_id(const Link& l) { return l.id * 2; }
-std::int64_t ocs_id(const Share& s) { return s.id * 2 + 1; }
+std::int64_t link_ocs_id(std::int64_t link_id) { return link_id * 2; }
+std::int64_t share_ocs_id(std::int64_t share_id) { return share_id * 2 + 1; }
+std::int64_t ocs_id(const Link& l) { return link_ocs_id(l.id); }
+std::int64_t ocs_id(const Share& s) { return share_ocs_id(s.id); }
 
 std::vector<Field> share_fields(const Link& l, const User& user, const Deps& deps) {
   const Node& n = l.node;
@@ -259,7 +261,7 @@ Result<std::optional<LinkAccess>> access_param(const std::map<std::string, std::
 
 void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
            std::string detail) {
-  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(id), std::move(outcome),
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(link_ocs_id(id)), std::move(outcome),
                                             req.remote_address, req.request_id, std::move(detail)});
 }
 
@@ -277,7 +279,7 @@ http::Response one_share(const http::Request& req, const Link& l, const User& us
 
 void audit_share(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
                  std::string detail) {
-  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "share:" + std::to_string(id), std::move(outcome),
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "share:" + std::to_string(share_ocs_id(id)), std::move(outcome),
                                             req.remote_address, req.request_id, std::move(detail)});
 }
 
@@ -366,7 +368,10 @@ awaitable<http::Response> create_user_share(const http::Request& req, const Deps
   }
   auto sh = co_await deps.box.create_share(user.id, node.path, type, recipient, permissions);
   if (!sh) {
-    if (sh.error().code == Errc::forbidden) { audit_share(deps, req, user, "box.share.create", 0, "denied", sh.error().message); }
+    if (sh.error().code == Errc::forbidden) {
+      deps.identity.audit(identity::AuditRecord{0, 0, user.id, "box.share.create", "path:/" + node.path, "denied", req.remote_address,
+                                                req.request_id, sh.error().message});
+    }
     co_return ocs_error_for(req, sh.error());
   }
   audit_share(deps, req, user, "box.share.create", sh->id, "success", audit_detail(*sh, deps));
