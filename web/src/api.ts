@@ -568,8 +568,47 @@ export async function createLink(path: string, permissions: number, password: st
   return linkOf(await ocs<Record<string, any>>('POST', sharesUrl, body));
 }
 
-export async function deleteLink(id: string): Promise<void> {
+// Revokes a link or a share with people (one id space).
+export async function deleteShare(id: string): Promise<void> {
   await ocs('DELETE', `${sharesUrl}/${encodeURIComponent(id)}`);
+}
+
+// --- shares with users and groups (shareType 0 and 1) -------------------------------------------
+
+export interface PeopleShare {
+  id: string;
+  shareType: 0 | 1; // a user, a group
+  shareWith: string;
+  permissions: number; // 1 read, 2 update, 4 create, 8 delete, 16 reshare
+}
+
+export interface Sharee {
+  name: string;
+  shareType: 0 | 1;
+}
+
+function peopleShareOf(d: Record<string, any>): PeopleShare {
+  return { id: String(d.id), shareType: Number(d.share_type) as 0 | 1, shareWith: d.share_with, permissions: Number(d.permissions) };
+}
+
+export async function listPeopleShares(path: string): Promise<PeopleShare[]> {
+  const rows = await ocs<Record<string, any>[]>('GET', `${sharesUrl}?path=${encodeURIComponent('/' + path)}`);
+  return (rows ?? []).filter((r) => Number(r.share_type) === 0 || Number(r.share_type) === 1).map(peopleShareOf);
+}
+
+export async function sharePeople(path: string, shareType: 0 | 1, shareWith: string, permissions: number): Promise<PeopleShare> {
+  return peopleShareOf(await ocs<Record<string, any>>('POST', sharesUrl, { path: '/' + path, shareType, shareWith, permissions }));
+}
+
+export async function updateShare(id: string, permissions: number): Promise<void> {
+  await ocs('PUT', `${sharesUrl}/${encodeURIComponent(id)}`, { permissions });
+}
+
+// Users who share a project with the caller and the caller's groups, matching `search`.
+export async function searchSharees(search: string): Promise<Sharee[]> {
+  const d = await ocs<Record<string, any>>('GET', `/ocs/v2.php/apps/files_sharing/api/v1/sharees?search=${encodeURIComponent(search)}&perPage=20`);
+  const rows: Record<string, any>[] = [...(d?.exact?.users ?? []), ...(d?.exact?.groups ?? []), ...(d?.users ?? []), ...(d?.groups ?? [])];
+  return rows.map((r) => ({ name: String(r.value.shareWith), shareType: Number(r.value.shareType) as 0 | 1 }));
 }
 
 // --- administration (Keystone v3, Nova quotas) --------------------------------------------------
