@@ -104,10 +104,11 @@ class BoxSharesTest : public ::testing::TestWithParam<Backend> {
                       ShareType type = ShareType::user) {
     return await([&] { return box().create_share(user, path, type, with, perms); });
   }
-  Errc code_of(const Status& s) { return s ? Errc::ok : s.error().code; }
+  // The error's code; nullopt on success.
+  std::optional<Errc> code_of(const Status& s) { return s ? std::nullopt : std::optional<Errc>(s.error().code); }
   template <class T>
-  Errc code_of(const Result<T>& r) {
-    return r ? Errc::ok : r.error().code;
+  std::optional<Errc> code_of(const Result<T>& r) {
+    return r ? std::nullopt : std::optional<Errc>(r.error().code);
   }
 
   test::StoreSite site_{GetParam()};
