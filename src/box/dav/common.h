@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -145,6 +146,22 @@ Result<PutOptions> put_options(const http::Request& req);
 http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent);
 // GET or HEAD of a file: conditional headers, a single range, sendfile when it can.
 boost::asio::awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req, const Node& node);
+// Counts one download of `link` (a file, or a folder as one zip); a failure is logged, not answered.
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link);
+
+// --- folders as zip archives (zip.cc) -------------------------------------------------------------
+inline constexpr std::size_t kMaxZipEntries = 100'000;  // files and folders in one archive
+// True when a GET asks for a zip (an Accept header naming application/zip, as Nextcloud 30's
+// clients send for a folder).
+bool wants_zip(const http::Request& req);
+// How a folder download walks the tree: the owner's (BoxService::list) or a link's (Subtree::list).
+using Lister = std::function<boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>>(std::string path)>;
+// GET or HEAD of the folder at `path` as a zip archive (zip.h) named "<folder>.zip", with every file
+// and folder `list` shows beneath it, entries named "<folder>/<path below it>". The listing is
+// walked first (so the length is known and a folder of more than kMaxZipEntries is refused with
+// 413), then file contents stream through BoxService::open as the client reads.
+boost::asio::awaitable<http::Response> serve_zip(const Deps& deps, const http::Request& req, const Lister& list, const std::string& path);
+
 // The OCS envelope (ocs.cc): JSON with ?format=json or an Accept naming json, XML otherwise; OCS
 // v1 answers HTTP 200 and puts the status in the envelope.
 http::Response ocs_response(const http::Request& req, http::Status status, std::string_view message, const std::string& data_json,

@@ -211,15 +211,16 @@ awaitable<http::Response> handle_download(http::RequestContext& ctx, const Deps&
   if (!path) { co_return not_found(t); }
   auto tree = deps.box.subtree(*o.link);
   auto node = co_await tree->stat(*path);
-  if (!node || node->folder) { co_return not_found(t); }
-  auto res = co_await serve_file(deps, req, *node);
-  res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + http::percent_encode(node->name));
-  res.set_header("X-Content-Type-Options", "nosniff");
-  if (req.method == http::Method::get && res.status() == http::Status::ok) {
-    if (auto st = co_await deps.box.count_download(o.link->id); !st) {
-      log::warn("box: link {}: could not count a download: {} {}", o.link->id, st.error().message, st.error().detail);
-    }
+  if (!node) { co_return not_found(t); }
+  http::Response res;
+  if (node->folder) {
+    res = co_await serve_zip(deps, req, [&tree](std::string p) { return tree->list(std::move(p)); }, *path);
+  } else {
+    res = co_await serve_file(deps, req, *node);
+    res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + http::percent_encode(node->name));
+    res.set_header("X-Content-Type-Options", "nosniff");
   }
+  if (req.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps, *o.link); }
   co_return res;
 }
 
