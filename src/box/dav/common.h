@@ -43,6 +43,8 @@ class AuthCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
+inline constexpr std::string_view kLinkCookie = "ciel_link";
+
 // Public link passwords: the identity back-off applied per link token and per client address
 // (after 5 wrong passwords on one link, or 20 from one address, each further attempt is refused
 // with 429 for 1 s, doubling up to 5 min; in memory, per node), and passwords that were right,
@@ -57,10 +59,13 @@ class LinkAuth {
   void success(std::string_view token);
   bool remembered(const std::string& key);
   void remember(const std::string& key);
-  // The link page's cookie after a right password: "<expiry>.<HMAC>" under a key drawn at start,
-  // bound to the link's token and password hash (link_page.cc).
+  // The link page's cookie (kLinkCookie) after a right password: "<expiry>.<HMAC>" under a key
+  // drawn at start, bound to the link's token and password hash (link_page.cc). The page and the
+  // link's public WebDAV (its upload form) both take it in place of the password.
   std::string cookie_for(const Link& link, std::int64_t expires_s) const;
   bool cookie_ok(const Link& link, std::string_view value, std::int64_t now) const;
+  // True when `req` carries a cookie for `link` that is still valid.
+  bool has_cookie(const Link& link, const http::Request& req) const;
 
  private:
   identity::password::Backoff backoff_;

@@ -1,6 +1,7 @@
 // Public links over WebDAV, where Nextcloud 25+ serves them: /public.php/dav/files/<token>/<path>.
-// Anonymous, or HTTP Basic with any user name and the link's password when it has one. What a
-// request may do follows the link's access:
+// Anonymous, or HTTP Basic with any user name and the link's password when it has one (or the
+// cookie the link page sets after the right password, for its upload form). What a request may do
+// follows the link's access:
 //   read         OPTIONS, PROPFIND (Depth 0 and 1), GET, HEAD (ranges; a folder with Accept:
 //                application/zip comes as a zip, counted as one download);
 //   read-write   also PUT, MKCOL, DELETE, MOVE and COPY inside the link;
@@ -73,7 +74,7 @@ http::Response challenge(std::string_view message, const http::Request& req) {
 
 // nullopt when the request may use the link; otherwise the answer (401 or 429).
 awaitable<std::optional<http::Response>> check_password(const Deps& deps, const http::Request& req, const Link& link) {
-  if (link.password_hash.empty()) { co_return std::nullopt; }
+  if (link.password_hash.empty() || deps.link_auth->has_cookie(link, req)) { co_return std::nullopt; }
   std::string_view auth = req.header("Authorization");
   if (auth.size() < 6 || !http::iequals(auth.substr(0, 6), "Basic ")) { co_return challenge("This link is protected by a password", req); }
   auto decoded = crypto::unbase64(auth.substr(6));
