@@ -289,6 +289,40 @@ const scenarios = {
     await stranger.close();
     return { url, listed, tomorrow, asked, status: got.status(), body };
   },
+  // A public link's page in a fresh context (no session, no account): the password first when the
+  // link has one, then files picked with the upload form's input and sent; each row reports. arg:
+  // JSON {url, files: [paths], password?}.
+  async 'link-upload'(browser) {
+    const { url, files, password: linkPassword } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text())); // a CSP refusal shows here
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.goto(url);
+    let asked = 0;
+    if (linkPassword) {
+      asked = await page.locator('input[type=password]').count();
+      await page.locator('input[type=password]').fill(linkPassword);
+      problems.length = 0; // the question itself came with a 401
+      await page.getByRole('button', { name: 'Open' }).click();
+    }
+    await page.locator('#upload-files').waitFor({ state: 'visible' }); // hidden until the script runs
+    const shown = await page.locator('main').innerText();
+    await page.locator('#upload-files').setInputFiles(files);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('status').getByText(/files uploaded\.$/).waitFor({ timeout: 60000 });
+    const rows = await page.locator('#upload-list li').evaluateAll((items) =>
+      items.map((li) => {
+        const bar = li.querySelector('progress');
+        return { name: li.firstChild.textContent.trim(), state: li.dataset.state, said: li.querySelector('.state').textContent, value: bar.value, max: bar.max };
+      }),
+    );
+    const status = await page.getByRole('status').textContent();
+    const cookies = (await context.cookies()).map((c) => ({ name: c.name, path: c.path, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+    await context.close();
+    return { asked, shown, rows, status, problems, cookies };
+  },
   // Administration (signed in as the cloud's admin): a user created into a project with the member
   // role, a project's server quota changed, the audit log read.
   async admin(browser) {

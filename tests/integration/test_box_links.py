@@ -20,11 +20,8 @@ import zipfile
 import pytest
 import requests
 
-from box_support import Dav, admin_token, d, make_box_user, parse_multistatus, payload, propfind_body, start_box_server, tree
+from box_support import Dav, admin_token, d, make_box_user, ocs, parse_multistatus, payload, propfind_body, share, start_box_server, tree
 from identity_support import Keystone
-
-SHARES = "/apps/files_sharing/api/v1/shares"
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -57,26 +54,6 @@ class Public(Dav):
         if auth is ...:
             auth = ("anyone", self.link_password) if self.link_password is not None else None
         return super().request(method, path, headers=headers, data=data, url=url, auth=auth, timeout=timeout, **kw)
-
-
-def ocs(server, user, method, path="", fmt="json", version="v2", **kw):
-    params = dict(kw.pop("params", {}) or {})
-    if fmt == "json":
-        params["format"] = "json"
-    url = f"{server.url}/ocs/{version}.php{SHARES}{path}"
-    auth = kw.pop("auth", (user.user, user.password) if user else None)
-    return requests.request(method, url, params=params, auth=auth, headers={"OCS-APIREQUEST": "true"}, timeout=60, **kw)
-
-
-def share(server, user, path, **fields):
-    """Creates a link (form-encoded, as Nextcloud's clients send it) and returns its JSON data."""
-    data = {"path": path, "shareType": "3"}
-    data.update({k: str(v) for k, v in fields.items()})
-    r = ocs(server, user, "POST", data=data)
-    assert r.status_code == 200, r.text
-    body = r.json()["ocs"]
-    assert body["meta"]["statuscode"] == 200, body
-    return body["data"]
 
 
 def assert_sabre_error(r, status):
