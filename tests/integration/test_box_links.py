@@ -634,7 +634,7 @@ def test_link_page_downloads_a_folder_as_a_zip(server, alice, zipped, tmp_path):
     assert "text/html" in pub.get("", headers={"Accept": "text/html"}).headers["Content-Type"]
     head = pub.head("", headers={"Accept": "application/zip"})
     assert head.status_code == 200 and int(head.headers["Content-Length"]) == len(pub.get("", headers={"Accept": "application/zip"}).content)
-    # One download per archive: 4 zips (the HEAD does not count).
+    # One download per archive: five zips (the HTML page and the HEAD do not count).
     assert ocs(server, alice, "GET", f"/{data['id']}").json()["ocs"]["data"][0]["download_count"] == 5
 
 
