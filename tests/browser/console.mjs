@@ -75,7 +75,7 @@ const scenarios = {
     await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
     const progress = await page.locator('[data-testid=overall-progress]').evaluate((p) => [p.value, p.max]);
     const top = path.basename(arg);
-    await page.locator(`tr[data-name="${top}"] a`).click();
+    await page.locator(`tr[data-name="${top}"] td:first-child a`).click();
     await page.locator('.crumbs').getByText(top).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const listed = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
@@ -242,7 +242,7 @@ const scenarios = {
     const page = await context.newPage();
     await signIn(page, 'Files');
     const started = Date.now();
-    await page.locator(`tr[data-name="${arg}"] a`).click();
+    await page.locator(`tr[data-name="${arg}"] td:first-child a`).click();
     const scroller = page.locator('[data-testid=scroller]');
     await scroller.waitFor({ timeout: 60000 });
     await scroller.locator('tbody tr[data-name]').first().waitFor();
@@ -288,6 +288,19 @@ const scenarios = {
     const body = Buffer.from(await got.body()).toString('utf8');
     await stranger.close();
     return { url, listed, tomorrow, asked, status: got.status(), body };
+  },
+  // A folder downloaded as a zip from the Files page (a plain link: ?accept=zip); arg: the folder's
+  // name and where to save the download, as JSON.
+  async 'download-folder'(browser) {
+    const { name, saveAs } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const link = page.locator(`tr[data-name="${name}"] [data-testid=download-zip]`);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    await download.saveAs(saveAs);
+    const failure = await download.failure();
+    return { label: await link.textContent(), suggested: download.suggestedFilename(), failure };
   },
   // A public link's page in a fresh context (no session, no account): the password first when the
   // link has one, then files picked with the upload form's input and sent; each row reports. arg:

@@ -631,16 +631,19 @@ def test_link_page_downloads_a_folder_as_a_zip(server, alice, zipped, tmp_path):
     pub = Public(server, data["token"])
     check_zip(pub.get("", headers={"Accept": "application/zip"}), zipped)
     check_zip(pub.get("Été 2026/deep", headers={"Accept": "application/zip"}), "deep", under="Été 2026/deep")
+    check_zip(requests.get(pub.url("Été 2026/deep"), params={"accept": "zip"}, timeout=60), "deep", under="Été 2026/deep")
     assert "text/html" in pub.get("", headers={"Accept": "text/html"}).headers["Content-Type"]
     head = pub.head("", headers={"Accept": "application/zip"})
     assert head.status_code == 200 and int(head.headers["Content-Length"]) == len(pub.get("", headers={"Accept": "application/zip"}).content)
-    # One download per archive: five zips (the HTML page and the HEAD do not count).
-    assert ocs(server, alice, "GET", f"/{data['id']}").json()["ocs"]["data"][0]["download_count"] == 5
+    # One download per archive: six zips (the HTML page and the HEAD do not count).
+    assert ocs(server, alice, "GET", f"/{data['id']}").json()["ocs"]["data"][0]["download_count"] == 6
 
 
 def test_owner_downloads_a_folder_as_a_zip(server, alice, zipped):
     r = alice.get(zipped, headers={"Accept": "application/zip"})
     check_zip(r, zipped)
+    # Nextcloud 31's query parameter, for a plain link in a browser.
+    check_zip(requests.get(alice.url(zipped), params={"accept": "zip"}, auth=(alice.user, alice.password), timeout=60), zipped)
     legacy = requests.get(f"{server.url}/remote.php/webdav/{urllib.parse.quote(zipped)}/%C3%89t%C3%A9%202026",
                           auth=(alice.user, alice.password), headers={"Accept": "application/zip"}, timeout=60)
     check_zip(legacy, "Été 2026", under="Été 2026")

@@ -10,6 +10,7 @@ import os
 import pathlib
 import signal
 import subprocess
+import zipfile
 
 import pytest
 import requests
@@ -303,6 +304,23 @@ def test_public_link_with_a_password_opens_in_a_fresh_browser(server):
     # Without the password, nothing but the question.
     anon = requests.get(out["url"], timeout=30)
     assert anon.status_code in (200, 401) and 'type="password"' in anon.text and data not in anon.text
+
+
+def test_download_a_folder_as_a_zip(server, tmp_path):
+    """The Files page's zip link on a folder: the browser saves "<folder>.zip", every file in it."""
+    files = {"lettre.txt": "Chère Camille,\n".encode(), "images/été.png": payload(400_000, 33), "images/vide/.keep": b""}
+    server.dav.make_dirs("Archives 2026/images/vide")
+    for rel, data in files.items():
+        assert server.dav.put(f"Archives 2026/{rel}", data).status_code == 201, rel
+    saved = tmp_path / "saved.zip"
+    out = browser("download-folder", server, json.dumps({"name": "Archives 2026", "saveAs": str(saved)}))
+    assert out["label"] == "Download (zip)" and out["failure"] is None
+    assert out["suggested"] == "Archives 2026.zip"
+    with zipfile.ZipFile(saved) as z:
+        assert z.testzip() is None
+        assert {n for n in z.namelist() if not n.endswith("/")} == {f"Archives 2026/{rel}" for rel in files}
+        for rel, data in files.items():
+            assert z.read(f"Archives 2026/{rel}") == data, rel
 
 
 def test_file_drop_page_takes_uploads_from_a_fresh_browser(server, tmp_path):

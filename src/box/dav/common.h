@@ -156,8 +156,8 @@ boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& l
 
 // --- folders as zip archives (zip.cc) -------------------------------------------------------------
 inline constexpr std::size_t kMaxZipEntries = 100'000;  // files and folders in one archive
-// True when a GET asks for a zip (an Accept header naming application/zip, as Nextcloud 30's
-// clients send for a folder).
+// True when a GET asks for a zip: an Accept header naming application/zip (Nextcloud 30's
+// clients), or ?accept=zip (Nextcloud 31's, and a plain link in a browser).
 bool wants_zip(const http::Request& req);
 // How a folder download walks the tree: the owner's (BoxService::list) or a link's (Subtree::list).
 using Lister = std::function<boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>>(std::string path)>;

@@ -323,6 +323,7 @@ std::string entry_name(std::string_view path) {
 }  // namespace
 
 bool wants_zip(const http::Request& req) {
+  if (auto q = req.query_param("accept"); q && *q == "zip") { return true; }
   std::string_view accept = req.header("Accept");
   for (std::size_t i = 0; i + 15 <= accept.size(); ++i) {
     if (http::iequals(accept.substr(i, 15), "application/zip")) { return true; }
