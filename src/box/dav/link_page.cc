@@ -128,6 +128,11 @@ std::string size_text(std::uint64_t n) {
 }
 
 std::string base_url(const std::string& token) { return "/s/" + http::percent_encode(token); }
+// The download of the file or folder (as a zip) at `path` of the link.
+std::string download_url(const std::string& base, const std::string& path) {
+  return base + "/download" + (path.empty() ? std::string() : "?path=" + http::percent_encode(path));
+}
+
 // The link's public WebDAV root, without the trailing slash.
 std::string dav_url(const std::string& token) { return "/public.php/dav/files/" + http::percent_encode(token); }
 
@@ -196,8 +201,8 @@ awaitable<http::Response> handle_page(http::RequestContext& ctx, const Deps& dep
   if (!listing) { co_return not_found(t); }
   const Node& node = listing->first;
   if (!node.folder) {
-    std::string html = "<p>" + escape(node.name) + " (" + size_text(node.size) + ")</p><p><a href=\"" + escape(base) + "/download" +
-                       (path->empty() ? std::string() : "?path=" + http::percent_encode(*path)) + "\">" + escape(t.download) + "</a></p>";
+    std::string html = "<p>" + escape(node.name) + " (" + size_text(node.size) + ")</p><p><a href=\"" + escape(download_url(base, *path)) +
+                       "\">" + escape(t.download) + "</a></p>";
     co_return page(http::Status::ok, t, t.shared_file, html);
   }
   std::string html = "<p><strong>" + escape(path->empty() ? node.name : *path) + "</strong></p>";
@@ -209,12 +214,11 @@ awaitable<http::Response> handle_page(http::RequestContext& ctx, const Deps& dep
   if (listing->second.empty()) { html += "<p>" + escape(t.folder_empty) + "</p>"; }
   html += "<ul>";
   for (const auto& c : listing->second) {
-    std::string target = c.folder ? base + "?path=" + http::percent_encode(c.path) : base + "/download?path=" + http::percent_encode(c.path);
+    std::string target = c.folder ? base + "?path=" + http::percent_encode(c.path) : download_url(base, c.path);
     html += "<li><a href=\"" + escape(target) + "\">" + escape(c.name) + (c.folder ? "/" : "") + "</a>" +
             (c.folder ? std::string() : " (" + size_text(c.size) + ")") + "</li>";
   }
-  html += "</ul><p><a href=\"" + escape(base + "/download" + (path->empty() ? std::string() : "?path=" + http::percent_encode(*path))) +
-          "\">" + escape(t.download_zip) + "</a></p>";
+  html += "</ul><p><a href=\"" + escape(download_url(base, *path)) + "\">" + escape(t.download_zip) + "</a></p>";
   if (link.access == LinkAccess::read_write && !script.empty()) {
     html += upload_form(t, token, *path);
     co_return page(http::Status::ok, t, t.shared_folder, html, script);
