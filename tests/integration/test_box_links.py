@@ -531,15 +531,27 @@ def test_link_page_password_sets_a_cookie_for_that_link_only(server, alice):
     assert r.status_code == 200 and "inside.txt" in r.text
     r = s.get(data["url"] + "/download", params={"path": "inside.txt"}, timeout=30)
     assert r.status_code == 200 and r.content == b"inside the page"
-    # The cookie is for that link alone (even sent by hand to another one), and a forged one fails.
+    # The same cookie opens the link's public WebDAV (what the page's upload form uses)...
+    dav = f"{server.url}/public.php/dav/files/{data['token']}/"
+    assert "Path=/public.php/dav/files/" + data["token"] in set_cookie
+    r = s.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30)
+    assert r.status_code == 207 and "inside.txt" in r.text
+    assert requests.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30).status_code == 401
+    # ... and is for that link alone (even sent by hand to another one); a forged one fails.
     cookie_value = set_cookie.split(";", 1)[0]
     r = requests.get(other["url"], headers={"Cookie": cookie_value}, timeout=30)
+    assert r.status_code == 401
+    r = requests.request("PROPFIND", f"{server.url}/public.php/dav/files/{other['token']}/", headers={"Cookie": cookie_value, "Depth": "1"},
+                         timeout=30)
+    assert r.status_code == 401
+    r = requests.request("PROPFIND", dav, headers={"Cookie": "ciel_link=9999999999.00", "Depth": "1"}, timeout=30)
     assert r.status_code == 401
     r = requests.get(data["url"], headers={"Cookie": "ciel_link=9999999999.00"}, timeout=30)
     assert r.status_code == 401
     # A new password asks again.
     assert ocs(server, alice, "PUT", f"/{data['id']}", data={"password": "new-page-pass"}).status_code == 200
     assert s.get(data["url"], timeout=30).status_code == 401
+    assert s.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30).status_code == 401
 
 
 def test_link_page_of_a_file_drop_shows_nothing(server, alice):
