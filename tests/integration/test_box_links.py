@@ -710,8 +710,9 @@ def generated(seed, size):
 
 
 @pytest.fixture(scope="module")
-def gros(alice):
-    """A folder of 4 files of 256 MiB in alice's box; their SHA-256 by path."""
+def gros(server, alice):
+    """A folder of 4 files of 256 MiB in alice's box; their SHA-256 by path. Deleted and purged
+    afterwards, so the test's data directory does not keep a GiB."""
     assert alice.mkcol("gros").status_code == 201
     digests = {}
     for i in range(4):
@@ -719,10 +720,14 @@ def gros(alice):
         r = requests.put(alice.url(f"gros/part-{i}.bin"), data=body, auth=(alice.user, alice.password), timeout=600)
         assert r.status_code == 201, r.text
         digests[f"gros/part-{i}.bin"] = digest.hexdigest()
-    return digests
+    yield digests
+    assert alice.delete("gros").status_code == 204
+    r = requests.delete(f"{server.url}/remote.php/dav/trashbin/{alice.user}/trash", auth=(alice.user, alice.password), timeout=60)
+    assert r.status_code == 204, r.text
 
 
 def verify_big_zip(archive, digests):
+    """Every member of the zip of "gros" reads back with its SHA-256; then the archive goes."""
     with zipfile.ZipFile(archive) as z:
         assert z.testzip() is None
         assert sorted(z.namelist()) == ["gros/"] + sorted(digests)
@@ -732,6 +737,7 @@ def verify_big_zip(archive, digests):
                 while chunk := member.read(MIB):
                     h.update(chunk)
             assert h.hexdigest() == want, name
+    archive.unlink()
 
 
 def test_a_1_gib_folder_streams_as_a_zip_in_bounded_memory(server, alice, gros, tmp_path):
