@@ -347,7 +347,10 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/s", "box", http::json_error);
   public_router.add_group("/index.php", "box", http::json_error);
   public_router.add_group("/box", "box", http::json_error);
-  box::dav::add_routes(public_router, *box_service, ident, box::dav::Options{public_url});
+  std::string web_root = settings.get_string("web.root");
+  if (web_root.empty()) { web_root = default_web_root(); }
+  box::dav::add_routes(public_router, *box_service, ident,
+                       box::dav::Options{.public_url = public_url, .upload_script = asset_url(web_root, "src/linkupload.ts")});
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
@@ -382,12 +385,11 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/", "system", http::json_error);
   add_system_routes(public_router);
   if (settings.get_bool("server.diagnostics")) { add_diagnostic_routes(public_router); }
-  std::string web_root = settings.get_string("web.root");
   // "/" is the console for browsers and Keystone's version list for API clients.
   http::Handler versions = [public_url](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
     co_return identity::keystone::root_versions(ctx.request(), public_url);
   };
-  add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root, versions);
+  add_static_routes(public_router, web_root, versions);
   public_router.add_group("/console", "console", http::json_error);
   console::add_console_routes(public_router, ident, console::ConsoleOptions{endpoints.count("s3") != 0 ? endpoints["s3"] : std::string()});
   public_router.set_request_filter(console::session_filter);

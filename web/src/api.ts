@@ -2,6 +2,8 @@
 // page never sees the token. Every call that changes something carries the session's CSRF token
 // in X-CSRF-Token, without which the server ignores the cookie.
 
+import { mtimeHeader, putWithProgress } from './put';
+
 export interface Session {
   user: { id: string; name: string; domain: string };
   project: { id: string; name: string } | null;
@@ -143,21 +145,9 @@ export function remove(user: string, path: string): Promise<void> {
   return davCall('DELETE', fileUrl(user, path));
 }
 
-// A PUT with progress (fetch cannot report upload progress; XMLHttpRequest can).
-export function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', fileUrl(user, path));
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('X-CSRF-Token', csrf);
-    if (file instanceof File && file.lastModified) {
-      xhr.setRequestHeader('X-OC-Mtime', String(Math.floor(file.lastModified / 1000)));
-    }
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
-    xhr.onerror = () => reject(new ApiError(0, 'network error'));
-    xhr.send(file);
-  });
+export async function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  const r = await putWithProgress(fileUrl(user, path), file, { 'X-CSRF-Token': csrf, ...mtimeHeader(file) }, onProgress);
+  if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
 }
 
 // Rename or move within the box (WebDAV MOVE; the file keeps its id, so sync clients do not
@@ -292,18 +282,11 @@ export async function deleteObject(project: string, container: string, key: stri
   await swift('DELETE', storageUrl(project, container, key));
 }
 
-export function uploadObject(project: string, container: string, key: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', storageUrl(project, container, key));
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('X-CSRF-Token', csrf);
-    if (file.type) xhr.setRequestHeader('Content-Type', file.type);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
-    xhr.onerror = () => reject(new ApiError(0, 'network error'));
-    xhr.send(file);
-  });
+export async function uploadObject(project: string, container: string, key: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  const headers: Record<string, string> = { 'X-CSRF-Token': csrf };
+  if (file.type) headers['Content-Type'] = file.type;
+  const r = await putWithProgress(storageUrl(project, container, key), file, headers, onProgress);
+  if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
 }
 
 // --- S3 credentials (identity's EC2 credentials of the signed-in user) -----------------------

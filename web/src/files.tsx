@@ -1,5 +1,5 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
-// per-file and overall progress, new folder, download and delete (to the trash).
+// per-file and overall progress, new folder, download (a folder as a zip) and delete (to the trash).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { copy, fileUrl, list, listVersions, makeFolder, move, remove, restoreVersion, upload, ApiError, type Entry, type Version } from './api';
 import { formatDate, formatSize, t } from './i18n';
@@ -346,7 +346,11 @@ export function Files({ user }: { user: string }) {
           <td>{e.folder ? t('files.folder') : formatSize(e.size)}</td>
           <td>{Number.isNaN(e.modified.getTime()) ? '' : formatDate(e.modified)}</td>
           <td class="actions">
-            {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
+            {e.folder ? (
+              <a href={`${fileUrl(user, e.path)}?accept=zip`} download={`${e.name}.zip`} data-testid="download-zip">{t('files.downloadZip')}</a>
+            ) : (
+              <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>
+            )}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
             <button type="button" onClick={() => { setRelocating(e); setTarget(folder); setHow('move'); }}>{t('files.moveCopy')}</button>
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}

@@ -5,6 +5,7 @@
 
 #include "core/crypto/crypto.h"
 #include "core/http/target.h"
+#include "core/log/log.h"
 
 namespace ciel::box::dav {
 
@@ -257,6 +258,12 @@ http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent) 
   node_headers(res, w.node, deps);
   if (mtime_sent) { res.set_header("X-OC-MTime", "accepted"); }
   return res;
+}
+
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link) {
+  if (auto st = co_await deps.box.count_download(link.id); !st) {
+    log::warn("box: link {}: could not count a download: {} {}", link.id, st.error().message, st.error().detail);
+  }
 }
 
 }  // namespace ciel::box::dav
