@@ -27,6 +27,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -73,6 +74,10 @@ struct BoxConfig {
   std::uint32_t argon2_iterations = 2;
 };
 
+// Nextcloud's permission bits, for shares and what a caller may do with a node.
+inline constexpr int kPermRead = 1, kPermUpdate = 2, kPermCreate = 4, kPermDelete = 8, kPermShare = 16;
+inline constexpr int kPermAll = 31;
+
 struct Node {
   std::int64_t id = 0;
   std::int64_t parent = 0;  // 0 for the root
@@ -86,6 +91,11 @@ struct Node {
   std::string content_type;
   std::int64_t content_id = 0;
   std::string md5, sha1, adler32;  // lowercase hex; files only
+  // What the caller may do with it (Nextcloud's bits, see kPermRead...): everything in one's own
+  // box; a received share's permissions inside it.
+  int permissions = kPermAll;
+  std::int64_t share_id = 0;  // the received share this node is, or is inside (0: the caller's own)
+  bool mount = false;         // the node is where that share appears in the caller's tree
 };
 
 struct Checksum {
@@ -256,6 +266,34 @@ class Subtree {
   virtual boost::asio::awaitable<Result<WriteResult>> copy(std::string from, std::string to, bool overwrite, bool recursive) = 0;
 };
 
+// --- user and group shares ----------------------------------------------------------------------
+// A share gives another user, or every member of a group, access to one file or folder of a box,
+// named by its node id (it follows renames and moves). The recipient sees it as a mount point in
+// their own tree, at their root first (renamed "name (2)" on a collision); they may rename or move
+// the mount point within their own folders, and removing it declines the share. Paths through a
+// mount point resolve in the owner's tree, with the share's permissions: read (always), update
+// (overwrite, rename in place, properties, locks), create (new files and folders), delete, share
+// (reshare with at most one's own permissions). Writes through a share are the owner's: the
+// owner's quota, versions and trash. A change inside a shared folder changes the etag of every
+// recipient's mount point and its ancestors, so their sync clients see it.
+enum class ShareType { user = 0, group = 1 };
+
+struct Share {
+  std::int64_t id = 0;
+  ShareType type = ShareType::user;
+  std::string owner;       // whose box the node is in
+  std::string initiator;   // who made the share: the owner, or a recipient resharing
+  std::string share_with;  // user or group id
+  std::int64_t node_id = 0;
+  int permissions = kPermRead;
+  std::int64_t created_s = 0;
+  Node node;               // as its owner sees it (path in the owner's tree)
+  std::string mount_path;  // in received-share listings: where the caller sees it
+};
+
+// Groups a user belongs to (identity's); the engine asks when it meets a group share.
+using GroupsOf = std::function<std::vector<std::string>(const std::string& user_id)>;
+
 // A local file range, for sendfile.
 struct BlobFile {
   int fd = -1;
@@ -380,6 +418,28 @@ class BoxService {
   // The linked node's subtree, for the link's holder.
   virtual std::unique_ptr<Subtree> subtree(const Link& link) = 0;
 
+  // --- user and group shares -----------------------------------------------------------------
+  // Shares the file or folder at `path` of the caller's tree (their own, or inside a share they
+  // received with the share permission: a reshare, with at most their permissions). Recipients are
+  // checked by the front-end (they exist, may be shared with); the engine refuses sharing with
+  // oneself or the owner, the root of a box, no read permission, more permissions than the
+  // caller's (Errc::invalid_argument), a node already shared with that recipient
+  // (Errc::already_exists) and a reshare without the share permission (Errc::forbidden).
+  virtual boost::asio::awaitable<Result<Share>> create_share(std::string user, std::string path, ShareType type, std::string share_with,
+                                                             int permissions) = 0;
+  // Shares the caller made or owns, newest first; with `node_id`, only that node's.
+  virtual boost::asio::awaitable<Result<std::vector<Share>>> shares(std::string user, std::optional<std::int64_t> node_id) = 0;
+  // Shares the caller received (directly or through a group) that they have not declined, with
+  // their mount paths.
+  virtual boost::asio::awaitable<Result<std::vector<Share>>> received_shares(std::string user) = 0;
+  // One share the caller made, owns or received; Errc::not_found otherwise.
+  virtual boost::asio::awaitable<Result<Share>> share(std::string user, std::int64_t id) = 0;
+  // By the owner or the initiator; takes effect at the recipients' next request.
+  virtual boost::asio::awaitable<Result<Share>> update_share(std::string user, std::int64_t id, int permissions) = 0;
+  // By the owner or the initiator: revokes it, and the reshares made through it. By a recipient:
+  // declines it (for a group share, for that recipient only).
+  virtual boost::asio::awaitable<Status> delete_share(std::string user, std::int64_t id) = 0;
+
   // --- maintenance ----------------------------------------------------------------------------
   // Expired trash, versions past retention and abandoned uploads; returns how many went.
   virtual boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) = 0;
@@ -388,8 +448,9 @@ class BoxService {
 
 std::vector<store::Migration> migrations();
 // `clock` decides when links expire (tests pass a fake one); it must outlive the service.
+// `groups_of` (may be empty: no group shares apply) answers group membership.
 std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config,
-                                             const Clock& clock = system_clock());
+                                             const Clock& clock = system_clock(), GroupsOf groups_of = {});
 // Runs reap() every `interval` until cancelled.
 boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval);
 

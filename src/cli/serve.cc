@@ -335,7 +335,13 @@ int serve_main(int argc, char** argv, char** envp) {
   // Link passwords cost what account passwords cost.
   box_config->argon2_memory_kib = ident.config().argon2_memory_kib;
   box_config->argon2_iterations = ident.config().argon2_iterations;
-  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config);
+  // Group shares reach a group's members as identity has them now.
+  box::GroupsOf groups_of = [&ident](const std::string& user_id) {
+    std::vector<std::string> ids;
+    for (const auto& g : ident.groups_of(user_id)) { ids.push_back(g.id); }
+    return ids;
+  };
+  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config, system_clock(), std::move(groups_of));
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);
@@ -343,8 +349,11 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/s", "box", http::json_error);
   public_router.add_group("/index.php", "box", http::json_error);
   public_router.add_group("/box", "box", http::json_error);
+  std::string web_root = settings.get_string("web.root");
+  if (web_root.empty()) { web_root = default_web_root(); }
   auto collab_service = box::make_collab_service(**meta, *box_service);
-  box::dav::add_routes(public_router, *box_service, *collab_service, ident, box::dav::Options{public_url});
+  box::dav::add_routes(public_router, *box_service, *collab_service, ident,
+                       box::dav::Options{.public_url = public_url, .upload_script = asset_url(web_root, "src/linkupload.ts")});
   server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
   server.spawn([&collab_service, interval = box::reaper_interval(settings)] { return box::run_collab_reaper(*collab_service, interval); });
 
@@ -380,12 +389,11 @@ int serve_main(int argc, char** argv, char** envp) {
   public_router.add_group("/", "system", http::json_error);
   add_system_routes(public_router);
   if (settings.get_bool("server.diagnostics")) { add_diagnostic_routes(public_router); }
-  std::string web_root = settings.get_string("web.root");
   // "/" is the console for browsers and Keystone's version list for API clients.
   http::Handler versions = [public_url](http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
     co_return identity::keystone::root_versions(ctx.request(), public_url);
   };
-  add_static_routes(public_router, web_root.empty() ? default_web_root() : web_root, versions);
+  add_static_routes(public_router, web_root, versions);
   public_router.add_group("/console", "console", http::json_error);
   console::add_console_routes(public_router, ident, console::ConsoleOptions{endpoints.count("s3") != 0 ? endpoints["s3"] : std::string()});
   public_router.set_request_filter(console::session_filter);

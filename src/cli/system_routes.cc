@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <unordered_map>
 
 #include "core/http/range.h"
@@ -172,6 +175,20 @@ void add_static_routes(http::Router& router, std::string root, http::Handler jso
     console_headers(res);
     co_return res;
   });
+}
+
+std::string asset_url(const std::string& root, std::string_view source) {
+  std::ifstream in(root + "/.vite/manifest.json");
+  if (!in) { return {}; }
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  auto manifest = boost::json::parse(text.str(), ec);
+  if (ec || !manifest.is_object()) { return {}; }
+  const auto* entry = manifest.as_object().if_contains(source);
+  const auto* file = entry != nullptr && entry->is_object() ? entry->as_object().if_contains("file") : nullptr;
+  if (file == nullptr || !file->is_string() || !file->as_string().starts_with("assets/")) { return {}; }
+  return "/" + std::string(file->as_string());
 }
 
 }  // namespace ciel::cli

@@ -215,6 +215,15 @@ class IdentityService {
   virtual std::string group_domain(std::string_view id) const = 0;
   virtual std::string role_name(std::string_view id) const = 0;
 
+  // --- lookups for other services (no policy check: the calling service decides what it shows) --
+  // The enabled user, or the group, named `name` in `domain_id`; nullopt when there is none.
+  virtual std::optional<User> user_named(std::string_view domain_id, std::string_view name) const = 0;
+  virtual std::optional<Group> group_named(std::string_view domain_id, std::string_view name) const = 0;
+  // Enabled users with a role on an enabled project `user_id` has a role on (`user_id` included), by name.
+  virtual std::vector<User> coworkers(std::string_view user_id) const = 0;
+  // The groups `user_id` belongs to, by name.
+  virtual std::vector<Group> groups_of(std::string_view user_id) const = 0;
+
   // --- mutations (blocking; audited; Errc::forbidden, invalid_argument, not_found, already_exists)
   virtual Result<Domain> create_domain(const Caller& c, const NamedInput& in) = 0;
   virtual Result<Domain> update_domain(const Caller& c, std::string_view id, const NamedInput& in) = 0;

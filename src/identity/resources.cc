@@ -1,6 +1,7 @@
 // Domains, projects, users, groups, roles, role assignments and the catalog: reads from the
 // snapshot, audited mutations in SQL. Every entry point asks the Policy first.
 #include <algorithm>
+#include <set>
 
 #include "identity/service_impl.h"
 
@@ -338,6 +339,57 @@ Result<std::vector<Project>> ServiceImpl::list_user_projects(const Caller& c, st
   Principal p;
   p.user_id = u->id;
   return projects_for_user(p);
+}
+
+std::optional<User> ServiceImpl::user_named(std::string_view domain_id, std::string_view name) const {
+  auto s = snapshot();
+  auto it = s->user_by_name.find(std::string(domain_id) + '\n' + std::string(name));
+  if (it == s->user_by_name.end()) { return std::nullopt; }
+  const User* u = s->user(it->second);
+  if (u == nullptr || !u->enabled) { return std::nullopt; }
+  return *u;
+}
+
+std::optional<Group> ServiceImpl::group_named(std::string_view domain_id, std::string_view name) const {
+  auto s = snapshot();
+  for (const auto& [id, g] : s->groups) {
+    if (g.domain_id == domain_id && g.name == name) { return g; }
+  }
+  return std::nullopt;
+}
+
+std::vector<User> ServiceImpl::coworkers(std::string_view user_id) const {
+  auto s = snapshot();
+  std::set<std::string> projects;
+  for (const auto& [id, proj] : s->projects) {
+    const auto* roles = s->roles_of(user_id, TargetType::project, id);
+    if (proj.enabled && roles != nullptr && !roles->empty()) { projects.insert(id); }
+  }
+  std::vector<User> out;
+  for (const auto& [id, u] : s->users) {
+    if (!u.enabled) { continue; }
+    for (const auto& p : projects) {
+      const auto* roles = s->roles_of(id, TargetType::project, p);
+      if (roles != nullptr && !roles->empty()) {
+        out.push_back(u);
+        break;
+      }
+    }
+  }
+  sort_by_name(out);
+  return out;
+}
+
+std::vector<Group> ServiceImpl::groups_of(std::string_view user_id) const {
+  auto s = snapshot();
+  std::vector<Group> out;
+  if (auto it = s->user_groups.find(std::string(user_id)); it != s->user_groups.end()) {
+    for (const auto& gid : it->second) {
+      if (const Group* g = s->group(gid)) { out.push_back(*g); }
+    }
+  }
+  sort_by_name(out);
+  return out;
 }
 
 Result<std::vector<Group>> ServiceImpl::list_user_groups(const Caller& c, std::string_view user_id) const {

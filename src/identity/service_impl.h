@@ -77,6 +77,10 @@ class ServiceImpl final : public IdentityService {
   std::string group_name(std::string_view id) const override;
   std::string group_domain(std::string_view id) const override;
   std::string role_name(std::string_view id) const override;
+  std::optional<User> user_named(std::string_view domain_id, std::string_view name) const override;
+  std::optional<Group> group_named(std::string_view domain_id, std::string_view name) const override;
+  std::vector<User> coworkers(std::string_view user_id) const override;
+  std::vector<Group> groups_of(std::string_view user_id) const override;
 
   Result<Domain> create_domain(const Caller& c, const NamedInput& in) override;
   Result<Domain> update_domain(const Caller& c, std::string_view id, const NamedInput& in) override;

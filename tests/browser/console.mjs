@@ -75,7 +75,7 @@ const scenarios = {
     await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
     const progress = await page.locator('[data-testid=overall-progress]').evaluate((p) => [p.value, p.max]);
     const top = path.basename(arg);
-    await page.locator(`tr[data-name="${top}"] a`).click();
+    await page.locator(`tr[data-name="${top}"] td:first-child a`).click();
     await page.locator('.crumbs').getByText(top).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const listed = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
@@ -242,7 +242,7 @@ const scenarios = {
     const page = await context.newPage();
     await signIn(page, 'Files');
     const started = Date.now();
-    await page.locator(`tr[data-name="${arg}"] a`).click();
+    await page.locator(`tr[data-name="${arg}"] td:first-child a`).click();
     const scroller = page.locator('[data-testid=scroller]');
     await scroller.waitFor({ timeout: 60000 });
     await scroller.locator('tbody tr[data-name]').first().waitFor();
@@ -288,6 +288,53 @@ const scenarios = {
     const body = Buffer.from(await got.body()).toString('utf8');
     await stranger.close();
     return { url, listed, tomorrow, asked, status: got.status(), body };
+  },
+  // A folder downloaded as a zip from the Files page (a plain link: ?accept=zip); arg: the folder's
+  // name and where to save the download, as JSON.
+  async 'download-folder'(browser) {
+    const { name, saveAs } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const link = page.locator(`tr[data-name="${name}"] [data-testid=download-zip]`);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    await download.saveAs(saveAs);
+    const failure = await download.failure();
+    return { label: await link.textContent(), suggested: download.suggestedFilename(), failure };
+  },
+  // A public link's page in a fresh context (no session, no account): the password first when the
+  // link has one, then files picked with the upload form's input and sent; each row reports. arg:
+  // JSON {url, files: [paths], password?}.
+  async 'link-upload'(browser) {
+    const { url, files, password: linkPassword } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text())); // a CSP refusal shows here
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.goto(url);
+    let asked = 0;
+    if (linkPassword) {
+      asked = await page.locator('input[type=password]').count();
+      await page.locator('input[type=password]').fill(linkPassword);
+      problems.length = 0; // the question itself came with a 401
+      await page.getByRole('button', { name: 'Open' }).click();
+    }
+    await page.locator('#upload-files').waitFor({ state: 'visible' }); // hidden until the script runs
+    const shown = await page.locator('main').innerText();
+    await page.locator('#upload-files').setInputFiles(files);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('status').getByText(/files uploaded\.$/).waitFor({ timeout: 60000 });
+    const rows = await page.locator('#upload-list li').evaluateAll((items) =>
+      items.map((li) => {
+        const bar = li.querySelector('progress');
+        return { name: li.firstChild.textContent.trim(), state: li.dataset.state, said: li.querySelector('.state').textContent, value: bar.value, max: bar.max };
+      }),
+    );
+    const status = await page.getByRole('status').textContent();
+    const cookies = (await context.cookies()).map((c) => ({ name: c.name, path: c.path, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+    await context.close();
+    return { asked, shown, rows, status, problems, cookies };
   },
   // Administration (signed in as the cloud's admin): a user created into a project with the member
   // role, a project's server quota changed, the audit log read.
@@ -339,7 +386,7 @@ const scenarios = {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await signIn(page, 'Files');
-    await page.locator('tr[data-name="projects"] a').click();
+    await page.locator('tr[data-name="projects"]').getByRole('link', { name: 'projects' }).click();
     const row = page.locator(`tr[data-name="${arg}"]`);
     await row.getByRole('button', { name: 'Add to favorites' }).click();
     await row.getByRole('button', { name: 'Remove from favorites' }).waitFor();

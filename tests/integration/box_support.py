@@ -5,7 +5,8 @@
 - `Dav`: one user's WebDAV calls through `requests` with HTTP Basic auth on every request, relative
   to their root `{base}/remote.php/dav/files/{user}/`, with multistatus parsed by xml.etree;
 - `Dav.raw`: a request sent byte for byte (paths that requests would normalise);
-- `tree`: every file and folder a user can see, for "nothing changed" assertions.
+- `tree`: every file and folder a user can see, for "nothing changed" assertions;
+- `ocs` and `share`: the OCS Share API as a user's client calls it, to make public links.
 """
 import base64
 import hashlib
@@ -376,3 +377,28 @@ def box_server(tmp_path_factory):
 def admin_dav(box_server):
     """The bootstrap admin's box."""
     return Dav(box_server, "admin", admin_password(box_server))
+
+
+# --- public links (Nextcloud's OCS Share API) -----------------------------------------------------
+
+SHARES = "/apps/files_sharing/api/v1/shares"
+
+
+def ocs(server, user, method, path="", fmt="json", version="v2", **kw):
+    params = dict(kw.pop("params", {}) or {})
+    if fmt == "json":
+        params["format"] = "json"
+    url = f"{server.url}/ocs/{version}.php{SHARES}{path}"
+    auth = kw.pop("auth", (user.user, user.password) if user else None)
+    return requests.request(method, url, params=params, auth=auth, headers={"OCS-APIREQUEST": "true"}, timeout=60, **kw)
+
+
+def share(server, user, path, **fields):
+    """Creates a link (form-encoded, as Nextcloud's clients send it) and returns its JSON data."""
+    data = {"path": path, "shareType": "3"}
+    data.update({k: str(v) for k, v in fields.items()})
+    r = ocs(server, user, "POST", data=data)
+    assert r.status_code == 200, r.text
+    body = r.json()["ocs"]
+    assert body["meta"]["statuscode"] == 200, body
+    return body["data"]

@@ -73,12 +73,18 @@ class CielServer:
     def stderr(self):
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
-    def rss_bytes(self):
+    def rss_bytes(self, field="VmRSS"):
+        """Resident memory now (VmRSS), or at its peak (VmHWM) since start or reset_peak_rss()."""
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
         return 0
+
+    def reset_peak_rss(self):
+        """Brings VmHWM down to the current VmRSS (proc(5): clear_refs, value 5)."""
+        with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+            f.write("5")
 
     def signal(self, sig):
         self.proc.send_signal(sig)

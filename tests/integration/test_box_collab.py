@@ -322,3 +322,56 @@ def test_comment_and_tag_changes_are_audited(server, alice):
     assert found[("box.comment.create", created.headers["X-Request-Id"])]["target"] == f"file:{fid} comment:{cid}"
     assert all(found[w]["outcome"] == "success" and found[w]["source"] == "127.0.0.1" for w in wanted)
     assert "secret words" not in str(records)
+
+
+def test_a_share_recipient_comments_stars_and_tags_what_he_sees(server):
+    """Access goes through the one check of the engine (node_by_id): a share's recipient passes it for
+    the shared files, and only while the share lasts."""
+    ks, token = Keystone(server), admin_token(server)
+    carol = make_box_user(server, "collab-carol", token=token)
+    dave = make_box_user(server, "collab-dave", token=token)
+    pid = ks.get("/projects?name=proj-collab-carol", token).json()["projects"][0]["id"]
+    dave_id = ks.get("/users?name=collab-dave", token).json()["users"][0]["id"]
+    assert ks.put(f"/projects/{pid}/users/{dave_id}/roles/{ks.role_id(token, 'member')}", token).status_code == 204
+    assert carol.mkcol("team").status_code == 201
+    assert carol.put("team/plan.txt", b"the plan").status_code == 201
+    fid = fileid(carol, "team/plan.txt")
+    assert add_comment(dave, fid, "before the share").status_code == 404
+    r = requests.post(server.url + "/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
+                      data={"path": "/team", "shareType": "0", "shareWith": "collab-dave", "permissions": "1"},
+                      headers={"OCS-APIRequest": "true"}, auth=(carol.user, carol.password), timeout=30)
+    assert r.status_code == 200, r.text
+    share_id = r.json()["ocs"]["data"]["id"]
+    assert fileid(dave, "team/plan.txt") == fid
+
+    # Comments belong to the file: both read them; each edits only their own.
+    assert add_comment(dave, fid, "Looks right").status_code == 201
+    mine = add_comment(carol, fid, "Thanks").headers["Content-Location"]
+    assert [(m, a) for _, m, a in comments(carol, fid)] == [("Thanks", "collab-carol"), ("Looks right", "collab-dave")]
+    assert [m for _, m, _ in comments(dave, fid)] == ["Thanks", "Looks right"]
+    [e] = carol.entries("team/plan.txt", "0", oc("comments-count"), oc("comments-unread"))
+    assert (e.text(oc("comments-count")), e.text(oc("comments-unread"))) == ("2", "1")  # Dave's is new to Carol
+    r = call(dave, "PROPPATCH", mine, data=(
+        '<d:propertyupdate xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:set><d:prop><oc:message>edited by dave</oc:message>'
+        '</d:prop></d:set></d:propertyupdate>'))
+    assert r.status_code == 403
+    assert call(dave, "DELETE", mine).status_code == 403
+    assert "Thanks" in [m for _, m, _ in comments(carol, fid)]
+
+    # Stars and tags are each user's own.
+    assert dave.proppatch("team/plan.txt", FAV_PATCH.format(v=1)).status_code == 207
+    assert report_paths(dave, "<oc:favorite>1</oc:favorite>") == ["team/plan.txt"]
+    assert report_paths(carol, "<oc:favorite>1</oc:favorite>") == []
+    mine_tag = make_tag(dave, "to-review")
+    assert call(dave, "PUT", f"/remote.php/dav/systemtags-relations/files/{fid}/{mine_tag}").status_code == 201
+    r = call(carol, "PROPFIND", f"/remote.php/dav/systemtags-relations/files/{fid}", headers={"Depth": "1"})
+    assert "to-review" not in r.text
+    assert [e["title"] for e in search(dave, "review", provider="systemtags").json()["ocs"]["data"]["entries"]] == ["plan.txt"]
+
+    # Revoked: the file is gone from Dave's reach, and so are its comments, star and tag.
+    r = requests.delete(server.url + f"/ocs/v2.php/apps/files_sharing/api/v1/shares/{share_id}", params={"format": "json"},
+                        headers={"OCS-APIRequest": "true"}, auth=(carol.user, carol.password), timeout=30)
+    assert r.status_code == 200, r.text
+    assert call(dave, "REPORT", f"/remote.php/dav/comments/files/{fid}", data="<oc:filter-comments xmlns:oc=\"http://owncloud.org/ns\"/>").status_code == 404
+    assert report_paths(dave, "<oc:favorite>1</oc:favorite>") == []
+    assert search(dave, "review", provider="systemtags").json()["ocs"]["data"]["entries"] == []

@@ -2,22 +2,26 @@
 the link uses them over public WebDAV (/public.php/dav/files/<token>/): anonymous reads that come
 back byte for byte, passwords and the back-off on wrong ones, file drops, read-only and
 read-write links (their writes are the owner's: quota, etags, trash), revocation, tokens that
-cannot be guessed, paths that cannot leave the link, and the audit log."""
+cannot be guessed, paths that cannot leave the link, the audit log, and folders downloaded as zip
+archives (link page, public and owner WebDAV; checked by zipfile and Debian's unzip; a 1 GiB
+folder in bounded server memory)."""
 import datetime
+import hashlib
+import io
+import os
 import random
 import string
+import subprocess
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
+import zipfile
 
 import pytest
 import requests
 
-from box_support import Dav, admin_token, d, make_box_user, parse_multistatus, payload, propfind_body, start_box_server, tree
+from box_support import Dav, admin_token, d, make_box_user, ocs, parse_multistatus, payload, propfind_body, share, start_box_server, tree
 from identity_support import Keystone
-
-SHARES = "/apps/files_sharing/api/v1/shares"
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -50,26 +54,6 @@ class Public(Dav):
         if auth is ...:
             auth = ("anyone", self.link_password) if self.link_password is not None else None
         return super().request(method, path, headers=headers, data=data, url=url, auth=auth, timeout=timeout, **kw)
-
-
-def ocs(server, user, method, path="", fmt="json", version="v2", **kw):
-    params = dict(kw.pop("params", {}) or {})
-    if fmt == "json":
-        params["format"] = "json"
-    url = f"{server.url}/ocs/{version}.php{SHARES}{path}"
-    auth = kw.pop("auth", (user.user, user.password) if user else None)
-    return requests.request(method, url, params=params, auth=auth, headers={"OCS-APIREQUEST": "true"}, timeout=60, **kw)
-
-
-def share(server, user, path, **fields):
-    """Creates a link (form-encoded, as Nextcloud's clients send it) and returns its JSON data."""
-    data = {"path": path, "shareType": "3"}
-    data.update({k: str(v) for k, v in fields.items()})
-    r = ocs(server, user, "POST", data=data)
-    assert r.status_code == 200, r.text
-    body = r.json()["ocs"]
-    assert body["meta"]["statuscode"] == 200, body
-    return body["data"]
 
 
 def assert_sabre_error(r, status):
@@ -438,7 +422,7 @@ def test_ocs_errors_and_ownership(server, alice, bob):
     assert r.status_code == 404 and r.json()["ocs"]["meta"]["statuscode"] == 404
     r = ocs(server, alice, "POST", data={"shareType": "3"})
     assert r.status_code == 404
-    for bad in ({"permissions": "2"}, {"permissions": "abc"}, {"shareType": "0"}, {"publicUpload": "maybe"}):
+    for bad in ({"permissions": "2"}, {"permissions": "abc"}, {"shareType": "2"}, {"shareType": "9"}, {"publicUpload": "maybe"}):
         fields = {"path": "/mine", "shareType": "3"}
         fields.update(bad)
         r = ocs(server, alice, "POST", data=fields)
@@ -547,15 +531,27 @@ def test_link_page_password_sets_a_cookie_for_that_link_only(server, alice):
     assert r.status_code == 200 and "inside.txt" in r.text
     r = s.get(data["url"] + "/download", params={"path": "inside.txt"}, timeout=30)
     assert r.status_code == 200 and r.content == b"inside the page"
-    # The cookie is for that link alone (even sent by hand to another one), and a forged one fails.
+    # The same cookie opens the link's public WebDAV (what the page's upload form uses)...
+    dav = f"{server.url}/public.php/dav/files/{data['token']}/"
+    assert "Path=/public.php/dav/files/" + data["token"] in set_cookie
+    r = s.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30)
+    assert r.status_code == 207 and "inside.txt" in r.text
+    assert requests.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30).status_code == 401
+    # ... and is for that link alone (even sent by hand to another one); a forged one fails.
     cookie_value = set_cookie.split(";", 1)[0]
     r = requests.get(other["url"], headers={"Cookie": cookie_value}, timeout=30)
+    assert r.status_code == 401
+    r = requests.request("PROPFIND", f"{server.url}/public.php/dav/files/{other['token']}/", headers={"Cookie": cookie_value, "Depth": "1"},
+                         timeout=30)
+    assert r.status_code == 401
+    r = requests.request("PROPFIND", dav, headers={"Cookie": "ciel_link=9999999999.00", "Depth": "1"}, timeout=30)
     assert r.status_code == 401
     r = requests.get(data["url"], headers={"Cookie": "ciel_link=9999999999.00"}, timeout=30)
     assert r.status_code == 401
     # A new password asks again.
     assert ocs(server, alice, "PUT", f"/{data['id']}", data={"password": "new-page-pass"}).status_code == 200
     assert s.get(data["url"], timeout=30).status_code == 401
+    assert s.request("PROPFIND", dav, headers={"Depth": "1"}, timeout=30).status_code == 401
 
 
 def test_link_page_of_a_file_drop_shows_nothing(server, alice):
@@ -567,3 +563,220 @@ def test_link_page_of_a_file_drop_shows_nothing(server, alice):
     assert f"/public.php/dav/files/{data['token']}/" in page.text
     r = requests.get(data["url"] + "/download", params={"path": "hidden.txt"}, timeout=30)
     assert r.status_code == 404 and r.content != b"hidden"
+
+
+# --- folders as zip archives ----------------------------------------------------------------------
+
+ZIP_TOP = "À zipper"
+ZIP_FILES = {
+    "notes.txt": b"bonjour\n",
+    "vide.txt": b"",
+    "Été 2026/photo – plage.jpg": payload(200_000, seed=21),
+    "Été 2026/日本語.txt": "こんにちは".encode(),
+    "Été 2026/deep/er/data.bin": payload(70_000, seed=22),
+}
+ZIP_EMPTY_FOLDERS = ["Été 2026/rien"]
+
+
+@pytest.fixture(scope="module")
+def zipped(alice):
+    """A folder of nested files with Unicode names and an empty subfolder in alice's box."""
+    for folder in [ZIP_TOP, f"{ZIP_TOP}/Été 2026", f"{ZIP_TOP}/Été 2026/deep", f"{ZIP_TOP}/Été 2026/deep/er",
+                   *(f"{ZIP_TOP}/{f}" for f in ZIP_EMPTY_FOLDERS)]:
+        assert alice.mkcol(folder).status_code == 201, folder
+    for rel, data in ZIP_FILES.items():
+        assert alice.put(f"{ZIP_TOP}/{rel}", data).status_code == 201, rel
+    return ZIP_TOP
+
+
+def expected_members(top, under=""):
+    """The names a zip of folder `under` of ZIP_TOP holds: its files, every folder with a '/'."""
+    files = {rel[len(under) + 1:] if under else rel: data for rel, data in ZIP_FILES.items() if not under or rel.startswith(under + "/")}
+    folders = {top + "/"}
+    for rel in list(files) + [f[len(under) + 1:] if under else f for f in ZIP_EMPTY_FOLDERS if not under or f.startswith(under + "/")]:
+        parts = rel.split("/")
+        is_folder = rel not in files
+        for i in range(1, len(parts) + (1 if is_folder else 0)):
+            folders.add(top + "/" + "/".join(parts[:i]) + "/")
+    return {f"{top}/{rel}": data for rel, data in files.items()}, folders
+
+
+def check_zip(r, top, under="", tmp_path=None):
+    """The answer is a zip of folder `under` of ZIP_TOP named `top`: Python's zipfile finds every
+    member byte for byte with its CRC right, and Debian's unzip extracts the same tree."""
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.headers["Content-Type"] == "application/zip"
+    assert r.headers["Content-Disposition"] == "attachment; filename*=UTF-8''" + urllib.parse.quote(top + ".zip", safe="")
+    assert int(r.headers["Content-Length"]) == len(r.content)
+    files, folders = expected_members(top, under)
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert z.testzip() is None
+    assert set(z.namelist()) == set(files) | folders
+    for info in z.infolist():
+        assert info.compress_type == zipfile.ZIP_STORED and info.flag_bits & 0x0808 == 0x0808, info
+    for name, data in files.items():
+        assert hashlib.sha256(z.read(name)).hexdigest() == hashlib.sha256(data).hexdigest(), name
+    if tmp_path is not None:
+        archive = tmp_path / "archive.zip"
+        archive.write_bytes(r.content)
+        out = tmp_path / "unzipped"
+        env = dict(os.environ, LC_ALL="C.UTF-8")
+        run = subprocess.run(["unzip", "-q", str(archive), "-d", str(out)], capture_output=True, env=env, timeout=60)
+        assert run.returncode == 0, run.stderr
+        for name, data in files.items():
+            assert (out / name).read_bytes() == data, name
+        for folder in folders:
+            assert (out / folder).is_dir(), folder
+    return z
+
+
+def test_link_page_downloads_a_folder_as_a_zip(server, alice, zipped, tmp_path):
+    data = share(server, alice, "/" + zipped)
+    page = requests.get(data["url"], timeout=30)
+    assert page.status_code == 200 and f'href="/s/{data["token"]}/download"' in page.text
+    assert "Download this folder (zip)" in page.text
+    check_zip(requests.get(data["url"] + "/download", timeout=60), zipped, tmp_path=tmp_path)
+    sub = requests.get(data["url"], params={"path": "Été 2026"}, timeout=30)
+    assert "/download?path=%C3%89t%C3%A9%202026" in sub.text
+    check_zip(requests.get(data["url"] + "/download", params={"path": "Été 2026"}, timeout=60), "Été 2026", under="Été 2026")
+    # Public WebDAV answers a folder GET that asks for a zip (what Nextcloud 30 does).
+    pub = Public(server, data["token"])
+    check_zip(pub.get("", headers={"Accept": "application/zip"}), zipped)
+    check_zip(pub.get("Été 2026/deep", headers={"Accept": "application/zip"}), "deep", under="Été 2026/deep")
+    check_zip(requests.get(pub.url("Été 2026/deep"), params={"accept": "zip"}, timeout=60), "deep", under="Été 2026/deep")
+    assert "text/html" in pub.get("", headers={"Accept": "text/html"}).headers["Content-Type"]
+    head = pub.head("", headers={"Accept": "application/zip"})
+    assert head.status_code == 200 and int(head.headers["Content-Length"]) == len(pub.get("", headers={"Accept": "application/zip"}).content)
+    # One download per archive: six zips (the HTML page and the HEAD do not count).
+    assert ocs(server, alice, "GET", f"/{data['id']}").json()["ocs"]["data"][0]["download_count"] == 6
+
+
+def test_owner_downloads_a_folder_as_a_zip(server, alice, zipped):
+    r = alice.get(zipped, headers={"Accept": "application/zip"})
+    check_zip(r, zipped)
+    # Nextcloud 31's query parameter, for a plain link in a browser.
+    check_zip(requests.get(alice.url(zipped), params={"accept": "zip"}, auth=(alice.user, alice.password), timeout=60), zipped)
+    legacy = requests.get(f"{server.url}/remote.php/webdav/{urllib.parse.quote(zipped)}/%C3%89t%C3%A9%202026",
+                          auth=(alice.user, alice.password), headers={"Accept": "application/zip"}, timeout=60)
+    check_zip(legacy, "Été 2026", under="Été 2026")
+    # The root of the box has no name: its entries start at the top, in "download.zip".
+    root = alice.get("", headers={"Accept": "application/zip"})
+    assert root.status_code == 200 and root.headers["Content-Disposition"].endswith("''download.zip")
+    names = zipfile.ZipFile(io.BytesIO(root.content)).namelist()
+    assert "private.txt" in names and f"{zipped}/notes.txt" in names
+    # Without the Accept header a folder is still a page; another user gets nothing.
+    assert "text/html" in alice.get(zipped).headers["Content-Type"]
+    other = requests.get(alice.url(zipped), auth=("link-bob", "link-bob-password"), headers={"Accept": "application/zip"}, timeout=30)
+    assert other.status_code in (401, 403) and not other.content.startswith(b"PK")
+
+
+def test_zip_of_a_file_drop_a_revoked_link_and_a_password_link(server, alice, zipped):
+    drop = share(server, alice, "/" + zipped, permissions=4)
+    r = Public(server, drop["token"]).get("", headers={"Accept": "application/zip"})
+    assert r.status_code == 403 and not r.content.startswith(b"PK")
+    r = requests.get(drop["url"] + "/download", timeout=30)
+    assert r.status_code == 404 and not r.content.startswith(b"PK")
+
+    locked = share(server, alice, "/" + zipped, password="zip-pass-1")
+    assert Public(server, locked["token"]).get("", headers={"Accept": "application/zip"}).status_code == 401
+    assert requests.get(locked["url"] + "/download", timeout=30).status_code == 401
+    check_zip(Public(server, locked["token"], "zip-pass-1").get("", headers={"Accept": "application/zip"}), zipped)
+    s = requests.Session()
+    assert s.post(locked["url"] + "/password", data={"password": "zip-pass-1"}, timeout=30).status_code == 200
+    check_zip(s.get(locked["url"] + "/download", timeout=60), zipped)
+
+    gone = share(server, alice, "/" + zipped)
+    assert ocs(server, alice, "DELETE", f"/{gone['id']}").status_code == 200
+    for r in (Public(server, gone["token"]).get("", headers={"Accept": "application/zip"}), requests.get(gone["url"] + "/download", timeout=30)):
+        assert r.status_code == 404 and not r.content.startswith(b"PK")
+
+
+MIB = 1 << 20
+
+
+def generated(seed, size):
+    """`size` bytes in 1 MiB pieces, each a rotation of one seeded random MiB (cheap to make, no
+    two pieces alike), and their SHA-256 once consumed."""
+    block = random.Random(seed).randbytes(MIB)
+    digest = hashlib.sha256()
+
+    def pieces():
+        for i in range(size // MIB):
+            k = (i * 4099) % MIB
+            piece = block[k:] + block[:k]
+            digest.update(piece)
+            yield piece
+    return pieces(), digest
+
+
+@pytest.fixture(scope="module")
+def gros(server, alice):
+    """A folder of 4 files of 256 MiB in alice's box; their SHA-256 by path. Deleted and purged
+    afterwards, so the test's data directory does not keep a GiB."""
+    assert alice.mkcol("gros").status_code == 201
+    digests = {}
+    for i in range(4):
+        body, digest = generated(100 + i, 256 * MIB)
+        r = requests.put(alice.url(f"gros/part-{i}.bin"), data=body, auth=(alice.user, alice.password), timeout=600)
+        assert r.status_code == 201, r.text
+        digests[f"gros/part-{i}.bin"] = digest.hexdigest()
+    yield digests
+    assert alice.delete("gros").status_code == 204
+    r = requests.delete(f"{server.url}/remote.php/dav/trashbin/{alice.user}/trash", auth=(alice.user, alice.password), timeout=60)
+    assert r.status_code == 204, r.text
+
+
+def verify_big_zip(archive, digests):
+    """Every member of the zip of "gros" reads back with its SHA-256; then the archive goes."""
+    with zipfile.ZipFile(archive) as z:
+        assert z.testzip() is None
+        assert sorted(z.namelist()) == ["gros/"] + sorted(digests)
+        for name, want in digests.items():
+            h = hashlib.sha256()
+            with z.open(name) as member:
+                while chunk := member.read(MIB):
+                    h.update(chunk)
+            assert h.hexdigest() == want, name
+    archive.unlink()
+
+
+def test_a_1_gib_folder_streams_as_a_zip_in_bounded_memory(server, alice, gros, tmp_path):
+    """4 files of 256 MiB through the link page as one zip: the server's peak resident memory
+    (VmHWM, reset just before) grows by less than 64 MiB, and every member verifies."""
+    data = share(server, alice, "/gros")
+    archive = tmp_path / "gros.zip"
+    before = server.rss_bytes()
+    server.reset_peak_rss()
+    started = time.monotonic()
+    with requests.get(data["url"] + "/download", stream=True, timeout=600) as r, open(archive, "wb") as f:
+        assert r.status_code == 200
+        for piece in r.iter_content(MIB):
+            f.write(piece)
+    took = time.monotonic() - started
+    growth = server.rss_bytes("VmHWM") - before
+    size = archive.stat().st_size
+    print(f"1 GiB folder as a zip: {size} bytes in {took:.1f} s ({size / MIB / took:.0f} MiB/s); "
+          f"server RSS {before / MIB:.1f} MiB before, peak +{growth / 1024:.0f} KiB")
+    assert size == int(r.headers["Content-Length"])
+    assert growth < 64 * MIB
+    verify_big_zip(archive, gros)
+
+
+def test_a_zip_holds_the_folder_as_it_was_listed(server, alice, gros, tmp_path):
+    """The owner deletes one file and rewrites another while the folder's zip is on its way: the
+    archive still comes whole, with both as they were (their contents live on in the trash and as
+    a version)."""
+    archive = tmp_path / "gros.zip"
+    with requests.get(alice.url("gros"), auth=(alice.user, alice.password), headers={"Accept": "application/zip"}, stream=True,
+                      timeout=600) as r, open(archive, "wb") as f:
+        assert r.status_code == 200
+        pieces = r.iter_content(MIB)
+        for _ in range(64):  # part-0 is under way; part-2 and part-3 are not read yet
+            f.write(next(pieces))
+        assert alice.delete("gros/part-3.bin").status_code == 204
+        assert alice.put("gros/part-2.bin", b"rewritten").status_code == 204
+        for piece in pieces:
+            f.write(piece)
+    assert archive.stat().st_size == int(r.headers["Content-Length"])
+    verify_big_zip(archive, gros)
+    assert alice.get("gros/part-2.bin").content == b"rewritten"

@@ -2,18 +2,21 @@
 security headers, its JavaScript budget, and the pages in Debian's Chromium driven by
 playwright-core (tests/browser/console.mjs): sign-in in English and in French, a wrong password,
 a folder of nested files uploaded through the folder input and found byte-identical in the box,
-a file starred, found among the favorites and by a search, commented on and tagged, and sign-out."""
+files sent through a public link's page by a visitor without an account (a file drop, and a
+password-protected read-write folder), a file starred, found among the favorites and by a search,
+commented on and tagged, and sign-out."""
 import gzip
 import json
 import os
 import pathlib
 import signal
 import subprocess
+import zipfile
 
 import pytest
 import requests
 
-from box_support import OC, make_box_user, payload, start_box_server
+from box_support import OC, make_box_user, payload, share, start_box_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -326,6 +329,67 @@ def test_public_link_with_a_password_opens_in_a_fresh_browser(server):
     # Without the password, nothing but the question.
     anon = requests.get(out["url"], timeout=30)
     assert anon.status_code in (200, 401) and 'type="password"' in anon.text and data not in anon.text
+
+
+def test_download_a_folder_as_a_zip(server, tmp_path):
+    """The Files page's zip link on a folder: the browser saves "<folder>.zip", every file in it."""
+    files = {"lettre.txt": "Chère Camille,\n".encode(), "images/été.png": payload(400_000, 33), "images/vide/.keep": b""}
+    server.dav.make_dirs("Archives 2026/images/vide")
+    for rel, data in files.items():
+        assert server.dav.put(f"Archives 2026/{rel}", data).status_code == 201, rel
+    saved = tmp_path / "saved.zip"
+    out = browser("download-folder", server, json.dumps({"name": "Archives 2026", "saveAs": str(saved)}))
+    assert out["label"] == "Download (zip)" and out["failure"] is None
+    assert out["suggested"] == "Archives 2026.zip"
+    with zipfile.ZipFile(saved) as z:
+        assert z.testzip() is None
+        assert {n for n in z.namelist() if not n.endswith("/")} == {f"Archives 2026/{rel}" for rel in files}
+        for rel, data in files.items():
+            assert z.read(f"Archives 2026/{rel}") == data, rel
+
+
+def test_file_drop_page_takes_uploads_from_a_fresh_browser(server, tmp_path):
+    """An upload-only link's page: the visitor sees nothing of the folder, picks two files, sees
+    each reported uploaded; the owner finds them byte for byte, and a name already taken got a
+    number instead of replacing the file there."""
+    assert server.dav.mkcol("dépôt").status_code == 201
+    assert server.dav.put("dépôt/déjà là.txt", b"was here first").status_code == 201
+    link = share(server, server.dav, "/dépôt", permissions=4)
+    files = {"déjà là.txt": b"the visitor's file\n", "scan 2026.pdf": payload(1_200_000, 31)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    out = browser("link-upload", server, json.dumps({"url": link["url"], "files": [str(tmp_path / n) for n in files]}))
+    assert out["problems"] == []  # the script ran under the page's policy, nothing refused
+    assert "déjà là.txt" not in out["shown"] and "was here first" not in out["shown"]  # no listing
+    assert [(r["name"], r["state"], r["said"]) for r in out["rows"]] == [(n, "uploaded", "Uploaded") for n in files]
+    assert all(r["value"] == r["max"] for r in out["rows"])
+    assert out["status"] == "2 of 2 files uploaded."
+    assert server.dav.get("dépôt/déjà là.txt").content == b"was here first"
+    assert server.dav.get("dépôt/déjà là (2).txt").content == files["déjà là.txt"]
+    assert server.dav.get("dépôt/scan 2026.pdf").content == files["scan 2026.pdf"]
+
+
+def test_password_protected_link_page_takes_uploads(server, tmp_path):
+    """A read-write folder link with a password: after the password, the page's cookie (HttpOnly,
+    for the page and the link's public WebDAV only) lets its upload form send files."""
+    assert server.dav.mkcol("équipe").status_code == 201
+    link = share(server, server.dav, "/équipe", permissions=15, password="team-pass-1")
+    files = {"compte rendu.odt": payload(300_000, 32), "notes.txt": b"ordre du jour\n"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    out = browser("link-upload", server, json.dumps({"url": link["url"], "files": [str(tmp_path / n) for n in files],
+                                                     "password": "team-pass-1"}))
+    assert out["asked"] == 1 and out["problems"] == []
+    assert [(r["name"], r["state"]) for r in out["rows"]] == [(n, "uploaded") for n in files]
+    assert out["status"] == "2 of 2 files uploaded."
+    paths = sorted(c["path"] for c in out["cookies"] if c["name"] == "ciel_link")
+    assert paths == [f"/public.php/dav/files/{link['token']}", f"/s/{link['token']}"]
+    assert all(c["httpOnly"] and c["sameSite"] == "Strict" for c in out["cookies"] if c["name"] == "ciel_link")
+    for name, data in files.items():
+        assert server.dav.get(f"équipe/{name}").content == data
+    # Without the password or its cookie, public WebDAV still refuses a write.
+    r = requests.put(f"{server.url}/public.php/dav/files/{link['token']}/intrus.txt", data=b"x", timeout=30)
+    assert r.status_code == 401 and server.dav.get("équipe/intrus.txt").status_code == 404
 
 
 def test_administration_user_quota_and_audit(server):

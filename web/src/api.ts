@@ -2,6 +2,8 @@
 // page never sees the token. Every call that changes something carries the session's CSRF token
 // in X-CSRF-Token, without which the server ignores the cookie.
 
+import { mtimeHeader, putWithProgress } from './put';
+
 export interface Session {
   user: { id: string; name: string; domain: string };
   project: { id: string; name: string } | null;
@@ -173,21 +175,9 @@ export function remove(user: string, path: string): Promise<void> {
   return davCall('DELETE', fileUrl(user, path));
 }
 
-// A PUT with progress (fetch cannot report upload progress; XMLHttpRequest can).
-export function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', fileUrl(user, path));
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('X-CSRF-Token', csrf);
-    if (file instanceof File && file.lastModified) {
-      xhr.setRequestHeader('X-OC-Mtime', String(Math.floor(file.lastModified / 1000)));
-    }
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
-    xhr.onerror = () => reject(new ApiError(0, 'network error'));
-    xhr.send(file);
-  });
+export async function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  const r = await putWithProgress(fileUrl(user, path), file, { 'X-CSRF-Token': csrf, ...mtimeHeader(file) }, onProgress);
+  if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
 }
 
 // Rename or move within the box (WebDAV MOVE; the file keeps its id, so sync clients do not
@@ -322,18 +312,11 @@ export async function deleteObject(project: string, container: string, key: stri
   await swift('DELETE', storageUrl(project, container, key));
 }
 
-export function uploadObject(project: string, container: string, key: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('PUT', storageUrl(project, container, key));
-    xhr.withCredentials = true;
-    xhr.setRequestHeader('X-CSRF-Token', csrf);
-    if (file.type) xhr.setRequestHeader('Content-Type', file.type);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new ApiError(xhr.status, xhr.statusText || `HTTP ${xhr.status}`)));
-    xhr.onerror = () => reject(new ApiError(0, 'network error'));
-    xhr.send(file);
-  });
+export async function uploadObject(project: string, container: string, key: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  const headers: Record<string, string> = { 'X-CSRF-Token': csrf };
+  if (file.type) headers['Content-Type'] = file.type;
+  const r = await putWithProgress(storageUrl(project, container, key), file, headers, onProgress);
+  if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
 }
 
 // --- S3 credentials (identity's EC2 credentials of the signed-in user) -----------------------
@@ -598,7 +581,8 @@ export async function createLink(path: string, permissions: number, password: st
   return linkOf(await ocs<Record<string, any>>('POST', sharesUrl, body));
 }
 
-export async function deleteLink(id: string): Promise<void> {
+// Revokes a link or a share with people (one id space).
+export async function deleteShare(id: string): Promise<void> {
   await ocs('DELETE', `${sharesUrl}/${encodeURIComponent(id)}`);
 }
 
@@ -716,6 +700,44 @@ async function davError(res: Response): Promise<ApiError> {
   const text = await res.text();
   const m = /<s:message>([^<]*)<\/s:message>/.exec(text);
   return new ApiError(res.status, m ? m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&') : res.statusText || `HTTP ${res.status}`);
+}
+
+// --- shares with users and groups (shareType 0 and 1) -------------------------------------------
+
+export interface PeopleShare {
+  id: string;
+  shareType: 0 | 1; // a user, a group
+  shareWith: string;
+  permissions: number; // 1 read, 2 update, 4 create, 8 delete, 16 reshare
+}
+
+export interface Sharee {
+  name: string;
+  shareType: 0 | 1;
+}
+
+function peopleShareOf(d: Record<string, any>): PeopleShare {
+  return { id: String(d.id), shareType: Number(d.share_type) as 0 | 1, shareWith: d.share_with, permissions: Number(d.permissions) };
+}
+
+export async function listPeopleShares(path: string): Promise<PeopleShare[]> {
+  const rows = await ocs<Record<string, any>[]>('GET', `${sharesUrl}?path=${encodeURIComponent('/' + path)}`);
+  return (rows ?? []).filter((r) => Number(r.share_type) === 0 || Number(r.share_type) === 1).map(peopleShareOf);
+}
+
+export async function sharePeople(path: string, shareType: 0 | 1, shareWith: string, permissions: number): Promise<PeopleShare> {
+  return peopleShareOf(await ocs<Record<string, any>>('POST', sharesUrl, { path: '/' + path, shareType, shareWith, permissions }));
+}
+
+export async function updateShare(id: string, permissions: number): Promise<void> {
+  await ocs('PUT', `${sharesUrl}/${encodeURIComponent(id)}`, { permissions });
+}
+
+// Users who share a project with the caller and the caller's groups, matching `search`.
+export async function searchSharees(search: string): Promise<Sharee[]> {
+  const d = await ocs<Record<string, any>>('GET', `/ocs/v2.php/apps/files_sharing/api/v1/sharees?search=${encodeURIComponent(search)}&perPage=20`);
+  const rows: Record<string, any>[] = [...(d?.exact?.users ?? []), ...(d?.exact?.groups ?? []), ...(d?.users ?? []), ...(d?.groups ?? [])];
+  return rows.map((r) => ({ name: String(r.value.shareWith), shareType: Number(r.value.shareType) as 0 | 1 }));
 }
 
 // --- administration (Keystone v3, Nova quotas) --------------------------------------------------

@@ -1,6 +1,6 @@
 // Files: a folder of the user's box with breadcrumbs, upload of files and whole folders with
-// per-file and overall progress, new folder, download and delete (to the trash); a star on each
-// entry and a Favorites view, a search by name or tag, and a panel of comments and tags.
+// per-file and overall progress, new folder, download (a folder as a zip) and delete (to the trash);
+// a star on each entry and a Favorites view, a search by name or tag, and a panel of comments and tags.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { copy, fileUrl, list, listFavorites, listVersions, makeFolder, move, remove, restoreVersion, search, setFavorite, upload, ApiError, type Entry, type Version } from './api';
 import { CollabPanel } from './collab';
@@ -428,7 +428,11 @@ export function Files({ user }: { user: string }) {
           <td class="actions">
             <button type="button" class="star" aria-pressed={e.favorite ? 'true' : 'false'} aria-label={t(e.favorite ? 'files.unfavorite' : 'files.favorite')}
               title={t(e.favorite ? 'files.unfavorite' : 'files.favorite')} onClick={() => star(e)}>{e.favorite ? '★' : '☆'}</button>
-            {!e.folder && <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>}
+            {e.folder ? (
+              <a href={`${fileUrl(user, e.path)}?accept=zip`} download={`${e.name}.zip`} data-testid="download-zip">{t('files.downloadZip')}</a>
+            ) : (
+              <a href={fileUrl(user, e.path)} download={e.name}>{t('files.download')}</a>
+            )}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
             <button type="button" onClick={() => { setRelocating(e); setTarget(folder); setHow('move'); }}>{t('files.moveCopy')}</button>
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}

@@ -5,6 +5,7 @@
 
 #include "core/crypto/crypto.h"
 #include "core/http/target.h"
+#include "core/log/log.h"
 
 namespace ciel::box::dav {
 
@@ -107,6 +108,19 @@ Result<std::string> destination_path(std::string_view header, const Root& root) 
 
 std::string quoted(std::string_view etag) { return "\"" + std::string(etag) + "\""; }
 
+std::string oc_permissions(const Node& n) {
+  std::string s;
+  if (n.share_id != 0) { s += 'S'; }
+  if (n.permissions & kPermShare) { s += 'R'; }
+  if (n.mount) { s += 'M'; }
+  s += 'G';
+  if (n.mount || (n.permissions & kPermDelete)) { s += 'D'; }
+  if (n.mount || (n.permissions & kPermUpdate)) { s += "NV"; }
+  if (!n.folder && (n.permissions & kPermUpdate)) { s += 'W'; }
+  if (n.folder && (n.permissions & kPermCreate)) { s += "CK"; }
+  return s;
+}
+
 std::string oc_id(std::int64_t id, const BoxConfig& c) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%08lld", static_cast<long long>(id));
@@ -169,14 +183,20 @@ boost::asio::awaitable<Result<bool>> if_holds(const Deps& deps, const User& user
 boost::asio::awaitable<std::optional<http::Response>> check_locks(const Deps& deps, const User& user, const Root& root,
                                                                   const IfHeader& h, const std::string& path, bool beneath,
                                                                   bool membership, const http::Request& req) {
-  // One read of all the user's locks (few, usually none), filtered here.
-  auto locks = co_await deps.box.locks(user.id, "", true);
+  // The locks on the path (through a share: the owner's, as the caller's paths), and with
+  // `membership` those on its folder, filtered here.
+  std::string parent;
+  if (auto slash = path.rfind('/'); slash != std::string::npos) { parent = path.substr(0, slash); }
+  auto locks = co_await deps.box.locks(user.id, path, true);
   if (!locks) { co_return error_response(locks.error(), req); }
+  if (membership && !path.empty()) {
+    auto more = co_await deps.box.locks(user.id, parent, false);
+    if (!more) { co_return error_response(more.error(), req); }
+    locks->insert(locks->end(), more->begin(), more->end());
+  }
   auto within = [](std::string_view outer, std::string_view inner) {
     return outer.empty() || outer == inner || (inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/');
   };
-  std::string parent;
-  if (auto slash = path.rfind('/'); slash != std::string::npos) { parent = path.substr(0, slash); }
   for (const auto& l : *locks) {
     bool applies = l.path == path || (l.infinite && within(l.path, path)) || (beneath && within(path, l.path)) ||
                    (membership && !path.empty() && l.path == parent);
@@ -238,6 +258,12 @@ http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent) 
   node_headers(res, w.node, deps);
   if (mtime_sent) { res.set_header("X-OC-MTime", "accepted"); }
   return res;
+}
+
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link) {
+  if (auto st = co_await deps.box.count_download(link.id); !st) {
+    log::warn("box: link {}: could not count a download: {} {}", link.id, st.error().message, st.error().detail);
+  }
 }
 
 }  // namespace ciel::box::dav

@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,8 @@ class AuthCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
+inline constexpr std::string_view kLinkCookie = "ciel_link";
+
 // Public link passwords: the identity back-off applied per link token and per client address
 // (after 5 wrong passwords on one link, or 20 from one address, each further attempt is refused
 // with 429 for 1 s, doubling up to 5 min; in memory, per node), and passwords that were right,
@@ -57,10 +60,13 @@ class LinkAuth {
   void success(std::string_view token);
   bool remembered(const std::string& key);
   void remember(const std::string& key);
-  // The link page's cookie after a right password: "<expiry>.<HMAC>" under a key drawn at start,
-  // bound to the link's token and password hash (link_page.cc).
+  // The link page's cookie (kLinkCookie) after a right password: "<expiry>.<HMAC>" under a key
+  // drawn at start, bound to the link's token and password hash (link_page.cc). The page and the
+  // link's public WebDAV (its upload form) both take it in place of the password.
   std::string cookie_for(const Link& link, std::int64_t expires_s) const;
   bool cookie_ok(const Link& link, std::string_view value, std::int64_t now) const;
+  // True when `req` carries a cookie for `link` that is still valid.
+  bool has_cookie(const Link& link, const http::Request& req) const;
 
  private:
   identity::password::Backoff backoff_;
@@ -114,6 +120,10 @@ Result<TransferOptions> transfer_options(const http::Request& req, bool move);
 // "ETag"-style quoting.
 std::string quoted(std::string_view etag);
 std::string oc_id(std::int64_t id, const BoxConfig& c);
+// oc:permissions letters for what the caller may do with `n`: S shared with them, R reshare, M a
+// mount point, G read, D delete, NV rename and move, W write (files), CK create (folders). A
+// mount point itself may always be removed (declining) and renamed or moved.
+std::string oc_permissions(const Node& n);
 
 // --- If header and locks -------------------------------------------------------------------------
 struct IfHeader {
@@ -147,6 +157,22 @@ Result<PutOptions> put_options(const http::Request& req);
 http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent);
 // GET or HEAD of a file: conditional headers, a single range, sendfile when it can.
 boost::asio::awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req, const Node& node);
+// Counts one download of `link` (a file, or a folder as one zip); a failure is logged, not answered.
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link);
+
+// --- folders as zip archives (zip.cc) -------------------------------------------------------------
+inline constexpr std::size_t kMaxZipEntries = 100'000;  // files and folders in one archive
+// True when a GET asks for a zip: an Accept header naming application/zip (Nextcloud 30's
+// clients), or ?accept=zip (Nextcloud 31's, and a plain link in a browser).
+bool wants_zip(const http::Request& req);
+// How a folder download walks the tree: the owner's (BoxService::list) or a link's (Subtree::list).
+using Lister = std::function<boost::asio::awaitable<Result<std::pair<Node, std::vector<Node>>>>(std::string path)>;
+// GET or HEAD of the folder at `path` as a zip archive (zip.h) named "<folder>.zip", with every file
+// and folder `list` shows beneath it, entries named "<folder>/<path below it>". The listing is
+// walked first (so the length is known and a folder of more than kMaxZipEntries is refused with
+// 413), then file contents stream through BoxService::open as the client reads.
+boost::asio::awaitable<http::Response> serve_zip(const Deps& deps, const http::Request& req, const Lister& list, const std::string& path);
+
 // The OCS envelope (ocs.cc): JSON with ?format=json or an Accept naming json, XML otherwise; OCS
 // v1 answers HTTP 200 and puts the status in the envelope.
 http::Response ocs_response(const http::Request& req, http::Status status, std::string_view message, const std::string& data_json,

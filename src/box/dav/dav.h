@@ -21,6 +21,9 @@ namespace ciel::box::dav {
 struct Options {
   std::string public_url;  // https://host:port, for Login Flow v2 links
   std::string version = "0.1.0";
+  // The link page's upload script ("/assets/linkupload-<hash>.js", built by Vite from
+  // web/src/linkupload.ts); empty: the page offers no upload form (the console is not built).
+  std::string upload_script;
 };
 
 // Registers /remote.php/..., /status.php, /ocs/..., /index.php/login/v2... on `router` (with the

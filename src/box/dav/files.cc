@@ -160,12 +160,16 @@ class FileHandler {
   awaitable<http::Response> get() {
     auto node = co_await deps_.box.stat(user_.id, path_);
     if (!node) { co_return error_response(node.error(), req_); }
+    if (node->folder && wants_zip(req_)) {
+      co_return co_await serve_zip(deps_, req_, [this](std::string p) { return deps_.box.list(user_.id, std::move(p)); }, path_);
+    }
     if (node->folder) { co_return co_await folder_page(); }
     co_return co_await serve_file(deps_, req_, *node);
   }
 
   // A browser pointed at a folder gets a plain page listing it (WebDAV leaves GET of a
-  // collection to the server); clients list with PROPFIND.
+  // collection to the server; one that asks for application/zip gets the folder as a zip);
+  // clients list with PROPFIND.
   awaitable<http::Response> folder_page() {
     auto l = co_await deps_.box.list(user_.id, path_);
     if (!l) { co_return error_response(l.error(), req_); }

@@ -1,7 +1,9 @@
 // Public links over WebDAV, where Nextcloud 25+ serves them: /public.php/dav/files/<token>/<path>.
-// Anonymous, or HTTP Basic with any user name and the link's password when it has one. What a
-// request may do follows the link's access:
-//   read         OPTIONS, PROPFIND (Depth 0 and 1), GET, HEAD (ranges);
+// Anonymous, or HTTP Basic with any user name and the link's password when it has one (or the
+// cookie the link page sets after the right password, for its upload form). What a request may do
+// follows the link's access:
+//   read         OPTIONS, PROPFIND (Depth 0 and 1), GET, HEAD (ranges; a folder with Accept:
+//                application/zip comes as a zip, counted as one download);
 //   read-write   also PUT, MKCOL, DELETE, MOVE and COPY inside the link;
 //   upload-only  PUT of new files at the top of the folder (a taken name becomes "name (2).ext");
 //                nothing can be listed or read (403).
@@ -14,7 +16,6 @@
 #include "box/dav/propfind.h"
 #include "core/crypto/crypto.h"
 #include "core/http/target.h"
-#include "core/log/log.h"
 
 namespace ciel::box::dav {
 
@@ -73,7 +74,7 @@ http::Response challenge(std::string_view message, const http::Request& req) {
 
 // nullopt when the request may use the link; otherwise the answer (401 or 429).
 awaitable<std::optional<http::Response>> check_password(const Deps& deps, const http::Request& req, const Link& link) {
-  if (link.password_hash.empty()) { co_return std::nullopt; }
+  if (link.password_hash.empty() || deps.link_auth->has_cookie(link, req)) { co_return std::nullopt; }
   std::string_view auth = req.header("Authorization");
   if (auth.size() < 6 || !http::iequals(auth.substr(0, 6), "Basic ")) { co_return challenge("This link is protected by a password", req); }
   auto decoded = crypto::unbase64(auth.substr(6));
@@ -175,13 +176,15 @@ class LinkHandler {
   awaitable<http::Response> get() {
     auto node = co_await tree_->stat(path_);
     if (!node) { co_return error_response(node.error(), req_); }
-    if (node->folder) { co_return co_await folder_page(); }
-    auto res = co_await serve_file(deps_, req_, *node);
-    if (req_.method == http::Method::get && res.status() == http::Status::ok) {
-      if (auto st = co_await deps_.box.count_download(link_.id); !st) {
-        log::warn("box: link {}: could not count a download: {} {}", link_.id, st.error().message, st.error().detail);
-      }
+    http::Response res;
+    if (node->folder && wants_zip(req_)) {
+      res = co_await serve_zip(deps_, req_, [this](std::string p) { return tree_->list(std::move(p)); }, path_);
+    } else if (node->folder) {
+      co_return co_await folder_page();
+    } else {
+      res = co_await serve_file(deps_, req_, *node);
     }
+    if (req_.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps_, link_); }
     co_return res;
   }
 

@@ -124,7 +124,7 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
       if (c.link) {
         out += "<oc:permissions>" + (n.folder ? c.link->folder_permissions : c.link->file_permissions) + "</oc:permissions>";
       } else {
-        out += std::string("<oc:permissions>") + (n.folder ? "RGDNVCK" : "RGDNVW") + "</oc:permissions>";
+        out += "<oc:permissions>" + oc_permissions(n) + "</oc:permissions>";
       }
       return true;
     }
@@ -167,12 +167,9 @@ bool live(std::string& out, const PropName& p, const Node& n, const Context& c) 
       out += "<oc:comments-href>/remote.php/dav/comments/files/" + std::to_string(n.id) + "</oc:comments-href>";
       return true;
     }
-    if (p.name == "owner-id") {
-      out += "<oc:owner-id>" + escape(c.user.name) + "</oc:owner-id>";
-      return true;
-    }
-    if (p.name == "owner-display-name") {
-      out += "<oc:owner-display-name>" + escape(c.user.name) + "</oc:owner-display-name>";
+    if (p.name == "owner-id" || p.name == "owner-display-name") {
+      std::string owner = n.owner == c.user.id || n.owner.empty() ? c.user.name : c.deps.identity.user_name(n.owner);
+      out += "<oc:" + p.name + ">" + escape(owner) + "</oc:" + p.name + ">";
       return true;
     }
     return false;
@@ -316,11 +313,11 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
   }
   if (!link && needs_dead(request)) {  // a link shows none of the owner's dead properties
     if (node.folder && !children.empty()) {
-      auto d = co_await deps.box.child_props(user.id, node.id);
+      auto d = co_await deps.box.child_props(node.owner, node.id);  // through a share: the owner's
       if (!d) { co_return d.error(); }
       for (auto& [id, prop] : *d) { c.dead[id].push_back(std::move(prop)); }
     } else {
-      auto d = co_await deps.box.props(user.id, node.id);
+      auto d = co_await deps.box.props(node.owner, node.id);
       if (!d) { co_return d.error(); }
       c.dead[node.id] = std::move(*d);
     }

@@ -1,17 +1,26 @@
-// Nextcloud's OCS Share API, for public links (shareType 3), under /ocs/v1.php and /ocs/v2.php:
-//   GET    /apps/files_sharing/api/v1/shares          the caller's links (?path= one node's; reshares, subfiles ignored)
-//   POST   /apps/files_sharing/api/v1/shares          path, shareType=3, permissions (1 read, 15 read-write,
-//                                                     4 upload-only; publicUpload=true means 15), password,
+// Nextcloud's OCS Share API, for shares with users (shareType 0), groups (1) and public links (3),
+// under /ocs/v1.php and /ocs/v2.php:
+//   GET    /apps/files_sharing/api/v1/shares          the caller's shares and links (?path= one node's;
+//                                                     ?shared_with_me=true: the shares they received)
+//   POST   /apps/files_sharing/api/v1/shares          path, shareType, shareWith (a user's or group's
+//                                                     name: users sharing a project with the caller,
+//                                                     groups the caller is in), permissions (sum of 1
+//                                                     read, 2 update, 4 create, 8 delete, 16 share;
+//                                                     default 31, 19 on a file). Links: permissions 1,
+//                                                     15 or 4 (publicUpload=true means 15), password,
 //                                                     expireDate (YYYY-MM-DD), label
-//   GET    /apps/files_sharing/api/v1/shares/<id>     one link (a list of one, as Nextcloud answers)
-//   PUT    /apps/files_sharing/api/v1/shares/<id>     permissions, publicUpload, password ("" clears),
-//                                                     expireDate ("" clears), label
-//   DELETE /apps/files_sharing/api/v1/shares/<id>     revokes it
-// Parameters come from the query, a form body or a JSON body. Answers carry Nextcloud's share
-// fields (the password's hash never leaves the server). Every change is audited (box.link.*).
-// A link with expireDate D works until the end of D (UTC).
+//   GET    /apps/files_sharing/api/v1/shares/<id>     one share (a list of one, as Nextcloud answers)
+//   PUT    /apps/files_sharing/api/v1/shares/<id>     permissions; links also publicUpload, password
+//                                                     ("" clears), expireDate ("" clears), label
+//   DELETE /apps/files_sharing/api/v1/shares/<id>     revokes it (by a recipient: declines it)
+//   GET    /apps/files_sharing/api/v1/sharees         ?search= users and groups one may share with
+// Share ids: links and user/group shares live in two tables; the API numbers links 2n and shares
+// 2n+1, so one id names one share (audit records name them by these ids too). Parameters come from the query, a form body or a JSON body.
+// Answers carry Nextcloud's share fields (a link password's hash never leaves the server). Every
+// change is audited (box.link.*, box.share.*). A link with expireDate D works until the end of D (UTC).
 #include <boost/json.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <map>
@@ -75,11 +84,16 @@ std::string expire_text(std::int64_t expires_s) {
   return buf;
 }
 
+std::int64_t link_ocs_id(std::int64_t link_id) { return link_id * 2; }
+std::int64_t share_ocs_id(std::int64_t share_id) { return share_id * 2 + 1; }
+std::int64_t ocs_id(const Link& l) { return link_ocs_id(l.id); }
+std::int64_t ocs_id(const Share& s) { return share_ocs_id(s.id); }
+
 std::vector<Field> share_fields(const Link& l, const User& user, const Deps& deps) {
   const Node& n = l.node;
   std::string mime = n.folder ? std::string(kFolderMime) : n.content_type.empty() ? std::string("application/octet-stream") : n.content_type;
   return {
-      str("id", std::to_string(l.id)),
+      str("id", std::to_string(ocs_id(l))),
       num("share_type", 3),
       str("uid_owner", user.name),
       str("displayname_owner", user.name),
@@ -117,6 +131,56 @@ std::vector<Field> share_fields(const Link& l, const User& user, const Deps& dep
   };
 }
 
+std::string mime_of(const Node& n) {
+  return n.folder ? std::string(kFolderMime) : n.content_type.empty() ? std::string("application/octet-stream") : n.content_type;
+}
+
+// A user or group share as `user` sees it: its path is where they see the node (the owner's path,
+// a recipient's mount point, a resharer's path through their own share).
+std::vector<Field> share_fields(const Share& sh, const User& user, const std::string& path, const Deps& deps) {
+  const Node& n = sh.node;
+  std::string with = sh.type == ShareType::user ? deps.identity.user_name(sh.share_with) : deps.identity.group_name(sh.share_with);
+  std::string initiator = deps.identity.user_name(sh.initiator);
+  std::string owner = deps.identity.user_name(sh.owner);
+  const bool mine = sh.owner == user.id || sh.initiator == user.id;
+  std::string target = sh.mount_path.empty() ? n.name : sh.mount_path;
+  return {
+      str("id", std::to_string(ocs_id(sh))),
+      num("share_type", static_cast<int>(sh.type)),
+      str("uid_owner", initiator),
+      str("displayname_owner", initiator),
+      num("permissions", sh.permissions),
+      boolean("can_edit", mine),
+      boolean("can_delete", true),
+      num("stime", sh.created_s),
+      null("parent"),
+      null("expiration"),
+      null("token"),
+      str("uid_file_owner", owner),
+      str("note", ""),
+      str("label", ""),
+      str("displayname_file_owner", owner),
+      str("path", "/" + path),
+      str("item_type", n.folder ? "folder" : "file"),
+      num("item_mtime", n.mtime),
+      num("item_size", static_cast<std::int64_t>(n.size)),
+      str("mimetype", mime_of(n)),
+      boolean("has_preview", false),
+      str("storage_id", "home::" + owner),
+      num("storage", 1),
+      num("item_source", n.id),
+      num("file_source", n.id),
+      num("file_parent", n.parent),
+      str("file_target", "/" + target),
+      str("share_with", with),
+      str("share_with_displayname", with),
+      num("mail_send", 0),
+      num("hide_download", 0),
+      null("attributes"),
+      num("status", 0),
+  };
+}
+
 http::Response ocs_fail(const http::Request& req, http::Status status, std::string_view message) {
   auto res = ocs_response(req, status, message, "[]", "");
   if (status == http::Status::unauthorized) { res.set_header("WWW-Authenticate", "Basic realm=\"Ciel\", charset=\"UTF-8\""); }
@@ -129,6 +193,7 @@ http::Status ocs_status(const Error& e) {
     case Errc::not_found:
     case Errc::conflict: return http::Status::not_found;
     case Errc::forbidden: return http::Status::forbidden;
+    case Errc::already_exists: return http::Status::forbidden;  // Nextcloud: "Path is already shared with this user"
     case Errc::unauthenticated: return http::Status::unauthorized;
     case Errc::unavailable: return http::Status::service_unavailable;
     default: return http::Status::internal_server_error;
@@ -196,7 +261,7 @@ Result<std::optional<LinkAccess>> access_param(const std::map<std::string, std::
 
 void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
            std::string detail) {
-  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(id), std::move(outcome),
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(link_ocs_id(id)), std::move(outcome),
                                             req.remote_address, req.request_id, std::move(detail)});
 }
 
@@ -212,31 +277,105 @@ http::Response one_share(const http::Request& req, const Link& l, const User& us
   return ocs_response(req, http::Status::ok, "OK", json_of(f), xml_of(f));
 }
 
+void audit_share(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
+                 std::string detail) {
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "share:" + std::to_string(share_ocs_id(id)), std::move(outcome),
+                                            req.remote_address, req.request_id, std::move(detail)});
+}
+
+std::string audit_detail(const Share& sh, const Deps& deps) {
+  return "path=/" + sh.node.path + " owner=" + deps.identity.user_name(sh.owner) + " with=" +
+         (sh.type == ShareType::user ? "user:" + deps.identity.user_name(sh.share_with) : "group:" + deps.identity.group_name(sh.share_with)) +
+         " permissions=" + std::to_string(sh.permissions);
+}
+
+// Where `user` sees a share's node: the owner's path, a recipient's mount point, or a resharer's
+// path through the share they received.
+awaitable<std::string> path_for(const Share& sh, const User& user, const Deps& deps) {
+  if (sh.owner == user.id) { co_return sh.node.path; }
+  if (!sh.mount_path.empty()) { co_return sh.mount_path; }
+  auto n = co_await deps.box.node_by_id(user.id, sh.node_id);
+  co_return n ? n->path : sh.node.name;
+}
+
+awaitable<http::Response> one_user_share(const http::Request& req, const Share& sh, const User& user, const Deps& deps, bool as_list) {
+  auto f = share_fields(sh, user, co_await path_for(sh, user, deps), deps);
+  if (as_list) { co_return ocs_response(req, http::Status::ok, "OK", "[" + json_of(f) + "]", "<element>" + xml_of(f) + "</element>"); }
+  co_return ocs_response(req, http::Status::ok, "OK", json_of(f), xml_of(f));
+}
+
+// The node at a path the client sent, as a 404 in Nextcloud's words when there is none.
+awaitable<Result<Node>> node_at(const Deps& deps, const User& user, const std::string& path) {
+  auto n = co_await deps.box.stat(user.id, path);
+  if (!n && (n.error().code == Errc::not_found || n.error().code == Errc::conflict || n.error().code == Errc::invalid_argument)) {
+    co_return make_error(Errc::not_found, "Wrong path, file/folder does not exist");
+  }
+  co_return n;
+}
+
 awaitable<http::Response> handle_list(http::RequestContext& ctx, const Deps& deps, const User& user) {
   const auto& req = ctx.request();
+  std::string json = "[", xml;
+  auto add = [&](const std::vector<Field>& f) {
+    json += (json.size() > 1 ? "," : "") + json_of(f);
+    xml += "<element>" + xml_of(f) + "</element>";
+  };
   if (auto swm = req.query_param("shared_with_me"); swm && (*swm == "true" || *swm == "1")) {
-    co_return ocs_response(req, http::Status::ok, "OK", "[]", "");  // no user-to-user shares yet
+    auto received = co_await deps.box.received_shares(user.id);
+    if (!received) { co_return ocs_error_for(req, received.error()); }
+    for (const auto& sh : *received) { add(share_fields(sh, user, sh.mount_path, deps)); }
+    co_return ocs_response(req, http::Status::ok, "OK", json + "]", xml);
   }
   std::optional<std::int64_t> node_id;
   if (auto path = req.query_param("path")) {
-    auto n = co_await deps.box.stat(user.id, std::string(*path));
-    if (!n) {
-      if (n.error().code == Errc::not_found || n.error().code == Errc::conflict || n.error().code == Errc::invalid_argument) {
-        co_return ocs_fail(req, http::Status::not_found, "Wrong path, file/folder does not exist");
-      }
-      co_return ocs_error_for(req, n.error());
-    }
+    auto n = co_await node_at(deps, user, std::string(*path));
+    if (!n) { co_return ocs_error_for(req, n.error()); }
     node_id = n->id;
   }
+  auto shares = co_await deps.box.shares(user.id, node_id);
+  if (!shares) { co_return ocs_error_for(req, shares.error()); }
+  for (const auto& sh : *shares) { add(share_fields(sh, user, co_await path_for(sh, user, deps), deps)); }
   auto links = co_await deps.box.links(user.id, node_id);
   if (!links) { co_return ocs_error_for(req, links.error()); }
-  std::string json = "[", xml;
-  for (std::size_t i = 0; i < links->size(); ++i) {
-    auto f = share_fields((*links)[i], user, deps);
-    json += (i ? "," : "") + json_of(f);
-    xml += "<element>" + xml_of(f) + "</element>";
-  }
+  for (const auto& l : *links) { add(share_fields(l, user, deps)); }
   co_return ocs_response(req, http::Status::ok, "OK", json + "]", xml);
+}
+
+// shareType 0 and 1: the recipient by name, among the users who share a project with the caller
+// and the groups the caller is in (nobody else is found, so nobody else is revealed).
+awaitable<http::Response> create_user_share(const http::Request& req, const Deps& deps, const User& user, const std::map<std::string, std::string>& p,
+                                             const Node& node, ShareType type) {
+  auto with = p.find("shareWith");
+  if (with == p.end() || with->second.empty()) { co_return ocs_fail(req, http::Status::not_found, "Please specify a valid account to share with"); }
+  std::string recipient;
+  if (type == ShareType::user) {
+    for (const auto& u : deps.identity.coworkers(user.id)) {
+      if (u.name == with->second) { recipient = u.id; }
+    }
+    if (recipient.empty()) { co_return ocs_fail(req, http::Status::not_found, "Please specify a valid account to share with"); }
+    if (recipient == user.id) { co_return ocs_fail(req, http::Status::bad_request, "You cannot share with yourself"); }
+  } else {
+    for (const auto& g : deps.identity.groups_of(user.id)) {
+      if (g.name == with->second) { recipient = g.id; }
+    }
+    if (recipient.empty()) { co_return ocs_fail(req, http::Status::not_found, "Please specify a valid group"); }
+  }
+  int permissions = node.folder ? kPermAll : (kPermRead | kPermUpdate | kPermShare);
+  if (auto it = p.find("permissions"); it != p.end() && !it->second.empty()) {
+    auto v = parse_int(it->second);
+    if (!v) { co_return ocs_fail(req, http::Status::bad_request, "Share permissions must be a number"); }
+    permissions = *v;
+  }
+  auto sh = co_await deps.box.create_share(user.id, node.path, type, recipient, permissions);
+  if (!sh) {
+    if (sh.error().code == Errc::forbidden) {
+      deps.identity.audit(identity::AuditRecord{0, 0, user.id, "box.share.create", "path:/" + node.path, "denied", req.remote_address,
+                                                req.request_id, sh.error().message});
+    }
+    co_return ocs_error_for(req, sh.error());
+  }
+  audit_share(deps, req, user, "box.share.create", sh->id, "success", audit_detail(*sh, deps));
+  co_return co_await one_user_share(req, *sh, user, deps, false);
 }
 
 awaitable<http::Response> handle_create(http::RequestContext& ctx, const Deps& deps, const User& user) {
@@ -244,11 +383,14 @@ awaitable<http::Response> handle_create(http::RequestContext& ctx, const Deps& d
   auto p = co_await read_params(ctx);
   if (!p) { co_return ocs_error_for(req, p.error()); }
   auto type = p->find("shareType");
-  if (type == p->end() || type->second != "3") {
-    co_return ocs_fail(req, http::Status::bad_request, "Only public links (shareType 3) are supported");
+  if (type == p->end() || (type->second != "0" && type->second != "1" && type->second != "3")) {
+    co_return ocs_fail(req, http::Status::bad_request, "Unknown share type: shares with users (0), groups (1) and public links (3) are supported");
   }
   auto path = p->find("path");
   if (path == p->end() || path->second.empty()) { co_return ocs_fail(req, http::Status::not_found, "Please specify a file or folder path"); }
+  auto n = co_await node_at(deps, user, path->second);
+  if (!n) { co_return ocs_error_for(req, n.error()); }
+  if (type->second != "3") { co_return co_await create_user_share(req, deps, user, *p, *n, type->second == "0" ? ShareType::user : ShareType::group); }
   LinkInput input;
   auto access = access_param(*p);
   if (!access) { co_return ocs_error_for(req, access.error()); }
@@ -259,26 +401,51 @@ awaitable<http::Response> handle_create(http::RequestContext& ctx, const Deps& d
     if (!input.expires_s) { co_return ocs_fail(req, http::Status::bad_request, "Invalid date, date format must be YYYY-MM-DD"); }
   }
   if (auto it = p->find("label"); it != p->end()) { input.label = it->second; }
-  auto n = co_await deps.box.stat(user.id, path->second);
-  if (!n) {
-    if (n.error().code == Errc::not_found || n.error().code == Errc::conflict || n.error().code == Errc::invalid_argument) {
-      co_return ocs_fail(req, http::Status::not_found, "Wrong path, file/folder does not exist");
-    }
-    co_return ocs_error_for(req, n.error());
-  }
   auto link = co_await deps.box.create_link(user.id, n->path, std::move(input));
   if (!link) { co_return ocs_error_for(req, link.error()); }
   audit(deps, req, user, "box.link.create", link->id, "success", audit_detail(*link));
   co_return one_share(req, *link, user, deps);
 }
 
+awaitable<http::Response> handle_one_share(http::RequestContext& ctx, const Deps& deps, const User& user, std::int64_t id) {
+  const auto& req = ctx.request();
+  auto denied = [&](const Error& e, std::string action) {
+    if (e.code == Errc::forbidden) { audit_share(deps, req, user, std::move(action), id, "denied", e.message); }
+    if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
+    return ocs_error_for(req, e);
+  };
+  if (req.method == http::Method::get) {
+    auto sh = co_await deps.box.share(user.id, id);
+    if (!sh) { co_return denied(sh.error(), "box.share.read"); }
+    co_return co_await one_user_share(req, *sh, user, deps, true);
+  }
+  if (req.method == http::Method::delete_) {
+    auto st = co_await deps.box.delete_share(user.id, id);
+    if (!st) { co_return denied(st.error(), "box.share.delete"); }
+    audit_share(deps, req, user, "box.share.delete", id, "success", "");
+    co_return ocs_response(req, http::Status::ok, "OK", "[]", "");
+  }
+  auto p = co_await read_params(ctx);
+  if (!p) { co_return ocs_error_for(req, p.error()); }
+  auto it = p->find("permissions");
+  auto v = it == p->end() ? std::nullopt : parse_int(it->second);
+  if (!v) { co_return ocs_fail(req, http::Status::bad_request, "Wrong or no update parameter given"); }
+  auto sh = co_await deps.box.update_share(user.id, id, *v);
+  if (!sh) { co_return denied(sh.error(), "box.share.update"); }
+  audit_share(deps, req, user, "box.share.update", id, "success", audit_detail(*sh, deps));
+  co_return co_await one_user_share(req, *sh, user, deps, false);
+}
+
 awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps, const User& user) {
   const auto& req = ctx.request();
   std::string id_text(ctx.param("id"));
-  std::int64_t id = 0;
-  if (auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id); ec != std::errc{} || end != id_text.data() + id_text.size()) {
+  std::int64_t ocs = 0;
+  if (auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), ocs);
+      ec != std::errc{} || end != id_text.data() + id_text.size() || ocs < 0) {
     co_return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist");
   }
+  if (ocs % 2 == 1) { co_return co_await handle_one_share(ctx, deps, user, ocs / 2); }
+  const std::int64_t id = ocs / 2;
   auto denied = [&](const Error& e, std::string action) {
     if (e.code == Errc::forbidden) { audit(deps, req, user, std::move(action), id, "denied", e.message); }
     if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
@@ -328,6 +495,65 @@ awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps
   co_return one_share(req, *l, user, deps);
 }
 
+// Sharees: ?search= (a part of a name, case-insensitive; empty lists everyone), ?perPage= (1-200,
+// default 200). Exact matches are listed under "exact", as Nextcloud does.
+awaitable<http::Response> handle_sharees(http::RequestContext& ctx, const Deps& deps) {
+  const auto& req = ctx.request();
+  auto user = co_await authenticate(req, deps);
+  if (!user) { co_return ocs_fail(req, http::Status::unauthorized, "Current user is not logged in"); }
+  std::string search(req.query_param("search").value_or(""));
+  if (search.size() > 255) { co_return ocs_fail(req, http::Status::bad_request, "The search is too long"); }
+  int per_page = 200;
+  if (auto pp = req.query_param("perPage")) {
+    auto v = parse_int(std::string(*pp));
+    if (!v || *v < 1 || *v > 200) { co_return ocs_fail(req, http::Status::bad_request, "perPage must be between 1 and 200"); }
+    per_page = *v;
+  }
+  auto lower = [](std::string s) {
+    for (auto& ch : s) { ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch))); }
+    return s;
+  };
+  const std::string needle = lower(search);
+  struct Hit {
+    std::string name;
+    int type;
+    bool exact;
+  };
+  std::vector<Hit> hits;
+  for (const auto& u : deps.identity.coworkers(user->id)) {
+    if (u.id == user->id) { continue; }
+    auto name = lower(u.name);
+    if (needle.empty() || name.find(needle) != std::string::npos) { hits.push_back({u.name, 0, name == needle}); }
+  }
+  for (const auto& g : deps.identity.groups_of(user->id)) {
+    auto name = lower(g.name);
+    if (needle.empty() || name.find(needle) != std::string::npos) { hits.push_back({g.name, 1, name == needle}); }
+  }
+  auto render = [&](bool exact, int type, std::string& json, std::string& xml) {
+    json = "[";
+    int n = 0;
+    for (const auto& h : hits) {
+      if (h.exact != exact || h.type != type || n >= per_page) { continue; }
+      std::string esc = http::json_escape(h.name);
+      json += (n++ ? "," : "") + std::string("{\"label\":\"") + esc + "\",\"value\":{\"shareType\":" + std::to_string(type) + ",\"shareWith\":\"" +
+              esc + "\"}}";
+      xml += "<element><label>" + escape(h.name) + "</label><value><shareType>" + std::to_string(type) + "</shareType><shareWith>" +
+             escape(h.name) + "</shareWith></value></element>";
+    }
+    json += "]";
+  };
+  std::string eu, eux, eg, egx, u, ux, g, gx;
+  render(true, 0, eu, eux);
+  render(true, 1, eg, egx);
+  render(false, 0, u, ux);
+  render(false, 1, g, gx);
+  std::string json = "{\"exact\":{\"users\":" + eu + ",\"groups\":" + eg + ",\"remotes\":[],\"emails\":[]},\"users\":" + u + ",\"groups\":" + g +
+                     ",\"remotes\":[],\"emails\":[],\"lookup\":[]}";
+  std::string xml = "<exact><users>" + eux + "</users><groups>" + egx + "</groups><remotes/><emails/></exact><users>" + ux + "</users><groups>" + gx +
+                    "</groups><remotes/><emails/><lookup/>";
+  co_return ocs_response(req, http::Status::ok, "OK", json, xml);
+}
+
 awaitable<http::Response> handle_shares(http::RequestContext& ctx, const Deps& deps, bool one) {
   const auto& req = ctx.request();
   auto user = co_await authenticate(req, deps);
@@ -349,6 +575,8 @@ void add_share_routes(http::Router& router, const Deps& deps) {
     router.add(http::Method::get, base + "/{id}", one);
     router.add(http::Method::put, base + "/{id}", one);
     router.add(http::Method::delete_, base + "/{id}", one);
+    router.add(http::Method::get, std::string(v) + "/apps/files_sharing/api/v1/sharees",
+               [&deps](http::RequestContext& ctx) { return handle_sharees(ctx, deps); });
   }
 }
 

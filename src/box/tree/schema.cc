@@ -62,13 +62,31 @@ CREATE INDEX box_links_owner ON box_links (owner, id);
 CREATE INDEX box_links_node ON box_links (node_id)
 )SQL";
 
+// User and group shares. A recipient's mount point is a row of box_nodes in their tree whose
+// mount_share names the share (its own size stays 0: a share does not count in the recipient's
+// quota). box_share_declines: members of a group who removed its mount point.
+constexpr std::string_view kV3 = R"SQL(
+ALTER TABLE box_nodes ADD COLUMN mount_share BIGINT;
+CREATE INDEX box_nodes_mounts ON box_nodes (owner) WHERE mount_share IS NOT NULL;
+CREATE INDEX box_nodes_mount_share ON box_nodes (mount_share) WHERE mount_share IS NOT NULL;
+CREATE TABLE box_shares (id %ID%, owner TEXT NOT NULL, initiator TEXT NOT NULL, node_id BIGINT NOT NULL, share_type BIGINT NOT NULL,
+  share_with TEXT NOT NULL, permissions BIGINT NOT NULL, created_s BIGINT NOT NULL);
+CREATE UNIQUE INDEX box_shares_target ON box_shares (node_id, share_type, share_with);
+CREATE INDEX box_shares_with ON box_shares (share_with);
+CREATE INDEX box_shares_initiator ON box_shares (initiator);
+CREATE INDEX box_shares_owner ON box_shares (owner);
+CREATE TABLE box_share_declines (share_id BIGINT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (share_id, user_id))
+)SQL";
+
 }  // namespace
 
 std::vector<store::Migration> migrations() {
   return {{"box", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
            dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")},
           {"box", 2, dialect(std::string(kV2), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
-           dialect(std::string(kV2), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")}};
+           dialect(std::string(kV2), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")},
+          {"box", 3, dialect(std::string(kV3), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
+           dialect(std::string(kV3), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")}};
 }
 
 }  // namespace ciel::box

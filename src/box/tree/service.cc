@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <atomic>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "box/box.h"
@@ -56,8 +58,8 @@ bool contains(std::string_view outer, std::string_view inner) {
 }
 
 constexpr std::string_view kNodeCols =
-    "n.id, n.parent, n.owner, n.name, n.folder, n.size, n.mtime, n.etag, n.content_type, n.content_id, n.md5, n.sha1, n.adler32 "
-    "FROM box_nodes n";
+    "n.id, n.parent, n.owner, n.name, n.folder, n.size, n.mtime, n.etag, n.content_type, n.content_id, n.md5, n.sha1, n.adler32, "
+    "n.mount_share FROM box_nodes n";
 
 Node node_from(const Row& r, std::string path) {
   Node n;
@@ -74,6 +76,10 @@ Node node_from(const Row& r, std::string path) {
   n.md5 = r.text(10);
   n.sha1 = r.text(11);
   n.adler32 = r.text(12);
+  if (!r.is_null(13)) {
+    n.share_id = r.integer(13);
+    n.mount = true;
+  }
   n.path = std::move(path);
   return n;
 }
@@ -126,8 +132,8 @@ constexpr std::string_view kFolderOnlyAccess = "Only a folder can be shared for 
 class Service final : public BoxService {
  public:
   // With `anchor`, a link's view: paths are relative to that node (see Subtree in box.h).
-  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, std::int64_t anchor = 0)
-      : meta_(meta), blobs_(blobs), config_(std::move(config)), clock_(clock), anchor_(anchor) {}
+  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, GroupsOf groups_of, std::int64_t anchor = 0)
+      : meta_(meta), blobs_(blobs), config_(std::move(config)), clock_(clock), groups_of_(std::move(groups_of)), anchor_(anchor) {}
 
   const BoxConfig& config() const override { return config_; }
 
@@ -138,9 +144,12 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Node out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
-      auto n = resolve(tx, user, *p);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      auto n = resolve(tx, rt->owner, rt->path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      rt->present(out);
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -154,15 +163,18 @@ class Service final : public BoxService {
     std::pair<Node, std::vector<Node>> out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       out.second.clear();
-      auto n = resolve(tx, user, *p);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      auto n = resolve(tx, rt->owner, rt->path);
       if (!n) { return n.error(); }
       out.first = std::move(*n);
+      rt->present(out.first);
       if (!out.first.folder) { return {}; }
       auto rows = tx.query(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1 ORDER BY n.name", {Value{out.first.id}});
       if (!rows) { return rows.error(); }
       out.second.reserve(rows->rows.size());
-      for (const auto& r : rows->rows) { out.second.push_back(node_from(r, join(*p, r.text(3)))); }
-      return {};
+      for (const auto& r : rows->rows) { out.second.push_back(node_from(r, join(rt->path, r.text(3)))); }
+      return present_children(tx, user, *rt, out.second);
     });
     if (!st) { co_return st.error(); }
     co_return out;
@@ -175,20 +187,25 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Node out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      auto parent = resolve_parent(tx, user, *p);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      const std::string& path = rt->path;
+      auto parent = resolve_parent(tx, rt->owner, path);
       if (!parent) { return parent.error(); }
-      auto existing = find_child(tx, parent->id, leaf_name(*p), *p);
+      auto existing = find_child(tx, parent->id, leaf_name(path), path);
       if (!existing) { return existing.error(); }
-      if (*existing) { return make_error(Errc::already_exists, std::string(kAlreadyExists)); }
+      if (*existing || rt->at_mount) { return make_error(Errc::already_exists, std::string(kAlreadyExists)); }
+      if (auto ok = rt->need(kPermCreate); !ok) { return ok; }
       auto now = now_s();
       auto id = tx.one("INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id",
-                       {Value{user}, Value{parent->id}, Value{leaf_name(*p)}, Value{mtime.value_or(now)}, Value{new_etag()}, Value{now}});
+                       {Value{rt->owner}, Value{parent->id}, Value{leaf_name(path)}, Value{mtime.value_or(now)}, Value{new_etag()}, Value{now}});
       if (!id) { return id.error(); }
       if (auto t = touch(tx, parent->id, 0); !t) { return t; }
-      auto n = resolve_id(tx, (*id)->integer(0), *p);
+      auto n = resolve_id(tx, (*id)->integer(0), path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      rt->present(out);
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -203,10 +220,12 @@ class Service final : public BoxService {
     if (options.length && *options.length > config_.max_file_size) {
       co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)");
     }
+    auto rt = co_await route_write(user, *p);
+    if (!rt) { co_return rt.error(); }
     // Checks that need no bytes first, so a refused upload is refused before it is sent (a small
     // body costs less to read than a check; the commit checks again either way).
     if (!options.length || *options.length > config_.inline_max) {
-      if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+      if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
     }
 
     NewContent content;
@@ -245,8 +264,9 @@ class Service final : public BoxService {
       co_await drop_blobs(content);
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
-    auto r = co_await commit_content(user, *p, content, options);
+    auto r = co_await commit_content(rt->owner, rt->path, content, options);
     if (!r) { co_await drop_blobs(content); }
+    if (r) { rt->present(r->node); }
     co_return r;
   }
 
@@ -297,99 +317,29 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st; }
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
-      auto n = resolve(tx, user, *p);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      auto n = resolve(tx, rt->owner, rt->path);
       if (!n) { return n.error(); }
       if (if_match && *if_match != "*" && *if_match != n->etag) { return make_error(Errc::precondition_failed, std::string(kEtagMismatch)); }
-      return trash_node(tx, user, *n, drop);
+      // Removing a mount point declines the share; the owner's files stay.
+      if (rt->at_mount) { return decline(tx, user, rt->share_id); }
+      if (auto ok = rt->need(kPermDelete); !ok) { return ok; }
+      return trash_node(tx, rt->owner, *n, drop);
     });
     if (st) { co_await remove_blobs(std::move(drop)); }
     co_return st;
   }
 
   boost::asio::awaitable<Result<WriteResult>> move(std::string user, std::string from, std::string to, bool overwrite) override {
-    auto src = normalize_path(from);
-    if (!src) { co_return src.error(); }
-    auto dst = normalize_path(to);
-    if (!dst) { co_return dst.error(); }
-    if (src->empty() || dst->empty()) { co_return make_error(Errc::forbidden, "The root of a box cannot be moved or replaced"); }
-    if (*src == *dst) { co_return make_error(Errc::forbidden, "The source and the destination are the same"); }
-    if (contains(*src, *dst) || contains(*dst, *src)) { co_return make_error(Errc::conflict, std::string(kIntoItself)); }
-    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
-    WriteResult out;
-    std::vector<std::string> drop;
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      drop.clear();
-      auto node = resolve(tx, user, *src);
-      if (!node) { return node.error(); }
-      auto parent = resolve_parent(tx, user, *dst);
-      if (!parent) { return parent.error(); }
-      auto existing = find_child(tx, parent->id, leaf_name(*dst), *dst);
-      if (!existing) { return existing.error(); }
-      out.created = !existing->has_value();
-      if (*existing) {
-        if (!overwrite) { return make_error(Errc::precondition_failed, std::string(kAlreadyExists)); }
-        if (auto t = trash_node(tx, user, **existing, drop); !t) { return t; }
-      }
-      auto u = tx.exec("UPDATE box_nodes SET parent = $1, name = $2 WHERE id = $3", {Value{parent->id}, Value{leaf_name(*dst)}, Value{node->id}});
-      if (!u) { return u.error(); }
-      if (auto t = touch(tx, node->parent, -static_cast<std::int64_t>(node->size)); !t) { return t; }
-      if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(node->size)); !t) { return t; }
-      auto src_full = full_path(tx, user, *src);
-      if (!src_full) { return src_full.error(); }
-      if (auto t = drop_locks_beneath(tx, user, *src_full); !t) { return t; }
-      auto moved = resolve_id(tx, node->id, *dst);
-      if (!moved) { return moved.error(); }
-      out.node = std::move(*moved);
-      return {};
-    });
-    if (!st) { co_return st.error(); }
-    co_await remove_blobs(std::move(drop));
-    co_return out;
+    co_return co_await transfer(std::move(user), std::move(from), std::move(to), overwrite, true, true);
   }
 
   boost::asio::awaitable<Result<WriteResult>> copy(std::string user, std::string from, std::string to, bool overwrite,
                                                    bool recursive) override {
-    auto src = normalize_path(from);
-    if (!src) { co_return src.error(); }
-    auto dst = normalize_path(to);
-    if (!dst) { co_return dst.error(); }
-    if (dst->empty()) { co_return make_error(Errc::forbidden, "The root of a box cannot be replaced"); }
-    if (*src == *dst) { co_return make_error(Errc::forbidden, "The source and the destination are the same"); }
-    if (contains(*src, *dst) || contains(*dst, *src)) { co_return make_error(Errc::conflict, std::string(kIntoItself)); }
-    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
-    WriteResult out;
-    std::vector<std::string> drop;
-    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      drop.clear();
-      auto node = resolve(tx, user, *src);
-      if (!node) { return node.error(); }
-      auto parent = resolve_parent(tx, user, *dst);
-      if (!parent) { return parent.error(); }
-      auto existing = find_child(tx, parent->id, leaf_name(*dst), *dst);
-      if (!existing) { return existing.error(); }
-      out.created = !existing->has_value();
-      std::uint64_t copied = node->folder && !recursive ? 0 : node->size;
-      std::uint64_t replaced = *existing ? (*existing)->size : 0;
-      if (auto q = check_quota(tx, user, copied, replaced); !q) { return q; }
-      if (*existing) {
-        if (!overwrite) { return make_error(Errc::precondition_failed, std::string(kAlreadyExists)); }
-        if (auto t = trash_node(tx, user, **existing, drop); !t) { return t; }
-      }
-      auto id = copy_tree(tx, user, *node, parent->id, leaf_name(*dst), recursive);
-      if (!id) { return id.error(); }
-      if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
-      auto made = resolve_id(tx, *id, *dst);
-      if (!made) { return made.error(); }
-      out.node = std::move(*made);
-      return {};
-    });
-    if (!st) { co_return st.error(); }
-    co_await remove_blobs(std::move(drop));
-    co_return out;
+    co_return co_await transfer(std::move(user), std::move(from), std::move(to), overwrite, recursive, false);
   }
 
   // --- dead properties -----------------------------------------------------------------------
@@ -429,9 +379,12 @@ class Service final : public BoxService {
     if (!p) { co_return p.error(); }
     if (auto st = co_await ensure_root(user); !st) { co_return st; }
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      auto n = resolve(tx, user, *p);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      auto n = resolve(tx, rt->owner, rt->path);
       if (!n) { return n.error(); }
+      if (auto ok = rt->need(kPermUpdate); !ok) { return ok; }
       for (const auto& op : patch.ops) {
         auto r = op.set ? tx.exec("INSERT INTO box_props (node_id, ns, name, value) VALUES ($1, $2, $3, $4) "
                                   "ON CONFLICT (node_id, ns, name) DO UPDATE SET value = excluded.value",
@@ -451,20 +404,25 @@ class Service final : public BoxService {
     if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
     Lock out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      auto existing = locks_in(tx, user, *p, request.infinite);
+      // Through a share, the lock is on the owner's node (it holds against the owner's writes too).
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      if (auto ok = rt->need(kPermUpdate); !ok) { return ok; }
+      auto existing = locks_in(tx, rt->owner, rt->path, request.infinite);
       if (!existing) { return existing.error(); }
       for (const auto& l : *existing) {
         if (l.exclusive || request.exclusive) { return make_error(Errc::conflict, "The resource is locked"); }
       }
-      out = Lock{"opaquelocktoken:" + uuid(), *p, request.exclusive, request.infinite, request.owner_xml, request.timeout_s,
+      out = Lock{"opaquelocktoken:" + uuid(), rt->path, request.exclusive, request.infinite, request.owner_xml, request.timeout_s,
                  request.timeout_s > 0 ? now_s() + request.timeout_s : 0, user};
       auto r = tx.exec(
           "INSERT INTO box_locks (token, owner, path, exclusive, infinite, owner_xml, timeout_s, expires_s, user_id) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-          {Value{out.token}, Value{user}, Value{out.path}, Value{std::int64_t{out.exclusive}}, Value{std::int64_t{out.infinite}},
+          {Value{out.token}, Value{rt->owner}, Value{out.path}, Value{std::int64_t{out.exclusive}}, Value{std::int64_t{out.infinite}},
            Value{out.owner_xml}, Value{out.timeout_s}, Value{out.expires_s}, Value{user}});
       if (!r) { return r.error(); }
+      out.path = rt->outward(out.path);
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -475,7 +433,7 @@ class Service final : public BoxService {
     Lock out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
       if (auto s = serialize(tx, user); !s) { return s; }
-      auto all = user_locks(tx, user);
+      auto all = user_locks(tx, user, true);
       if (!all) { return all.error(); }
       for (const auto& l : *all) {
         if (l.token != token) { continue; }
@@ -496,8 +454,10 @@ class Service final : public BoxService {
     auto p = normalize_path(path);
     if (!p) { co_return p.error(); }
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
-      auto covering = locks_in(tx, user, *p, false);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      auto covering = locks_in(tx, rt->owner, rt->path, false);
       if (!covering) { return covering.error(); }
       for (const auto& l : *covering) {
         if (l.token != token) { continue; }
@@ -514,9 +474,12 @@ class Service final : public BoxService {
     if (!p) { co_return p.error(); }
     std::vector<Lock> out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
-      auto l = locks_in(tx, user, *p, beneath);
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      auto l = locks_in(tx, rt->owner, rt->path, beneath);
       if (!l) { return l.error(); }
       out = std::move(*l);
+      for (auto& lock : out) { lock.path = rt->outward(lock.path); }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -634,7 +597,10 @@ class Service final : public BoxService {
     if (total && *total != pos) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
     options.length = pos;
     if (pos > config_.max_file_size) { co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)"); }
-    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
+    // The upload is the caller's; the file goes where the path routes (a share's owner's tree).
+    auto rt = co_await route_write(user, *p);
+    if (!rt) { co_return rt.error(); }
+    if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
 
     // The whole file's digests, in one pass over the chunks (on the blocking pool, off the I/O threads).
     std::map<std::string, std::string> keys;  // chunk name -> blob key
@@ -666,8 +632,11 @@ class Service final : public BoxService {
     for (const auto& [n, k] : keys) {
       if (!used.contains(k)) { unused.push_back(k); }
     }
-    auto r = co_await commit_content(user, *p, content, options, transfer);
-    if (r) { co_await remove_blobs(std::move(unused)); }
+    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user);
+    if (r) {
+      co_await remove_blobs(std::move(unused));
+      rt->present(r->node);
+    }
     co_return r;
   }
 
@@ -676,8 +645,10 @@ class Service final : public BoxService {
     std::vector<Version> out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       out.clear();
+      std::string owner = user;  // a file of a share the caller received: its owner's versions
+      if (auto reached = reach(tx, user, file_id)) { owner = reached->second.owner; }
       auto rows = tx.query("SELECT id, node_id, size, mtime, etag, content_id, content_type FROM box_versions WHERE node_id = $1 AND owner = $2 ORDER BY id DESC",
-                           {Value{file_id}, Value{user}});
+                           {Value{file_id}, Value{owner}});
       if (!rows) { return rows.error(); }
       for (const auto& r : rows->rows) {
         out.push_back(Version{r.integer(0), r.integer(1), static_cast<std::uint64_t>(r.integer(2)), r.integer(3), r.text(4), r.integer(5), r.text(6)});
@@ -692,12 +663,17 @@ class Service final : public BoxService {
     co_return co_await open_content(v.content_id, v.size, 0, v.size);
   }
 
-  boost::asio::awaitable<Result<Node>> restore_version(std::string user, std::int64_t file_id, std::int64_t version_id) override {
+  boost::asio::awaitable<Result<Node>> restore_version(std::string caller, std::int64_t file_id, std::int64_t version_id) override {
     Node out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
+      auto reached = reach(tx, caller, file_id);
+      if (!reached) { return reached.error(); }
+      auto& rt = reached->second;
+      if (auto ok = rt.need(kPermUpdate); !ok) { return ok; }
+      const std::string user = rt.owner;
+      if (auto s = serialize(tx, user); !s) { return s; }
       auto v = tx.one("SELECT content_id, size, mtime, etag, content_type FROM box_versions WHERE id = $1 AND node_id = $2 AND owner = $3",
                       {Value{version_id}, Value{file_id}, Value{user}});
       if (!v) { return v.error(); }
@@ -715,10 +691,11 @@ class Service final : public BoxService {
           "FROM box_contents c WHERE box_nodes.id = $5 AND c.id = $1",
           {Value{(*v)->integer(0)}, Value{(*v)->integer(1)}, Value{now_s()}, Value{new_etag()}, Value{file_id}});
       if (!u) { return u.error(); }
-      if (auto t = touch(tx, node->parent, (*v)->integer(1) - static_cast<std::int64_t>(node->size)); !t) { return t; }
+      if (auto t = touch(tx, node->parent, (*v)->integer(1) - static_cast<std::int64_t>(node->size), node->id); !t) { return t; }
       auto n = resolve_id(tx, file_id, *path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      rt.present(out);
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -829,11 +806,9 @@ class Service final : public BoxService {
   boost::asio::awaitable<Result<Node>> node_by_id(std::string user, std::int64_t id) override {
     Node out;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
-      auto path = path_of(tx, user, id);
-      if (!path) { return path.error(); }
-      auto n = resolve_id(tx, id, *path);
-      if (!n) { return n.error(); }
-      out = std::move(*n);
+      auto reached = reach(tx, user, id);
+      if (!reached) { return reached.error(); }
+      out = std::move(reached->first);
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -967,6 +942,9 @@ class Service final : public BoxService {
     if (input.password) { hash = co_await hash_password(*input.password); }
     Link out;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (rt->shared()) { return make_error(Errc::forbidden, "Public links on a shared file or folder are made by its owner"); }
       auto n = resolve(tx, user, *p);
       if (!n) { return n.error(); }
       if (!n->folder && input.access != LinkAccess::read) { return make_error(Errc::invalid_argument, std::string(kFolderOnlyAccess)); }
@@ -1099,6 +1077,151 @@ class Service final : public BoxService {
 
   std::unique_ptr<Subtree> subtree(const Link& link) override;
 
+  // --- user and group shares -----------------------------------------------------------------
+  boost::asio::awaitable<Result<Share>> create_share(std::string user, std::string path, ShareType type, std::string share_with,
+                                                     int permissions) override {
+    auto p = normalize_path(path);
+    if (!p) { co_return p.error(); }
+    if (p->empty()) { co_return make_error(Errc::invalid_argument, "The root of a box cannot be shared; share a folder in it"); }
+    if (auto v = check_share_permissions(permissions); !v) { co_return v.error(); }
+    if (share_with.empty()) { co_return make_error(Errc::invalid_argument, "A share needs a recipient"); }
+    if (type == ShareType::user && share_with == user) { co_return make_error(Errc::invalid_argument, "You cannot share with yourself"); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    Share out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto rt = route(tx, user, *p);
+      if (!rt) { return rt.error(); }
+      if (rt->shared()) {
+        if (!(rt->permissions & kPermShare)) { return make_error(Errc::forbidden, "This share does not allow resharing"); }
+        if (permissions & ~rt->permissions) {
+          return make_error(Errc::invalid_argument, "A reshare cannot give more permissions than the share it comes through");
+        }
+      }
+      if (auto s = serialize(tx, rt->owner); !s) { return s; }
+      auto n = resolve(tx, rt->owner, rt->path);
+      if (!n) { return n.error(); }
+      if (type == ShareType::user && share_with == rt->owner) { return make_error(Errc::invalid_argument, "This file is already theirs"); }
+      int perms = n->folder ? permissions : (permissions & ~(kPermCreate | kPermDelete));
+      auto dup = tx.one("SELECT id FROM box_shares WHERE node_id = $1 AND share_type = $2 AND share_with = $3",
+                        {Value{n->id}, Value{static_cast<std::int64_t>(type)}, Value{share_with}});
+      if (!dup) { return dup.error(); }
+      if (*dup) { return make_error(Errc::already_exists, "This file or folder is already shared with them"); }
+      auto now = unix_seconds(clock_.now());
+      auto id = tx.one(
+          "INSERT INTO box_shares (owner, initiator, node_id, share_type, share_with, permissions, created_s) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+          {Value{rt->owner}, Value{user}, Value{n->id}, Value{static_cast<std::int64_t>(type)}, Value{share_with}, Value{std::int64_t{perms}}, Value{now}});
+      if (!id) { return id.error(); }
+      out = Share{(*id)->integer(0), type, rt->owner, user, share_with, n->id, perms, now, std::move(*n), {}};
+      if (type == ShareType::user) {
+        if (auto r = make_root(tx, share_with); !r) { return r; }
+        if (auto m = add_mount(tx, share_with, out.id); !m) { return m; }
+      }
+      // The shared node's ancestors change for its owner (Nextcloud clients show share marks).
+      return touch(tx, out.node.parent, 0);
+    });
+    if (!st) { co_return st.error(); }
+    ++shares_made_;
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<Share>>> shares(std::string user, std::optional<std::int64_t> node_id) override {
+    std::vector<Share> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto rows = node_id ? tx.query(std::string(kShareSelect) + " WHERE (owner = $1 OR initiator = $1) AND node_id = $2 ORDER BY id DESC",
+                                     {Value{user}, Value{*node_id}})
+                          : tx.query(std::string(kShareSelect) + " WHERE owner = $1 OR initiator = $1 ORDER BY id DESC", {Value{user}});
+      if (!rows) { return rows.error(); }
+      for (const auto& r : rows->rows) {
+        auto sh = share_from(tx, r);
+        if (!sh) {
+          if (sh.error().code == Errc::not_found) { continue; }  // its node is in the trash
+          return sh.error();
+        }
+        out.push_back(std::move(*sh));
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<std::vector<Share>>> received_shares(std::string user) override {
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    std::vector<Share> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      out.clear();
+      auto mounts = tx.query("SELECT id, mount_share FROM box_nodes WHERE owner = $1 AND mount_share IS NOT NULL ORDER BY mount_share DESC", {Value{user}});
+      if (!mounts) { return mounts.error(); }
+      for (const auto& m : mounts->rows) {
+        auto mp = path_of(tx, user, m.integer(0));
+        if (!mp) { continue; }
+        auto sh = received(tx, user, m.integer(1), *mp);
+        if (sh) { out.push_back(std::move(*sh)); }
+      }
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Share>> share(std::string user, std::int64_t id) override {
+    Share out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto sh = visible_share(tx, user, id);
+      if (!sh) { return sh.error(); }
+      out = std::move(*sh);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Result<Share>> update_share(std::string user, std::int64_t id, int permissions) override {
+    if (auto v = check_share_permissions(permissions); !v) { co_return v.error(); }
+    Share out;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto sh = visible_share(tx, user, id);
+      if (!sh) { return sh.error(); }
+      if (sh->owner != user && sh->initiator != user) { return make_error(Errc::forbidden, "Only who made a share can change it"); }
+      if (auto s = serialize(tx, sh->owner); !s) { return s; }
+      int perms = sh->node.folder ? permissions : (permissions & ~(kPermCreate | kPermDelete));
+      if (sh->initiator != sh->owner) {
+        // A reshare stays within what its initiator may do.
+        auto theirs = reach(tx, sh->initiator, sh->node_id);
+        if (!theirs) { return make_error(Errc::forbidden, "The share it was made through is gone"); }
+        if (perms & ~theirs->second.permissions) {
+          return make_error(Errc::invalid_argument, "A reshare cannot give more permissions than the share it comes through");
+        }
+      }
+      auto u = tx.exec("UPDATE box_shares SET permissions = $1 WHERE id = $2", {Value{std::int64_t{perms}}, Value{id}});
+      if (!u) { return u.error(); }
+      // Reshares made through it keep at most its permissions.
+      auto re = tx.exec("UPDATE box_shares SET permissions = permissions & $1 WHERE owner = $2 AND initiator = $3 AND id <> $4",
+                        {Value{std::int64_t{perms}}, Value{sh->owner}, Value{sh->share_with}, Value{id}});
+      if (!re) { return re.error(); }
+      sh->permissions = perms;
+      out = std::move(*sh);
+      // Recipients' clients re-read permissions with the etags.
+      return touch(tx, out.node.id, 0);
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  boost::asio::awaitable<Status> delete_share(std::string user, std::int64_t id) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto sh = visible_share(tx, user, id);
+      if (!sh) { return sh.error(); }
+      if (sh->owner == user || sh->initiator == user) {
+        if (auto s = serialize(tx, sh->owner); !s) { return s; }
+        if (auto d = drop_share(tx, id); !d) { return d; }
+        return touch(tx, sh->node.parent, 0);
+      }
+      return decline(tx, user, id);
+    });
+  }
+
   // --- maintenance ----------------------------------------------------------------------------
   boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
     std::size_t done = 0;
@@ -1148,6 +1271,57 @@ class Service final : public BoxService {
   }
 
  private:
+  // --- shares -------------------------------------------------------------------------------
+  static constexpr std::string_view kShareSelect =
+      "SELECT id, share_type, owner, initiator, share_with, node_id, permissions, created_s FROM box_shares";
+
+  // A row of kShareSelect with its node as the owner sees it; Errc::not_found when the node is not live.
+  Result<Share> share_from(Tx& tx, const Row& r) {
+    Share sh{r.integer(0), static_cast<ShareType>(r.integer(1)), r.text(2), r.text(3), r.text(4), r.integer(5), static_cast<int>(r.integer(6)),
+             r.integer(7), {}, {}};
+    auto path = path_of(tx, sh.owner, sh.node_id);
+    if (!path) { return path.error(); }
+    auto n = resolve_id(tx, sh.node_id, *path);
+    if (!n) { return n.error(); }
+    sh.node = std::move(*n);
+    return sh;
+  }
+
+  // Share `sid` as its recipient `user` has it, mounted at `mount_path`.
+  Result<Share> received(Tx& tx, const std::string& user, std::int64_t sid, const std::string& mount_path) {
+    auto r = tx.one(std::string(kShareSelect) + " WHERE id = $1", {Value{sid}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, "No such share"); }
+    if (!share_reaches(tx, sid, (*r)->integer(1), (*r)->text(4), user)) { return make_error(Errc::not_found, "No such share"); }
+    auto sh = share_from(tx, **r);
+    if (!sh) { return sh.error(); }
+    sh->mount_path = mount_path;
+    return sh;
+  }
+
+  // A share `user` made, owns or received; Errc::not_found for any other.
+  Result<Share> visible_share(Tx& tx, const std::string& user, std::int64_t id) {
+    auto r = tx.one(std::string(kShareSelect) + " WHERE id = $1", {Value{id}});
+    if (!r) { return r.error(); }
+    if (!*r) { return make_error(Errc::not_found, "No such share"); }
+    if ((*r)->text(2) == user || (*r)->text(3) == user) { return share_from(tx, **r); }
+    auto m = tx.one("SELECT id FROM box_nodes WHERE owner = $1 AND mount_share = $2", {Value{user}, Value{id}});
+    if (!m) { return m.error(); }
+    std::string mount_path;
+    if (*m) {
+      auto mp = path_of(tx, user, (*m)->integer(0));
+      if (mp) { mount_path = *mp; }
+    }
+    return received(tx, user, id, mount_path);
+  }
+
+  static Status check_share_permissions(int permissions) {
+    if (permissions < kPermRead || permissions > kPermAll || !(permissions & kPermRead)) {
+      return make_error(Errc::invalid_argument, "Share permissions are a sum of 1 (read, required), 2 (update), 4 (create), 8 (delete) and 16 (share)");
+    }
+    return {};
+  }
+
   // --- links ---------------------------------------------------------------------------------
   static constexpr std::string_view kLinkSelect =
       "SELECT id, token, owner, node_id, permissions, password_hash, expires_s, downloads, created_s, label FROM box_links";
@@ -1210,26 +1384,449 @@ class Service final : public BoxService {
     co_return co_await h->async_hash(std::move(password));
   }
 
-  // --- helpers on a transaction ---------------------------------------------------------------
-  boost::asio::awaitable<Status> ensure_root(const std::string& user) {
-    if (anchor_ != 0) { co_return Status{}; }  // a link's view: root() checks its node instead
-    {
-      std::lock_guard lock(roots_mu_);
-      if (roots_.contains(user)) { co_return Status{}; }
+  // --- move and copy ----------------------------------------------------------------------------
+  // MOVE and COPY. Within one tree (the caller's own, or one owner's through shares) a move is one
+  // row update and a copy shares contents. Between two trees (into or out of a share) both copy
+  // the nodes, contents shared, into the destination's tree; a move then puts the source in its
+  // owner's trash. Through a share: moving out needs delete (renaming in place: update), moving
+  // or copying in needs create (update to replace). A mount point moves only within its
+  // recipient's own folders.
+  boost::asio::awaitable<Result<WriteResult>> transfer(std::string user, std::string from, std::string to, bool overwrite, bool recursive,
+                                                       bool move) {
+    auto src = normalize_path(from);
+    if (!src) { co_return src.error(); }
+    auto dst = normalize_path(to);
+    if (!dst) { co_return dst.error(); }
+    if (dst->empty() || (move && src->empty())) {
+      co_return make_error(Errc::forbidden, move ? "The root of a box cannot be moved or replaced" : "The root of a box cannot be replaced");
     }
+    if (*src == *dst) { co_return make_error(Errc::forbidden, "The source and the destination are the same"); }
+    if (contains(*src, *dst) || contains(*dst, *src)) { co_return make_error(Errc::conflict, std::string(kIntoItself)); }
+    if (auto st = co_await ensure_root(user); !st) { co_return st.error(); }
+    WriteResult out;
+    std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
-      auto now = now_s();
-      auto r = tx.exec(
-          "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s) VALUES ($1, NULL, '', 1, 0, $2, $3, $2) "
-          "ON CONFLICT (owner) WHERE parent IS NULL AND trashed_s IS NULL DO NOTHING",
-          {Value{user}, Value{now}, Value{new_etag()}});
-      if (!r) { return r.error(); }
+      drop.clear();
+      auto rs = route(tx, user, *src);
+      if (!rs) { return rs.error(); }
+      auto rd = route(tx, user, *dst);
+      if (!rd) { return rd.error(); }
+      if (rd->at_mount) { return make_error(Errc::forbidden, "A share's mount point cannot be replaced"); }
+      if (rs->at_mount) {
+        if (!move) { rs->at_mount = false; }  // copying a share copies what it shows
+        else if (rd->shared()) { return make_error(Errc::forbidden, "A share cannot be moved into a share"); }
+        else { *rs = Route{user, *src}; }  // the mount point itself, in the caller's tree
+      }
+      const bool same_tree = rs->owner == rd->owner;
+      if (same_tree && (contains(rs->path, rd->path) || contains(rd->path, rs->path))) {
+        return make_error(Errc::conflict, std::string(kIntoItself));
+      }
+      // Each owner's writes one after another; two owners in one order, so two transfers in
+      // opposite directions cannot wait on each other.
+      auto first = std::min(rs->owner, rd->owner), second = std::max(rs->owner, rd->owner);
+      if (auto s = serialize(tx, first); !s) { return s; }
+      if (!same_tree) {
+        if (auto s = serialize(tx, second); !s) { return s; }
+      }
+      auto node = resolve(tx, rs->owner, rs->path);
+      if (!node) { return node.error(); }
+      auto parent = resolve_parent(tx, rd->owner, rd->path);
+      if (!parent) { return parent.error(); }
+      auto existing = find_child(tx, parent->id, leaf_name(rd->path), rd->path);
+      if (!existing) { return existing.error(); }
+      if (*existing && (*existing)->mount) { return make_error(Errc::forbidden, "A share's mount point cannot be replaced"); }
+      // Renaming in place changes the node, not its folder's members: update is enough.
+      const bool rename = move && same_tree && parent->id == node->parent;
+      if (move) {
+        if (auto ok = rs->need(rename ? kPermUpdate : kPermDelete); !ok) { return ok; }
+      }
+      if (auto ok = rd->need(*existing ? kPermUpdate : rename ? 0 : kPermCreate); !ok) { return ok; }
+      out.created = !existing->has_value();
+      const bool in_place = move && same_tree;
+      std::uint64_t copied = node->folder && !recursive ? 0 : node->size;
+      if (!in_place) {
+        if (auto q = check_quota(tx, rd->owner, copied, *existing ? (*existing)->size : 0); !q) { return q; }
+      }
+      if (*existing) {
+        if (!overwrite) { return make_error(Errc::precondition_failed, std::string(kAlreadyExists)); }
+        if (auto t = trash_node(tx, rd->owner, **existing, drop); !t) { return t; }
+      }
+      std::int64_t id = node->id;
+      if (in_place) {
+        auto u = tx.exec("UPDATE box_nodes SET parent = $1, name = $2 WHERE id = $3", {Value{parent->id}, Value{leaf_name(rd->path)}, Value{node->id}});
+        if (!u) { return u.error(); }
+        if (auto t = touch(tx, node->parent, -static_cast<std::int64_t>(node->size)); !t) { return t; }
+        if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(node->size)); !t) { return t; }
+        auto src_full = full_path(tx, rs->owner, rs->path);
+        if (!src_full) { return src_full.error(); }
+        if (auto t = drop_locks_beneath(tx, rs->owner, *src_full); !t) { return t; }
+      } else {
+        auto made = copy_tree(tx, rd->owner, *node, parent->id, leaf_name(rd->path), recursive);
+        if (!made) { return made.error(); }
+        id = *made;
+        if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
+        if (move) {
+          if (auto t = trash_node(tx, rs->owner, *node, drop); !t) { return t; }
+        }
+      }
+      auto made = resolve_id(tx, id, rd->path);
+      if (!made) { return made.error(); }
+      out.node = std::move(*made);
+      rd->present(out.node);
       return {};
     });
-    if (!st) { co_return st; }
+    if (!st) { co_return st.error(); }
+    co_await remove_blobs(std::move(drop));
+    co_return out;
+  }
+
+  // --- routes through mount points ------------------------------------------------------------
+  // Where a caller's path lives: their own tree, or through a mount point the tree of a share's
+  // owner. Each call routes first and then works in `owner`'s tree with `path`; what it returns
+  // is presented back in the caller's terms.
+  struct Route {
+    std::string owner, path;
+    std::int64_t share_id = 0;  // 0: the caller's own tree
+    int permissions = kPermAll;
+    std::string mount_path;     // the mount point in the caller's tree
+    std::string base;           // the shared node's path in the owner's tree
+    bool at_mount = false;      // the path is the mount point itself
+
+    bool shared() const { return share_id != 0; }
+    // An owner's path beneath `base` as the caller sees it.
+    std::string outward(const std::string& owner_path) const {
+      if (!shared()) { return owner_path; }
+      if (owner_path.size() <= base.size()) { return mount_path; }
+      return mount_path + owner_path.substr(base.size());
+    }
+    void present(Node& n) const {
+      if (!shared()) { return; }
+      n.path = outward(n.path);
+      n.share_id = share_id;
+      n.mount = n.path == mount_path;
+      // Nextcloud gives files no create permission; a share's permissions bound everything in it.
+      n.permissions = n.folder ? permissions : (permissions & ~kPermCreate);
+    }
+    Status need(int bits) const {
+      if ((permissions & bits) == bits) { return {}; }
+      return make_error(Errc::forbidden, "This share does not allow it");
+    }
+  };
+
+  // Does share `share_id` (of `type`, with `with`) reach `user`?
+  bool share_reaches(Tx& tx, std::int64_t share_id, std::int64_t type, const std::string& with, const std::string& user) {
+    if (type == static_cast<std::int64_t>(ShareType::user)) { return with == user; }
+    if (!groups_of_) { return false; }
+    auto groups = groups_of_(user);
+    if (std::find(groups.begin(), groups.end(), with) == groups.end()) { return false; }
+    auto d = tx.one("SELECT 1 FROM box_share_declines WHERE share_id = $1 AND user_id = $2", {Value{share_id}, Value{user}});
+    return d && !*d;
+  }
+
+  Result<Route> route(Tx& tx, const std::string& user, const std::string& path) {
+    Route r{user, path};
+    if (anchor_ != 0 || path.empty()) { return r; }  // links see no mount points; the root is never one
+    auto mounts = tx.query("SELECT id, mount_share FROM box_nodes WHERE owner = $1 AND mount_share IS NOT NULL", {Value{user}});
+    if (!mounts) { return mounts.error(); }
+    for (const auto& m : mounts->rows) {
+      auto mp = path_of(tx, user, m.integer(0));
+      if (!mp) {
+        if (mp.error().code == Errc::not_found) { continue; }  // in the trash with its folder
+        return mp.error();
+      }
+      if (!contains(*mp, path)) { continue; }
+      std::int64_t sid = m.integer(1);
+      auto sh = tx.one("SELECT owner, node_id, share_type, share_with, permissions FROM box_shares WHERE id = $1", {Value{sid}});
+      if (!sh) { return sh.error(); }
+      if (!*sh || !share_reaches(tx, sid, (*sh)->integer(2), (*sh)->text(3), user)) { return make_error(Errc::not_found, "No such file or folder"); }
+      auto base = path_of(tx, (*sh)->text(0), (*sh)->integer(1));
+      if (!base) { return make_error(Errc::not_found, "No such file or folder"); }
+      r.owner = (*sh)->text(0);
+      r.share_id = sid;
+      r.permissions = static_cast<int>((*sh)->integer(4));
+      r.mount_path = *mp;
+      r.base = *base;
+      r.at_mount = *mp == path;
+      r.path = r.at_mount ? *base : *base + path.substr(mp->size());
+      return r;
+    }
+    return r;
+  }
+
+  // route() in its own read transaction, for calls that route before they write.
+  boost::asio::awaitable<Result<Route>> route(const std::string& user, const std::string& path) {
+    Route out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = route(tx, user, path);
+      if (!r) { return r.error(); }
+      out = std::move(*r);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  // Node `id` as `user` reaches it: in their own tree, or inside a share they received (through its
+  // nearest shared ancestor that has a mount point in their tree). Errc::not_found otherwise.
+  Result<std::pair<Node, Route>> reach(Tx& tx, const std::string& user, std::int64_t id) {
+    auto own = path_of(tx, user, id);
+    if (own) {
+      auto n = resolve_id(tx, id, *own);
+      if (!n) { return n.error(); }
+      if (n->mount) { return make_error(Errc::not_found, "No such file or folder"); }  // route() shows what a mount point names
+      return std::pair<Node, Route>{std::move(*n), Route{user, *own}};
+    }
+    if (own.error().code != Errc::not_found || anchor_ != 0) { return own.error(); }
+    std::int64_t cur = id;
+    for (int depth = 0; depth < 10000 && cur != 0; ++depth) {
+      auto shares = tx.query("SELECT s.id, m.id FROM box_shares s JOIN box_nodes m ON m.mount_share = s.id AND m.owner = $2 WHERE s.node_id = $1",
+                             {Value{cur}, Value{user}});
+      if (!shares) { return shares.error(); }
+      for (const auto& sh : shares->rows) {
+        auto mp = path_of(tx, user, sh.integer(1));
+        if (!mp) { continue; }
+        auto base_route = route(tx, user, *mp);
+        if (!base_route || !base_route->shared()) { continue; }
+        auto owner_path = path_of(tx, base_route->owner, id);
+        if (!owner_path || !contains(base_route->base, *owner_path)) { continue; }
+        Route rt = *base_route;
+        rt.path = *owner_path;
+        rt.at_mount = *owner_path == rt.base;
+        auto n = resolve_id(tx, id, *owner_path);
+        if (!n) { return n.error(); }
+        rt.present(*n);
+        return std::pair<Node, Route>{std::move(*n), std::move(rt)};
+      }
+      auto up = tx.one("SELECT parent FROM box_nodes WHERE id = $1", {Value{cur}});
+      if (!up) { return up.error(); }
+      if (!*up || (*up)->is_null(0)) { break; }
+      cur = (*up)->integer(0);
+    }
+    return make_error(Errc::not_found, "No such file or folder");
+  }
+
+  // route() for a file write: through a share, writing a new file needs the create permission and
+  // replacing one the update permission.
+  boost::asio::awaitable<Result<Route>> route_write(const std::string& user, const std::string& path) {
+    Route out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto r = route(tx, user, path);
+      if (!r) { return r.error(); }
+      out = std::move(*r);
+      if (!out.shared()) { return {}; }
+      auto n = resolve(tx, out.owner, out.path);
+      if (n) { return n->folder ? Status{} : out.need(kPermUpdate); }
+      return n.error().code == Errc::not_found ? out.need(kPermCreate) : Status{n.error()};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+
+  // A folder listing as the caller sees it: inside a share, the owner's own mount points are
+  // hidden; in the caller's tree, each mount point shows the shared node (under the mount's name).
+  Status present_children(Tx& tx, const std::string& user, const Route& rt, std::vector<Node>& kids) {
+    std::vector<Node> out;
+    out.reserve(kids.size());
+    for (auto& k : kids) {
+      if (!k.mount) {
+        rt.present(k);
+        out.push_back(std::move(k));
+        continue;
+      }
+      if (rt.shared()) { continue; }
+      auto inner = route(tx, user, k.path);
+      if (!inner) {
+        if (inner.error().code == Errc::not_found) { continue; }  // revoked, or no longer a member
+        return inner.error();
+      }
+      auto n = resolve(tx, inner->owner, inner->path);
+      if (!n) { continue; }
+      inner->present(*n);
+      n->name = k.name;
+      out.push_back(std::move(*n));
+    }
+    kids = std::move(out);
+    return {};
+  }
+
+  // Received shares without a mount point for `user` get one at the root (a group share
+  // appears here the first time a member looks at their root after it was made).
+  boost::asio::awaitable<Status> sync_mounts(const std::string& user) {
+    if (anchor_ != 0) { co_return Status{}; }
+    std::vector<std::string> groups;
+    if (groups_of_) { groups = groups_of_(user); }
+    std::vector<std::int64_t> missing;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      missing.clear();
+      auto rows = pending_shares(tx, user, groups);
+      if (!rows) { return rows.error(); }
+      missing = std::move(*rows);
+      return {};
+    });
+    if (!st || missing.empty()) { co_return st; }
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      if (auto s = serialize(tx, user); !s) { return s; }
+      auto rows = pending_shares(tx, user, groups);
+      if (!rows) { return rows.error(); }
+      for (auto sid : *rows) {
+        if (auto m = add_mount(tx, user, sid); !m) { return m; }
+      }
+      return {};
+    });
+  }
+
+  Result<std::vector<std::int64_t>> pending_shares(Tx& tx, const std::string& user, const std::vector<std::string>& groups) {
+    std::string sql =
+        "SELECT s.id FROM box_shares s WHERE ((s.share_type = 0 AND s.share_with = $1)";
+    std::vector<Value> args{Value{user}};
+    if (!groups.empty()) {
+      sql += " OR (s.share_type = 1 AND s.share_with IN (";
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        sql += (i ? ", $" : "$") + std::to_string(i + 2);
+        args.push_back(Value{groups[i]});
+      }
+      sql += "))";
+    }
+    sql += ") AND s.owner <> $1 AND NOT EXISTS (SELECT 1 FROM box_nodes m WHERE m.owner = $1 AND m.mount_share = s.id) "
+           "AND NOT EXISTS (SELECT 1 FROM box_share_declines d WHERE d.share_id = s.id AND d.user_id = $1)";
+    auto rows = tx.query(sql, args);
+    if (!rows) { return rows.error(); }
+    std::vector<std::int64_t> out;
+    for (const auto& r : rows->rows) { out.push_back(r.integer(0)); }
+    return out;
+  }
+
+  // A mount point for share `sid` at `user`'s root, named as the shared node (or "name (2)"...).
+  Status add_mount(Tx& tx, const std::string& user, std::int64_t sid) {
+    auto sh = tx.one("SELECT owner, node_id FROM box_shares WHERE id = $1", {Value{sid}});
+    if (!sh) { return sh.error(); }
+    if (!*sh) { return {}; }
+    auto path = path_of(tx, (*sh)->text(0), (*sh)->integer(1));
+    if (!path) { return path.error().code == Errc::not_found ? Status{} : Status{path.error()}; }  // in the owner's trash
+    auto node = resolve_id(tx, (*sh)->integer(1), *path);
+    if (!node) { return node.error(); }
+    auto home_node = home(tx, user);
+    if (!home_node) { return home_node.error(); }
+    auto existing = find_child(tx, home_node->id, node->name, node->name);
+    if (!existing) { return existing.error(); }
+    std::string name = node->name;
+    if (*existing) {
+      auto free = free_name(tx, home_node->id, "", node->name);
+      if (!free) { return free.error(); }
+      name = *free;
+    }
+    auto now = now_s();
+    auto r = tx.exec(
+        "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s, mount_share) VALUES ($1, $2, $3, $4, 0, $5, $6, $5, $7)",
+        {Value{user}, Value{home_node->id}, Value{name}, Value{std::int64_t{node->folder}}, Value{now}, Value{new_etag()}, Value{sid}});
+    if (!r) { return r.error(); }
+    return touch(tx, home_node->id, 0);
+  }
+
+  // `user` no longer wants share `sid`: a user share goes, a group share stays for the others.
+  Status decline(Tx& tx, const std::string& user, std::int64_t sid) {
+    auto sh = tx.one("SELECT share_type FROM box_shares WHERE id = $1", {Value{sid}});
+    if (!sh) { return sh.error(); }
+    if (!*sh) { return drop_mounts(tx, sid, user); }
+    if ((*sh)->integer(0) == static_cast<std::int64_t>(ShareType::user)) { return drop_share(tx, sid); }
+    auto d = tx.exec("INSERT INTO box_share_declines (share_id, user_id) VALUES ($1, $2) ON CONFLICT (share_id, user_id) DO NOTHING",
+                     {Value{sid}, Value{user}});
+    if (!d) { return d.error(); }
+    return drop_mounts(tx, sid, user);
+  }
+
+  // Revokes share `sid`: its mount points, its declines, and the reshares its recipients made of
+  // what it covers.
+  Status drop_share(Tx& tx, std::int64_t sid) {
+    auto sh = tx.one("SELECT owner, node_id, share_type, share_with FROM box_shares WHERE id = $1", {Value{sid}});
+    if (!sh) { return sh.error(); }
+    if (!*sh) { return {}; }
+    const std::string owner = (*sh)->text(0);
+    const std::int64_t top = (*sh)->integer(1);
+    const bool user_share = (*sh)->integer(2) == static_cast<std::int64_t>(ShareType::user);
+    const std::string with = (*sh)->text(3);
+    if (auto m = drop_mounts(tx, sid); !m) { return m; }
+    for (const char* sql : {"DELETE FROM box_share_declines WHERE share_id = $1", "DELETE FROM box_shares WHERE id = $1"}) {
+      auto d = tx.exec(sql, {Value{sid}});
+      if (!d) { return d.error(); }
+    }
+    // Reshares: by the recipient of a user share, or by any member of a group share (the safe
+    // side: a member resharing through another share too must reshare again).
+    auto re = user_share ? tx.query("SELECT id, node_id FROM box_shares WHERE owner = $1 AND initiator = $2", {Value{owner}, Value{with}})
+                         : tx.query("SELECT id, node_id FROM box_shares WHERE owner = $1 AND initiator <> $1", {Value{owner}});
+    if (!re) { return re.error(); }
+    for (const auto& r : re->rows) {
+      auto under = beneath(tx, r.integer(1), top);
+      if (!under) { return under.error(); }
+      if (*under) {
+        if (auto d = drop_share(tx, r.integer(0)); !d) { return d; }
+      }
+    }
+    return {};
+  }
+
+  // Is node `id` `top` or inside it?
+  Result<bool> beneath(Tx& tx, std::int64_t id, std::int64_t top) {
+    std::int64_t cur = id;
+    for (int depth = 0; depth < 10000 && cur != 0; ++depth) {
+      if (cur == top) { return true; }
+      auto r = tx.one("SELECT parent FROM box_nodes WHERE id = $1", {Value{cur}});
+      if (!r) { return r.error(); }
+      if (!*r || (*r)->is_null(0)) { return false; }
+      cur = (*r)->integer(0);
+    }
+    return false;
+  }
+
+  // Removes every mount point of share `sid` (its recipients' folders get new etags).
+  Status drop_mounts(Tx& tx, std::int64_t sid, std::optional<std::string> only_user = std::nullopt) {
+    auto rows = only_user ? tx.query("SELECT id, parent FROM box_nodes WHERE mount_share = $1 AND owner = $2", {Value{sid}, Value{*only_user}})
+                          : tx.query("SELECT id, parent FROM box_nodes WHERE mount_share = $1", {Value{sid}});
+    if (!rows) { return rows.error(); }
+    for (const auto& r : rows->rows) {
+      auto d = tx.exec("DELETE FROM box_nodes WHERE id = $1", {Value{r.integer(0)}});
+      if (!d) { return d.error(); }
+      if (!r.is_null(1)) {
+        if (auto t = touch(tx, r.integer(1), 0); !t) { return t; }
+      }
+    }
+    return {};
+  }
+
+  // --- helpers on a transaction ---------------------------------------------------------------
+  // The user's root exists, and shares they received have their mount points: checked again when
+  // a share was made on this node since, and at least every kMountCheck (group shares made on
+  // another node, members added to a group).
+  boost::asio::awaitable<Status> ensure_root(const std::string& user) {
+    if (anchor_ != 0) { co_return Status{}; }  // a link's view: root() checks its node instead
+    const auto gen = shares_made_.load();
+    const auto now = std::chrono::steady_clock::now();
+    bool known = false;
+    {
+      std::lock_guard lock(roots_mu_);
+      if (auto it = roots_.find(user); it != roots_.end()) {
+        known = true;
+        if (it->second.first == gen && now - it->second.second < kMountCheck) { co_return Status{}; }
+      }
+    }
+    if (!known) {
+      auto st = co_await meta_.transact([&](Tx& tx) -> Status { return make_root(tx, user); });
+      if (!st) { co_return st; }
+    }
+    if (auto st = co_await sync_mounts(user); !st) { co_return st; }
     std::lock_guard lock(roots_mu_);
-    roots_.insert(user);
+    roots_[user] = {gen, now};
     co_return Status{};
+  }
+
+  Status make_root(Tx& tx, const std::string& user) {
+    auto now = now_s();
+    auto r = tx.exec(
+        "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s) VALUES ($1, NULL, '', 1, 0, $2, $3, $2) "
+        "ON CONFLICT (owner) WHERE parent IS NULL AND trashed_s IS NULL DO NOTHING",
+        {Value{user}, Value{now}, Value{new_etag()}});
+    if (!r) { return r.error(); }
+    return {};
   }
 
   // PostgreSQL runs writers concurrently under READ COMMITTED, and the box's write transactions
@@ -1297,7 +1894,8 @@ class Service final : public BoxService {
     while (i < path.size()) {
       auto j = path.find('/', i);
       if (j == std::string::npos) { j = path.size(); }
-      if (!n->folder) { return make_error(Errc::not_found, "No such file or folder"); }
+      // A mount point is crossed by route(), never by a walk (whose tree would be the wrong one).
+      if (!n->folder || n->mount) { return make_error(Errc::not_found, "No such file or folder"); }
       auto child = find_child(tx, n->id, path.substr(i, j - i), path.substr(0, j));
       if (!child) { return child.error(); }
       if (!*child) { return make_error(Errc::not_found, "No such file or folder"); }
@@ -1318,7 +1916,7 @@ class Service final : public BoxService {
       if (j == std::string::npos) { j = dir.size(); }
       auto child = find_child(tx, n->id, dir.substr(i, j - i), dir.substr(0, j));
       if (!child) { return child.error(); }
-      if (!*child) { return make_error(Errc::not_found, std::string(kParentMissing)); }
+      if (!*child || (*child)->mount) { return make_error(Errc::not_found, std::string(kParentMissing)); }
       if (!(*child)->folder) { return make_error(Errc::conflict, std::string(kNotAFolder)); }
       n = std::move(**child);
       i = j + 1;
@@ -1353,16 +1951,29 @@ class Service final : public BoxService {
     return make_error(Errc::internal, "box tree too deep");
   }
 
-  // A change beneath `folder`: new etags and `size_delta` for it and every ancestor; its mtime is now.
-  Status touch(Tx& tx, std::int64_t folder, std::int64_t size_delta) {
-    auto r = tx.exec(
+  // A change beneath `folder` (of the file `changed`, when it is one): new etags and `size_delta`
+  // for it and every ancestor; its mtime is now. Recipients of a share on any of them see the
+  // change too: the folders holding their mount points, and those folders' ancestors, get new
+  // etags (mount points show the shared node's own etag).
+  Status touch(Tx& tx, std::int64_t folder, std::int64_t size_delta, std::int64_t changed = 0) {
+    static constexpr std::string_view kAncestors =
         "WITH RECURSIVE anc(id) AS (SELECT CAST($1 AS BIGINT) UNION ALL "
-        "SELECT n.parent FROM box_nodes n JOIN anc ON n.id = anc.id WHERE n.parent IS NOT NULL) "
-        "UPDATE box_nodes SET etag = $2, size = size + $3 WHERE id IN (SELECT id FROM anc)",
-        {Value{folder}, Value{new_etag()}, Value{size_delta}});
+        "SELECT n.parent FROM box_nodes n JOIN anc ON n.id = anc.id WHERE n.parent IS NOT NULL) ";
+    auto r = tx.exec(std::string(kAncestors) + "UPDATE box_nodes SET etag = $2, size = size + $3 WHERE id IN (SELECT id FROM anc)",
+                     {Value{folder}, Value{new_etag()}, Value{size_delta}});
     if (!r) { return r.error(); }
     auto m = tx.exec("UPDATE box_nodes SET mtime = $1 WHERE id = $2", {Value{now_s()}, Value{folder}});
     if (!m) { return m.error(); }
+    auto mounts = tx.query(std::string(kAncestors) +
+                               "SELECT DISTINCT m.parent FROM box_shares s JOIN box_nodes m ON m.mount_share = s.id "
+                               "WHERE (s.node_id IN (SELECT id FROM anc) OR s.node_id = $2) AND m.parent IS NOT NULL",
+                           {Value{folder}, Value{changed}});
+    if (!mounts) { return mounts.error(); }
+    for (const auto& row : mounts->rows) {
+      auto u = tx.exec(std::string(kAncestors) + "UPDATE box_nodes SET etag = $2 WHERE id IN (SELECT id FROM anc)",
+                       {Value{row.integer(0)}, Value{new_etag()}});
+      if (!u) { return u.error(); }
+    }
     return {};
   }
 
@@ -1462,6 +2073,11 @@ class Service final : public BoxService {
       for (const auto& v : vs->rows) {
         if (auto rel = release(tx, v.integer(0), drop); !rel) { return rel; }
       }
+      auto shares = tx.query("SELECT id FROM box_shares WHERE node_id = $1", {Value{id}});
+      if (!shares) { return shares.error(); }
+      for (const auto& sh : shares->rows) {
+        if (auto m = drop_share(tx, sh.integer(0)); !m) { return m; }
+      }
       for (const char* sql : {"DELETE FROM box_versions WHERE node_id = $1", "DELETE FROM box_props WHERE node_id = $1",
                               "DELETE FROM box_links WHERE node_id = $1"}) {
         auto d = tx.exec(sql, {Value{id}});
@@ -1494,7 +2110,8 @@ class Service final : public BoxService {
                      {Value{new_id}, Value{src.id}});
     if (!p) { return p.error(); }
     if (src.folder && recursive) {
-      auto kids = tx.query(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1", {Value{src.id}});
+      // Mount points stay behind: a copy holds the caller's own data, not the shares they received.
+      auto kids = tx.query(std::string("SELECT ") + std::string(kNodeCols) + " WHERE n.parent = $1 AND n.mount_share IS NULL", {Value{src.id}});
       if (!kids) { return kids.error(); }
       for (const auto& r : kids->rows) {
         auto child = node_from(r, join(src.path, r.text(3)));
@@ -1505,8 +2122,11 @@ class Service final : public BoxService {
     return new_id;
   }
 
-  Result<std::vector<Lock>> user_locks(Tx& tx, const std::string& user) {
-    auto rows = tx.query("SELECT token, path, exclusive, infinite, owner_xml, timeout_s, expires_s, user_id FROM box_locks WHERE owner = $1", {Value{user}});
+  // The locks on `user`'s tree; with `taken`, also those `user` took in others' trees (through shares).
+  Result<std::vector<Lock>> user_locks(Tx& tx, const std::string& user, bool taken = false) {
+    auto rows = tx.query(std::string("SELECT token, path, exclusive, infinite, owner_xml, timeout_s, expires_s, user_id FROM box_locks WHERE owner = $1") +
+                             (taken ? " OR user_id = $1" : ""),
+                         {Value{user}});
     if (!rows) { return rows.error(); }
     std::vector<Lock> out;
     auto now = now_s();
@@ -1580,9 +2200,10 @@ class Service final : public BoxService {
   }
 
   // Makes `content` the file at `path` (a new file or a new version of it). With `transfer`, the
-  // chunked upload whose chunks became the content's parts goes in the same transaction.
+  // chunked upload whose chunks became the content's parts (`uploader`'s) goes in the same transaction.
   boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
-                                                             const PutOptions& options, const std::string& transfer = {}) {
+                                                             const PutOptions& options, const std::string& transfer = {},
+                                                             const std::string& uploader = {}) {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
@@ -1629,10 +2250,10 @@ class Service final : public BoxService {
         id = (*r)->integer(0);
       }
       out.created = !existing->has_value();
-      if (auto t = touch(tx, parent->id, delta); !t) { return t; }
+      if (auto t = touch(tx, parent->id, delta, id); !t) { return t; }
       if (!transfer.empty()) {
         for (const char* sql : {"DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", "DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2"}) {
-          auto d = tx.exec(sql, {Value{user}, Value{transfer}});
+          auto d = tx.exec(sql, {Value{uploader.empty() ? user : uploader}, Value{transfer}});
           if (!d) { return d.error(); }
         }
       }
@@ -1731,9 +2352,12 @@ class Service final : public BoxService {
   store::BlobStore& blobs_;
   BoxConfig config_;
   const Clock& clock_;
+  GroupsOf groups_of_;
   std::int64_t anchor_ = 0;  // in a link's view, the linked node
+  static constexpr std::chrono::seconds kMountCheck{5};
+  std::atomic<std::uint64_t> shares_made_{0};
   std::mutex roots_mu_;
-  std::unordered_set<std::string> roots_;
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> roots_;  // user -> last mount check
   std::once_flag hasher_once_;
   std::unique_ptr<identity::password::Hasher> hasher_;
 };
@@ -1769,13 +2393,14 @@ class LinkSubtree final : public Subtree {
 };
 
 std::unique_ptr<Subtree> Service::subtree(const Link& link) {
-  return std::make_unique<LinkSubtree>(std::make_unique<Service>(meta_, blobs_, config_, clock_, link.node_id), link.owner);
+  return std::make_unique<LinkSubtree>(std::make_unique<Service>(meta_, blobs_, config_, clock_, groups_of_, link.node_id), link.owner);
 }
 
 }  // namespace
 
-std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock) {
-  return std::make_unique<Service>(meta, blobs, std::move(config), clock);
+std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock,
+                                             GroupsOf groups_of) {
+  return std::make_unique<Service>(meta, blobs, std::move(config), clock, std::move(groups_of));
 }
 
 Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced) {
