@@ -2,8 +2,8 @@
 // search by name and by tag. Rows name nodes by id (the oc:fileid clients see) and live in tables
 // of their own (component "box_collab" of the schema).
 //
-// Who may see a node: exactly who BoxService::node_by_id(user, id) answers for (today the
-// owner; once shares exist, their recipients too). Every call that takes a node id asks it first
+// Who may see a node: exactly who BoxService::node_by_id(user, id) answers for (the owner, and
+// the recipients of a share of the node or of a folder above it). Every call that takes a node id asks it first
 // and answers Errc::not_found when it refuses, so another user's file, a file in the trash and a
 // purged file all look alike. Listings (favorites, a tag's files, search) ask it for each
 // candidate, so they show only live nodes the caller may see, with their paths.
@@ -128,8 +128,8 @@ class CollabService {
   // from `offset`. Errc::not_found for a tag that is not the user's.
   virtual boost::asio::awaitable<Result<std::vector<Node>>> filter_files(std::string user, FileFilter filter, std::size_t limit,
                                                                          std::size_t offset) = 0;
-  // Files and folders whose name contains `term` (case-insensitive after NFC; at least one
-  // character), by id after `cursor`, at most `limit` (1 to 100). One call examines a bounded
+  // Files and folders, the user's own and those beneath the shares they received, whose name
+  // contains `term` (case-insensitive after NFC; at least one character), by id after `cursor`, at most `limit` (1 to 100). One call examines a bounded
   // number of names and returns a cursor to go on from.
   virtual boost::asio::awaitable<Result<SearchPage>> search_names(std::string user, std::string term, std::size_t limit,
                                                                   std::optional<std::int64_t> cursor) = 0;

@@ -367,6 +367,9 @@ def test_a_share_recipient_comments_stars_and_tags_what_he_sees(server):
     r = call(carol, "PROPFIND", f"/remote.php/dav/systemtags-relations/files/{fid}", headers={"Depth": "1"})
     assert "to-review" not in r.text
     assert [e["title"] for e in search(dave, "review", provider="systemtags").json()["ocs"]["data"]["entries"]] == ["plan.txt"]
+    # A search by name finds what was shared with him too, with the path he sees it at.
+    found = search(dave, "PLAN").json()["ocs"]["data"]["entries"]
+    assert [(e["title"], e["attributes"]["path"]) for e in found] == [("plan.txt", "/team/plan.txt")]
 
     # Revoked: the file is gone from Dave's reach, and so are its comments, star and tag.
     r = requests.delete(server.url + f"/ocs/v2.php/apps/files_sharing/api/v1/shares/{share_id}", params={"format": "json"},
@@ -375,3 +378,4 @@ def test_a_share_recipient_comments_stars_and_tags_what_he_sees(server):
     assert call(dave, "REPORT", f"/remote.php/dav/comments/files/{fid}", data="<oc:filter-comments xmlns:oc=\"http://owncloud.org/ns\"/>").status_code == 404
     assert report_paths(dave, "<oc:favorite>1</oc:favorite>") == []
     assert search(dave, "review", provider="systemtags").json()["ocs"]["data"]["entries"] == []
+    assert search(dave, "plan").json()["ocs"]["data"]["entries"] == []

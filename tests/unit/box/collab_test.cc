@@ -307,6 +307,24 @@ TEST_P(BoxCollabTest, TrashHidesAndPurgeReapsRows) {
   EXPECT_EQ(must(await([&] { return c().reap(100); })), 0u);
 }
 
+TEST_P(BoxCollabTest, ShareRecipientsPassTheOneCheckWhileTheShareLasts) {
+  folder("team");
+  auto f = file("team/plan.txt");
+  file("private-plan.txt");
+  EXPECT_EQ(code_of(add(f, "too early", kBob)), Errc::not_found);
+  auto sh = must(await([&] { return box_->create_share(kAlice, "team", ShareType::user, kBob, kPermRead); }));
+  ASSERT_OK(add(f, "from bob", kBob));
+  EXPECT_EQ(messages(f), (std::vector<std::string>{"from bob"}));  // Alice reads it
+  ASSERT_OK(await([&] { return c().set_favorite(kBob, f, true); }));
+  EXPECT_EQ(paths(must(await([&] { return c().filter_files(kBob, FileFilter{true, {}}, 50, 0); }))), (std::vector<std::string>{"team/plan.txt"}));
+  // A search by name covers what was shared with him, and nothing else of Alice's.
+  EXPECT_EQ(paths(must(await([&] { return c().search_names(kBob, "plan", 20, std::nullopt); })).nodes), (std::vector<std::string>{"team/plan.txt"}));
+  ASSERT_OK(await([&] { return box_->delete_share(kAlice, sh.id); }));
+  EXPECT_EQ(code_of(await([&] { return c().comments(kBob, f, 10, 0); })), Errc::not_found);
+  EXPECT_TRUE(must(await([&] { return c().filter_files(kBob, FileFilter{true, {}}, 50, 0); })).empty());
+  EXPECT_TRUE(must(await([&] { return c().search_names(kBob, "plan", 20, std::nullopt); })).nodes.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BoxCollabTest, ::testing::Values(Backend::sqlite, Backend::postgres), test::backend_param_name);
 
 }  // namespace
