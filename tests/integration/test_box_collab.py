@@ -362,6 +362,12 @@ def test_a_share_recipient_comments_stars_and_tags_what_he_sees(server):
     assert dave.proppatch("team/plan.txt", FAV_PATCH.format(v=1)).status_code == 207
     assert report_paths(dave, "<oc:favorite>1</oc:favorite>") == ["team/plan.txt"]
     assert report_paths(carol, "<oc:favorite>1</oc:favorite>") == []
+    # The shared folder itself, starred where it appears in Dave's tree, shows its star there.
+    assert dave.proppatch("team", FAV_PATCH.format(v=1)).status_code == 207
+    stars = {e.href[len(dave.href()):]: e.text(oc("favorite")) for e in dave.entries("", "1", oc("favorite"), oc("comments-count"))}
+    assert stars["team/"] == "1", stars
+    assert dave.entries("team", "1", oc("comments-count"))[1].text(oc("comments-count")) == "2"
+    assert dave.proppatch("team", FAV_PATCH.format(v=0)).status_code == 207
     mine_tag = make_tag(dave, "to-review")
     assert call(dave, "PUT", f"/remote.php/dav/systemtags-relations/files/{fid}/{mine_tag}").status_code == 201
     r = call(carol, "PROPFIND", f"/remote.php/dav/systemtags-relations/files/{fid}", headers={"Depth": "1"})

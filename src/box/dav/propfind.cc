@@ -257,6 +257,46 @@ void render_one(std::string& out, const PropfindRequest& r, const Node& n, const
   out += "</d:response>";
 }
 
+// What a request asks of the collaboration service, loaded into `c`: the stars, comment counts
+// and tags of `anchor` and its children, or with `only` of that one node alone.
+struct CollabWants {
+  bool favorite = false, comments = false, tags = false;
+};
+CollabWants collab_wants(const PropfindRequest& r) {
+  CollabWants w;
+  for (const auto& p : r.props) {
+    w.favorite = w.favorite || in(kOcNs, "favorite", p);
+    w.comments = w.comments || in(kOcNs, "comments-count", p) || in(kOcNs, "comments-unread", p);
+    w.tags = w.tags || in(kNcNs, "system-tags", p);
+  }
+  return w;
+}
+boost::asio::awaitable<Status> load_collab(const Deps& deps, const User& user, CollabWants w, std::int64_t anchor,
+                                           std::optional<std::int64_t> only, Context& c) {
+  if (w.favorite) {
+    auto f = co_await deps.collab.favorites_in(user.id, anchor);
+    if (!f) { co_return f.error(); }
+    for (auto id : *f) {
+      if (!only || id == *only) { c.favorites.insert(id); }
+    }
+  }
+  if (w.comments) {
+    auto k = co_await deps.collab.comment_counts(user.id, anchor);
+    if (!k) { co_return k.error(); }
+    for (auto& [id, n] : *k) {
+      if (!only || id == *only) { c.comments[id] = n; }
+    }
+  }
+  if (w.tags) {
+    auto t = co_await deps.collab.tags_in(user.id, anchor);
+    if (!t) { co_return t.error(); }
+    for (auto& [id, tags] : *t) {
+      if (!only || id == *only) { c.tags[id] = std::move(tags); }
+    }
+  }
+  co_return Status{};
+}
+
 }  // namespace
 
 bool is_protected(const PropName& name) {
@@ -322,20 +362,14 @@ boost::asio::awaitable<Result<std::string>> render_propfind(const Deps& deps, co
       c.dead[node.id] = std::move(*d);
     }
   }
-  if (!link && wants(kOcNs, "favorite")) {
-    auto f = co_await deps.collab.favorites_in(user.id, node.id);
-    if (!f) { co_return f.error(); }
-    c.favorites = std::move(*f);
-  }
-  if (!link && (wants(kOcNs, "comments-count") || wants(kOcNs, "comments-unread"))) {
-    auto n = co_await deps.collab.comment_counts(user.id, node.id);
-    if (!n) { co_return n.error(); }
-    c.comments = std::move(*n);
-  }
-  if (!link && wants(kNcNs, "system-tags")) {
-    auto t = co_await deps.collab.tags_in(user.id, node.id);
-    if (!t) { co_return t.error(); }
-    c.tags = std::move(*t);
+  const CollabWants w = collab_wants(request);
+  if (!link && (w.favorite || w.comments || w.tags)) {
+    if (auto st = co_await load_collab(deps, user, w, node.id, std::nullopt, c); !st) { co_return st.error(); }
+    // A received share's mount point lists as the shared node, which is no child of this folder.
+    for (const auto& child : children) {
+      if (!child.mount) { continue; }
+      if (auto st = co_await load_collab(deps, user, w, child.id, child.id, c); !st) { co_return st.error(); }
+    }
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" "
                     "xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">";
@@ -356,22 +390,9 @@ boost::asio::awaitable<Result<std::string>> render_nodes(const Deps& deps, const
     return false;
   };
   // Each node on its own: a filter's results come from anywhere in the tree (bounded by its limit).
+  auto w = collab_wants(request);
   for (const auto& n : nodes) {
-    if (wants(kOcNs, "favorite")) {
-      auto f = co_await deps.collab.favorites_in(user.id, n.id);
-      if (!f) { co_return f.error(); }
-      if (f->contains(n.id)) { c.favorites.insert(n.id); }
-    }
-    if (wants(kOcNs, "comments-count") || wants(kOcNs, "comments-unread")) {
-      auto k = co_await deps.collab.comment_counts(user.id, n.id);
-      if (!k) { co_return k.error(); }
-      if (auto it = k->find(n.id); it != k->end()) { c.comments[n.id] = it->second; }
-    }
-    if (wants(kNcNs, "system-tags")) {
-      auto t = co_await deps.collab.tags_in(user.id, n.id);
-      if (!t) { co_return t.error(); }
-      if (auto it = t->find(n.id); it != t->end()) { c.tags[n.id] = std::move(it->second); }
-    }
+    if (auto st = co_await load_collab(deps, user, w, n.id, n.id, c); !st) { co_return st.error(); }
     if (needs_dead(request)) {
       auto d = co_await deps.box.props(user.id, n.id);
       if (!d) { co_return d.error(); }
