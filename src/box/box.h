@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "box/activity.h"
 #include "core/bytes.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -66,6 +67,7 @@ struct BoxConfig {
   std::chrono::seconds version_retention{30 * 86400};      // box.version_retention: older versions go
   std::chrono::seconds trash_retention{30 * 86400};        // box.trash_retention: older trash goes
   std::chrono::seconds upload_expiry{7 * 86400};           // box.upload_expiry: unfinished chunked uploads go
+  std::chrono::seconds activity_retention{90 * 86400};     // box.activity_retention: older activity entries go
   std::string instance_id = "occiel0000";                  // box.instance_id: suffix of oc:id
   // argon2id cost of link passwords: `ciel serve` copies identity.argon2_memory_kib and
   // identity.argon2_iterations, so link passwords cost what account passwords cost.
@@ -380,8 +382,18 @@ class BoxService {
   // The linked node's subtree, for the link's holder.
   virtual std::unique_ptr<Subtree> subtree(const Link& link) = 0;
 
+  // --- activity and notifications (activity.h) ------------------------------------------------
+  // `user`'s activity stream. Errc::invalid_argument (the limit or since out of range).
+  virtual boost::asio::awaitable<Result<ActivityPage>> activity(std::string user, ActivityQuery query) = 0;
+  // Newest first.
+  virtual boost::asio::awaitable<Result<std::vector<Notification>>> notifications(std::string user) = 0;
+  // Errc::not_found when `user` has no notification `id`.
+  virtual boost::asio::awaitable<Status> dismiss_notification(std::string user, std::int64_t id) = 0;
+  virtual boost::asio::awaitable<Status> dismiss_notifications(std::string user) = 0;
+
   // --- maintenance ----------------------------------------------------------------------------
-  // Expired trash, versions past retention and abandoned uploads; returns how many went.
+  // Expired trash, versions past retention, abandoned uploads and activity past retention;
+  // returns how many went.
   virtual boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) = 0;
   virtual const BoxConfig& config() const = 0;
 };

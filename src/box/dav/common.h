@@ -159,5 +159,6 @@ void add_quota_routes(http::Router& router, const Deps& deps);
 void add_link_routes(http::Router& router, const Deps& deps);
 void add_share_routes(http::Router& router, const Deps& deps);
 void add_link_page_routes(http::Router& router, const Deps& deps);
+void add_activity_routes(http::Router& router, const Deps& deps);
 
 }  // namespace ciel::box::dav

@@ -189,6 +189,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, (*id)->integer(0), *p);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, user, ActivityKind::file_created, out); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -343,6 +344,7 @@ class Service final : public BoxService {
       auto moved = resolve_id(tx, node->id, *dst);
       if (!moved) { return moved.error(); }
       out.node = std::move(*moved);
+      if (auto a = note(tx, user, parent_path(*src) == parent_path(*dst) ? ActivityKind::file_renamed : ActivityKind::file_moved, out.node, {}, *src); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -385,6 +387,7 @@ class Service final : public BoxService {
       auto made = resolve_id(tx, *id, *dst);
       if (!made) { return made.error(); }
       out.node = std::move(*made);
+      if (auto a = note(tx, user, ActivityKind::file_created, out.node); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -719,6 +722,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, file_id, *path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version"); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -779,6 +783,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, id, join(dir, target));
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "trash"); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -987,6 +992,7 @@ class Service final : public BoxService {
            hash.empty() ? Value{} : Value{hash}, out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.created_s}, Value{out.label}});
       if (!id) { return id.error(); }
       out.id = (*id)->integer(0);
+      if (auto a = note(tx, user, ActivityKind::link_created, out.node, std::to_string(out.id)); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1050,6 +1056,7 @@ class Service final : public BoxService {
                        {Value{std::int64_t{link_permissions(out.access)}}, out.password_hash.empty() ? Value{} : Value{out.password_hash},
                         out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.label}, Value{id}});
       if (!u) { return u.error(); }
+      if (auto a = note(tx, user, ActivityKind::link_changed, out.node, std::to_string(id)); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1062,6 +1069,7 @@ class Service final : public BoxService {
       if (!l) { return l.error(); }
       auto d = tx.exec("DELETE FROM box_links WHERE id = $1", {Value{id}});
       if (!d) { return d.error(); }
+      if (auto a = note(tx, user, ActivityKind::link_deleted, l->node, std::to_string(id)); !a) { return a; }
       return {};
     });
   }
@@ -1093,11 +1101,42 @@ class Service final : public BoxService {
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
       auto u = tx.exec("UPDATE box_links SET downloads = downloads + 1 WHERE id = $1", {Value{link_id}});
       if (!u) { return u.error(); }
+      if (auto a = note_download(tx, link_id); !a) { return a; }
       return {};
     });
   }
 
   std::unique_ptr<Subtree> subtree(const Link& link) override;
+
+  // --- activity and notifications ------------------------------------------------------------
+  boost::asio::awaitable<Result<ActivityPage>> activity(std::string user, ActivityQuery query) override {
+    ActivityPage out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto page = list_activity(tx, user, query);
+      if (!page) { return page.error(); }
+      out = std::move(*page);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+  boost::asio::awaitable<Result<std::vector<Notification>>> notifications(std::string user) override {
+    std::vector<Notification> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto list = list_notifications(tx, user);
+      if (!list) { return list.error(); }
+      out = std::move(*list);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+  boost::asio::awaitable<Status> dismiss_notification(std::string user, std::int64_t id) override {
+    co_return co_await meta_.transact([&](Tx& tx) { return delete_notification(tx, user, id); });
+  }
+  boost::asio::awaitable<Status> dismiss_notifications(std::string user) override {
+    co_return co_await meta_.transact([&](Tx& tx) { return delete_notifications(tx, user); });
+  }
 
   // --- maintenance ----------------------------------------------------------------------------
   boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
@@ -1140,6 +1179,11 @@ class Service final : public BoxService {
       if (!f) { return f.error(); }
       auto l = tx.exec("DELETE FROM box_locks WHERE expires_s > 0 AND expires_s < $1", {Value{now}});
       if (!l) { return l.error(); }
+      if (config_.activity_retention.count() > 0) {
+        auto a = expire_activity(tx, unix_seconds(clock_.now()) - config_.activity_retention.count(), limit);
+        if (!a) { return a.error(); }
+        done += *a;
+      }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1208,6 +1252,31 @@ class Service final : public BoxService {
   boost::asio::awaitable<std::string> hash_password(std::string password) {
     const auto* h = co_await password_hasher();
     co_return co_await h->async_hash(std::move(password));
+  }
+
+  // --- activity (activity.h) -------------------------------------------------------------------
+  // Records `kind` on `n` in `user`'s stream, in `tx`: paths relative to root() become paths from
+  // the user's root; in a link's view the actor is the link's anonymous visitor ("").
+  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {}) {
+    auto path = full_path(tx, user, n.path);
+    if (!path) { return path.error(); }
+    auto old = old_path.empty() ? Result<std::string>(std::string()) : full_path(tx, user, old_path);
+    if (!old) { return old.error(); }
+    return record_activity(tx, ActivityEntry{0, user, anchor_ != 0 ? "" : user, kind, n.id, n.folder, *path, *old, unix_seconds(clock_.now()),
+                                             std::move(detail)});
+  }
+  // A download through link `link_id`, in its owner's stream (the visitor is anonymous).
+  Status note_download(Tx& tx, std::int64_t link_id) {
+    auto l = tx.one("SELECT owner, node_id FROM box_links WHERE id = $1", {Value{link_id}});
+    if (!l) { return l.error(); }
+    if (!*l) { return {}; }
+    std::string owner = (*l)->text(0);
+    auto path = path_of(tx, owner, (*l)->integer(1));
+    if (!path) { return path.error().code == Errc::not_found ? Status{} : Status{path.error()}; }
+    auto n = resolve_id(tx, (*l)->integer(1), *path);
+    if (!n) { return n.error(); }
+    return record_activity(tx, ActivityEntry{0, owner, "", ActivityKind::link_downloaded, n->id, n->folder, *path, {}, unix_seconds(clock_.now()),
+                                             std::to_string(link_id)});
   }
 
   // --- helpers on a transaction ---------------------------------------------------------------
@@ -1442,6 +1511,7 @@ class Service final : public BoxService {
     if (!full) { return full.error(); }
     auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{*full}, Value{n.id}});
     if (!u) { return u.error(); }
+    if (auto a = note(tx, user, ActivityKind::file_deleted, n); !a) { return a; }
     if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
     if (auto l = drop_locks_beneath(tx, user, *full); !l) { return l; }
     if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
@@ -1639,6 +1709,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, id, target);
       if (!n) { return n.error(); }
       out.node = std::move(*n);
+      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
