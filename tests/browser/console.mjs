@@ -83,6 +83,33 @@ const scenarios = {
     return { progress, listed, errors };
   },
   // Rename a file, delete it, find it in the trash, restore it (arg: the file's name).
+  // Upload a file, then the Activity page lists it as created by the user; the filters narrow it.
+  async activity(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const name = path.basename(arg);
+    await page.locator('[data-testid=upload-files]').setInputFiles(arg);
+    await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    const row = page.locator('tbody tr', { hasText: name }).first();
+    await row.waitFor();
+    const first = await row.locator('td').allTextContents();
+    const kind = await row.getAttribute('data-kind');
+    const rowsFor = async (label, id) => {
+      await page.getByLabel('Show').selectOption({ label });
+      await page.locator(`main[data-filter="${id}"]`).waitFor();
+      return page.locator('tbody tr', { hasText: name }).count();
+    };
+    const byOthers = await rowsFor('By others', 'by');
+    const sharing = await rowsFor('Sharing', 'files_sharing');
+    const byMe = await rowsFor('By me', 'self');
+    const bell = await page.locator('.bell > button').getAttribute('aria-label');
+    await page.locator('.bell > button').click();
+    const bellList = await page.locator('.bell-list').textContent();
+    return { first, kind, byOthers, sharing, byMe, bell, bellList };
+  },
   async 'rename-delete-restore'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();

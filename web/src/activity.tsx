@@ -11,6 +11,7 @@ export function Activity() {
   const [items, setItems] = useState<Entry[] | null>(null);
   const [more, setMore] = useState(false);
   const [error, setError] = useState('');
+  const [shown, setShown] = useState('');  // the filter whose entries are on screen
 
   async function load(since: number) {
     setError('');
@@ -18,6 +19,7 @@ export function Activity() {
       const page = await listActivity(filter, since);
       setItems((old) => (since && old ? [...old, ...page.items] : page.items));
       setMore(page.more);
+      setShown(filter);
     } catch (err) {
       setItems((old) => old ?? []);
       setError(t('error.generic', (err as Error).message));
@@ -27,7 +29,7 @@ export function Activity() {
 
   const kind = (k: string) => { const key = `activity.kind.${k}`; return hasKey(key) ? t(key) : k; };
   return (
-    <main class="activity">
+    <main class="activity" data-filter={shown}>
       <h1>{t('activity.title')}</h1>
       <label>
         <span>{t('activity.filter')}</span>{' '}
