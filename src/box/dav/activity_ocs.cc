@@ -11,6 +11,8 @@
 // Answers are JSON with ?format=json or an Accept naming json, XML otherwise (the OCS envelope).
 #include <boost/json.hpp>
 
+#include <cctype>
+
 #include "box/dav/common.h"
 #include "core/http/target.h"
 #include "core/time.h"
@@ -29,7 +31,8 @@ void to_xml(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::object:
       for (const auto& [k, child] : v.get_object()) {
-        std::string key(k);
+        // A key that cannot be an element name (the file ids of "objects") becomes an <element>.
+        std::string key = !k.empty() && std::isalpha(static_cast<unsigned char>(k[0])) ? std::string(k) : "element";
         out += "<" + key + ">";
         to_xml(child, out);
         out += "</" + key + ">";
@@ -135,10 +138,12 @@ json::value activity_item(const ActivityEntry& e, const User& user) {
   // once entries come from other users' shares).
   std::string actor = e.actor == e.user ? user.name : e.actor;
   if (!actor.empty() && e.actor != e.user) { params["user"] = json::object{{"type", "user"}, {"id", actor}, {"name", actor}}; }
+  // The plain subject names files by their names, or by their paths for a move (where the name stays).
   std::string plain = tmpl;
+  const char* field = e.kind == ActivityKind::file_moved ? "path" : "name";
   for (const auto& [k, v] : params) {
     std::string key = "{" + std::string(k) + "}";
-    if (auto pos = plain.find(key); pos != std::string::npos) { plain.replace(pos, key.size(), std::string(v.at("name").get_string())); }
+    if (auto pos = plain.find(key); pos != std::string::npos) { plain.replace(pos, key.size(), std::string(v.at(field).get_string())); }
   }
   json::object objects;
   objects[std::to_string(e.node_id)] = "/" + e.path;

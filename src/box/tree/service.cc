@@ -1879,7 +1879,7 @@ boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::millisecon
     if (!n) {
       log::warn("box: reaper: {} {}", n.error().message, n.error().detail);
     } else if (*n > 0) {
-      log::info("box: reaped {} expired trash items, versions and uploads", *n);
+      log::info("box: reaped {} expired trash items, versions, uploads and activity entries", *n);
     }
   }
 }
