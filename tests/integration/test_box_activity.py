@@ -6,6 +6,7 @@ download through it each leave their entry (type, paths, actor); the filters, th
 errors; one user never sees another's stream."""
 import re
 import urllib.parse
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -171,6 +172,10 @@ def test_xml_answers_carry_the_same_entries(server, alice):
     assert "<statuscode>200</statuscode>" in r.text
     assert r.text.count("<activity_id>") == 2
     assert "<type>public_links</type>" in r.text and "<object_name>/final.txt</object_name>" in r.text
+    root = ET.fromstring(r.content)  # well-formed, file ids as keys included
+    items = root.findall("data/element")
+    assert [i.findtext("ciel_kind") for i in items] == ["link_downloaded", "link_created"]
+    assert items[0].findtext("objects/element") == "/final.txt"
 
 
 @pytest.mark.parametrize("params, status", [
