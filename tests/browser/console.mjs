@@ -110,6 +110,22 @@ const scenarios = {
     const bellList = await page.locator('.bell-list').textContent();
     return { first, kind, byOthers, sharing, byMe, bell, bellList };
   },
+  // A long stream comes 50 entries at a time; "Load more" appends the older ones, in the French UI.
+  async 'activity-more'(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Activité' }).click();
+    await page.locator('main[data-filter="all"] tbody tr').first().waitFor();
+    const rows = page.locator('tbody tr');
+    const before = await rows.count();
+    await page.getByRole('button', { name: 'Afficher plus' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before);
+    const after = await rows.locator('td:nth-child(2)').allTextContents();
+    const kinds = await rows.locator('td:first-child').allTextContents();
+    const more = await page.getByRole('button', { name: 'Afficher plus' }).count();
+    return { before, after, kinds: [...new Set(kinds)], more };
+  },
   async 'rename-delete-restore'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();

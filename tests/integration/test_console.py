@@ -196,6 +196,16 @@ def test_activity_page_lists_an_upload(server, tmp_path):
     assert out["bell"] == "0 notifications" and "No notifications." in out["bellList"], out
 
 
+def test_activity_page_loads_more(server):
+    dav = make_box_user(server, "activity-lea")
+    for i in range(55):
+        assert dav.put(f"note-{i:02}.txt", b"n").status_code == 201
+    out = browser("activity-more", server, user=dav.user, password=dav.password)
+    assert out["before"] == 50 and out["more"] == 0, out
+    assert out["after"] == [f"note-{i:02}.txt" for i in reversed(range(55))]  # newest first, none twice
+    assert out["kinds"] == ["Créé"]
+
+
 def test_container_upload_download_and_public_switch(server, tmp_path):
     f = tmp_path / "vacances 2026.jpg"
     data = payload(900_000, 11)
