@@ -13,6 +13,7 @@
 
 #include <cctype>
 
+#include "box/dav/activity_query.h"
 #include "box/dav/common.h"
 #include "core/http/target.h"
 #include "core/time.h"
@@ -169,40 +170,6 @@ json::value activity_item(const ActivityEntry& e, const User& user) {
   };
 }
 
-// The query of a request, or the message of a 400.
-Result<ActivityQuery> parse_query(const http::Request& req, std::string_view filter_name) {
-  ActivityQuery q;
-  auto f = activity_filter_from(filter_name == "filter" ? "all" : filter_name);
-  if (!f) { return make_error(Errc::not_found, "The filter is unknown"); }
-  q.filter = *f;
-  if (auto s = req.query_param("since"); s && !s->empty()) {
-    auto v = parse_i64(*s);
-    if (!v || *v < 0) { return make_error(Errc::invalid_argument, "since must be the id of an activity"); }
-    q.since = *v;
-  }
-  if (auto l = req.query_param("limit"); l && !l->empty()) {
-    auto v = parse_i64(*l);
-    if (!v || *v < 1 || *v > static_cast<std::int64_t>(kMaxActivityLimit)) {
-      return make_error(Errc::invalid_argument, "limit must be a number from 1 to " + std::to_string(kMaxActivityLimit));
-    }
-    q.limit = static_cast<std::size_t>(*v);
-  }
-  if (auto s = req.query_param("sort"); s && !s->empty()) {
-    if (*s != "asc" && *s != "desc") { return make_error(Errc::invalid_argument, "sort must be asc or desc"); }
-    q.ascending = *s == "asc";
-  }
-  auto type = req.query_param("object_type");
-  auto id = req.query_param("object_id");
-  if (type || id) {
-    if (!type || !id) { return make_error(Errc::invalid_argument, "object_type and object_id go together"); }
-    if (*type != "files") { return make_error(Errc::invalid_argument, "object_type must be files"); }
-    auto v = parse_i64(*id);
-    if (!v || *v < 1) { return make_error(Errc::invalid_argument, "object_id must be a file id"); }
-    q.node_id = *v;
-  }
-  return q;
-}
-
 // The same request from `since` on.
 std::string next_link(const Deps& deps, const http::Request& req, std::string_view filter, std::int64_t since) {
   std::string url = deps.options.public_url + req.path.substr(0, req.path.find(kActivityBase)) + std::string(kActivityBase) + "/" + std::string(filter) +
@@ -226,7 +193,7 @@ awaitable<http::Response> handle_activity(http::RequestContext& ctx, const Deps&
     }
     co_return ocs_data(req, list);
   }
-  auto q = parse_query(req, filter);
+  auto q = parse_activity_query(filter, req.query_params);
   if (!q) { co_return fail(req, q.error()); }
   auto page = co_await deps.box.activity(user->id, *q);
   if (!page) { co_return fail(req, page.error()); }
