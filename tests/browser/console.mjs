@@ -410,7 +410,8 @@ const scenarios = {
     const dp = await desk.newPage();
     await signIn(dp, 'Files');
     for (const [hash, heading, file] of [['#/trash', 'Trash', 'trash-en.png'], ['#/storage', 'Object storage', 'storage-en.png'],
-                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png']]) {
+                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png'],
+                                         ['#/activity', 'Activity', 'activity-en.png']]) {
       await dp.goto(base + '/' + hash);
       await dp.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await dp.locator('table.listing, p.empty').first().waitFor();

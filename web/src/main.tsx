@@ -20,7 +20,7 @@ function LanguageSwitch() {
   const current = use(lang);
   return (
     <label class="lang">
-      <span>{t('lang.label')}</span>
+      <span class="sr-only">{t('lang.label')}</span>
       <select value={current} onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}>
         <option value="en">English</option>
         <option value="fr">Français</option>
