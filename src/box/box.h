@@ -378,7 +378,9 @@ class BoxService {
   virtual boost::asio::awaitable<Result<Link>> open_link(std::string token) = 0;
   // True when the link has no password or `password` is it (argon2id, off the I/O threads).
   virtual boost::asio::awaitable<bool> verify_link_password(const Link& link, std::string password) = 0;
-  virtual boost::asio::awaitable<Status> count_download(std::int64_t link_id) = 0;
+  // A download of `file_id` (the linked file, or a file inside the linked folder) through link
+  // `link_id`: counted on the link and recorded in its owner's activity.
+  virtual boost::asio::awaitable<Status> count_download(std::int64_t link_id, std::int64_t file_id) = 0;
   // The linked node's subtree, for the link's holder.
   virtual std::unique_ptr<Subtree> subtree(const Link& link) = 0;
 

@@ -238,3 +238,23 @@ def test_capabilities_announce_activity_and_notifications(server, alice):
     caps = r.json()["ocs"]["data"]["capabilities"]
     assert "filters" in caps["activity"]["apiv2"]
     assert "list" in caps["notifications"]["ocs-endpoints"]
+
+
+def test_a_download_inside_a_folder_link_names_the_file(server):
+    dav = make_box_user(server, "act-carol")
+    assert dav.mkcol("share").status_code == 201
+    assert dav.put("share/inside.txt", b"inside").status_code == 201
+    r = requests.post(f"{server.url}/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
+                      data={"path": "/share", "shareType": "3"}, auth=(dav.user, dav.password), headers={"OCS-APIREQUEST": "true"},
+                      timeout=60)
+    assert r.status_code == 200, r.text
+    token = r.json()["ocs"]["data"]["token"]
+    r = requests.get(f"{server.url}/public.php/dav/files/{token}/inside.txt", timeout=60)
+    assert r.status_code == 200 and r.content == b"inside"
+    # A partial read is not a download.
+    r = requests.get(f"{server.url}/public.php/dav/files/{token}/inside.txt", headers={"Range": "bytes=0-1"}, timeout=60)
+    assert r.status_code == 206
+    shared = stream(server, dav, "files_sharing", sort="asc")
+    assert kinds(shared) == [("link_created", "/share"), ("link_downloaded", "/share/inside.txt")]
+    assert shared[1]["object_id"] == fileid(dav, "share/inside.txt")
+    assert shared[1]["user"] == ""

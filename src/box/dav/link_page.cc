@@ -216,7 +216,7 @@ awaitable<http::Response> handle_download(http::RequestContext& ctx, const Deps&
   res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + http::percent_encode(node->name));
   res.set_header("X-Content-Type-Options", "nosniff");
   if (req.method == http::Method::get && res.status() == http::Status::ok) {
-    if (auto st = co_await deps.box.count_download(o.link->id); !st) {
+    if (auto st = co_await deps.box.count_download(o.link->id, node->id); !st) {
       log::warn("box: link {}: could not count a download: {} {}", o.link->id, st.error().message, st.error().detail);
     }
   }

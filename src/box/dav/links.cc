@@ -178,7 +178,7 @@ class LinkHandler {
     if (node->folder) { co_return co_await folder_page(); }
     auto res = co_await serve_file(deps_, req_, *node);
     if (req_.method == http::Method::get && res.status() == http::Status::ok) {
-      if (auto st = co_await deps_.box.count_download(link_.id); !st) {
+      if (auto st = co_await deps_.box.count_download(link_.id, node->id); !st) {
         log::warn("box: link {}: could not count a download: {} {}", link_.id, st.error().message, st.error().detail);
       }
     }

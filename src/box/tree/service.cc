@@ -1097,11 +1097,11 @@ class Service final : public BoxService {
     co_return co_await h->async_verify(link.password_hash, std::move(password));
   }
 
-  boost::asio::awaitable<Status> count_download(std::int64_t link_id) override {
+  boost::asio::awaitable<Status> count_download(std::int64_t link_id, std::int64_t file_id) override {
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
       auto u = tx.exec("UPDATE box_links SET downloads = downloads + 1 WHERE id = $1", {Value{link_id}});
       if (!u) { return u.error(); }
-      if (auto a = note_download(tx, link_id); !a) { return a; }
+      if (auto a = note_download(tx, link_id, file_id); !a) { return a; }
       return {};
     });
   }
@@ -1265,15 +1265,16 @@ class Service final : public BoxService {
     return record_activity(tx, ActivityEntry{0, user, anchor_ != 0 ? "" : user, kind, n.id, n.folder, *path, *old, unix_seconds(clock_.now()),
                                              std::move(detail)});
   }
-  // A download through link `link_id`, in its owner's stream (the visitor is anonymous).
-  Status note_download(Tx& tx, std::int64_t link_id) {
-    auto l = tx.one("SELECT owner, node_id FROM box_links WHERE id = $1", {Value{link_id}});
+  // A download of `file_id` through link `link_id`, in the link owner's stream (the visitor is
+  // anonymous); nothing when the link or the file is gone (or the file is not the owner's).
+  Status note_download(Tx& tx, std::int64_t link_id, std::int64_t file_id) {
+    auto l = tx.one("SELECT owner FROM box_links WHERE id = $1", {Value{link_id}});
     if (!l) { return l.error(); }
     if (!*l) { return {}; }
     std::string owner = (*l)->text(0);
-    auto path = path_of(tx, owner, (*l)->integer(1));
+    auto path = path_of(tx, owner, file_id);
     if (!path) { return path.error().code == Errc::not_found ? Status{} : Status{path.error()}; }
-    auto n = resolve_id(tx, (*l)->integer(1), *path);
+    auto n = resolve_id(tx, file_id, *path);
     if (!n) { return n.error(); }
     return record_activity(tx, ActivityEntry{0, owner, "", ActivityKind::link_downloaded, n->id, n->folder, *path, {}, unix_seconds(clock_.now()),
                                              std::to_string(link_id)});

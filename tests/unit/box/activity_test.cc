@@ -139,7 +139,7 @@ TEST_P(BoxActivityTest, EachChangeLeavesItsEntry) {
   LinkUpdate u;
   u.label = "renamed link";
   ASSERT_OK(await([&] { return box().update_link(kUser, link->id, u); }));
-  ASSERT_OK(await([&] { return box().count_download(link->id); }));
+  ASSERT_OK(await([&] { return box().count_download(link->id, link->node_id); }));
   ASSERT_OK(await([&] { return box().delete_link(kUser, link->id); }));
 
   EXPECT_EQ(lines(), (std::vector<std::string>{
@@ -197,16 +197,27 @@ TEST_P(BoxActivityTest, LinkVisitorsAreAnonymousAndPathsAreFromTheOwnersRoot) {
   PutOptions o;
   o.length = 14;
   ASSERT_OK(await([&] { return view->put("note.txt", body, o); }));
-  ASSERT_OK(await([&] { return view->move("note.txt", "kept.txt", false); }));
+  auto kept = await([&] { return view->move("note.txt", "kept.txt", false); });
+  ASSERT_OK(kept);
+  // A download of a file inside the linked folder names that file.
+  ASSERT_OK(await([&] { return box().count_download(link->id, kept->node.id); }));
   ASSERT_OK(await([&] { return view->remove("kept.txt", std::nullopt); }));
+  // Once it is in the trash, a late count records nothing (and another user's file never).
+  ASSERT_OK(await([&] { return box().count_download(link->id, kept->node.id); }));
+  auto bobs = put("bob.txt", "b", kOther);
+  ASSERT_OK(bobs);
+  ASSERT_OK(await([&] { return box().count_download(link->id, bobs->node.id); }));
   EXPECT_EQ(lines(), (std::vector<std::string>{"file_created team", "file_created team/drop", "link_created team/drop",
                                                "file_created team/drop/note.txt (anon)",
                                                "file_renamed team/drop/note.txt -> team/drop/kept.txt (anon)",
+                                               "link_downloaded team/drop/kept.txt (anon)",
                                                "file_deleted team/drop/kept.txt (anon)"}));
   EXPECT_EQ(lines(ActivityFilter::self).size(), 3u);
   EXPECT_EQ(lines(ActivityFilter::by), (std::vector<std::string>{"file_created team/drop/note.txt (anon)",
                                                                  "file_renamed team/drop/note.txt -> team/drop/kept.txt (anon)",
+                                                                 "link_downloaded team/drop/kept.txt (anon)",
                                                                  "file_deleted team/drop/kept.txt (anon)"}));
+  EXPECT_EQ(lines(ActivityFilter::all, kOther), (std::vector<std::string>{"file_created bob.txt"}));
 }
 
 TEST_P(BoxActivityTest, RefusedAndRolledBackWritesLeaveNoEntry) {
