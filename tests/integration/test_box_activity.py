@@ -50,6 +50,15 @@ def fileid(dav, path):
     return int(re.search(r"<oc:fileid>(\d+)</oc:fileid>", r.text).group(1))
 
 
+def make_link(server, dav, path):
+    """A read-only public link on `path` through the OCS Share API; returns its token."""
+    r = requests.post(f"{server.url}/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
+                      data={"path": path, "shareType": "3"}, auth=(dav.user, dav.password), headers={"OCS-APIREQUEST": "true"},
+                      timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()["ocs"]["data"]["token"]
+
+
 @pytest.fixture(scope="module")
 def alice(server):
     """Alice's box after a round of real changes; returns her Dav client and what it made."""
@@ -67,11 +76,7 @@ def alice(server):
     item = [h for h in re.findall(r"<d:href>([^<]+)</d:href>", r.text) if "scratch" in urllib.parse.unquote(h)][0]
     r = dav.request("MOVE", url=server.url + item, headers={"Destination": f"{server.url}/remote.php/dav/trashbin/{dav.user}/restore/scratch.txt"})
     assert r.status_code == 201, r.text
-    r = requests.post(f"{server.url}/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
-                      data={"path": "/final.txt", "shareType": "3"}, auth=(dav.user, dav.password), headers={"OCS-APIREQUEST": "true"},
-                      timeout=60)
-    assert r.status_code == 200, r.text
-    token = r.json()["ocs"]["data"]["token"]
+    token = make_link(server, dav, "/final.txt")
     r = requests.get(f"{server.url}/public.php/dav/files/{token}", timeout=60)
     assert r.status_code == 200 and r.content == b"second draft"
     return dav
@@ -244,11 +249,7 @@ def test_a_download_inside_a_folder_link_names_the_file(server):
     dav = make_box_user(server, "act-carol")
     assert dav.mkcol("share").status_code == 201
     assert dav.put("share/inside.txt", b"inside").status_code == 201
-    r = requests.post(f"{server.url}/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
-                      data={"path": "/share", "shareType": "3"}, auth=(dav.user, dav.password), headers={"OCS-APIREQUEST": "true"},
-                      timeout=60)
-    assert r.status_code == 200, r.text
-    token = r.json()["ocs"]["data"]["token"]
+    token = make_link(server, dav, "/share")
     r = requests.get(f"{server.url}/public.php/dav/files/{token}/inside.txt", timeout=60)
     assert r.status_code == 200 and r.content == b"inside"
     # A partial read is not a download.
