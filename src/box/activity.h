@@ -64,7 +64,11 @@ struct ActivityEntry {
 };
 
 // Inserts `entry` (its id is ignored) in the caller's transaction. Errc::invalid_argument for an
-// empty user or a detail over 255 bytes; store errors as Tx's.
+// empty user or a detail over 255 bytes; store errors as Tx's. A change several users see (a file
+// in a shared folder, a share given) is recorded once per user, each entry with that user's path,
+// the same actor and kind: e.g. for a share, ActivityKind::shared in the owner's stream (actor the
+// owner, detail the recipient's name) and in the recipient's (actor the owner), then notify() the
+// recipient.
 Status record_activity(store::Tx& tx, const ActivityEntry& entry);
 
 enum class ActivityFilter {
