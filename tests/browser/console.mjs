@@ -83,6 +83,49 @@ const scenarios = {
     return { progress, listed, errors };
   },
   // Rename a file, delete it, find it in the trash, restore it (arg: the file's name).
+  // Upload a file, then the Activity page lists it as created by the user; the filters narrow it.
+  async activity(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const name = path.basename(arg);
+    await page.locator('[data-testid=upload-files]').setInputFiles(arg);
+    await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    const row = page.locator('tbody tr', { hasText: name }).first();
+    await row.waitFor();
+    const first = await row.locator('td').allTextContents();
+    const kind = await row.getAttribute('data-kind');
+    const rowsFor = async (label, id) => {
+      await page.getByLabel('Show').selectOption({ label });
+      await page.locator(`main[data-filter="${id}"]`).waitFor();
+      return page.locator('tbody tr', { hasText: name }).count();
+    };
+    const byOthers = await rowsFor('By others', 'by');
+    const sharing = await rowsFor('Sharing', 'files_sharing');
+    const byMe = await rowsFor('By me', 'self');
+    const bell = await page.locator('.bell > button').getAttribute('aria-label');
+    await page.locator('.bell > button').click();
+    const bellList = await page.locator('.bell-list').textContent();
+    return { first, kind, byOthers, sharing, byMe, bell, bellList };
+  },
+  // A long stream comes 50 entries at a time; "Load more" appends the older ones, in the French UI.
+  async 'activity-more'(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Activité' }).click();
+    await page.locator('main[data-filter="all"] tbody tr').first().waitFor();
+    const rows = page.locator('tbody tr');
+    const before = await rows.count();
+    await page.getByRole('button', { name: 'Afficher plus' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before);
+    const after = await rows.locator('td:nth-child(2)').allTextContents();
+    const kinds = await rows.locator('td:first-child').allTextContents();
+    const more = await page.getByRole('button', { name: 'Afficher plus' }).count();
+    return { before, after, kinds: [...new Set(kinds)], more };
+  },
   async 'rename-delete-restore'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
@@ -414,7 +457,8 @@ const scenarios = {
     const dp = await desk.newPage();
     await signIn(dp, 'Files');
     for (const [hash, heading, file] of [['#/trash', 'Trash', 'trash-en.png'], ['#/storage', 'Object storage', 'storage-en.png'],
-                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png']]) {
+                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png'],
+                                         ['#/activity', 'Activity', 'activity-en.png']]) {
       await dp.goto(base + '/' + hash);
       await dp.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await dp.locator('table.listing, p.empty').first().waitFor();

@@ -188,6 +188,26 @@ def test_rename_delete_and_restore_from_the_trash(server):
     assert server.dav.entries("renamed-report.txt", "0", oc("fileid"))[0].text(oc("fileid")) == fileid  # kept by the rename
 
 
+def test_activity_page_lists_an_upload(server, tmp_path):
+    f = tmp_path / "activity-proof.txt"
+    f.write_bytes(b"seen in the activity stream")
+    out = browser("activity", server, f)
+    assert out["kind"] == "file_created"
+    assert out["first"][:3] == ["Created", "activity-proof.txt", "You"], out
+    assert out["byMe"] == 1 and out["byOthers"] == 0 and out["sharing"] == 0, out
+    assert out["bell"] == "0 notifications" and "No notifications." in out["bellList"], out
+
+
+def test_activity_page_loads_more(server):
+    dav = make_box_user(server, "activity-lea")
+    for i in range(55):
+        assert dav.put(f"note-{i:02}.txt", b"n").status_code == 201
+    out = browser("activity-more", server, user=dav.user, password=dav.password)
+    assert out["before"] == 50 and out["more"] == 0, out
+    assert out["after"] == [f"note-{i:02}.txt" for i in reversed(range(55))]  # newest first, none twice
+    assert out["kinds"] == ["Créé"]
+
+
 def test_container_upload_download_and_public_switch(server, tmp_path):
     f = tmp_path / "vacances 2026.jpg"
     data = payload(900_000, 11)

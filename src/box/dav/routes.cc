@@ -16,6 +16,7 @@ void add_routes(http::Router& router, BoxService& box, identity::IdentityService
   add_link_routes(router, deps);
   add_share_routes(router, deps);
   add_link_page_routes(router, deps);
+  add_activity_routes(router, deps);
 }
 
 }  // namespace ciel::box::dav
