@@ -16,10 +16,10 @@ function check(cond, what) {
   if (!cond) throw new Error(what);
 }
 
-async function signIn(page, expectFilesHeading) {
+async function signIn(page, expectFilesHeading, as = user, pass = password) {
   await page.goto(base + '/');
-  await page.locator('input[name=username]').fill(user);
-  await page.locator('input[name=password]').fill(password);
+  await page.locator('input[name=username]').fill(as);
+  await page.locator('input[name=password]').fill(pass);
   await page.locator('button[type=submit]').click();
   await page.getByRole('heading', { name: expectFilesHeading }).waitFor({ timeout: 15000 });
 }
@@ -266,7 +266,7 @@ const scenarios = {
     await signIn(page, 'Fichiers');
     await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Versions' }).click();
     const panel = page.locator('section.versions');
-    await panel.getByRole('heading').waitFor();
+    await panel.getByRole('heading', { level: 2 }).waitFor();
     const heading = await panel.getByRole('heading').textContent();
     const ids = () => panel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
     const before = await ids();
@@ -309,7 +309,7 @@ const scenarios = {
     await signIn(page, 'Files');
     await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Share' }).click();
     const panel = page.locator('section.share');
-    await panel.getByRole('heading').waitFor();
+    await panel.getByRole('heading', { level: 2 }).waitFor();
     const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
     await panel.locator('input[name=link-password]').fill('link-pass-1');
     await panel.locator('input[name=link-expires]').fill(tomorrow);
@@ -403,6 +403,35 @@ const scenarios = {
     await page.locator('table.audit tbody tr').first().waitFor();
     const audit = await page.locator('table.audit tbody tr').allTextContents();
     return { made, audit: audit.slice(0, 10) };
+  },
+  // The share panel shares a folder with a second user (arg: JSON {folder, file, other, otherPassword}),
+  // who signs in in a browser of their own and finds the folder and its file among their files.
+  async 'share-user'(browser) {
+    const { folder, file, other, otherPassword } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.locator(`tr[data-name="${folder}"]`).getByRole('button', { name: 'Share' }).click();
+    const panel = page.locator('section.share');
+    await panel.getByRole('heading', { level: 2 }).waitFor();
+    await panel.locator('input[name=share-with]').fill(other);
+    await panel.locator('select[name=share-level]').selectOption('15');
+    await panel.locator('.people').getByRole('button', { name: 'Share' }).click();
+    const row = panel.locator(`li[data-share-with="${other}"]`);
+    await row.waitFor();
+    const level = await row.locator('select').inputValue();
+    await context.close();
+
+    const theirs = await browser.newContext({ locale: 'fr-FR' });
+    const second = await theirs.newPage();
+    await signIn(second, 'Fichiers', other, otherPassword);
+    const shared = second.locator(`tr[data-name="${folder}"]`);
+    await shared.waitFor();
+    await shared.locator('td:first-child a').first().click();
+    await second.locator(`tr[data-name="${file}"]`).waitFor();
+    const names = await second.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    await theirs.close();
+    return { level, names };
   },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
