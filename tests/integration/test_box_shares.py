@@ -466,4 +466,7 @@ def test_sharing_leaves_activity_entries_and_notifies_the_recipient(server, team
     sid = share(server, alice, "/Annonce", "sh-dan", READ | CREATE)["id"]
     dan.put_file("Annonce/de dan.txt", b"hello")
     files = ocs_get(server, alice, "/apps/activity/api/v2/activity/files")
-    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" for a in files), files
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" and a["user"] == "sh-dan"
+               for a in files), files
+    own = ocs_get(server, dan, "/apps/activity/api/v2/activity/self")
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" for a in own), own

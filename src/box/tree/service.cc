@@ -130,6 +130,7 @@ constexpr std::string_view kNoSuchLink = "No such link";
 constexpr std::string_view kFolderOnlyAccess = "Only a folder can be shared for upload or editing";
 
 class Service final : public BoxService {
+  struct Route;  // where a caller's path lives (routes through mount points, below)
  public:
   // With `anchor`, a link's view: paths are relative to that node (see Subtree in box.h).
   Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, Directory directory, std::int64_t anchor = 0)
@@ -205,7 +206,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, (*id)->integer(0), path);
       if (!n) { return n.error(); }
       out = std::move(*n);
-      if (auto a = note(tx, rt->owner, ActivityKind::file_created, out); !a) { return a; }
+      if (auto a = note(tx, rt->owner, ActivityKind::file_created, out, {}, {}, &*rt); !a) { return a; }
       rt->present(out);
       return {};
     });
@@ -265,7 +266,7 @@ class Service final : public BoxService {
       co_await drop_blobs(content);
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options);
+    auto r = co_await commit_content(rt->owner, rt->path, content, options, {}, {}, &*rt);
     if (!r) { co_await drop_blobs(content); }
     if (r) { rt->present(r->node); }
     co_return r;
@@ -328,7 +329,7 @@ class Service final : public BoxService {
       // Removing a mount point declines the share; the owner's files stay.
       if (rt->at_mount) { return decline(tx, user, rt->share_id); }
       if (auto ok = rt->need(kPermDelete); !ok) { return ok; }
-      return trash_node(tx, rt->owner, *n, drop);
+      return trash_node(tx, rt->owner, *n, drop, &*rt);
     });
     if (st) { co_await remove_blobs(std::move(drop)); }
     co_return st;
@@ -633,7 +634,7 @@ class Service final : public BoxService {
     for (const auto& [n, k] : keys) {
       if (!used.contains(k)) { unused.push_back(k); }
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user);
+    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user, &*rt);
     if (r) {
       co_await remove_blobs(std::move(unused));
       rt->present(r->node);
@@ -696,7 +697,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, file_id, *path);
       if (!n) { return n.error(); }
       out = std::move(*n);
-      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version"); !a) { return a; }
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version", {}, &rt); !a) { return a; }
       rt.present(out);
       return {};
     });
@@ -1435,13 +1436,21 @@ class Service final : public BoxService {
   // --- activity (activity.h) -------------------------------------------------------------------
   // Records `kind` on `n` in `user`'s stream, in `tx`: paths relative to root() become paths from
   // the user's root; in a link's view the actor is the link's anonymous visitor ("").
-  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {}) {
+  // With `via` a route through a share, the change is its caller's: in the owner's stream with the
+  // caller as actor, and in the caller's own stream with their paths.
+  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {},
+              const Route* via = nullptr) {
     auto path = full_path(tx, user, n.path);
     if (!path) { return path.error(); }
     auto old = old_path.empty() ? Result<std::string>(std::string()) : full_path(tx, user, old_path);
     if (!old) { return old.error(); }
-    return record_activity(tx, ActivityEntry{0, user, anchor_ != 0 ? "" : user, kind, n.id, n.folder, *path, *old, unix_seconds(clock_.now()),
-                                             std::move(detail)});
+    const bool shared = via != nullptr && via->shared();
+    const std::string actor = anchor_ != 0 ? "" : shared ? via->caller : user;
+    const auto now = unix_seconds(clock_.now());
+    if (auto a = record_activity(tx, ActivityEntry{0, user, actor, kind, n.id, n.folder, *path, *old, now, detail}); !a) { return a; }
+    if (!shared || !contains(via->base, *path) || (!old->empty() && !contains(via->base, *old))) { return {}; }
+    return record_activity(tx, ActivityEntry{0, via->caller, actor, kind, n.id, n.folder, via->outward(*path),
+                                             old->empty() ? std::string() : via->outward(*old), now, std::move(detail)});
   }
   // A download of `file_id` through link `link_id`, in the link owner's stream (the visitor is
   // anonymous); nothing when the link or the file is gone (or the file is not the owner's).
@@ -1540,7 +1549,7 @@ class Service final : public BoxService {
         id = *made;
         if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
         if (move) {
-          if (auto t = trash_node(tx, rs->owner, *node, drop); !t) { return t; }
+          if (auto t = trash_node(tx, rs->owner, *node, drop, &*rs); !t) { return t; }
         }
       }
       auto made = resolve_id(tx, id, rd->path);
@@ -1549,7 +1558,7 @@ class Service final : public BoxService {
       ActivityKind kind = !in_place ? ActivityKind::file_created
                           : parent_path(rs->path) == parent_path(rd->path) ? ActivityKind::file_renamed
                                                                            : ActivityKind::file_moved;
-      if (auto a = note(tx, rd->owner, kind, out.node, {}, in_place ? rs->path : std::string()); !a) { return a; }
+      if (auto a = note(tx, rd->owner, kind, out.node, {}, in_place ? rs->path : std::string(), &*rd); !a) { return a; }
       rd->present(out.node);
       return {};
     });
@@ -1564,6 +1573,7 @@ class Service final : public BoxService {
   // is presented back in the caller's terms.
   struct Route {
     std::string owner, path;
+    std::string caller;         // whose request it is
     std::int64_t share_id = 0;  // 0: the caller's own tree
     int permissions = kPermAll;
     std::string mount_path;     // the mount point in the caller's tree
@@ -1602,7 +1612,7 @@ class Service final : public BoxService {
   }
 
   Result<Route> route(Tx& tx, const std::string& user, const std::string& path) {
-    Route r{user, path};
+    Route r{user, path, user};
     if (anchor_ != 0 || path.empty()) { return r; }  // links see no mount points; the root is never one
     auto mounts = tx.query("SELECT id, mount_share FROM box_nodes WHERE owner = $1 AND mount_share IS NOT NULL", {Value{user}});
     if (!mounts) { return mounts.error(); }
@@ -2159,12 +2169,12 @@ class Service final : public BoxService {
     return {};
   }
 
-  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop) {
+  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop, const Route* via = nullptr) {
     auto full = full_path(tx, user, n.path);
     if (!full) { return full.error(); }
     auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{*full}, Value{n.id}});
     if (!u) { return u.error(); }
-    if (auto a = note(tx, user, ActivityKind::file_deleted, n); !a) { return a; }
+    if (auto a = note(tx, user, ActivityKind::file_deleted, n, {}, {}, via); !a) { return a; }
     if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
     if (auto l = drop_locks_beneath(tx, user, *full); !l) { return l; }
     if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
@@ -2315,7 +2325,7 @@ class Service final : public BoxService {
   // chunked upload whose chunks became the content's parts (`uploader`'s) goes in the same transaction.
   boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
                                                              const PutOptions& options, const std::string& transfer = {},
-                                                             const std::string& uploader = {}) {
+                                                             const std::string& uploader = {}, const Route* via = nullptr) {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
@@ -2372,7 +2382,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, id, target);
       if (!n) { return n.error(); }
       out.node = std::move(*n);
-      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node); !a) { return a; }
+      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node, {}, {}, via); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
