@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "box/activity.h"
 #include "core/bytes.h"
 #include "core/result.h"
 #include "core/time.h"
@@ -67,6 +68,7 @@ struct BoxConfig {
   std::chrono::seconds version_retention{30 * 86400};      // box.version_retention: older versions go
   std::chrono::seconds trash_retention{30 * 86400};        // box.trash_retention: older trash goes
   std::chrono::seconds upload_expiry{7 * 86400};           // box.upload_expiry: unfinished chunked uploads go
+  std::chrono::seconds activity_retention{90 * 86400};     // box.activity_retention: older activity entries go
   std::string instance_id = "occiel0000";                  // box.instance_id: suffix of oc:id
   // argon2id cost of link passwords: `ciel serve` copies identity.argon2_memory_kib and
   // identity.argon2_iterations, so link passwords cost what account passwords cost.
@@ -291,8 +293,13 @@ struct Share {
   std::string mount_path;  // in received-share listings: where the caller sees it
 };
 
-// Groups a user belongs to (identity's); the engine asks when it meets a group share.
-using GroupsOf = std::function<std::vector<std::string>(const std::string& user_id)>;
+// What the engine asks identity: the groups a user belongs to (when it meets a group share), and
+// the name of a user or group (for activity entries and notifications). Either may be empty: no
+// group share applies; ids stand for names.
+struct Directory {
+  std::function<std::vector<std::string>(const std::string& user_id)> groups_of;
+  std::function<std::string(const std::string& id, bool group)> name_of;
+};
 
 // A local file range, for sendfile.
 struct BlobFile {
@@ -414,7 +421,9 @@ class BoxService {
   virtual boost::asio::awaitable<Result<Link>> open_link(std::string token) = 0;
   // True when the link has no password or `password` is it (argon2id, off the I/O threads).
   virtual boost::asio::awaitable<bool> verify_link_password(const Link& link, std::string password) = 0;
-  virtual boost::asio::awaitable<Status> count_download(std::int64_t link_id) = 0;
+  // A download of `file_id` (the linked file, or a file inside the linked folder) through link
+  // `link_id`: counted on the link and recorded in its owner's activity.
+  virtual boost::asio::awaitable<Status> count_download(std::int64_t link_id, std::int64_t file_id) = 0;
   // The linked node's subtree, for the link's holder.
   virtual std::unique_ptr<Subtree> subtree(const Link& link) = 0;
 
@@ -440,17 +449,26 @@ class BoxService {
   // declines it (for a group share, for that recipient only).
   virtual boost::asio::awaitable<Status> delete_share(std::string user, std::int64_t id) = 0;
 
+  // --- activity and notifications (activity.h) ------------------------------------------------
+  // `user`'s activity stream. Errc::invalid_argument (the limit or since out of range).
+  virtual boost::asio::awaitable<Result<ActivityPage>> activity(std::string user, ActivityQuery query) = 0;
+  // Newest first.
+  virtual boost::asio::awaitable<Result<std::vector<Notification>>> notifications(std::string user) = 0;
+  // Errc::not_found when `user` has no notification `id`.
+  virtual boost::asio::awaitable<Status> dismiss_notification(std::string user, std::int64_t id) = 0;
+  virtual boost::asio::awaitable<Status> dismiss_notifications(std::string user) = 0;
+
   // --- maintenance ----------------------------------------------------------------------------
-  // Expired trash, versions past retention and abandoned uploads; returns how many went.
+  // Expired trash, versions past retention, abandoned uploads and activity past retention;
+  // returns how many went.
   virtual boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) = 0;
   virtual const BoxConfig& config() const = 0;
 };
 
 std::vector<store::Migration> migrations();
 // `clock` decides when links expire (tests pass a fake one); it must outlive the service.
-// `groups_of` (may be empty: no group shares apply) answers group membership.
 std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config,
-                                             const Clock& clock = system_clock(), GroupsOf groups_of = {});
+                                             const Clock& clock = system_clock(), Directory directory = {});
 // Runs reap() every `interval` until cancelled.
 boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval);
 

@@ -12,6 +12,7 @@ void declare_settings(config::Settings& s) {
   s.declare({"box.max_versions", Kind::integer, "50", "Previous contents kept per file (0: keep none)."});
   s.declare({"box.version_retention", Kind::duration, "30d", "Versions older than this are removed."});
   s.declare({"box.trash_retention", Kind::duration, "30d", "Deleted files stay in the trash this long (0: delete at once)."});
+  s.declare({"box.activity_retention", Kind::duration, "90d", "Activity stream entries older than this are removed (0: keep them all)."});
   s.declare({"box.upload_expiry", Kind::duration, "7d", "Chunked uploads left unfinished this long are removed."});
   s.declare({"box.reaper_interval", Kind::duration, "5m", "How often expired trash, versions and uploads are removed."});
   s.declare({"box.instance_id", Kind::string, "occiel0000", "Suffix of the file ids sync clients see (oc:id); keep it once clients synced."});
@@ -31,6 +32,7 @@ Result<BoxConfig> config_from(const config::Settings& s) {
   c.version_retention = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("box.version_retention"));
   c.trash_retention = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("box.trash_retention"));
   c.upload_expiry = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("box.upload_expiry"));
+  c.activity_retention = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("box.activity_retention"));
   if (c.upload_expiry.count() < 3600) { return make_error(Errc::invalid_argument, "invalid setting box.upload_expiry: at least 1h (clients resume later)"); }
   c.instance_id = s.get_string("box.instance_id");
   if (c.instance_id.empty() || c.instance_id.size() > 32) { return make_error(Errc::invalid_argument, "invalid setting box.instance_id: 1 to 32 characters"); }

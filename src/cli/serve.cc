@@ -336,12 +336,14 @@ int serve_main(int argc, char** argv, char** envp) {
   box_config->argon2_memory_kib = ident.config().argon2_memory_kib;
   box_config->argon2_iterations = ident.config().argon2_iterations;
   // Group shares reach a group's members as identity has them now.
-  box::GroupsOf groups_of = [&ident](const std::string& user_id) {
+  box::Directory directory;
+  directory.groups_of = [&ident](const std::string& user_id) {
     std::vector<std::string> ids;
     for (const auto& g : ident.groups_of(user_id)) { ids.push_back(g.id); }
     return ids;
   };
-  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config, system_clock(), std::move(groups_of));
+  directory.name_of = [&ident](const std::string& id, bool group) { return group ? ident.group_name(id) : ident.user_name(id); };
+  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config, system_clock(), std::move(directory));
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);

@@ -16,10 +16,10 @@ function check(cond, what) {
   if (!cond) throw new Error(what);
 }
 
-async function signIn(page, expectFilesHeading) {
+async function signIn(page, expectFilesHeading, as = user, pass = password) {
   await page.goto(base + '/');
-  await page.locator('input[name=username]').fill(user);
-  await page.locator('input[name=password]').fill(password);
+  await page.locator('input[name=username]').fill(as);
+  await page.locator('input[name=password]').fill(pass);
   await page.locator('button[type=submit]').click();
   await page.getByRole('heading', { name: expectFilesHeading }).waitFor({ timeout: 15000 });
 }
@@ -83,6 +83,49 @@ const scenarios = {
     return { progress, listed, errors };
   },
   // Rename a file, delete it, find it in the trash, restore it (arg: the file's name).
+  // Upload a file, then the Activity page lists it as created by the user; the filters narrow it.
+  async activity(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const name = path.basename(arg);
+    await page.locator('[data-testid=upload-files]').setInputFiles(arg);
+    await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    const row = page.locator('tbody tr', { hasText: name }).first();
+    await row.waitFor();
+    const first = await row.locator('td').allTextContents();
+    const kind = await row.getAttribute('data-kind');
+    const rowsFor = async (label, id) => {
+      await page.getByLabel('Show').selectOption({ label });
+      await page.locator(`main[data-filter="${id}"]`).waitFor();
+      return page.locator('tbody tr', { hasText: name }).count();
+    };
+    const byOthers = await rowsFor('By others', 'by');
+    const sharing = await rowsFor('Sharing', 'files_sharing');
+    const byMe = await rowsFor('By me', 'self');
+    const bell = await page.locator('.bell > button').getAttribute('aria-label');
+    await page.locator('.bell > button').click();
+    const bellList = await page.locator('.bell-list').textContent();
+    return { first, kind, byOthers, sharing, byMe, bell, bellList };
+  },
+  // A long stream comes 50 entries at a time; "Load more" appends the older ones, in the French UI.
+  async 'activity-more'(browser) {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Activité' }).click();
+    await page.locator('main[data-filter="all"] tbody tr').first().waitFor();
+    const rows = page.locator('tbody tr');
+    const before = await rows.count();
+    await page.getByRole('button', { name: 'Afficher plus' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before);
+    const after = await rows.locator('td:nth-child(2)').allTextContents();
+    const kinds = await rows.locator('td:first-child').allTextContents();
+    const more = await page.getByRole('button', { name: 'Afficher plus' }).count();
+    return { before, after, kinds: [...new Set(kinds)], more };
+  },
   async 'rename-delete-restore'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
@@ -223,7 +266,7 @@ const scenarios = {
     await signIn(page, 'Fichiers');
     await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Versions' }).click();
     const panel = page.locator('section.versions');
-    await panel.getByRole('heading').waitFor();
+    await panel.getByRole('heading', { level: 2 }).waitFor();
     const heading = await panel.getByRole('heading').textContent();
     const ids = () => panel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
     const before = await ids();
@@ -266,7 +309,7 @@ const scenarios = {
     await signIn(page, 'Files');
     await page.locator(`tr[data-name="${arg}"]`).getByRole('button', { name: 'Share' }).click();
     const panel = page.locator('section.share');
-    await panel.getByRole('heading').waitFor();
+    await panel.getByRole('heading', { level: 2 }).waitFor();
     const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
     await panel.locator('input[name=link-password]').fill('link-pass-1');
     await panel.locator('input[name=link-expires]').fill(tomorrow);
@@ -360,6 +403,35 @@ const scenarios = {
     await page.locator('table.audit tbody tr').first().waitFor();
     const audit = await page.locator('table.audit tbody tr').allTextContents();
     return { made, audit: audit.slice(0, 10) };
+  },
+  // The share panel shares a folder with a second user (arg: JSON {folder, file, other, otherPassword}),
+  // who signs in in a browser of their own and finds the folder and its file among their files.
+  async 'share-user'(browser) {
+    const { folder, file, other, otherPassword } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.locator(`tr[data-name="${folder}"]`).getByRole('button', { name: 'Share' }).click();
+    const panel = page.locator('section.share');
+    await panel.getByRole('heading', { level: 2 }).waitFor();
+    await panel.locator('input[name=share-with]').fill(other);
+    await panel.locator('select[name=share-level]').selectOption('15');
+    await panel.locator('.people').getByRole('button', { name: 'Share' }).click();
+    const row = panel.locator(`li[data-share-with="${other}"]`);
+    await row.waitFor();
+    const level = await row.locator('select').inputValue();
+    await context.close();
+
+    const theirs = await browser.newContext({ locale: 'fr-FR' });
+    const second = await theirs.newPage();
+    await signIn(second, 'Fichiers', other, otherPassword);
+    const shared = second.locator(`tr[data-name="${folder}"]`);
+    await shared.waitFor();
+    await shared.locator('td:first-child a').first().click();
+    await second.locator(`tr[data-name="${file}"]`).waitFor();
+    const names = await second.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    await theirs.close();
+    return { level, names };
   },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
@@ -457,7 +529,8 @@ const scenarios = {
     const dp = await desk.newPage();
     await signIn(dp, 'Files');
     for (const [hash, heading, file] of [['#/trash', 'Trash', 'trash-en.png'], ['#/storage', 'Object storage', 'storage-en.png'],
-                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png']]) {
+                                         ['#/keys', 'S3 credentials', 's3-keys-en.png'], ['#/compute', 'Servers', 'servers-en.png'],
+                                         ['#/activity', 'Activity', 'activity-en.png']]) {
       await dp.goto(base + '/' + hash);
       await dp.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await dp.locator('table.listing, p.empty').first().waitFor();

@@ -434,3 +434,39 @@ def test_the_recipient_syncs_a_share_with_nextcloudcmd_and_edits_flow_back(serve
     client.sync_logged()
     assert not (client.folder / "Synchro").exists()
     assert alice.read("Synchro/de bob.txt") == b"from bob's computer"
+
+
+# --- activity and notifications -------------------------------------------------------------------
+
+def ocs_get(server, user, url, **params):
+    params["format"] = "json"
+    r = requests.get(f"{server.url}/ocs/v2.php{url}", params=params, auth=(user.user, user.password),
+                     headers={"OCS-APIREQUEST": "true"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["ocs"]["data"]
+
+
+def test_sharing_leaves_activity_entries_and_notifies_the_recipient(server, team):
+    alice, dan = team.users["sh-alice"], team.users["sh-dan"]
+    alice.make_dirs("Annonce")
+    sid = share(server, alice, "/Annonce", "sh-dan", READ)["id"]
+    notes = ocs_get(server, dan, "/apps/notifications/api/v2/notifications")
+    mine = [n for n in notes if "Annonce" in n["subject"]]
+    assert mine and mine[0]["subject"] == "sh-alice shared \u201cAnnonce\u201d with you", notes
+    theirs = ocs_get(server, dan, "/apps/activity/api/v2/activity/files_sharing")
+    assert any(a["ciel_kind"] == "shared" and a["user"] == "sh-alice" and a["object_name"] == "/Annonce" for a in theirs), theirs
+    owners = ocs_get(server, alice, "/apps/activity/api/v2/activity/files_sharing")
+    assert any(a["ciel_kind"] == "shared" and a["subject"] == "You shared Annonce with sh-dan" for a in owners), owners
+    assert ocs(server, alice, "DELETE", f"/{sid}").status_code == 200
+    theirs = ocs_get(server, dan, "/apps/activity/api/v2/activity/files_sharing")
+    assert any(a["ciel_kind"] == "unshared" and a["object_name"] == "/Annonce" for a in theirs), theirs
+    owners = ocs_get(server, alice, "/apps/activity/api/v2/activity/files_sharing")
+    assert any(a["ciel_kind"] == "unshared" and "sh-dan" in a["subject"] for a in owners), owners
+    # A write through a share is in the owner's stream.
+    sid = share(server, alice, "/Annonce", "sh-dan", READ | CREATE)["id"]
+    dan.put_file("Annonce/de dan.txt", b"hello")
+    files = ocs_get(server, alice, "/apps/activity/api/v2/activity/files")
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" and a["user"] == "sh-dan"
+               for a in files), files
+    own = ocs_get(server, dan, "/apps/activity/api/v2/activity/self")
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" for a in own), own

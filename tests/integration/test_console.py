@@ -16,7 +16,8 @@ import zipfile
 import pytest
 import requests
 
-from box_support import OC, make_box_user, payload, share, start_box_server
+from box_support import OC, admin_token, make_box_user, payload, share, start_box_server
+from identity_support import Keystone
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -189,6 +190,26 @@ def test_rename_delete_and_restore_from_the_trash(server):
     assert server.dav.entries("renamed-report.txt", "0", oc("fileid"))[0].text(oc("fileid")) == fileid  # kept by the rename
 
 
+def test_activity_page_lists_an_upload(server, tmp_path):
+    f = tmp_path / "activity-proof.txt"
+    f.write_bytes(b"seen in the activity stream")
+    out = browser("activity", server, f)
+    assert out["kind"] == "file_created"
+    assert out["first"][:3] == ["Created", "activity-proof.txt", "You"], out
+    assert out["byMe"] == 1 and out["byOthers"] == 0 and out["sharing"] == 0, out
+    assert out["bell"] == "0 notifications" and "No notifications." in out["bellList"], out
+
+
+def test_activity_page_loads_more(server):
+    dav = make_box_user(server, "activity-lea")
+    for i in range(55):
+        assert dav.put(f"note-{i:02}.txt", b"n").status_code == 201
+    out = browser("activity-more", server, user=dav.user, password=dav.password)
+    assert out["before"] == 50 and out["more"] == 0, out
+    assert out["after"] == [f"note-{i:02}.txt" for i in reversed(range(55))]  # newest first, none twice
+    assert out["kinds"] == ["Créé"]
+
+
 def test_container_upload_download_and_public_switch(server, tmp_path):
     f = tmp_path / "vacances 2026.jpg"
     data = payload(900_000, 11)
@@ -329,6 +350,27 @@ def test_public_link_with_a_password_opens_in_a_fresh_browser(server):
     # Without the password, nothing but the question.
     anon = requests.get(out["url"], timeout=30)
     assert anon.status_code in (200, 401) and 'type="password"' in anon.text and data not in anon.text
+
+
+def test_share_a_folder_with_a_second_user_who_signs_in_and_sees_it(server):
+    """The share panel's people section: camille shares a folder with a colleague (a user of her
+    project), who signs in (in French) and opens it among their own files."""
+    colleague = make_box_user(server, "morgane", "morgane-password-1")
+    ks = Keystone(server)
+    token = admin_token(server)
+    project = ks.get("/projects", token, params={"name": "proj-" + USER}).json()["projects"][0]["id"]
+    uid = ks.get("/users", token, params={"name": "morgane"}).json()["users"][0]["id"]
+    assert ks.put(f"/projects/{project}/users/{uid}/roles/{ks.role_id(token, 'member')}", token).status_code == 204
+    assert server.dav.mkcol("Dossier commun").status_code == 201
+    assert server.dav.put("Dossier commun/ordre du jour.txt", b"1. budget\n").status_code == 201
+    out = browser("share-user", server, json.dumps({"folder": "Dossier commun", "file": "ordre du jour.txt",
+                                                   "other": "morgane", "otherPassword": "morgane-password-1"}))
+    assert out["level"] == "15"
+    assert out["names"] == ["ordre du jour.txt"]
+    # The colleague's WebDAV sees the same, and may edit (view and edit).
+    assert colleague.read("Dossier commun/ordre du jour.txt") == b"1. budget\n"
+    assert colleague.put("Dossier commun/ordre du jour.txt", b"1. budget\n2. travaux\n").status_code == 204
+    assert server.dav.read("Dossier commun/ordre du jour.txt") == b"1. budget\n2. travaux\n"
 
 
 def test_download_a_folder_as_a_zip(server, tmp_path):

@@ -544,18 +544,24 @@ export interface PublicLink {
 
 const sharesUrl = '/ocs/v2.php/apps/files_sharing/api/v1/shares';
 
-async function ocs<T>(method: string, url: string, body?: unknown): Promise<T> {
+// An OCS call's data and its answer (for headers); 304 (nothing new) gives no data.
+async function ocsCall<T>(method: string, url: string, body?: unknown): Promise<{ data: T | undefined; res: Response }> {
   const res = await fetch(url + (url.includes('?') ? '&' : '?') + 'format=json', {
     method,
     credentials: 'same-origin',
     headers: { 'OCS-APIRequest': 'true', 'X-CSRF-Token': csrf, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (res.status === 304) return { data: undefined, res };
   const text = await res.text();
   let parsed: { ocs?: { meta?: { message?: string }; data?: T } } = {};
   try { parsed = JSON.parse(text); } catch { /* not JSON */ }
   if (!res.ok) throw new ApiError(res.status, parsed.ocs?.meta?.message || res.statusText || `HTTP ${res.status}`);
-  return parsed.ocs?.data as T;
+  return { data: parsed.ocs?.data, res };
+}
+
+async function ocs<T>(method: string, url: string, body?: unknown): Promise<T> {
+  return (await ocsCall<T>(method, url, body)).data as T;
 }
 
 function linkOf(d: Record<string, any>): PublicLink {
@@ -738,6 +744,56 @@ export async function searchSharees(search: string): Promise<Sharee[]> {
   const d = await ocs<Record<string, any>>('GET', `/ocs/v2.php/apps/files_sharing/api/v1/sharees?search=${encodeURIComponent(search)}&perPage=20`);
   const rows: Record<string, any>[] = [...(d?.exact?.users ?? []), ...(d?.exact?.groups ?? []), ...(d?.users ?? []), ...(d?.groups ?? [])];
   return rows.map((r) => ({ name: String(r.value.shareWith), shareType: Number(r.value.shareType) as 0 | 1 }));
+}
+
+// --- activity and notifications (Nextcloud's Activity v2 and Notifications v2 OCS APIs) ----------
+
+export interface Activity {
+  id: number;
+  kind: string;      // file_created, file_renamed, link_downloaded... (ciel_kind)
+  path: string;      // at the time
+  oldPath: string;   // renamed or moved: before
+  actor: string;     // '' for an anonymous public-link visitor
+  self: boolean;     // by the signed-in user
+  when: Date;
+}
+
+// One page of the stream, newest first: `filter` all, self, by or files_sharing; `since` the
+// last id already shown.
+export async function listActivity(filter: string, since = 0, limit = 50): Promise<{ items: Activity[]; more: boolean }> {
+  const q = `limit=${limit}` + (since ? `&since=${since}` : '');
+  const { data, res } = await ocsCall<Record<string, any>[]>('GET', `/ocs/v2.php/apps/activity/api/v2/activity/${filter}?${q}`);
+  const items = (data ?? []).map((a) => {
+    const files = a.subject_rich?.[1] ?? {};
+    return {
+      id: Number(a.activity_id),
+      kind: String(a.ciel_kind ?? a.type),
+      path: String(files.newfile?.path ?? files.file?.path ?? a.object_name ?? ''),
+      oldPath: String(files.oldfile?.path ?? ''),
+      actor: String(a.user ?? ''),
+      self: a.user === a.affecteduser,
+      when: new Date(a.datetime),
+    };
+  });
+  return { items, more: /rel="next"/.test(res.headers.get('Link') ?? '') };
+}
+
+export interface Notice {
+  id: string;
+  subject: string;
+  message: string;
+  when: Date;
+}
+
+const notificationsUrl = '/ocs/v2.php/apps/notifications/api/v2/notifications';
+
+export async function listNotifications(): Promise<Notice[]> {
+  const rows = await ocs<Record<string, any>[]>('GET', notificationsUrl);
+  return (rows ?? []).map((n) => ({ id: String(n.notification_id), subject: n.subject, message: n.message ?? '', when: new Date(n.datetime) }));
+}
+
+export async function dismissNotification(id?: string): Promise<void> {
+  await ocs('DELETE', id ? `${notificationsUrl}/${encodeURIComponent(id)}` : notificationsUrl);
 }
 
 // --- administration (Keystone v3, Nova quotas) --------------------------------------------------

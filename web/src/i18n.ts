@@ -210,6 +210,39 @@ const en = {
   'upload.failed': 'The upload of {0} failed: {1}',
   'upload.overall': 'Overall progress',
   'error.generic': 'Something went wrong: {0}',
+  'nav.activity': 'Activity',
+  'activity.title': 'Activity',
+  'activity.filter': 'Show',
+  'activity.all': 'Everything',
+  'activity.self': 'By me',
+  'activity.by': 'By others',
+  'activity.sharing': 'Sharing',
+  'activity.empty': 'Nothing has happened here yet.',
+  'activity.what': 'What',
+  'activity.file': 'File or folder',
+  'activity.who': 'By',
+  'activity.when': 'When',
+  'activity.you': 'You',
+  'activity.visitor': 'A public link visitor',
+  'activity.renamed': '{0} → {1}',
+  'activity.more': 'Load more',
+  'activity.kind.file_created': 'Created',
+  'activity.kind.file_changed': 'Changed',
+  'activity.kind.file_renamed': 'Renamed',
+  'activity.kind.file_moved': 'Moved',
+  'activity.kind.file_deleted': 'Deleted',
+  'activity.kind.file_restored': 'Restored',
+  'activity.kind.link_created': 'Public link created',
+  'activity.kind.link_changed': 'Public link changed',
+  'activity.kind.link_deleted': 'Public link deleted',
+  'activity.kind.link_downloaded': 'Downloaded through a public link',
+  'activity.kind.shared': 'Shared',
+  'activity.kind.unshared': 'Share removed',
+  'notifications.title': 'Notifications',
+  'notifications.count': '{0} notifications',
+  'notifications.none': 'No notifications.',
+  'notifications.dismiss': 'Dismiss',
+  'notifications.dismissAll': 'Dismiss all',
 };
 
 type Key = keyof typeof en;
@@ -422,6 +455,39 @@ const fr: Record<Key, string> = {
   'upload.failed': "L'envoi de {0} a échoué : {1}",
   'upload.overall': 'Progression totale',
   'error.generic': "Une erreur s'est produite : {0}",
+  'nav.activity': 'Activité',
+  'activity.title': 'Activité',
+  'activity.filter': 'Afficher',
+  'activity.all': 'Tout',
+  'activity.self': 'Par moi',
+  'activity.by': 'Par les autres',
+  'activity.sharing': 'Partages',
+  'activity.empty': "Rien ne s'est encore passé ici.",
+  'activity.what': 'Quoi',
+  'activity.file': 'Fichier ou dossier',
+  'activity.who': 'Par',
+  'activity.when': 'Quand',
+  'activity.you': 'Vous',
+  'activity.visitor': "Un visiteur d'un lien public",
+  'activity.renamed': '{0} → {1}',
+  'activity.more': 'Afficher plus',
+  'activity.kind.file_created': 'Créé',
+  'activity.kind.file_changed': 'Modifié',
+  'activity.kind.file_renamed': 'Renommé',
+  'activity.kind.file_moved': 'Déplacé',
+  'activity.kind.file_deleted': 'Supprimé',
+  'activity.kind.file_restored': 'Restauré',
+  'activity.kind.link_created': 'Lien public créé',
+  'activity.kind.link_changed': 'Lien public modifié',
+  'activity.kind.link_deleted': 'Lien public supprimé',
+  'activity.kind.link_downloaded': 'Téléchargé par un lien public',
+  'activity.kind.shared': 'Partagé',
+  'activity.kind.unshared': 'Partage retiré',
+  'notifications.title': 'Notifications',
+  'notifications.count': '{0} notifications',
+  'notifications.none': 'Aucune notification.',
+  'notifications.dismiss': 'Effacer',
+  'notifications.dismissAll': 'Tout effacer',
 };
 
 export type Lang = 'en' | 'fr';
@@ -449,6 +515,11 @@ export function t(key: Key, ...args: (string | number)[]): string {
   let s = dictionaries[lang.get()][key];
   args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
   return s;
+}
+
+// For keys made at run time (an activity's kind).
+export function hasKey(key: string): key is Key {
+  return key in en;
 }
 
 export function formatSize(bytes: number): string {

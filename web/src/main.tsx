@@ -7,6 +7,8 @@ import { use } from './signal';
 import { Login } from './login';
 import { Files } from './files';
 import { Trash } from './trash';
+import { Activity } from './activity';
+import { Bell } from './bell';
 import { Storage } from './storage';
 import { Keys } from './keys';
 import { Compute } from './compute';
@@ -18,7 +20,7 @@ function LanguageSwitch() {
   const current = use(lang);
   return (
     <label class="lang">
-      <span>{t('lang.label')}</span>
+      <span class="sr-only">{t('lang.label')}</span>
       <select value={current} onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}>
         <option value="en">English</option>
         <option value="fr">Français</option>
@@ -35,7 +37,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'storage', 'keys', 'compute', 'apps', 'admin']) {
+  for (const p of ['trash', 'activity', 'storage', 'keys', 'compute', 'apps', 'admin']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -73,6 +75,7 @@ function App() {
         <nav aria-label={t('app.name')}>
           <a href="#/files" aria-current={page === 'files' ? 'page' : undefined}>{t('nav.files')}</a>
           <a href="#/trash" aria-current={page === 'trash' ? 'page' : undefined}>{t('nav.trash')}</a>
+          <a href="#/activity" aria-current={page === 'activity' ? 'page' : undefined}>{t('nav.activity')}</a>
           {session.project && <a href="#/storage" aria-current={page === 'storage' ? 'page' : undefined}>{t('nav.storage')}</a>}
           {session.project && <a href="#/keys" aria-current={page === 'keys' ? 'page' : undefined}>{t('nav.keys')}</a>}
           {session.project && <a href="#/compute" aria-current={page === 'compute' ? 'page' : undefined}>{t('nav.compute')}</a>}
@@ -80,6 +83,7 @@ function App() {
           {session.roles.includes('admin') && <a href="#/admin" aria-current={page === 'admin' ? 'page' : undefined}>{t('nav.admin')}</a>}
         </nav>
         <span class="who">{t('session.user', session.user.name)}</span>
+        <Bell />
         {session.projects.length > 0 && (
           <label class="lang">
             <span>{t('session.project')}</span>
@@ -97,6 +101,8 @@ function App() {
       <div key={session.project?.id ?? ''}>{/* a project switch starts every page afresh */}
       {page === 'trash' ? (
         <Trash user={session.user.name} />
+      ) : page === 'activity' ? (
+        <Activity />
       ) : page === 'storage' && session.project ? (
         <Storage project={session.project.id} route={storageRoute()} />
       ) : page === 'admin' && session.roles.includes('admin') ? (

@@ -260,8 +260,8 @@ http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent) 
   return res;
 }
 
-boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link) {
-  if (auto st = co_await deps.box.count_download(link.id); !st) {
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link, std::int64_t node_id) {
+  if (auto st = co_await deps.box.count_download(link.id, node_id); !st) {
     log::warn("box: link {}: could not count a download: {} {}", link.id, st.error().message, st.error().detail);
   }
 }

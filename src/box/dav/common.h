@@ -158,7 +158,7 @@ http::Response written(const WriteResult& w, const Deps& deps, bool mtime_sent);
 // GET or HEAD of a file: conditional headers, a single range, sendfile when it can.
 boost::asio::awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req, const Node& node);
 // Counts one download of `link` (a file, or a folder as one zip); a failure is logged, not answered.
-boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link);
+boost::asio::awaitable<void> count_link_download(const Deps& deps, const Link& link, std::int64_t node_id);
 
 // --- folders as zip archives (zip.cc) -------------------------------------------------------------
 inline constexpr std::size_t kMaxZipEntries = 100'000;  // files and folders in one archive
@@ -187,6 +187,7 @@ void add_quota_routes(http::Router& router, const Deps& deps);
 void add_link_routes(http::Router& router, const Deps& deps);
 void add_share_routes(http::Router& router, const Deps& deps);
 void add_link_page_routes(http::Router& router, const Deps& deps);
+void add_activity_routes(http::Router& router, const Deps& deps);
 void add_collab_routes(http::Router& router, const Deps& deps);
 // REPORT oc:filter-files on a files root (collab.cc): favorites and tags, flat.
 boost::asio::awaitable<http::Response> report_files(http::RequestContext& ctx, const Deps& deps, const User& user, const Root& root,

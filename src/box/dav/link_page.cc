@@ -246,7 +246,7 @@ awaitable<http::Response> handle_download(http::RequestContext& ctx, const Deps&
     res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + http::percent_encode(node->name));
     res.set_header("X-Content-Type-Options", "nosniff");
   }
-  if (req.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps, *o.link); }
+  if (req.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps, *o.link, node->id); }
   co_return res;
 }
 

@@ -184,7 +184,7 @@ class LinkHandler {
     } else {
       res = co_await serve_file(deps_, req_, *node);
     }
-    if (req_.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps_, link_); }
+    if (req_.method == http::Method::get && res.status() == http::Status::ok) { co_await count_link_download(deps_, link_, node->id); }
     co_return res;
   }
 

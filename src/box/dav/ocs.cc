@@ -64,7 +64,9 @@ awaitable<http::Response> handle_capabilities(http::RequestContext& ctx, const D
       std::string(c.trash_retention.count() > 0 ? "true" : "false") + ",\"versioning\":" + (c.max_versions > 0 ? "true" : "false") +
       "},\"files_sharing\":{\"api_enabled\":true,\"public\":{\"enabled\":true,\"password\":{\"enforced\":false},"
       "\"expire_date\":{\"enabled\":false},\"multiple_links\":true,\"upload\":true,\"upload_files_drop\":true},"
-      "\"resharing\":true,\"user\":{\"send_mail\":false},\"group_sharing\":true,\"sharee\":{\"query_lookup_default\":false,\"always_show_unique\":true}}}}";
+      "\"resharing\":true,\"user\":{\"send_mail\":false},\"group_sharing\":true,\"sharee\":{\"query_lookup_default\":false,\"always_show_unique\":true}},"
+      "\"activity\":{\"apiv2\":[\"filters\",\"rich-strings\"]},"
+      "\"notifications\":{\"ocs-endpoints\":[\"list\",\"get\",\"delete\",\"delete-all\"]}}}";
   std::string xml =
       "<version><major>25</major><minor>0</minor><micro>3</micro><string>25.0.3</string></version><capabilities><core><pollinterval>60</pollinterval>"
       "<webdav-root>remote.php/webdav</webdav-root></core><dav><chunking>1.0</chunking></dav><checksums><supportedTypes><element>SHA1</element>"

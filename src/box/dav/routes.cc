@@ -16,6 +16,7 @@ void add_routes(http::Router& router, BoxService& box, CollabService& collab, id
   add_link_routes(router, deps);
   add_share_routes(router, deps);
   add_link_page_routes(router, deps);
+  add_activity_routes(router, deps);
   add_collab_routes(router, deps);
 }
 

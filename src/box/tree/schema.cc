@@ -3,6 +3,7 @@
 // drawn by the database. A root (parent NULL, not trashed) exists per user; the top node of a
 // trashed subtree also has parent NULL and keeps its subtree beneath it until purged. Names
 // compare bytewise (PostgreSQL's "C" collation, SQLite's BINARY). Times are unix seconds.
+#include "box/activity.h"
 #include "box/box.h"
 #include "store/meta_store.h"
 
@@ -81,12 +82,15 @@ CREATE TABLE box_share_declines (share_id BIGINT NOT NULL, user_id TEXT NOT NULL
 }  // namespace
 
 std::vector<store::Migration> migrations() {
-  return {{"box", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
+  std::vector<store::Migration> all = activity_migrations();  // module box_activity, beside the tree's
+  std::vector<store::Migration> tree{{"box", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
            dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")},
           {"box", 2, dialect(std::string(kV2), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
            dialect(std::string(kV2), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")},
           {"box", 3, dialect(std::string(kV3), "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"),
            dialect(std::string(kV3), "BIGSERIAL PRIMARY KEY", "TEXT COLLATE \"C\"")}};
+  all.insert(all.begin(), tree.begin(), tree.end());
+  return all;
 }
 
 }  // namespace ciel::box

@@ -130,10 +130,11 @@ constexpr std::string_view kNoSuchLink = "No such link";
 constexpr std::string_view kFolderOnlyAccess = "Only a folder can be shared for upload or editing";
 
 class Service final : public BoxService {
+  struct Route;  // where a caller's path lives (routes through mount points, below)
  public:
   // With `anchor`, a link's view: paths are relative to that node (see Subtree in box.h).
-  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, GroupsOf groups_of, std::int64_t anchor = 0)
-      : meta_(meta), blobs_(blobs), config_(std::move(config)), clock_(clock), groups_of_(std::move(groups_of)), anchor_(anchor) {}
+  Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, Directory directory, std::int64_t anchor = 0)
+      : meta_(meta), blobs_(blobs), config_(std::move(config)), clock_(clock), directory_(std::move(directory)), anchor_(anchor) {}
 
   const BoxConfig& config() const override { return config_; }
 
@@ -205,6 +206,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, (*id)->integer(0), path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, rt->owner, ActivityKind::file_created, out, {}, {}, &*rt); !a) { return a; }
       rt->present(out);
       return {};
     });
@@ -264,7 +266,7 @@ class Service final : public BoxService {
       co_await drop_blobs(content);
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options);
+    auto r = co_await commit_content(rt->owner, rt->path, content, options, {}, {}, &*rt);
     if (!r) { co_await drop_blobs(content); }
     if (r) { rt->present(r->node); }
     co_return r;
@@ -327,7 +329,7 @@ class Service final : public BoxService {
       // Removing a mount point declines the share; the owner's files stay.
       if (rt->at_mount) { return decline(tx, user, rt->share_id); }
       if (auto ok = rt->need(kPermDelete); !ok) { return ok; }
-      return trash_node(tx, rt->owner, *n, drop);
+      return trash_node(tx, rt->owner, *n, drop, &*rt);
     });
     if (st) { co_await remove_blobs(std::move(drop)); }
     co_return st;
@@ -632,7 +634,7 @@ class Service final : public BoxService {
     for (const auto& [n, k] : keys) {
       if (!used.contains(k)) { unused.push_back(k); }
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user);
+    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user, &*rt);
     if (r) {
       co_await remove_blobs(std::move(unused));
       rt->present(r->node);
@@ -695,6 +697,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, file_id, *path);
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version", {}, &rt); !a) { return a; }
       rt.present(out);
       return {};
     });
@@ -756,6 +759,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, id, join(dir, target));
       if (!n) { return n.error(); }
       out = std::move(*n);
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "trash"); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -965,6 +969,7 @@ class Service final : public BoxService {
            hash.empty() ? Value{} : Value{hash}, out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.created_s}, Value{out.label}});
       if (!id) { return id.error(); }
       out.id = (*id)->integer(0);
+      if (auto a = note(tx, user, ActivityKind::link_created, out.node, std::to_string(out.id)); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1028,6 +1033,7 @@ class Service final : public BoxService {
                        {Value{std::int64_t{link_permissions(out.access)}}, out.password_hash.empty() ? Value{} : Value{out.password_hash},
                         out.expires_s ? Value{*out.expires_s} : Value{}, Value{out.label}, Value{id}});
       if (!u) { return u.error(); }
+      if (auto a = note(tx, user, ActivityKind::link_changed, out.node, std::to_string(id)); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1040,6 +1046,7 @@ class Service final : public BoxService {
       if (!l) { return l.error(); }
       auto d = tx.exec("DELETE FROM box_links WHERE id = $1", {Value{id}});
       if (!d) { return d.error(); }
+      if (auto a = note(tx, user, ActivityKind::link_deleted, l->node, std::to_string(id)); !a) { return a; }
       return {};
     });
   }
@@ -1067,10 +1074,11 @@ class Service final : public BoxService {
     co_return co_await h->async_verify(link.password_hash, std::move(password));
   }
 
-  boost::asio::awaitable<Status> count_download(std::int64_t link_id) override {
+  boost::asio::awaitable<Status> count_download(std::int64_t link_id, std::int64_t file_id) override {
     co_return co_await meta_.transact([&](Tx& tx) -> Status {
       auto u = tx.exec("UPDATE box_links SET downloads = downloads + 1 WHERE id = $1", {Value{link_id}});
       if (!u) { return u.error(); }
+      if (auto a = note_download(tx, link_id, file_id); !a) { return a; }
       return {};
     });
   }
@@ -1112,6 +1120,12 @@ class Service final : public BoxService {
           {Value{rt->owner}, Value{user}, Value{n->id}, Value{static_cast<std::int64_t>(type)}, Value{share_with}, Value{std::int64_t{perms}}, Value{now}});
       if (!id) { return id.error(); }
       out = Share{(*id)->integer(0), type, rt->owner, user, share_with, n->id, perms, now, std::move(*n), {}};
+      const std::string with = (type == ShareType::group ? "group " : "") + name_of(share_with, type == ShareType::group);
+      if (auto a = record_activity(tx, ActivityEntry{0, rt->owner, user, ActivityKind::shared, out.node.id, out.node.folder, out.node.path, {}, now,
+                                                     with.substr(0, 255)});
+          !a) {
+        return a;
+      }
       if (type == ShareType::user) {
         if (auto r = make_root(tx, share_with); !r) { return r; }
         if (auto m = add_mount(tx, share_with, out.id); !m) { return m; }
@@ -1222,6 +1236,36 @@ class Service final : public BoxService {
     });
   }
 
+  // --- activity and notifications ------------------------------------------------------------
+  boost::asio::awaitable<Result<ActivityPage>> activity(std::string user, ActivityQuery query) override {
+    ActivityPage out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto page = list_activity(tx, user, query);
+      if (!page) { return page.error(); }
+      out = std::move(*page);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+  boost::asio::awaitable<Result<std::vector<Notification>>> notifications(std::string user) override {
+    std::vector<Notification> out;
+    auto st = co_await meta_.read([&](Tx& tx) -> Status {
+      auto list = list_notifications(tx, user);
+      if (!list) { return list.error(); }
+      out = std::move(*list);
+      return {};
+    });
+    if (!st) { co_return st.error(); }
+    co_return out;
+  }
+  boost::asio::awaitable<Status> dismiss_notification(std::string user, std::int64_t id) override {
+    co_return co_await meta_.transact([&](Tx& tx) { return delete_notification(tx, user, id); });
+  }
+  boost::asio::awaitable<Status> dismiss_notifications(std::string user) override {
+    co_return co_await meta_.transact([&](Tx& tx) { return delete_notifications(tx, user); });
+  }
+
   // --- maintenance ----------------------------------------------------------------------------
   boost::asio::awaitable<Result<std::size_t>> reap(std::size_t limit) override {
     std::size_t done = 0;
@@ -1263,6 +1307,11 @@ class Service final : public BoxService {
       if (!f) { return f.error(); }
       auto l = tx.exec("DELETE FROM box_locks WHERE expires_s > 0 AND expires_s < $1", {Value{now}});
       if (!l) { return l.error(); }
+      if (config_.activity_retention.count() > 0) {
+        auto a = expire_activity(tx, unix_seconds(clock_.now()) - config_.activity_retention.count(), limit);
+        if (!a) { return a.error(); }
+        done += *a;
+      }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -1384,6 +1433,40 @@ class Service final : public BoxService {
     co_return co_await h->async_hash(std::move(password));
   }
 
+  // --- activity (activity.h) -------------------------------------------------------------------
+  // Records `kind` on `n` in `user`'s stream, in `tx`: paths relative to root() become paths from
+  // the user's root; in a link's view the actor is the link's anonymous visitor ("").
+  // With `via` a route through a share, the change is its caller's: in the owner's stream with the
+  // caller as actor, and in the caller's own stream with their paths.
+  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {},
+              const Route* via = nullptr) {
+    auto path = full_path(tx, user, n.path);
+    if (!path) { return path.error(); }
+    auto old = old_path.empty() ? Result<std::string>(std::string()) : full_path(tx, user, old_path);
+    if (!old) { return old.error(); }
+    const bool shared = via != nullptr && via->shared();
+    const std::string actor = anchor_ != 0 ? "" : shared ? via->caller : user;
+    const auto now = unix_seconds(clock_.now());
+    if (auto a = record_activity(tx, ActivityEntry{0, user, actor, kind, n.id, n.folder, *path, *old, now, detail}); !a) { return a; }
+    if (!shared || !contains(via->base, *path) || (!old->empty() && !contains(via->base, *old))) { return {}; }
+    return record_activity(tx, ActivityEntry{0, via->caller, actor, kind, n.id, n.folder, via->outward(*path),
+                                             old->empty() ? std::string() : via->outward(*old), now, std::move(detail)});
+  }
+  // A download of `file_id` through link `link_id`, in the link owner's stream (the visitor is
+  // anonymous); nothing when the link or the file is gone (or the file is not the owner's).
+  Status note_download(Tx& tx, std::int64_t link_id, std::int64_t file_id) {
+    auto l = tx.one("SELECT owner FROM box_links WHERE id = $1", {Value{link_id}});
+    if (!l) { return l.error(); }
+    if (!*l) { return {}; }
+    std::string owner = (*l)->text(0);
+    auto path = path_of(tx, owner, file_id);
+    if (!path) { return path.error().code == Errc::not_found ? Status{} : Status{path.error()}; }
+    auto n = resolve_id(tx, file_id, *path);
+    if (!n) { return n.error(); }
+    return record_activity(tx, ActivityEntry{0, owner, "", ActivityKind::link_downloaded, n->id, n->folder, *path, {}, unix_seconds(clock_.now()),
+                                             std::to_string(link_id)});
+  }
+
   // --- move and copy ----------------------------------------------------------------------------
   // MOVE and COPY. Within one tree (the caller's own, or one owner's through shares) a move is one
   // row update and a copy shares contents. Between two trees (into or out of a share) both copy
@@ -1466,12 +1549,16 @@ class Service final : public BoxService {
         id = *made;
         if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
         if (move) {
-          if (auto t = trash_node(tx, rs->owner, *node, drop); !t) { return t; }
+          if (auto t = trash_node(tx, rs->owner, *node, drop, &*rs); !t) { return t; }
         }
       }
       auto made = resolve_id(tx, id, rd->path);
       if (!made) { return made.error(); }
       out.node = std::move(*made);
+      ActivityKind kind = !in_place ? ActivityKind::file_created
+                          : parent_path(rs->path) == parent_path(rd->path) ? ActivityKind::file_renamed
+                                                                           : ActivityKind::file_moved;
+      if (auto a = note(tx, rd->owner, kind, out.node, {}, in_place ? rs->path : std::string(), &*rd); !a) { return a; }
       rd->present(out.node);
       return {};
     });
@@ -1486,6 +1573,7 @@ class Service final : public BoxService {
   // is presented back in the caller's terms.
   struct Route {
     std::string owner, path;
+    std::string caller;         // whose request it is
     std::int64_t share_id = 0;  // 0: the caller's own tree
     int permissions = kPermAll;
     std::string mount_path;     // the mount point in the caller's tree
@@ -1516,15 +1604,15 @@ class Service final : public BoxService {
   // Does share `share_id` (of `type`, with `with`) reach `user`?
   bool share_reaches(Tx& tx, std::int64_t share_id, std::int64_t type, const std::string& with, const std::string& user) {
     if (type == static_cast<std::int64_t>(ShareType::user)) { return with == user; }
-    if (!groups_of_) { return false; }
-    auto groups = groups_of_(user);
+    if (!directory_.groups_of) { return false; }
+    auto groups = directory_.groups_of(user);
     if (std::find(groups.begin(), groups.end(), with) == groups.end()) { return false; }
     auto d = tx.one("SELECT 1 FROM box_share_declines WHERE share_id = $1 AND user_id = $2", {Value{share_id}, Value{user}});
     return d && !*d;
   }
 
   Result<Route> route(Tx& tx, const std::string& user, const std::string& path) {
-    Route r{user, path};
+    Route r{user, path, user};
     if (anchor_ != 0 || path.empty()) { return r; }  // links see no mount points; the root is never one
     auto mounts = tx.query("SELECT id, mount_share FROM box_nodes WHERE owner = $1 AND mount_share IS NOT NULL", {Value{user}});
     if (!mounts) { return mounts.error(); }
@@ -1654,7 +1742,7 @@ class Service final : public BoxService {
   boost::asio::awaitable<Status> sync_mounts(const std::string& user) {
     if (anchor_ != 0) { co_return Status{}; }
     std::vector<std::string> groups;
-    if (groups_of_) { groups = groups_of_(user); }
+    if (directory_.groups_of) { groups = directory_.groups_of(user); }
     std::vector<std::int64_t> missing;
     auto st = co_await meta_.read([&](Tx& tx) -> Status {
       missing.clear();
@@ -1696,9 +1784,15 @@ class Service final : public BoxService {
     return out;
   }
 
-  // A mount point for share `sid` at `user`'s root, named as the shared node (or "name (2)"...).
+  std::string name_of(const std::string& id, bool group = false) const {
+    std::string name = directory_.name_of ? directory_.name_of(id, group) : std::string();
+    return name.empty() ? id : name;
+  }
+
+  // A mount point for share `sid` at `user`'s root, named as the shared node (or "name (2)"...);
+  // the recipient's activity entry and notification go with it.
   Status add_mount(Tx& tx, const std::string& user, std::int64_t sid) {
-    auto sh = tx.one("SELECT owner, node_id FROM box_shares WHERE id = $1", {Value{sid}});
+    auto sh = tx.one("SELECT owner, node_id, initiator FROM box_shares WHERE id = $1", {Value{sid}});
     if (!sh) { return sh.error(); }
     if (!*sh) { return {}; }
     auto path = path_of(tx, (*sh)->text(0), (*sh)->integer(1));
@@ -1720,6 +1814,15 @@ class Service final : public BoxService {
         "INSERT INTO box_nodes (owner, parent, name, folder, size, mtime, etag, created_s, mount_share) VALUES ($1, $2, $3, $4, 0, $5, $6, $5, $7)",
         {Value{user}, Value{home_node->id}, Value{name}, Value{std::int64_t{node->folder}}, Value{now}, Value{new_etag()}, Value{sid}});
     if (!r) { return r.error(); }
+    const std::string initiator = (*sh)->text(2);
+    const std::string who = name_of(initiator);
+    auto a = record_activity(tx, ActivityEntry{0, user, initiator, ActivityKind::shared, node->id, node->folder, name, {}, unix_seconds(clock_.now()),
+                                               who.substr(0, 255)});
+    if (!a) { return a; }
+    auto n = notify(tx, Notification{0, user, "files_sharing", (who + " shared \u201c" + node->name + "\u201d with you").substr(0, 1000),
+                                     node->folder ? "The folder is in your files as \u201c" + name + "\u201d." : "The file is in your files as \u201c" + name + "\u201d.",
+                                     "files", std::to_string(node->id), "/" + name, unix_seconds(clock_.now())});
+    if (!n) { return n.error(); }
     return touch(tx, home_node->id, 0);
   }
 
@@ -1746,6 +1849,14 @@ class Service final : public BoxService {
     const bool user_share = (*sh)->integer(2) == static_cast<std::int64_t>(ShareType::user);
     const std::string with = (*sh)->text(3);
     if (auto m = drop_mounts(tx, sid); !m) { return m; }
+    if (auto path = path_of(tx, owner, top)) {  // not when its node is being purged
+      auto n = resolve_id(tx, top, *path);
+      if (!n) { return n.error(); }
+      const std::string who = (user_share ? "" : "group ") + name_of(with, !user_share);
+      auto a = record_activity(tx, ActivityEntry{0, owner, owner, ActivityKind::unshared, top, n->folder, *path, {}, unix_seconds(clock_.now()),
+                                                 who.substr(0, 255)});
+      if (!a) { return a; }
+    }
     for (const char* sql : {"DELETE FROM box_share_declines WHERE share_id = $1", "DELETE FROM box_shares WHERE id = $1"}) {
       auto d = tx.exec(sql, {Value{sid}});
       if (!d) { return d.error(); }
@@ -1783,7 +1894,17 @@ class Service final : public BoxService {
     auto rows = only_user ? tx.query("SELECT id, parent FROM box_nodes WHERE mount_share = $1 AND owner = $2", {Value{sid}, Value{*only_user}})
                           : tx.query("SELECT id, parent FROM box_nodes WHERE mount_share = $1", {Value{sid}});
     if (!rows) { return rows.error(); }
+    auto target = tx.one("SELECT node_id, initiator FROM box_shares WHERE id = $1", {Value{sid}});
+    if (!target) { return target.error(); }
     for (const auto& r : rows->rows) {
+      auto recipient = tx.one("SELECT owner, folder FROM box_nodes WHERE id = $1", {Value{r.integer(0)}});
+      if (!recipient) { return recipient.error(); }
+      auto mount_path = path_of(tx, (*recipient)->text(0), r.integer(0));
+      if (*target && mount_path) {  // a mount point in the trash goes without an entry
+        auto a = record_activity(tx, ActivityEntry{0, (*recipient)->text(0), (*target)->text(1), ActivityKind::unshared, (*target)->integer(0),
+                                                   (*recipient)->boolean(1), *mount_path, {}, unix_seconds(clock_.now()), {}});
+        if (!a) { return a; }
+      }
       auto d = tx.exec("DELETE FROM box_nodes WHERE id = $1", {Value{r.integer(0)}});
       if (!d) { return d.error(); }
       if (!r.is_null(1)) {
@@ -2048,11 +2169,12 @@ class Service final : public BoxService {
     return {};
   }
 
-  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop) {
+  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop, const Route* via = nullptr) {
     auto full = full_path(tx, user, n.path);
     if (!full) { return full.error(); }
     auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{*full}, Value{n.id}});
     if (!u) { return u.error(); }
+    if (auto a = note(tx, user, ActivityKind::file_deleted, n, {}, {}, via); !a) { return a; }
     if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
     if (auto l = drop_locks_beneath(tx, user, *full); !l) { return l; }
     if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
@@ -2203,7 +2325,7 @@ class Service final : public BoxService {
   // chunked upload whose chunks became the content's parts (`uploader`'s) goes in the same transaction.
   boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
                                                              const PutOptions& options, const std::string& transfer = {},
-                                                             const std::string& uploader = {}) {
+                                                             const std::string& uploader = {}, const Route* via = nullptr) {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
@@ -2260,6 +2382,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, id, target);
       if (!n) { return n.error(); }
       out.node = std::move(*n);
+      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node, {}, {}, via); !a) { return a; }
       return {};
     });
     if (!st) { co_return st.error(); }
@@ -2352,7 +2475,7 @@ class Service final : public BoxService {
   store::BlobStore& blobs_;
   BoxConfig config_;
   const Clock& clock_;
-  GroupsOf groups_of_;
+  Directory directory_;
   std::int64_t anchor_ = 0;  // in a link's view, the linked node
   static constexpr std::chrono::seconds kMountCheck{5};
   std::atomic<std::uint64_t> shares_made_{0};
@@ -2393,14 +2516,14 @@ class LinkSubtree final : public Subtree {
 };
 
 std::unique_ptr<Subtree> Service::subtree(const Link& link) {
-  return std::make_unique<LinkSubtree>(std::make_unique<Service>(meta_, blobs_, config_, clock_, groups_of_, link.node_id), link.owner);
+  return std::make_unique<LinkSubtree>(std::make_unique<Service>(meta_, blobs_, config_, clock_, directory_, link.node_id), link.owner);
 }
 
 }  // namespace
 
 std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock,
-                                             GroupsOf groups_of) {
-  return std::make_unique<Service>(meta, blobs, std::move(config), clock, std::move(groups_of));
+                                             Directory directory) {
+  return std::make_unique<Service>(meta, blobs, std::move(config), clock, std::move(directory));
 }
 
 Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobStore& blobs, bool remove_unreferenced) {
@@ -2433,7 +2556,7 @@ boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::millisecon
     if (!n) {
       log::warn("box: reaper: {} {}", n.error().message, n.error().detail);
     } else if (*n > 0) {
-      log::info("box: reaped {} expired trash items, versions and uploads", *n);
+      log::info("box: reaped {} expired trash items, versions, uploads and activity entries", *n);
     }
   }
 }

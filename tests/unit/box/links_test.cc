@@ -433,8 +433,8 @@ TEST_P(BoxLinksTest, DownloadsAreCounted) {
   auto l = create("doc.txt");
   ASSERT_OK(l);
   EXPECT_EQ(l->downloads, 0u);
-  ASSERT_OK(await([&] { return box().count_download(l->id); }));
-  ASSERT_OK(await([&] { return box().count_download(l->id); }));
+  ASSERT_OK(await([&] { return box().count_download(l->id, l->node_id); }));
+  ASSERT_OK(await([&] { return box().count_download(l->id, l->node_id); }));
   auto got = await([&] { return box().link(kUser, l->id); });
   ASSERT_OK(got);
   EXPECT_EQ(got->downloads, 2u);

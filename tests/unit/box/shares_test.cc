@@ -54,10 +54,13 @@ class BoxSharesTest : public ::testing::TestWithParam<Backend> {
     blobs_ = std::move(*b);
     BoxConfig config;
     config.inline_max = 0;
-    box_ = make_box_service(*meta_, *blobs_, config, clock_, [this](const std::string& user) {
+    Directory directory;
+    directory.groups_of = [this](const std::string& user) {
       std::lock_guard lock(mu_);
       return groups_[user];
-    });
+    };
+    directory.name_of = [](const std::string& id, bool group) { return (group ? "group " : "") + id.substr(2); };
+    box_ = make_box_service(*meta_, *blobs_, config, clock_, std::move(directory));
   }
 
   void TearDown() override {
