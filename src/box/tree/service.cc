@@ -1687,6 +1687,7 @@ class Service final : public BoxService {
   // A folder listing as the caller sees it: inside a share, the owner's own mount points are
   // hidden; in the caller's tree, each mount point shows the shared node (under the mount's name).
   Status present_children(Tx& tx, const std::string& user, const Route& rt, std::vector<Node>& kids) {
+    if (!rt.shared() && std::none_of(kids.begin(), kids.end(), [](const Node& k) { return k.mount; })) { return {}; }
     std::vector<Node> out;
     out.reserve(kids.size());
     for (auto& k : kids) {
