@@ -455,6 +455,18 @@ const scenarios = {
     await page.locator(`tr[data-name="${path.basename(arg)}"]`).waitFor();
     return { first, second: [...puts] };
   },
+  // A signed-in browser opens an HTML file of the box (arg: its WebDAV path): its script must not
+  // run (it would act with the session).
+  async 'html-file'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const res = await page.goto(base + arg);
+    await page.waitForTimeout(500);
+    const title = await page.title();
+    const text = await page.locator('body').textContent();
+    return { status: res.status(), title, text };
+  },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -187,6 +187,15 @@ def test_a_large_upload_cut_off_resumes_without_sending_its_chunks_again(server,
     assert server.dav.get("film de vacances.bin").content == data
 
 
+def test_an_html_file_of_the_box_does_not_run_in_a_signed_in_browser(server):
+    page = (b"<html><head><title>inert</title></head><body><p>visible text</p>"
+            b"<script>document.title = 'ran with ' + document.cookie.length</script></body></html>")
+    assert server.dav.put("page.html", page, headers={"Content-Type": "text/html"}).status_code == 201
+    out = browser("html-file", server, f"/remote.php/dav/files/{USER}/page.html")
+    assert out["status"] == 200 and "visible text" in out["text"]
+    assert out["title"] == "inert", out
+
+
 def test_rename_delete_and_restore_from_the_trash(server):
     data = payload(5000, 7)
     assert server.dav.put("report.txt", data).status_code == 201
