@@ -222,12 +222,10 @@ class Service final : public BoxService {
     if (options.length && *options.length > config_.max_file_size) {
       co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)");
     }
-    auto rt = co_await route_write(user, *p);
-    if (!rt) { co_return rt.error(); }
     // Checks that need no bytes first, so a refused upload is refused before it is sent (a small
     // body costs less to read than a check; the commit checks again either way).
     if (!options.length || *options.length > config_.inline_max) {
-      if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
+      if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
     }
 
     NewContent content;
@@ -266,9 +264,8 @@ class Service final : public BoxService {
       co_await drop_blobs(content);
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options, {}, {}, &*rt);
+    auto r = co_await commit_content(user, *p, content, options);
     if (!r) { co_await drop_blobs(content); }
-    if (r) { rt->present(r->node); }
     co_return r;
   }
 
@@ -599,10 +596,7 @@ class Service final : public BoxService {
     if (total && *total != pos) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
     options.length = pos;
     if (pos > config_.max_file_size) { co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)"); }
-    // The upload is the caller's; the file goes where the path routes (a share's owner's tree).
-    auto rt = co_await route_write(user, *p);
-    if (!rt) { co_return rt.error(); }
-    if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
+    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
 
     // The whole file's digests, in one pass over the chunks (on the blocking pool, off the I/O threads).
     std::map<std::string, std::string> keys;  // chunk name -> blob key
@@ -634,11 +628,8 @@ class Service final : public BoxService {
     for (const auto& [n, k] : keys) {
       if (!used.contains(k)) { unused.push_back(k); }
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user, &*rt);
-    if (r) {
-      co_await remove_blobs(std::move(unused));
-      rt->present(r->node);
-    }
+    auto r = co_await commit_content(user, *p, content, options, transfer);
+    if (r) { co_await remove_blobs(std::move(unused)); }
     co_return r;
   }
 
@@ -1693,26 +1684,10 @@ class Service final : public BoxService {
     return make_error(Errc::not_found, "No such file or folder");
   }
 
-  // route() for a file write: through a share, writing a new file needs the create permission and
-  // replacing one the update permission.
-  boost::asio::awaitable<Result<Route>> route_write(const std::string& user, const std::string& path) {
-    Route out;
-    auto st = co_await meta_.read([&](Tx& tx) -> Status {
-      auto r = route(tx, user, path);
-      if (!r) { return r.error(); }
-      out = std::move(*r);
-      if (!out.shared()) { return {}; }
-      auto n = resolve(tx, out.owner, out.path);
-      if (n) { return n->folder ? Status{} : out.need(kPermUpdate); }
-      return n.error().code == Errc::not_found ? out.need(kPermCreate) : Status{n.error()};
-    });
-    if (!st) { co_return st.error(); }
-    co_return out;
-  }
-
   // A folder listing as the caller sees it: inside a share, the owner's own mount points are
   // hidden; in the caller's tree, each mount point shows the shared node (under the mount's name).
   Status present_children(Tx& tx, const std::string& user, const Route& rt, std::vector<Node>& kids) {
+    if (!rt.shared() && std::none_of(kids.begin(), kids.end(), [](const Node& k) { return k.mount; })) { return {}; }
     std::vector<Node> out;
     out.reserve(kids.size());
     for (auto& k : kids) {
@@ -2300,14 +2275,25 @@ class Service final : public BoxService {
   }
 
   // --- helpers across transactions ------------------------------------------------------------
+  // The checks of a file write that need no bytes, for the caller's `path` (through a share: the
+  // owner's tree, and the share's create or update permission).
   boost::asio::awaitable<Status> precheck(const std::string& user, const std::string& path, const PutOptions& options) {
     co_return co_await meta_.read([&](Tx& tx) -> Status {
-      auto parent = resolve_parent(tx, user, path);
+      auto rt = route(tx, user, path);
+      if (!rt) { return rt.error(); }
+      auto parent = resolve_parent(tx, rt->owner, rt->path);
       if (!parent) { return parent.error(); }
-      auto existing = find_child(tx, parent->id, leaf_name(path), path);
+      auto existing = find_child(tx, parent->id, leaf_name(rt->path), rt->path);
       if (!existing) { return existing.error(); }
-      return check_write(tx, user, options.keep_both ? std::optional<Node>{} : *existing, options, options.length.value_or(0));
+      if (options.keep_both) { existing->reset(); }
+      if (auto ok = may_write(*rt, *existing); !ok) { return ok; }
+      return check_write(tx, rt->owner, *existing, options, options.length.value_or(0));
     });
+  }
+
+  // Through a share, a new file needs the create permission and replacing one the update permission.
+  static Status may_write(const Route& rt, const std::optional<Node>& existing) {
+    return rt.need(existing && !existing->folder ? kPermUpdate : kPermCreate);
   }
 
   Status check_write(Tx& tx, const std::string& user, const std::optional<Node>& existing, const PutOptions& options, std::uint64_t size) {
@@ -2321,14 +2307,19 @@ class Service final : public BoxService {
     return check_quota(tx, user, size, existing ? existing->size : 0);
   }
 
-  // Makes `content` the file at `path` (a new file or a new version of it). With `transfer`, the
-  // chunked upload whose chunks became the content's parts (`uploader`'s) goes in the same transaction.
-  boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
-                                                             const PutOptions& options, const std::string& transfer = {},
-                                                             const std::string& uploader = {}, const Route* via = nullptr) {
+  // Makes `content` the file at the caller's `path` (a new file or a new version of it; through a
+  // share, in the owner's tree). With `transfer`, the caller's chunked upload whose chunks became
+  // the content's parts goes in the same transaction.
+  boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& caller, const std::string& caller_path, const NewContent& content,
+                                                             const PutOptions& options, const std::string& transfer = {}) {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto rt = route(tx, caller, caller_path);
+      if (!rt) { return rt.error(); }
+      const Route* via = &*rt;
+      const std::string& user = rt->owner;
+      const std::string& path = rt->path;
       if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto parent = resolve_parent(tx, user, path);
@@ -2342,6 +2333,7 @@ class Service final : public BoxService {
         target = join(parent_path(path), *name);
         existing->reset();
       }
+      if (auto ok = may_write(*rt, *existing); !ok) { return ok; }
       if (auto c = check_write(tx, user, *existing, options, content.size); !c) { return c; }
       auto cid = insert_content(tx, content);
       if (!cid) { return cid.error(); }
@@ -2375,7 +2367,7 @@ class Service final : public BoxService {
       if (auto t = touch(tx, parent->id, delta, id); !t) { return t; }
       if (!transfer.empty()) {
         for (const char* sql : {"DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", "DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2"}) {
-          auto d = tx.exec(sql, {Value{uploader.empty() ? user : uploader}, Value{transfer}});
+          auto d = tx.exec(sql, {Value{caller}, Value{transfer}});
           if (!d) { return d.error(); }
         }
       }
@@ -2383,6 +2375,7 @@ class Service final : public BoxService {
       if (!n) { return n.error(); }
       out.node = std::move(*n);
       if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node, {}, {}, via); !a) { return a; }
+      rt->present(out.node);
       return {};
     });
     if (!st) { co_return st.error(); }
