@@ -451,6 +451,30 @@ const scenarios = {
     await page.locator(`tr[data-name="${arg}"]`).waitFor({ state: 'detached' });
     return { afterCopy, afterMove: await page.locator(`tr[data-name="${arg}"]`).count() };
   },
+  // Login Flow v2 in the console (arg: JSON {url, answer: "grant"|"refuse", locale}): the login
+  // URL a client got, opened in a fresh browser with no session: sign in, then the client named
+  // and the answer given.
+  async connect(browser) {
+    const { url, answer, locale } = JSON.parse(arg);
+    const fr = locale === 'fr-FR';
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && problems.push(m.text()));
+    await page.goto(url);
+    await page.locator('input[name=username]').fill(user);
+    await page.locator('input[name=password]').fill(password);
+    await page.locator('button[type=submit]').click();
+    const asks = await page.locator('[data-testid=connect-client]').textContent({ timeout: 15000 });
+    const landed = new URL(page.url());
+    await page.getByRole('button', { name: answer === 'grant' ? (fr ? "Autoriser l'accès" : 'Grant access') : (fr ? 'Refuser' : 'Refuse') }).click();
+    const result = await page.locator('[data-testid=connect-result]').textContent();
+    await page.reload();
+    const afterReload = await page.locator('[data-testid=connect-result]').textContent({ timeout: 15000 });
+    await context.close();
+    return { asks, path: landed.pathname + landed.hash.replace(/[^/]+$/, '<token>'), result, afterReload, problems };
+  },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

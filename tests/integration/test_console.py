@@ -424,6 +424,55 @@ def test_administration_user_quota_and_audit(server):
     assert any("assignment.grant" in row and f"user:{uid} role:member" in row for row in out["audit"]), out["audit"]
 
 
+def start_login_flow(server, agent):
+    r = requests.post(server.url + "/index.php/login/v2", headers={"User-Agent": agent}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def poll_login_flow(flow):
+    return requests.post(flow["poll"]["endpoint"], data={"token": flow["poll"]["token"]}, timeout=30)
+
+
+def test_login_flow_v2_is_approved_in_the_console(server):
+    """A sync client starts Login Flow v2; its login URL leads a fresh browser to the console, where
+    the user signs in, sees the client named and grants access: the client's poll then gets an app
+    password that opens WebDAV. The link is spent afterwards."""
+    flow = start_login_flow(server, "Bureau de Camille (Nextcloud desktop)")
+    hop = requests.get(flow["login"], allow_redirects=False, timeout=30)
+    assert hop.status_code == 303 and hop.headers["Location"].startswith("/#/connect/")
+    assert poll_login_flow(flow).status_code == 404
+    out = browser("connect", server, json.dumps({"url": flow["login"], "answer": "grant", "locale": "en-US"}))
+    assert out["problems"] == []
+    assert out["path"] == "/#/connect/<token>"
+    assert out["asks"] == f"Bureau de Camille (Nextcloud desktop) asks for access to the box of {USER}."
+    assert out["result"] == "Bureau de Camille (Nextcloud desktop) is now connected. You can close this window."
+    assert out["afterReload"].startswith("This login link is unknown or has expired")
+    r = poll_login_flow(flow)
+    assert r.status_code == 200, r.text
+    granted = r.json()
+    assert granted["loginName"] == USER and granted["server"] == server.url
+    dav = f"{server.url}/remote.php/dav/files/{USER}/"
+    assert requests.request("PROPFIND", dav, auth=(USER, granted["appPassword"]), headers={"Depth": "0"}, timeout=30).status_code == 207
+    assert poll_login_flow(flow).status_code == 404  # once only
+
+
+def test_login_flow_v2_refused_in_the_console(server):
+    """Refusing in the console (in French) ends the flow: the client's poll stays 404."""
+    flow = start_login_flow(server, "Téléphone de Camille")
+    out = browser("connect", server, json.dumps({"url": flow["login"], "answer": "refuse", "locale": "fr-FR"}))
+    assert out["asks"] == f"Téléphone de Camille demande l'accès à l'espace de {USER}."
+    assert out["result"] == "L'accès a été refusé à Téléphone de Camille."
+    assert out["afterReload"].startswith("Ce lien de connexion est inconnu ou a expiré")
+    assert poll_login_flow(flow).status_code == 404
+    session = sign_in(server)
+    token = flow["login"].rsplit("/", 1)[1]
+    late = requests.post(f"{server.url}/box/v1/login-flows/{token}", cookies={"ciel_session": session.cookies["ciel_session"]},
+                         headers={"X-CSRF-Token": session.json()["csrf"]}, timeout=30)
+    assert late.status_code == 404  # nothing left to grant
+    assert poll_login_flow(flow).status_code == 404
+
+
 def test_sign_out_revokes_the_session(server):
     out = browser("signout", server)
     assert not out["cookie_after"]

@@ -676,3 +676,14 @@ export async function tempUrl(project: string, container: string, key: string, s
   const hex = Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, '0')).join('');
   return `${location.origin}${path}?temp_url_sig=${hex}&temp_url_expires=${expires}`;
 }
+
+// --- Login Flow v2: a sync client asks for an app password --------------------------------------
+
+export async function loginFlowClient(token: string): Promise<string> {
+  return (await jsonCall<{ client: string }>('GET', `/box/v1/login-flows/${encodeURIComponent(token)}`)).client;
+}
+
+// Grant (the client's next poll gets an app password) or refuse (the flow is gone).
+export async function answerLoginFlow(token: string, grant: boolean): Promise<void> {
+  await jsonCall(grant ? 'POST' : 'DELETE', `/box/v1/login-flows/${encodeURIComponent(token)}`);
+}

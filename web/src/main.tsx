@@ -14,6 +14,7 @@ import { Keys } from './keys';
 import { Compute } from './compute';
 import { AppPasswords } from './apppasswords';
 import { Admin } from './admin';
+import { Connect } from './connect';
 import './style.css';
 
 function LanguageSwitch() {
@@ -37,7 +38,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'activity', 'storage', 'keys', 'compute', 'apps', 'admin']) {
+  for (const p of ['trash', 'activity', 'storage', 'keys', 'compute', 'apps', 'admin', 'connect']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -107,6 +108,8 @@ function App() {
         <Storage project={session.project.id} route={storageRoute()} />
       ) : page === 'admin' && session.roles.includes('admin') ? (
         <Admin />
+      ) : page === 'connect' ? (
+        <Connect token={decodeURIComponent(location.hash.replace(/^#\/connect\/?/, ''))} user={session.user.name} />
       ) : page === 'apps' ? (
         <AppPasswords />
       ) : page === 'compute' && session.project ? (
