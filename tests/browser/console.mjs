@@ -451,6 +451,44 @@ const scenarios = {
     await page.locator(`tr[data-name="${arg}"]`).waitFor({ state: 'detached' });
     return { afterCopy, afterMove: await page.locator(`tr[data-name="${arg}"]`).count() };
   },
+  // S3 presigned links (arg: JSON {file, seconds}): a container made, the file uploaded, then two
+  // presigned GET links, for an hour and for `seconds` (a custom expiry), signed in the page with a
+  // key the page makes (the user has none yet); the short one is read at once from a fresh
+  // browser context.
+  async presign(browser) {
+    const { file, seconds } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Storage' }).click();
+    await page.getByRole('heading', { name: 'Object storage' }).waitFor();
+    await page.locator('input[name=container]').fill('shared');
+    await page.getByRole('button', { name: 'Create a container' }).click();
+    await page.locator('tr[data-name="shared"] a').click();
+    await page.getByRole('heading', { name: 'shared' }).waitFor();
+    await page.locator('[data-testid=upload-objects]').setInputFiles(file);
+    const name = path.basename(file);
+    const row = page.locator(`tr[data-name="${name}"]`);
+    await row.waitFor({ timeout: 60000 });
+    const keyChoice = await page.locator('select[name=s3-key]').inputValue();
+    await row.getByRole('button', { name: 'S3 presigned link' }).click();
+    const link = page.locator('[data-testid=presigned-url]');
+    await link.waitFor();
+    const hour = await link.getAttribute('href');
+    const keyMade = await page.getByText(/^The S3 key \w+ was made/).textContent();
+    await page.locator('select[name=temp-lifetime]').selectOption('custom');
+    await page.locator('input[name=temp-seconds]').fill(String(seconds));
+    await row.getByRole('button', { name: 'S3 presigned link' }).click();
+    await page.waitForFunction((old) => document.querySelector('[data-testid=presigned-url]')?.getAttribute('href') !== old, hour);
+    const short = await link.getAttribute('href');
+    const made = Date.now();
+    const stranger = await browser.newContext();
+    const got = await stranger.request.get(short);
+    const fresh = { status: got.status(), same: Buffer.from(await got.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(file))), ms: Date.now() - made };
+    await stranger.close();
+    const keyAfter = await page.locator('select[name=s3-key]').inputValue();
+    return { keyChoice, keyMade, keyAfter, hour, short, fresh };
+  },
   // Login Flow v2 in the console (arg: JSON {url, answer: "grant"|"refuse", locale}): the login
   // URL a client got, opened in a fresh browser with no session: sign in, then the client named
   // and the answer given.

@@ -10,6 +10,7 @@ import os
 import pathlib
 import signal
 import subprocess
+import time
 import zipfile
 
 import pytest
@@ -225,6 +226,39 @@ def test_container_upload_download_and_public_switch(server, tmp_path):
     project = requests.post(server.url + "/console/v1/session", json={"username": USER, "password": PASSWORD}, timeout=30).json()["project"]["id"]
     anon = requests.get(f"{server.url}/v1/AUTH_{project}/photos/vacances%202026.jpg", timeout=30)
     assert anon.status_code == 200 and anon.content == data
+
+
+def test_presigned_s3_link_reads_the_object_then_expires(server, tmp_path):
+    """An S3 presigned GET link made on the object storage page, signed in the page with a key it
+    makes for a user who has none: the object read byte-identical without credentials (plain
+    HTTP, and a fresh browser context), refused once the chosen expiry has passed."""
+    make_box_user(server, "presign-user", "presign-password-1")
+    f = tmp_path / "rapport annuel (v2).pdf"
+    data = payload(700_000, 41)
+    f.write_bytes(data)
+    seconds = 4
+    out = browser("presign", server, json.dumps({"file": str(f), "seconds": seconds}), user="presign-user", password="presign-password-1")
+    assert out["keyChoice"] == ""  # no key yet: "a new key"
+    access = out["keyMade"].split()[3]
+    assert out["keyAfter"] == access
+    endpoint = json.loads((server.data_dir / "endpoints.json").read_text())["s3"]
+    for url in (out["hour"], out["short"]):
+        assert url.startswith(f"{endpoint}/shared/") and f"X-Amz-Credential={access}%2F" in url
+    assert "X-Amz-Expires=3600&" in out["hour"] and f"X-Amz-Expires={seconds}&" in out["short"]
+    assert out["fresh"]["status"] == 200 and out["fresh"]["same"], out["fresh"]
+    r = requests.get(out["hour"], timeout=30)
+    assert r.status_code == 200 and r.content == data
+    # The key is the user's: identity lists it for their project.
+    ks = Keystone(server)
+    token = ks.token("presign-user", "presign-password-1")
+    uid = ks.get("/users", admin_token(server), params={"name": "presign-user"}).json()["users"][0]["id"]
+    assert access in [c["access"] for c in ks.get(f"/users/{uid}/credentials/OS-EC2", token).json()["credentials"]]
+    # Past its expiry, the short link is refused; a tampered hour link too.
+    time.sleep(seconds + 1.5)
+    late = requests.get(out["short"], timeout=30)
+    assert late.status_code == 403 and b"AccessDenied" in late.content and data[:100] not in late.content
+    assert requests.get(out["hour"].replace("X-Amz-Expires=3600", "X-Amz-Expires=3601"), timeout=30).status_code == 403
+    assert requests.get(out["hour"], timeout=30).content == data
 
 
 def test_s3_credentials_work_with_boto3(server):

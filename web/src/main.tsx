@@ -105,7 +105,8 @@ function App() {
       ) : page === 'activity' ? (
         <Activity />
       ) : page === 'storage' && session.project ? (
-        <Storage project={session.project.id} route={storageRoute()} />
+        <Storage project={session.project.id} route={storageRoute()}
+          s3={{ user: session.user.id, endpoint: session.s3_endpoint, region: session.s3_region }} />
       ) : page === 'admin' && session.roles.includes('admin') ? (
         <Admin />
       ) : page === 'connect' ? (
