@@ -489,6 +489,44 @@ const scenarios = {
     const keyAfter = await page.locator('select[name=s3-key]').inputValue();
     return { keyChoice, keyMade, keyAfter, hour, short, fresh };
   },
+  // Administration: the usage of a project (arg: its name) in the projects table.
+  async 'admin-usage'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+    const usage = page.locator(`tr[data-name="${arg}"] [data-testid=usage-storage]`);
+    await usage.waitFor();
+    const compute = page.locator(`tr[data-name="${arg}"] [data-testid=usage-compute]`);
+    await compute.waitFor();
+    return { bytes: await usage.getAttribute('data-bytes'), objects: await usage.getAttribute('data-objects'),
+             text: await usage.textContent(), compute: await compute.textContent() };
+  },
+  // Administration: a group made (arg: JSON {group, members: [names], remove: name}), the users
+  // added one by one, then one of them removed.
+  async 'admin-groups'(browser) {
+    const { group, members, remove } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Groupes' }).waitFor();
+    await page.locator('input[name=new-group-name]').fill(group);
+    await page.getByRole('button', { name: 'Créer le groupe' }).click();
+    const made = await page.getByRole('status').textContent();
+    const row = page.locator(`table.groups tr[data-name="${group}"]`);
+    await row.waitFor();
+    for (const m of members) {
+      await row.getByLabel(`Un utilisateur à ajouter à ${group}`).selectOption({ label: m });
+      await row.getByRole('button', { name: 'Ajouter' }).click();
+      await row.locator(`li[data-member="${m}"]`).waitFor();
+    }
+    await row.getByRole('button', { name: `Retirer ${remove} de ${group}` }).click();
+    await row.locator(`li[data-member="${remove}"]`).waitFor({ state: 'detached' });
+    const shown = await row.locator('li[data-member]').evaluateAll((items) => items.map((li) => li.getAttribute('data-member')));
+    return { made, shown };
+  },
   // Login Flow v2 in the console (arg: JSON {url, answer: "grant"|"refuse", locale}): the login
   // URL a client got, opened in a fresh browser with no session: sign in, then the client named
   // and the answer given.

@@ -458,6 +458,42 @@ def test_administration_user_quota_and_audit(server):
     assert any("assignment.grant" in row and f"user:{uid} role:member" in row for row in out["audit"]), out["audit"]
 
 
+def test_administration_shows_usage_per_project(server):
+    """The projects table shows each project's object storage (bytes, objects) and servers: an
+    object uploaded to a fresh project's account appears there with its exact size."""
+    from box_support import admin_password
+    dav = make_box_user(server, "usage-user", "usage-password-1")
+    ks = Keystone(server)
+    token = ks.token(dav.user, dav.password, project="proj-usage-user")
+    project = ks.get("/projects", admin_token(server), params={"name": "proj-usage-user"}).json()["projects"][0]["id"]
+    account = f"{server.url}/v1/AUTH_{project}"
+    assert requests.put(account + "/measured", headers={"X-Auth-Token": token}, timeout=30).status_code in (201, 202)
+    data = payload(123_456, 42)
+    assert requests.put(account + "/measured/one.bin", data=data, headers={"X-Auth-Token": token}, timeout=30).status_code == 201
+    assert requests.put(account + "/measured/two.txt", data=b"2", headers={"X-Auth-Token": token}, timeout=30).status_code == 201
+    out = browser("admin-usage", server, "proj-usage-user", user="admin", password=admin_password(server))
+    assert out["bytes"] == str(len(data) + 1) and out["objects"] == "2", out
+    assert out["text"] == "Object storage: 123.5 KB in 2 objects", out
+    assert out["compute"] == "Servers: 0, 0 vCPUs, 0 MiB of RAM", out
+
+
+def test_administration_groups_seen_through_keystone(server):
+    """A group made on the administration page (in French), two users added, one removed: Keystone
+    then lists the group with the one member left."""
+    from box_support import admin_password
+    make_box_user(server, "group-member", "group-member-pass-1")
+    out = browser("admin-groups", server, json.dumps({"group": "auditeurs", "members": [USER, "group-member"], "remove": USER}),
+                  user="admin", password=admin_password(server))
+    assert out["made"] == "Groupe auditeurs créé."
+    assert out["shown"] == ["group-member"]
+    ks = Keystone(server)
+    token = admin_token(server)
+    groups = ks.get("/groups", token, params={"name": "auditeurs"}).json()["groups"]
+    assert len(groups) == 1
+    members = ks.get(f"/groups/{groups[0]['id']}/users", token).json()["users"]
+    assert [m["name"] for m in members] == ["group-member"]
+
+
 def start_login_flow(server, agent):
     r = requests.post(server.url + "/index.php/login/v2", headers={"User-Agent": agent}, timeout=30)
     assert r.status_code == 200, r.text

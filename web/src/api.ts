@@ -726,3 +726,13 @@ export async function loginFlowClient(token: string): Promise<string> {
 export async function answerLoginFlow(token: string, grant: boolean): Promise<void> {
   await jsonCall(grant ? 'POST' : 'DELETE', `/box/v1/login-flows/${encodeURIComponent(token)}`);
 }
+
+// An account's usage (Swift's account HEAD): what the project stores. A project that never
+// stored anything has none.
+export async function accountUsage(project: string): Promise<{ bytes: number; objects: number; containers: number }> {
+  const res = await fetch(storageUrl(project), { method: 'HEAD', credentials: 'same-origin' });
+  if (res.status === 404) return { bytes: 0, objects: 0, containers: 0 };
+  if (!res.ok) throw new ApiError(res.status, res.statusText || `HTTP ${res.status}`);
+  const n = (h: string) => Number(res.headers.get(h) ?? 0);
+  return { bytes: n('X-Account-Bytes-Used'), objects: n('X-Account-Object-Count'), containers: n('X-Account-Container-Count') };
+}
