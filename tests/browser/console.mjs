@@ -24,6 +24,24 @@ async function signIn(page, expectFilesHeading, as = user, pass = password) {
   await page.getByRole('heading', { name: expectFilesHeading }).waitFor({ timeout: 15000 });
 }
 
+// Signed in (English), a container made on the object storage page and opened, a file uploaded
+// into it; the page and the file's row.
+async function uploadToNewContainer(browser, container, file) {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, 'Files');
+  await page.getByRole('link', { name: 'Storage' }).click();
+  await page.getByRole('heading', { name: 'Object storage' }).waitFor();
+  await page.locator('input[name=container]').fill(container);
+  await page.getByRole('button', { name: 'Create a container' }).click();
+  await page.locator(`tr[data-name="${container}"] a`).click();
+  await page.getByRole('heading', { name: container }).waitFor();
+  await page.locator('[data-testid=upload-objects]').setInputFiles(file);
+  const row = page.locator(`tr[data-name="${path.basename(file)}"]`);
+  await row.waitFor({ timeout: 60000 });
+  return { page, row };
+}
+
 const scenarios = {
   // The sign-in page and the signed-in shell in the browser's language.
   async 'login-en'(browser) {
@@ -155,19 +173,8 @@ const scenarios = {
   // Object storage: create a container, upload an object (arg: a file), make it public; the
   // object's download link works with the session.
   async storage(browser) {
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    await signIn(page, 'Files');
-    await page.getByRole('link', { name: 'Storage' }).click();
-    await page.getByRole('heading', { name: 'Object storage' }).waitFor();
-    await page.locator('input[name=container]').fill('photos');
-    await page.getByRole('button', { name: 'Create a container' }).click();
-    await page.locator('tr[data-name="photos"]').waitFor();
-    await page.locator('tr[data-name="photos"] a').click();
-    await page.getByRole('heading', { name: 'photos' }).waitFor();
-    await page.locator('[data-testid=upload-objects]').setInputFiles(arg);
+    const { page } = await uploadToNewContainer(browser, 'photos', arg);
     const name = path.basename(arg);
-    await page.locator(`tr[data-name="${name}"]`).waitFor({ timeout: 60000 });
     const href = await page.locator(`tr[data-name="${name}"] a`).getAttribute('href');
     const download = await page.request.get(base + href);
     const downloaded = Buffer.from(await download.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(arg)));
@@ -457,19 +464,7 @@ const scenarios = {
   // browser context.
   async presign(browser) {
     const { file, seconds } = JSON.parse(arg);
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    await signIn(page, 'Files');
-    await page.getByRole('link', { name: 'Storage' }).click();
-    await page.getByRole('heading', { name: 'Object storage' }).waitFor();
-    await page.locator('input[name=container]').fill('shared');
-    await page.getByRole('button', { name: 'Create a container' }).click();
-    await page.locator('tr[data-name="shared"] a').click();
-    await page.getByRole('heading', { name: 'shared' }).waitFor();
-    await page.locator('[data-testid=upload-objects]').setInputFiles(file);
-    const name = path.basename(file);
-    const row = page.locator(`tr[data-name="${name}"]`);
-    await row.waitFor({ timeout: 60000 });
+    const { page, row } = await uploadToNewContainer(browser, 'shared', file);
     const keyChoice = await page.locator('select[name=s3-key]').inputValue();
     await row.getByRole('button', { name: 'S3 presigned link' }).click();
     const link = page.locator('[data-testid=presigned-url]');

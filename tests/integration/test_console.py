@@ -16,7 +16,7 @@ import zipfile
 import pytest
 import requests
 
-from box_support import OC, admin_token, make_box_user, payload, share, start_box_server
+from box_support import OC, admin_token, make_box_user, payload, poll_login_flow, share, start_box_server, start_login_flow
 from identity_support import Keystone
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -492,16 +492,6 @@ def test_administration_groups_seen_through_keystone(server):
     assert len(groups) == 1
     members = ks.get(f"/groups/{groups[0]['id']}/users", token).json()["users"]
     assert [m["name"] for m in members] == ["group-member"]
-
-
-def start_login_flow(server, agent):
-    r = requests.post(server.url + "/index.php/login/v2", headers={"User-Agent": agent}, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def poll_login_flow(flow):
-    return requests.post(flow["poll"]["endpoint"], data={"token": flow["poll"]["token"]}, timeout=30)
 
 
 def test_login_flow_v2_is_approved_in_the_console(server):
