@@ -534,6 +534,7 @@ const scenarios = {
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && problems.push(m.text()));
     await page.goto(url);
+    const note = await page.locator('[data-testid=login-note]').textContent();
     await page.locator('input[name=username]').fill(user);
     await page.locator('input[name=password]').fill(password);
     await page.locator('button[type=submit]').click();
@@ -544,7 +545,7 @@ const scenarios = {
     await page.reload();
     const afterReload = await page.locator('[data-testid=connect-result]').textContent({ timeout: 15000 });
     await context.close();
-    return { asks, path: landed.pathname + landed.hash.replace(/[^/]+$/, '<token>'), result, afterReload, problems };
+    return { note, asks, path: landed.pathname + landed.hash.replace(/[^/]+$/, '<token>'), result, afterReload, problems };
   },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {

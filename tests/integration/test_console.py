@@ -505,6 +505,7 @@ def test_login_flow_v2_is_approved_in_the_console(server):
     out = browser("connect", server, json.dumps({"url": flow["login"], "answer": "grant", "locale": "en-US"}))
     assert out["problems"] == []
     assert out["path"] == "/#/connect/<token>"
+    assert out["note"] == "A sync client asks to connect to your box: sign in to answer."
     assert out["asks"] == f"Bureau de Camille (Nextcloud desktop) asks for access to the box of {USER}."
     assert out["result"] == "Bureau de Camille (Nextcloud desktop) is now connected. You can close this window."
     assert out["afterReload"].startswith("This login link is unknown or has expired")

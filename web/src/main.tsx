@@ -65,7 +65,7 @@ function App() {
           <span class="brand">{t('app.name')}</span>
           <LanguageSwitch />
         </header>
-        <Login onSignedIn={setSession} />
+        <Login onSignedIn={setSession} note={page === 'connect' ? t('connect.signIn') : ''} />
       </>
     );
   }
