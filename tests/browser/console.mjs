@@ -440,6 +440,40 @@ const scenarios = {
     await theirs.close();
     return { level, names };
   },
+  // A large file (arg) goes up in chunks; the third chunk's first PUT is cut off, so the upload
+  // fails; choosing the file again resumes it: only the chunks the server lacks are sent.
+  async 'resume-upload'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const puts = [];
+    page.on('request', (r) => { if (r.method() === 'PUT' && r.url().includes('/remote.php/dav/uploads/')) puts.push(r.url().split('/').pop()); });
+    let cut = false;
+    await page.route('**/remote.php/dav/uploads/**/00003', (route) => {
+      if (!cut && route.request().method() === 'PUT') { cut = true; return route.abort('connectionreset'); }
+      return route.continue();
+    });
+    await page.locator('[data-testid=upload-files]').setInputFiles(arg);
+    await page.locator('.transfers .error').first().waitFor({ timeout: 60000 });
+    const first = [...puts];
+    puts.length = 0;
+    await page.locator('[data-testid=upload-files]').setInputFiles(arg);
+    await page.getByText(/^Uploaded 1 files?$/).waitFor({ timeout: 60000 });
+    await page.locator(`tr[data-name="${path.basename(arg)}"]`).waitFor();
+    return { first, second: [...puts] };
+  },
+  // A signed-in browser opens an HTML file of the box (arg: its WebDAV path): its script must not
+  // run (it would act with the session).
+  async 'html-file'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const res = await page.goto(base + arg);
+    await page.waitForTimeout(500);
+    const title = await page.title();
+    const text = await page.locator('body').textContent();
+    return { status: res.status(), title, text };
+  },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -11,7 +11,7 @@ out="${1:?usage: $0 RESULTS_XML}"
 seconds="${FUZZ_SECONDS:-20}"
 targets=(http_request_fuzz path_fuzz range_fuzz settings_fuzz codec_fuzz router_fuzz keystone_body_fuzz
          swift_acl_fuzz slo_manifest_fuzz tempurl_fuzz multipart_fuzz tar_fuzz bulk_body_fuzz object_name_fuzz
-         s3_sigv4_fuzz s3_chunked_fuzz s3_xml_fuzz dav_fuzz box_link_path_fuzz activity_query_fuzz)
+         s3_sigv4_fuzz s3_chunked_fuzz s3_xml_fuzz dav_fuzz box_link_path_fuzz activity_query_fuzz share_params_fuzz)
 work="$root/build-fuzz"
 mkdir -p "$(dirname "$out")"
 

@@ -466,4 +466,24 @@ def test_sharing_leaves_activity_entries_and_notifies_the_recipient(server, team
     sid = share(server, alice, "/Annonce", "sh-dan", READ | CREATE)["id"]
     dan.put_file("Annonce/de dan.txt", b"hello")
     files = ocs_get(server, alice, "/apps/activity/api/v2/activity/files")
-    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" for a in files), files
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" and a["user"] == "sh-dan"
+               for a in files), files
+    own = ocs_get(server, dan, "/apps/activity/api/v2/activity/self")
+    assert any(a["ciel_kind"] == "file_created" and a["object_name"] == "/Annonce/de dan.txt" for a in own), own
+
+
+def test_a_shared_html_file_never_runs_on_the_recipients_session(server, team):
+    """A file is served as its uploader made it, on the console's origin: the answer forbids any
+    script (CSP sandbox, no sniffing), whether read by the owner, a recipient or through a link."""
+    alice, bob = team.users["sh-alice"], team.users["sh-bob"]
+    alice.make_dirs("Piège")
+    page = b"<html><body><script>fetch('/console/v1/session').then(r => r.text()).then(t => fetch('/steal?' + t))</script></body></html>"
+    alice.put_file("Piège/index.html", page, headers={"Content-Type": "text/html"})
+    share(server, alice, "/Piège", "sh-bob", READ)
+    token = ocs(server, alice, "POST", data={"path": "/Piège/index.html", "shareType": "3"}).json()["ocs"]["data"]["token"]
+    for r in (alice.get("Piège/index.html"), bob.get("Piège/index.html"),
+              requests.get(f"{server.url}/public.php/dav/files/{token}/", timeout=30)):
+        assert r.status_code == 200 and r.content == page
+        csp = r.headers.get("Content-Security-Policy", "")
+        assert "sandbox" in csp.split(";")[0] and "script-src" not in csp and "default-src 'none'" in csp, csp
+        assert r.headers.get("X-Content-Type-Options") == "nosniff"

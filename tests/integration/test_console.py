@@ -176,6 +176,27 @@ def test_upload_a_folder_of_nested_files(server, tmp_path):
         assert server.dav.get(f"Projet été/{rel}").content == data, rel
 
 
+def test_a_large_upload_cut_off_resumes_without_sending_its_chunks_again(server, tmp_path):
+    """Files over 16 MiB go up in 8 MiB chunks; a chunk cut off fails the upload, and choosing the
+    file again sends only the chunks the server does not hold."""
+    big = tmp_path / "film de vacances.bin"
+    data = payload(20 * 1024 * 1024 + 12345, 5)
+    big.write_bytes(data)
+    out = browser("resume-upload", server, big)
+    assert out["first"][:2] == ["00001", "00002"] and "00003" in out["first"], out
+    assert out["second"] == ["00003"], out
+    assert server.dav.get("film de vacances.bin").content == data
+
+
+def test_an_html_file_of_the_box_does_not_run_in_a_signed_in_browser(server):
+    page = (b"<html><head><title>inert</title></head><body><p>visible text</p>"
+            b"<script>document.title = 'ran with ' + document.cookie.length</script></body></html>")
+    assert server.dav.put("page.html", page, headers={"Content-Type": "text/html"}).status_code == 201
+    out = browser("html-file", server, f"/remote.php/dav/files/{USER}/page.html")
+    assert out["status"] == 200 and "visible text" in out["text"]
+    assert out["title"] == "inert", out
+
+
 def test_rename_delete_and_restore_from_the_trash(server):
     data = payload(5000, 7)
     assert server.dav.put("report.txt", data).status_code == 201

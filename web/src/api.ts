@@ -146,9 +146,65 @@ export function remove(user: string, path: string): Promise<void> {
   return davCall('DELETE', fileUrl(user, path));
 }
 
+// Files up to CHUNKED_FROM go up in one PUT; larger ones in CHUNK pieces through Nextcloud's
+// chunked upload (/remote.php/dav/uploads/<user>/<transfer>/, then a MOVE of .file), so that an
+// upload that fails part way resumes: the transfer is remembered (localStorage) for that file
+// (path, size, modification time), and the chunks the server already holds are not sent again.
+export const CHUNK = 8 * 1024 * 1024;
+const CHUNKED_FROM = 2 * CHUNK;
+
 export async function upload(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  if (file.size > CHUNKED_FROM) return uploadChunked(user, path, file, onProgress);
   const r = await putWithProgress(fileUrl(user, path), file, { 'X-CSRF-Token': csrf, ...mtimeHeader(file) }, onProgress);
   if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
+}
+
+// The chunks a transfer already holds, by name: their sizes; null when the transfer is gone.
+async function chunksOf(url: string): Promise<Map<string, number> | null> {
+  const res = await fetch(url, {
+    method: 'PROPFIND', credentials: 'same-origin',
+    headers: { Depth: '1', 'Content-Type': 'application/xml; charset=utf-8', 'X-CSRF-Token': csrf },
+    body: '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontentlength/></d:prop></d:propfind>',
+  });
+  if (res.status === 404) return null;
+  if (res.status !== 207) throw await errorOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const out = new Map<string, number>();
+  for (const r of Array.from(doc.getElementsByTagNameNS('DAV:', 'response'))) {
+    const href = decodeURIComponent(r.getElementsByTagNameNS('DAV:', 'href')[0]?.textContent ?? '').replace(/\/$/, '');
+    const len = r.getElementsByTagNameNS('DAV:', 'getcontentlength')[0]?.textContent;
+    if (len != null) out.set(href.split('/').pop() ?? '', Number(len));
+  }
+  return out;
+}
+
+async function uploadChunked(user: string, path: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
+  const key = `ciel.upload:${user}:${path}:${file.size}:${file instanceof File ? file.lastModified : 0}`;
+  const base = `/remote.php/dav/uploads/${encodeURIComponent(user)}/`;
+  const total = { 'OC-Total-Length': String(file.size) };
+  let transfer = localStorage.getItem(key);
+  let have: Map<string, number> | null = null;
+  if (transfer) have = await chunksOf(base + encodeURIComponent(transfer));
+  if (!transfer || !have) {
+    transfer = 'web-' + Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+    await davCall('MKCOL', base + encodeURIComponent(transfer), total);
+    localStorage.setItem(key, transfer);
+    have = new Map();
+  }
+  const dir = base + encodeURIComponent(transfer) + '/';
+  let sent = 0;
+  for (let i = 0, off = 0; off < file.size; i += 1, off += CHUNK) {
+    const name = String(i + 1).padStart(5, '0');
+    const size = Math.min(CHUNK, file.size - off);
+    if (have.get(name) !== size) {
+      const r = await putWithProgress(dir + name, file.slice(off, off + size), { 'X-CSRF-Token': csrf, ...total }, (n) => onProgress(sent + n));
+      if (r.status < 200 || r.status >= 300) throw new ApiError(r.status, r.statusText);
+    }
+    sent += size;
+    onProgress(sent);
+  }
+  await davCall('MOVE', dir + '.file', { Destination: location.origin + fileUrl(user, path), ...total, ...mtimeHeader(file) });
+  localStorage.removeItem(key);
 }
 
 // Rename or move within the box (WebDAV MOVE; the file keeps its id, so sync clients do not

@@ -373,6 +373,12 @@ awaitable<http::Response> serve_file(const Deps& deps, const http::Request& req,
   node_headers(res, node, deps);
   res.set_header("Last-Modified", http_date(modified));
   res.set_header("Accept-Ranges", "bytes");
+  // A file is whatever its uploader made it, served on the console's origin: a browser must
+  // never run it (an HTML file shared with someone would run with their session). The sandbox
+  // gives any page a unique origin with no scripts; nosniff keeps the declared type.
+  res.set_header("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+                                            "frame-ancestors 'self'");
+  res.set_header("X-Content-Type-Options", "nosniff");
   if (!node.sha1.empty()) {
     res.set_header("OC-Checksum", "SHA1:" + node.sha1);
   } else if (!node.md5.empty()) {

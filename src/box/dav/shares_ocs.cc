@@ -18,14 +18,13 @@
 // 2n+1, so one id names one share (audit records name them by these ids too). Parameters come from the query, a form body or a JSON body.
 // Answers carry Nextcloud's share fields (a link password's hash never leaves the server). Every
 // change is audited (box.link.*, box.share.*). A link with expireDate D works until the end of D (UTC).
-#include <boost/json.hpp>
-
 #include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <map>
 
 #include "box/dav/common.h"
+#include "box/dav/share_params.h"
 #include "core/http/target.h"
 #include "core/time.h"
 
@@ -58,30 +57,6 @@ std::string xml_of(const std::vector<Field>& fields) {
   std::string out;
   for (const auto& f : fields) { out += f.null ? "<" + f.key + "/>" : "<" + f.key + ">" + f.xml + "</" + f.key + ">"; }
   return out;
-}
-
-// "2026-12-01" -> the instant the link stops working: the end of that day, UTC.
-std::optional<std::int64_t> parse_expire_date(std::string_view text) {
-  if (text.size() < 10 || text[4] != '-' || text[7] != '-') { return std::nullopt; }
-  auto number = [&](std::size_t from, std::size_t len) -> std::optional<int> {
-    int v = 0;
-    auto [end, ec] = std::from_chars(text.data() + from, text.data() + from + len, v);
-    if (ec != std::errc{} || end != text.data() + from + len) { return std::nullopt; }
-    return v;
-  };
-  auto y = number(0, 4), m = number(5, 2), d = number(8, 2);
-  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1) { return std::nullopt; }
-  if (static_cast<unsigned>(*d) > days_in_month(*y, static_cast<unsigned>(*m))) { return std::nullopt; }
-  std::string_view rest = text.substr(10);  // Nextcloud's clients may add a time of day
-  if (!rest.empty() && rest.front() != ' ' && rest.front() != 'T') { return std::nullopt; }
-  return (days_from_civil(*y, static_cast<unsigned>(*m), static_cast<unsigned>(*d)) + 1) * 86400;
-}
-
-std::string expire_text(std::int64_t expires_s) {
-  auto day = civil_from_days(expires_s / 86400 - 1);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u 00:00:00", static_cast<long long>(day.year), day.month, day.day);
-  return buf;
 }
 
 std::int64_t link_ocs_id(std::int64_t link_id) { return link_id * 2; }
@@ -207,40 +182,13 @@ http::Response ocs_error_for(const http::Request& req, const Error& e) {
 
 // Query parameters, then those of a form or JSON body (the body wins).
 awaitable<Result<std::map<std::string, std::string>>> read_params(http::RequestContext& ctx) {
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : ctx.request().query_params) { out[k] = v; }
-  if (!ctx.request().has_body()) { co_return out; }
-  auto body = co_await ctx.read_body(64 * 1024);
-  if (!body) { co_return body.error(); }
-  if (ctx.request().header("Content-Type").find("json") != std::string_view::npos) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(*body, ec);
-    const boost::json::object* obj = ec ? nullptr : v.if_object();
-    if (!obj) { co_return make_error(Errc::invalid_argument, "The body is not a JSON object"); }
-    for (const auto& kv : *obj) {
-      std::string key(kv.key());
-      const boost::json::value& val = kv.value();
-      if (val.is_string()) {
-        out[key] = std::string(val.as_string());
-      } else if (val.is_bool()) {
-        out[key] = val.as_bool() ? "true" : "false";
-      } else if (val.is_null()) {
-        out[key] = "";
-      } else {
-        out[key] = boost::json::serialize(val);
-      }
-    }
-  } else {
-    for (auto& [k, v] : http::parse_query(*body)) { out[k] = v; }
+  std::string body;
+  if (ctx.request().has_body()) {
+    auto b = co_await ctx.read_body(64 * 1024);
+    if (!b) { co_return b.error(); }
+    body = std::move(*b);
   }
-  co_return out;
-}
-
-std::optional<int> parse_int(const std::string& s) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) { return std::nullopt; }
-  return v;
+  co_return parse_share_params(ctx.request().query_params, body, ctx.request().header("Content-Type"));
 }
 
 // permissions, or publicUpload=true (read-write); nullopt when neither is given.

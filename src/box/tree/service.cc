@@ -130,6 +130,7 @@ constexpr std::string_view kNoSuchLink = "No such link";
 constexpr std::string_view kFolderOnlyAccess = "Only a folder can be shared for upload or editing";
 
 class Service final : public BoxService {
+  struct Route;  // where a caller's path lives (routes through mount points, below)
  public:
   // With `anchor`, a link's view: paths are relative to that node (see Subtree in box.h).
   Service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config, const Clock& clock, Directory directory, std::int64_t anchor = 0)
@@ -205,7 +206,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, (*id)->integer(0), path);
       if (!n) { return n.error(); }
       out = std::move(*n);
-      if (auto a = note(tx, rt->owner, ActivityKind::file_created, out); !a) { return a; }
+      if (auto a = note(tx, rt->owner, ActivityKind::file_created, out, {}, {}, &*rt); !a) { return a; }
       rt->present(out);
       return {};
     });
@@ -221,12 +222,10 @@ class Service final : public BoxService {
     if (options.length && *options.length > config_.max_file_size) {
       co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)");
     }
-    auto rt = co_await route_write(user, *p);
-    if (!rt) { co_return rt.error(); }
     // Checks that need no bytes first, so a refused upload is refused before it is sent (a small
     // body costs less to read than a check; the commit checks again either way).
     if (!options.length || *options.length > config_.inline_max) {
-      if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
+      if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
     }
 
     NewContent content;
@@ -265,9 +264,8 @@ class Service final : public BoxService {
       co_await drop_blobs(content);
       co_return make_error(Errc::invalid_argument, std::string(kChecksumMismatch));
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options);
+    auto r = co_await commit_content(user, *p, content, options);
     if (!r) { co_await drop_blobs(content); }
-    if (r) { rt->present(r->node); }
     co_return r;
   }
 
@@ -328,7 +326,7 @@ class Service final : public BoxService {
       // Removing a mount point declines the share; the owner's files stay.
       if (rt->at_mount) { return decline(tx, user, rt->share_id); }
       if (auto ok = rt->need(kPermDelete); !ok) { return ok; }
-      return trash_node(tx, rt->owner, *n, drop);
+      return trash_node(tx, rt->owner, *n, drop, &*rt);
     });
     if (st) { co_await remove_blobs(std::move(drop)); }
     co_return st;
@@ -598,10 +596,7 @@ class Service final : public BoxService {
     if (total && *total != pos) { co_return make_error(Errc::invalid_argument, std::string(kIncomplete)); }
     options.length = pos;
     if (pos > config_.max_file_size) { co_return make_error(Errc::too_large, "The file is larger than the largest allowed (box.max_file_size)"); }
-    // The upload is the caller's; the file goes where the path routes (a share's owner's tree).
-    auto rt = co_await route_write(user, *p);
-    if (!rt) { co_return rt.error(); }
-    if (auto pre = co_await precheck(rt->owner, rt->path, options); !pre) { co_return pre.error(); }
+    if (auto pre = co_await precheck(user, *p, options); !pre) { co_return pre.error(); }
 
     // The whole file's digests, in one pass over the chunks (on the blocking pool, off the I/O threads).
     std::map<std::string, std::string> keys;  // chunk name -> blob key
@@ -633,11 +628,8 @@ class Service final : public BoxService {
     for (const auto& [n, k] : keys) {
       if (!used.contains(k)) { unused.push_back(k); }
     }
-    auto r = co_await commit_content(rt->owner, rt->path, content, options, transfer, user);
-    if (r) {
-      co_await remove_blobs(std::move(unused));
-      rt->present(r->node);
-    }
+    auto r = co_await commit_content(user, *p, content, options, transfer);
+    if (r) { co_await remove_blobs(std::move(unused)); }
     co_return r;
   }
 
@@ -696,7 +688,7 @@ class Service final : public BoxService {
       auto n = resolve_id(tx, file_id, *path);
       if (!n) { return n.error(); }
       out = std::move(*n);
-      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version"); !a) { return a; }
+      if (auto a = note(tx, user, ActivityKind::file_restored, out, "version", {}, &rt); !a) { return a; }
       rt.present(out);
       return {};
     });
@@ -1445,13 +1437,21 @@ class Service final : public BoxService {
   // --- activity (activity.h) -------------------------------------------------------------------
   // Records `kind` on `n` in `user`'s stream, in `tx`: paths relative to root() become paths from
   // the user's root; in a link's view the actor is the link's anonymous visitor ("").
-  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {}) {
+  // With `via` a route through a share, the change is its caller's: in the owner's stream with the
+  // caller as actor, and in the caller's own stream with their paths.
+  Status note(Tx& tx, const std::string& user, ActivityKind kind, const Node& n, std::string detail = {}, const std::string& old_path = {},
+              const Route* via = nullptr) {
     auto path = full_path(tx, user, n.path);
     if (!path) { return path.error(); }
     auto old = old_path.empty() ? Result<std::string>(std::string()) : full_path(tx, user, old_path);
     if (!old) { return old.error(); }
-    return record_activity(tx, ActivityEntry{0, user, anchor_ != 0 ? "" : user, kind, n.id, n.folder, *path, *old, unix_seconds(clock_.now()),
-                                             std::move(detail)});
+    const bool shared = via != nullptr && via->shared();
+    const std::string actor = anchor_ != 0 ? "" : shared ? via->caller : user;
+    const auto now = unix_seconds(clock_.now());
+    if (auto a = record_activity(tx, ActivityEntry{0, user, actor, kind, n.id, n.folder, *path, *old, now, detail}); !a) { return a; }
+    if (!shared || !contains(via->base, *path) || (!old->empty() && !contains(via->base, *old))) { return {}; }
+    return record_activity(tx, ActivityEntry{0, via->caller, actor, kind, n.id, n.folder, via->outward(*path),
+                                             old->empty() ? std::string() : via->outward(*old), now, std::move(detail)});
   }
   // A download of `file_id` through link `link_id`, in the link owner's stream (the visitor is
   // anonymous); nothing when the link or the file is gone (or the file is not the owner's).
@@ -1550,7 +1550,7 @@ class Service final : public BoxService {
         id = *made;
         if (auto t = touch(tx, parent->id, static_cast<std::int64_t>(copied)); !t) { return t; }
         if (move) {
-          if (auto t = trash_node(tx, rs->owner, *node, drop); !t) { return t; }
+          if (auto t = trash_node(tx, rs->owner, *node, drop, &*rs); !t) { return t; }
         }
       }
       auto made = resolve_id(tx, id, rd->path);
@@ -1559,7 +1559,7 @@ class Service final : public BoxService {
       ActivityKind kind = !in_place ? ActivityKind::file_created
                           : parent_path(rs->path) == parent_path(rd->path) ? ActivityKind::file_renamed
                                                                            : ActivityKind::file_moved;
-      if (auto a = note(tx, rd->owner, kind, out.node, {}, in_place ? rs->path : std::string()); !a) { return a; }
+      if (auto a = note(tx, rd->owner, kind, out.node, {}, in_place ? rs->path : std::string(), &*rd); !a) { return a; }
       rd->present(out.node);
       return {};
     });
@@ -1574,6 +1574,7 @@ class Service final : public BoxService {
   // is presented back in the caller's terms.
   struct Route {
     std::string owner, path;
+    std::string caller;         // whose request it is
     std::int64_t share_id = 0;  // 0: the caller's own tree
     int permissions = kPermAll;
     std::string mount_path;     // the mount point in the caller's tree
@@ -1612,7 +1613,7 @@ class Service final : public BoxService {
   }
 
   Result<Route> route(Tx& tx, const std::string& user, const std::string& path) {
-    Route r{user, path};
+    Route r{user, path, user};
     if (anchor_ != 0 || path.empty()) { return r; }  // links see no mount points; the root is never one
     auto mounts = tx.query("SELECT id, mount_share FROM box_nodes WHERE owner = $1 AND mount_share IS NOT NULL", {Value{user}});
     if (!mounts) { return mounts.error(); }
@@ -1693,26 +1694,10 @@ class Service final : public BoxService {
     return make_error(Errc::not_found, "No such file or folder");
   }
 
-  // route() for a file write: through a share, writing a new file needs the create permission and
-  // replacing one the update permission.
-  boost::asio::awaitable<Result<Route>> route_write(const std::string& user, const std::string& path) {
-    Route out;
-    auto st = co_await meta_.read([&](Tx& tx) -> Status {
-      auto r = route(tx, user, path);
-      if (!r) { return r.error(); }
-      out = std::move(*r);
-      if (!out.shared()) { return {}; }
-      auto n = resolve(tx, out.owner, out.path);
-      if (n) { return n->folder ? Status{} : out.need(kPermUpdate); }
-      return n.error().code == Errc::not_found ? out.need(kPermCreate) : Status{n.error()};
-    });
-    if (!st) { co_return st.error(); }
-    co_return out;
-  }
-
   // A folder listing as the caller sees it: inside a share, the owner's own mount points are
   // hidden; in the caller's tree, each mount point shows the shared node (under the mount's name).
   Status present_children(Tx& tx, const std::string& user, const Route& rt, std::vector<Node>& kids) {
+    if (!rt.shared() && std::none_of(kids.begin(), kids.end(), [](const Node& k) { return k.mount; })) { return {}; }
     std::vector<Node> out;
     out.reserve(kids.size());
     for (auto& k : kids) {
@@ -2169,12 +2154,12 @@ class Service final : public BoxService {
     return {};
   }
 
-  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop) {
+  Status trash_node(Tx& tx, const std::string& user, const Node& n, std::vector<std::string>& drop, const Route* via = nullptr) {
     auto full = full_path(tx, user, n.path);
     if (!full) { return full.error(); }
     auto u = tx.exec("UPDATE box_nodes SET parent = NULL, trashed_s = $1, trash_path = $2 WHERE id = $3", {Value{now_s()}, Value{*full}, Value{n.id}});
     if (!u) { return u.error(); }
-    if (auto a = note(tx, user, ActivityKind::file_deleted, n); !a) { return a; }
+    if (auto a = note(tx, user, ActivityKind::file_deleted, n, {}, {}, via); !a) { return a; }
     if (auto t = touch(tx, n.parent, -static_cast<std::int64_t>(n.size)); !t) { return t; }
     if (auto l = drop_locks_beneath(tx, user, *full); !l) { return l; }
     if (config_.trash_retention.count() == 0) { return purge_subtree(tx, n.id, drop); }
@@ -2300,14 +2285,25 @@ class Service final : public BoxService {
   }
 
   // --- helpers across transactions ------------------------------------------------------------
+  // The checks of a file write that need no bytes, for the caller's `path` (through a share: the
+  // owner's tree, and the share's create or update permission).
   boost::asio::awaitable<Status> precheck(const std::string& user, const std::string& path, const PutOptions& options) {
     co_return co_await meta_.read([&](Tx& tx) -> Status {
-      auto parent = resolve_parent(tx, user, path);
+      auto rt = route(tx, user, path);
+      if (!rt) { return rt.error(); }
+      auto parent = resolve_parent(tx, rt->owner, rt->path);
       if (!parent) { return parent.error(); }
-      auto existing = find_child(tx, parent->id, leaf_name(path), path);
+      auto existing = find_child(tx, parent->id, leaf_name(rt->path), rt->path);
       if (!existing) { return existing.error(); }
-      return check_write(tx, user, options.keep_both ? std::optional<Node>{} : *existing, options, options.length.value_or(0));
+      if (options.keep_both) { existing->reset(); }
+      if (auto ok = may_write(*rt, *existing); !ok) { return ok; }
+      return check_write(tx, rt->owner, *existing, options, options.length.value_or(0));
     });
+  }
+
+  // Through a share, a new file needs the create permission and replacing one the update permission.
+  static Status may_write(const Route& rt, const std::optional<Node>& existing) {
+    return rt.need(existing && !existing->folder ? kPermUpdate : kPermCreate);
   }
 
   Status check_write(Tx& tx, const std::string& user, const std::optional<Node>& existing, const PutOptions& options, std::uint64_t size) {
@@ -2321,14 +2317,19 @@ class Service final : public BoxService {
     return check_quota(tx, user, size, existing ? existing->size : 0);
   }
 
-  // Makes `content` the file at `path` (a new file or a new version of it). With `transfer`, the
-  // chunked upload whose chunks became the content's parts (`uploader`'s) goes in the same transaction.
-  boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& user, const std::string& path, const NewContent& content,
-                                                             const PutOptions& options, const std::string& transfer = {},
-                                                             const std::string& uploader = {}) {
+  // Makes `content` the file at the caller's `path` (a new file or a new version of it; through a
+  // share, in the owner's tree). With `transfer`, the caller's chunked upload whose chunks became
+  // the content's parts goes in the same transaction.
+  boost::asio::awaitable<Result<WriteResult>> commit_content(const std::string& caller, const std::string& caller_path, const NewContent& content,
+                                                             const PutOptions& options, const std::string& transfer = {}) {
     WriteResult out;
     std::vector<std::string> drop;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      auto rt = route(tx, caller, caller_path);
+      if (!rt) { return rt.error(); }
+      const Route* via = &*rt;
+      const std::string& user = rt->owner;
+      const std::string& path = rt->path;
       if (auto s = serialize(tx, user); !s) { return s; }
       drop.clear();
       auto parent = resolve_parent(tx, user, path);
@@ -2342,6 +2343,7 @@ class Service final : public BoxService {
         target = join(parent_path(path), *name);
         existing->reset();
       }
+      if (auto ok = may_write(*rt, *existing); !ok) { return ok; }
       if (auto c = check_write(tx, user, *existing, options, content.size); !c) { return c; }
       auto cid = insert_content(tx, content);
       if (!cid) { return cid.error(); }
@@ -2375,14 +2377,15 @@ class Service final : public BoxService {
       if (auto t = touch(tx, parent->id, delta, id); !t) { return t; }
       if (!transfer.empty()) {
         for (const char* sql : {"DELETE FROM box_upload_chunks WHERE owner = $1 AND transfer = $2", "DELETE FROM box_uploads WHERE owner = $1 AND transfer = $2"}) {
-          auto d = tx.exec(sql, {Value{uploader.empty() ? user : uploader}, Value{transfer}});
+          auto d = tx.exec(sql, {Value{caller}, Value{transfer}});
           if (!d) { return d.error(); }
         }
       }
       auto n = resolve_id(tx, id, target);
       if (!n) { return n.error(); }
       out.node = std::move(*n);
-      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node); !a) { return a; }
+      if (auto a = note(tx, user, out.created ? ActivityKind::file_created : ActivityKind::file_changed, out.node, {}, {}, via); !a) { return a; }
+      rt->present(out.node);
       return {};
     });
     if (!st) { co_return st.error(); }

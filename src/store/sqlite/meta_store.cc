@@ -60,6 +60,8 @@ class Connection final : public Tx {
     first_error_.clear();
   }
   bool failed() const { return failed_; }
+  // An explicit transaction is still open (a COMMIT or ROLLBACK that did not take).
+  bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
   Status raw(const char* sql) {
     char* err = nullptr;
@@ -257,6 +259,12 @@ class SqliteStore final : public MetaStore {
     }
     if (result && conn.failed()) { result = swallowed_failure(); }
     (void)conn.raw(result ? "COMMIT" : "ROLLBACK");
+    // A reader back in the pool with its transaction still open would keep its snapshot, and
+    // every later read on it would miss what was committed since.
+    if (conn.in_transaction()) {
+      log::error("sqlite: a read transaction did not end; rolling it back");
+      (void)conn.raw("ROLLBACK");
+    }
     return result;
   }
 
