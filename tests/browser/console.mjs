@@ -532,12 +532,13 @@ const scenarios = {
     return { bytes: await usage.getAttribute('data-bytes'), objects: await usage.getAttribute('data-objects'),
              text: await usage.textContent(), compute: await compute.textContent() };
   },
-  // Administration: a group made (arg: JSON {group, members: [names], remove: name}), the users
-  // added one by one, then one of them removed.
+  // Administration: a group made (arg: JSON {group, members: [names], remove: name, drop: name}),
+  // the users added one by one, then one of them removed; another group made, then deleted.
   async 'admin-groups'(browser) {
-    const { group, members, remove } = JSON.parse(arg);
+    const { group, members, remove, drop } = JSON.parse(arg);
     const context = await browser.newContext({ locale: 'fr-FR' });
     const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
     await signIn(page, 'Fichiers');
     await page.getByRole('link', { name: 'Administration' }).click();
     await page.getByRole('heading', { name: 'Groupes' }).waitFor();
@@ -554,7 +555,13 @@ const scenarios = {
     await row.getByRole('button', { name: `Retirer ${remove} de ${group}` }).click();
     await row.locator(`li[data-member="${remove}"]`).waitFor({ state: 'detached' });
     const shown = await row.locator('li[data-member]').evaluateAll((items) => items.map((li) => li.getAttribute('data-member')));
-    return { made, shown };
+    await page.locator('input[name=new-group-name]').fill(drop);
+    await page.getByRole('button', { name: 'Créer le groupe' }).click();
+    const dropped = page.locator(`table.groups tr[data-name="${drop}"]`);
+    await dropped.getByRole('button', { name: 'Supprimer' }).click();
+    await dropped.waitFor({ state: 'detached' });
+    const left = await page.locator('table.groups tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    return { made, shown, left };
   },
   // Login Flow v2 in the console (arg: JSON {url, answer: "grant"|"refuse", locale}): the login
   // URL a client got, opened in a fresh browser with no session: sign in, then the client named

@@ -500,19 +500,22 @@ def test_administration_shows_usage_per_project(server):
 
 def test_administration_groups_seen_through_keystone(server):
     """A group made on the administration page (in French), two users added, one removed: Keystone
-    then lists the group with the one member left."""
+    then lists the group with the one member left. Another group made there, then deleted, is gone."""
     from box_support import admin_password
     make_box_user(server, "group-member", "group-member-pass-1")
-    out = browser("admin-groups", server, json.dumps({"group": "auditeurs", "members": [USER, "group-member"], "remove": USER}),
+    out = browser("admin-groups", server, json.dumps({"group": "auditeurs", "members": [USER, "group-member"], "remove": USER,
+                                                   "drop": "temporaire"}),
                   user="admin", password=admin_password(server))
     assert out["made"] == "Groupe auditeurs créé."
     assert out["shown"] == ["group-member"]
+    assert "auditeurs" in out["left"] and "temporaire" not in out["left"]
     ks = Keystone(server)
     token = admin_token(server)
     groups = ks.get("/groups", token, params={"name": "auditeurs"}).json()["groups"]
     assert len(groups) == 1
     members = ks.get(f"/groups/{groups[0]['id']}/users", token).json()["users"]
     assert [m["name"] for m in members] == ["group-member"]
+    assert ks.get("/groups", token, params={"name": "temporaire"}).json()["groups"] == []
 
 
 def test_login_flow_v2_is_approved_in_the_console(server):
