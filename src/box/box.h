@@ -193,7 +193,7 @@ struct Quota {
   std::uint64_t total = 0;  // 0: unlimited
 };
 
-// Login Flow v2: a sync client starts a flow, the user approves it in a browser, the client
+// Login Flow v2: a sync client starts a flow, the user approves it in the console, the client
 // polls and receives an app password once. Flows last 20 minutes.
 struct LoginFlow {
   std::string poll_token;  // the client's secret for polling
@@ -399,6 +399,9 @@ class BoxService {
   virtual boost::asio::awaitable<Result<std::string>> login_flow_client(std::string flow_token) = 0;
   // Creates the app password and keeps it, sealed under the poll token, for the client's poll.
   virtual boost::asio::awaitable<Status> grant_login_flow(std::string flow_token, std::string user_id, std::string login_name) = 0;
+  // The user said no: the flow is gone (its link then expired, its poll 404 until the client gives
+  // up). Errc::not_found when unknown, expired or already granted.
+  virtual boost::asio::awaitable<Status> refuse_login_flow(std::string flow_token) = 0;
   // Once granted: the credentials, and the flow is gone. Errc::not_found before (or when unknown).
   virtual boost::asio::awaitable<Result<GrantedLogin>> poll_login_flow(std::string poll_token) = 0;
 

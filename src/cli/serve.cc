@@ -397,7 +397,7 @@ int serve_main(int argc, char** argv, char** envp) {
   };
   add_static_routes(public_router, web_root, versions);
   public_router.add_group("/console", "console", http::json_error);
-  console::add_console_routes(public_router, ident, console::ConsoleOptions{endpoints.count("s3") != 0 ? endpoints["s3"] : std::string()});
+  console::add_console_routes(public_router, ident, console::ConsoleOptions{endpoints.count("s3") != 0 ? endpoints["s3"] : std::string(), s3_options->region});
   public_router.set_request_filter(console::session_filter);
 
   // --- ready --------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ void session_filter(http::Request& request);
 
 struct ConsoleOptions {
   std::string s3_endpoint;  // shown on the S3 keys page; empty when S3 is off
+  std::string s3_region = "us-east-1";  // the region the console's presigned S3 URLs name (s3.region)
 };
 
 void add_console_routes(http::Router& router, identity::IdentityService& identity, ConsoleOptions options);

@@ -51,7 +51,8 @@ json::object session_json(identity::IdentityService& identity, const ConsoleOpti
                       {"projects", projects},
                       {"csrf", csrf_token(token)},
                       {"expires_at", expires},
-                      {"s3_endpoint", options.s3_endpoint}};
+                      {"s3_endpoint", options.s3_endpoint},
+                      {"s3_region", options.s3_region}};
 }
 
 std::string text_field(const json::object& o, std::string_view key) {

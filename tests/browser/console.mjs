@@ -24,6 +24,24 @@ async function signIn(page, expectFilesHeading, as = user, pass = password) {
   await page.getByRole('heading', { name: expectFilesHeading }).waitFor({ timeout: 15000 });
 }
 
+// Signed in (English), a container made on the object storage page and opened, a file uploaded
+// into it; the page and the file's row.
+async function uploadToNewContainer(browser, container, file) {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, 'Files');
+  await page.getByRole('link', { name: 'Storage' }).click();
+  await page.getByRole('heading', { name: 'Object storage' }).waitFor();
+  await page.locator('input[name=container]').fill(container);
+  await page.getByRole('button', { name: 'Create a container' }).click();
+  await page.locator(`tr[data-name="${container}"] a`).click();
+  await page.getByRole('heading', { name: container }).waitFor();
+  await page.locator('[data-testid=upload-objects]').setInputFiles(file);
+  const row = page.locator(`tr[data-name="${path.basename(file)}"]`);
+  await row.waitFor({ timeout: 60000 });
+  return { page, row };
+}
+
 const scenarios = {
   // The sign-in page and the signed-in shell in the browser's language.
   async 'login-en'(browser) {
@@ -155,19 +173,8 @@ const scenarios = {
   // Object storage: create a container, upload an object (arg: a file), make it public; the
   // object's download link works with the session.
   async storage(browser) {
-    const context = await browser.newContext({ locale: 'en-US' });
-    const page = await context.newPage();
-    await signIn(page, 'Files');
-    await page.getByRole('link', { name: 'Storage' }).click();
-    await page.getByRole('heading', { name: 'Object storage' }).waitFor();
-    await page.locator('input[name=container]').fill('photos');
-    await page.getByRole('button', { name: 'Create a container' }).click();
-    await page.locator('tr[data-name="photos"]').waitFor();
-    await page.locator('tr[data-name="photos"] a').click();
-    await page.getByRole('heading', { name: 'photos' }).waitFor();
-    await page.locator('[data-testid=upload-objects]').setInputFiles(arg);
+    const { page } = await uploadToNewContainer(browser, 'photos', arg);
     const name = path.basename(arg);
-    await page.locator(`tr[data-name="${name}"]`).waitFor({ timeout: 60000 });
     const href = await page.locator(`tr[data-name="${name}"] a`).getAttribute('href');
     const download = await page.request.get(base + href);
     const downloaded = Buffer.from(await download.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(arg)));
@@ -527,6 +534,102 @@ const scenarios = {
     results = await searchFor('relea');
     const byTag = await results.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name));
     return { favorites, found, where, comment, byTag };
+  },
+  // S3 presigned links (arg: JSON {file, seconds}): a container made, the file uploaded, then two
+  // presigned GET links, for an hour and for `seconds` (a custom expiry), signed in the page with a
+  // key the page makes (the user has none yet); the short one is read at once from a fresh
+  // browser context.
+  async presign(browser) {
+    const { file, seconds } = JSON.parse(arg);
+    const { page, row } = await uploadToNewContainer(browser, 'shared', file);
+    const keyChoice = await page.locator('select[name=s3-key]').inputValue();
+    await row.getByRole('button', { name: 'S3 presigned link' }).click();
+    const link = page.locator('[data-testid=presigned-url]');
+    await link.waitFor();
+    const hour = await link.getAttribute('href');
+    const keyMade = await page.getByText(/^The S3 key \w+ was made/).textContent();
+    await page.locator('select[name=temp-lifetime]').selectOption('custom');
+    await page.locator('input[name=temp-seconds]').fill(String(seconds));
+    await row.getByRole('button', { name: 'S3 presigned link' }).click();
+    await page.waitForFunction((old) => document.querySelector('[data-testid=presigned-url]')?.getAttribute('href') !== old, hour);
+    const short = await link.getAttribute('href');
+    const made = Date.now();
+    const stranger = await browser.newContext();
+    const got = await stranger.request.get(short);
+    const fresh = { status: got.status(), same: Buffer.from(await got.body()).equals(await import('node:fs').then((fs) => fs.readFileSync(file))), ms: Date.now() - made };
+    await stranger.close();
+    const keyAfter = await page.locator('select[name=s3-key]').inputValue();
+    return { keyChoice, keyMade, keyAfter, hour, short, fresh };
+  },
+  // Administration: the usage of a project (arg: its name) in the projects table.
+  async 'admin-usage'(browser) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+    const usage = page.locator(`tr[data-name="${arg}"] [data-testid=usage-storage]`);
+    await usage.waitFor();
+    const compute = page.locator(`tr[data-name="${arg}"] [data-testid=usage-compute]`);
+    await compute.waitFor();
+    return { bytes: await usage.getAttribute('data-bytes'), objects: await usage.getAttribute('data-objects'),
+             text: await usage.textContent(), compute: await compute.textContent() };
+  },
+  // Administration: a group made (arg: JSON {group, members: [names], remove: name, drop: name}),
+  // the users added one by one, then one of them removed; another group made, then deleted.
+  async 'admin-groups'(browser) {
+    const { group, members, remove, drop } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
+    await signIn(page, 'Fichiers');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Groupes' }).waitFor();
+    await page.locator('input[name=new-group-name]').fill(group);
+    await page.getByRole('button', { name: 'Créer le groupe' }).click();
+    const made = await page.getByRole('status').textContent();
+    const row = page.locator(`table.groups tr[data-name="${group}"]`);
+    await row.waitFor();
+    for (const m of members) {
+      await row.getByLabel(`Un utilisateur à ajouter à ${group}`).selectOption({ label: m });
+      await row.getByRole('button', { name: 'Ajouter' }).click();
+      await row.locator(`li[data-member="${m}"]`).waitFor();
+    }
+    await row.getByRole('button', { name: `Retirer ${remove} de ${group}` }).click();
+    await row.locator(`li[data-member="${remove}"]`).waitFor({ state: 'detached' });
+    const shown = await row.locator('li[data-member]').evaluateAll((items) => items.map((li) => li.getAttribute('data-member')));
+    await page.locator('input[name=new-group-name]').fill(drop);
+    await page.getByRole('button', { name: 'Créer le groupe' }).click();
+    const dropped = page.locator(`table.groups tr[data-name="${drop}"]`);
+    await dropped.getByRole('button', { name: 'Supprimer' }).click();
+    await dropped.waitFor({ state: 'detached' });
+    const left = await page.locator('table.groups tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    return { made, shown, left };
+  },
+  // Login Flow v2 in the console (arg: JSON {url, answer: "grant"|"refuse", locale}): the login
+  // URL a client got, opened in a fresh browser with no session: sign in, then the client named
+  // and the answer given.
+  async connect(browser) {
+    const { url, answer, locale } = JSON.parse(arg);
+    const fr = locale === 'fr-FR';
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && problems.push(m.text()));
+    await page.goto(url);
+    const note = await page.locator('[data-testid=login-note]').textContent();
+    await page.locator('input[name=username]').fill(user);
+    await page.locator('input[name=password]').fill(password);
+    await page.locator('button[type=submit]').click();
+    const asks = await page.locator('[data-testid=connect-client]').textContent({ timeout: 15000 });
+    const landed = new URL(page.url());
+    await page.getByRole('button', { name: answer === 'grant' ? (fr ? "Autoriser l'accès" : 'Grant access') : (fr ? 'Refuser' : 'Refuse') }).click();
+    const result = await page.locator('[data-testid=connect-result]').textContent();
+    await page.reload();
+    const afterReload = await page.locator('[data-testid=connect-result]').textContent({ timeout: 15000 });
+    await context.close();
+    return { note, asks, path: landed.pathname + landed.hash.replace(/[^/]+$/, '<token>'), result, afterReload, problems };
   },
   // Signing out revokes the session: the old cookie opens nothing afterwards.
   async signout(browser) {

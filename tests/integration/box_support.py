@@ -393,6 +393,17 @@ def ocs(server, user, method, path="", fmt="json", version="v2", **kw):
     return requests.request(method, url, params=params, auth=auth, headers={"OCS-APIREQUEST": "true"}, timeout=60, **kw)
 
 
+def start_login_flow(server, agent):
+    """Starts Login Flow v2 as a sync client named `agent` would; returns {"poll": {"token", "endpoint"}, "login"}."""
+    r = requests.post(server.url + "/index.php/login/v2", headers={"User-Agent": agent}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def poll_login_flow(flow):
+    return requests.post(flow["poll"]["endpoint"], data={"token": flow["poll"]["token"]}, timeout=30)
+
+
 def share(server, user, path, **fields):
     """Creates a link (form-encoded, as Nextcloud's clients send it) and returns its JSON data."""
     data = {"path": path, "shareType": "3"}

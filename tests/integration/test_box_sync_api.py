@@ -1,5 +1,5 @@
 """The calls Nextcloud clients make around WebDAV, as a user would meet them: status.php, the OCS
-capabilities and user, Login Flow v2 (a browser grants the client an app password), the user's
+capabilities and user, Login Flow v2 (the console grants the client an app password), the user's
 app passwords, versions (an overwrite keeps the previous content, listed and restorable through
 the versions collection) and the trash (a delete is restorable, then purgeable)."""
 import json
@@ -9,7 +9,9 @@ import urllib.parse
 import pytest
 import requests
 
-from box_support import NC, OC, Dav, admin_password, d, make_box_user, propfind_body, start_box_server
+from box_support import (NC, OC, Dav, admin_password, d, make_box_user, poll_login_flow, propfind_body, start_box_server,
+                         start_login_flow)
+from identity_support import Keystone
 
 
 def oc(name):
@@ -63,36 +65,26 @@ def test_cloud_user_needs_credentials_and_names_the_login(server, admin):
     assert data["quota"]["used"] >= 0
 
 
-def start_flow(server, agent="Ciel test client"):
-    r = requests.post(server.url + "/index.php/login/v2", headers={"User-Agent": agent}, timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def poll(flow):
-    return requests.post(flow["poll"]["endpoint"], data={"token": flow["poll"]["token"]}, timeout=10)
-
-
 def test_login_flow_v2_grants_an_app_password_once(server):
     dav = make_box_user(server, "flowuser")
-    flow = start_flow(server, agent="Flow test desktop")
-    assert poll(flow).status_code == 404  # not granted yet
-    page = requests.get(flow["login"], timeout=10)
-    assert page.status_code == 200
-    assert "Flow test desktop" in page.text
-    assert "script" not in page.text.lower()
-    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    assert page.headers["X-Frame-Options"] == "DENY"
+    flow = start_login_flow(server, "Flow test desktop")
+    assert poll_login_flow(flow).status_code == 404  # not granted yet
+    # The login URL leads to the console's approval page (the browser side is in test_console.py).
     token = flow["login"].rsplit("/", 1)[1]
-    # A wrong password grants nothing.
-    bad = requests.post(server.url + "/index.php/login/v2/grant", data={"token": token, "user": "flowuser", "password": "nope"},
-                        timeout=30)
-    assert bad.status_code == 401
-    assert poll(flow).status_code == 404
-    ok = requests.post(server.url + "/index.php/login/v2/grant",
-                       data={"token": token, "user": "flowuser", "password": dav.password}, timeout=30)
-    assert ok.status_code == 200, ok.text
-    r = poll(flow)
+    hop = requests.get(flow["login"], allow_redirects=False, timeout=10)
+    assert hop.status_code == 303 and hop.headers["Location"] == "/#/connect/" + token
+    assert hop.headers["Cache-Control"] == "no-store"
+    api = f"{server.url}/box/v1/login-flows/{token}"
+    # Only a signed-in user (an identity token, which the console's cookie becomes) answers a flow:
+    # Basic credentials do not, even right ones, so an app password cannot make another.
+    assert requests.get(api, timeout=10).status_code == 401
+    assert requests.post(api, auth=("flowuser", dav.password), timeout=30).status_code == 401
+    assert poll_login_flow(flow).status_code == 404
+    signed_in = {"X-Auth-Token": Keystone(server).token("flowuser", dav.password)}
+    assert requests.get(api, headers=signed_in, timeout=10).json() == {"client": "Flow test desktop"}
+    ok = requests.post(api, headers=signed_in, timeout=30)
+    assert ok.status_code == 204, ok.text
+    r = poll_login_flow(flow)
     assert r.status_code == 200
     granted = r.json()
     assert granted["loginName"] == "flowuser"
@@ -100,9 +92,10 @@ def test_login_flow_v2_grants_an_app_password_once(server):
     app = Dav(server, "flowuser", granted["appPassword"])
     assert app.put("via-app-password.txt", b"hello").status_code == 201
     assert dav.get("via-app-password.txt").content == b"hello"
-    # Once only: the poll token is spent, and the login link too.
-    assert poll(flow).status_code == 404
-    assert requests.get(flow["login"], timeout=10).status_code == 404
+    # Once only: the poll token is spent, and the flow too.
+    assert poll_login_flow(flow).status_code == 404
+    assert requests.get(api, headers=signed_in, timeout=10).status_code == 404
+    assert requests.post(api, headers=signed_in, timeout=10).status_code == 404
     # The user sees the client among their app passwords and can revoke it: it stops working.
     listing = requests.get(server.url + "/box/v1/app-passwords", auth=("flowuser", dav.password), timeout=30).json()
     names = {a["name"]: a["id"] for a in listing["app_passwords"]}
@@ -110,6 +103,18 @@ def test_login_flow_v2_grants_an_app_password_once(server):
     r = requests.delete(server.url + "/box/v1/app-passwords/" + names["Flow test desktop"], auth=("flowuser", dav.password), timeout=30)
     assert r.status_code == 204
     assert app.propfind("", depth="0").status_code == 401
+
+
+def test_login_flow_v2_refused_ends_the_flow(server):
+    dav = make_box_user(server, "flowrefuser")
+    flow = start_login_flow(server, "Unwanted client")
+    api = f"{server.url}/box/v1/login-flows/{flow['login'].rsplit('/', 1)[1]}"
+    signed_in = {"X-Auth-Token": Keystone(server).token("flowrefuser", dav.password)}
+    assert requests.delete(api, headers=signed_in, timeout=10).status_code == 204
+    assert poll_login_flow(flow).status_code == 404
+    assert requests.post(api, headers=signed_in, timeout=10).status_code == 404  # nothing left to grant
+    assert requests.delete(api, headers=signed_in, timeout=10).status_code == 404
+    assert poll_login_flow(flow).status_code == 404
 
 
 def test_app_password_of_one_user_does_not_open_another(server):

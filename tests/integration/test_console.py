@@ -11,12 +11,13 @@ import os
 import pathlib
 import signal
 import subprocess
+import time
 import zipfile
 
 import pytest
 import requests
 
-from box_support import OC, admin_token, make_box_user, payload, share, start_box_server
+from box_support import OC, admin_token, make_box_user, payload, poll_login_flow, share, start_box_server, start_login_flow
 from identity_support import Keystone
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -249,6 +250,39 @@ def test_container_upload_download_and_public_switch(server, tmp_path):
     assert anon.status_code == 200 and anon.content == data
 
 
+def test_presigned_s3_link_reads_the_object_then_expires(server, tmp_path):
+    """An S3 presigned GET link made on the object storage page, signed in the page with a key it
+    makes for a user who has none: the object read byte-identical without credentials (plain
+    HTTP, and a fresh browser context), refused once the chosen expiry has passed."""
+    make_box_user(server, "presign-user", "presign-password-1")
+    f = tmp_path / "rapport annuel (v2).pdf"
+    data = payload(700_000, 41)
+    f.write_bytes(data)
+    seconds = 4
+    out = browser("presign", server, json.dumps({"file": str(f), "seconds": seconds}), user="presign-user", password="presign-password-1")
+    assert out["keyChoice"] == ""  # no key yet: "a new key"
+    access = out["keyMade"].split()[3]
+    assert out["keyAfter"] == access
+    endpoint = json.loads((server.data_dir / "endpoints.json").read_text())["s3"]
+    for url in (out["hour"], out["short"]):
+        assert url.startswith(f"{endpoint}/shared/") and f"X-Amz-Credential={access}%2F" in url
+    assert "X-Amz-Expires=3600&" in out["hour"] and f"X-Amz-Expires={seconds}&" in out["short"]
+    assert out["fresh"]["status"] == 200 and out["fresh"]["same"], out["fresh"]
+    r = requests.get(out["hour"], timeout=30)
+    assert r.status_code == 200 and r.content == data
+    # The key is the user's: identity lists it for their project.
+    ks = Keystone(server)
+    token = ks.token("presign-user", "presign-password-1")
+    uid = ks.get("/users", admin_token(server), params={"name": "presign-user"}).json()["users"][0]["id"]
+    assert access in [c["access"] for c in ks.get(f"/users/{uid}/credentials/OS-EC2", token).json()["credentials"]]
+    # Past its expiry, the short link is refused; a tampered hour link too.
+    time.sleep(seconds + 1.5)
+    late = requests.get(out["short"], timeout=30)
+    assert late.status_code == 403 and b"AccessDenied" in late.content and data[:100] not in late.content
+    assert requests.get(out["hour"].replace("X-Amz-Expires=3600", "X-Amz-Expires=3601"), timeout=30).status_code == 403
+    assert requests.get(out["hour"], timeout=30).content == data
+
+
 def test_s3_credentials_work_with_boto3(server):
     import boto3
     from botocore.config import Config
@@ -468,6 +502,85 @@ def test_administration_user_quota_and_audit(server):
     uid = r.json()["user"]["id"]
     assert any("user.create" in row and f"user:{uid}" in row for row in out["audit"]), out["audit"]
     assert any("assignment.grant" in row and f"user:{uid} role:member" in row for row in out["audit"]), out["audit"]
+
+
+def test_administration_shows_usage_per_project(server):
+    """The projects table shows each project's object storage (bytes, objects) and servers: an
+    object uploaded to a fresh project's account appears there with its exact size."""
+    from box_support import admin_password
+    dav = make_box_user(server, "usage-user", "usage-password-1")
+    ks = Keystone(server)
+    token = ks.token(dav.user, dav.password, project="proj-usage-user")
+    project = ks.get("/projects", admin_token(server), params={"name": "proj-usage-user"}).json()["projects"][0]["id"]
+    account = f"{server.url}/v1/AUTH_{project}"
+    assert requests.put(account + "/measured", headers={"X-Auth-Token": token}, timeout=30).status_code in (201, 202)
+    data = payload(123_456, 42)
+    assert requests.put(account + "/measured/one.bin", data=data, headers={"X-Auth-Token": token}, timeout=30).status_code == 201
+    assert requests.put(account + "/measured/two.txt", data=b"2", headers={"X-Auth-Token": token}, timeout=30).status_code == 201
+    out = browser("admin-usage", server, "proj-usage-user", user="admin", password=admin_password(server))
+    assert out["bytes"] == str(len(data) + 1) and out["objects"] == "2", out
+    assert out["text"] == "Object storage: 123.5 KB in 2 objects", out
+    assert out["compute"] == "Servers: 0, 0 vCPUs, 0 MiB of RAM", out
+
+
+def test_administration_groups_seen_through_keystone(server):
+    """A group made on the administration page (in French), two users added, one removed: Keystone
+    then lists the group with the one member left. Another group made there, then deleted, is gone."""
+    from box_support import admin_password
+    make_box_user(server, "group-member", "group-member-pass-1")
+    out = browser("admin-groups", server, json.dumps({"group": "auditeurs", "members": [USER, "group-member"], "remove": USER,
+                                                   "drop": "temporaire"}),
+                  user="admin", password=admin_password(server))
+    assert out["made"] == "Groupe auditeurs créé."
+    assert out["shown"] == ["group-member"]
+    assert "auditeurs" in out["left"] and "temporaire" not in out["left"]
+    ks = Keystone(server)
+    token = admin_token(server)
+    groups = ks.get("/groups", token, params={"name": "auditeurs"}).json()["groups"]
+    assert len(groups) == 1
+    members = ks.get(f"/groups/{groups[0]['id']}/users", token).json()["users"]
+    assert [m["name"] for m in members] == ["group-member"]
+    assert ks.get("/groups", token, params={"name": "temporaire"}).json()["groups"] == []
+
+
+def test_login_flow_v2_is_approved_in_the_console(server):
+    """A sync client starts Login Flow v2; its login URL leads a fresh browser to the console, where
+    the user signs in, sees the client named and grants access: the client's poll then gets an app
+    password that opens WebDAV. The link is spent afterwards."""
+    flow = start_login_flow(server, "Bureau de Camille (Nextcloud desktop)")
+    hop = requests.get(flow["login"], allow_redirects=False, timeout=30)
+    assert hop.status_code == 303 and hop.headers["Location"].startswith("/#/connect/")
+    assert poll_login_flow(flow).status_code == 404
+    out = browser("connect", server, json.dumps({"url": flow["login"], "answer": "grant", "locale": "en-US"}))
+    assert out["problems"] == []
+    assert out["path"] == "/#/connect/<token>"
+    assert out["note"] == "A sync client asks to connect to your box: sign in to answer."
+    assert out["asks"] == f"Bureau de Camille (Nextcloud desktop) asks for access to the box of {USER}."
+    assert out["result"] == "Bureau de Camille (Nextcloud desktop) is now connected. You can close this window."
+    assert out["afterReload"].startswith("This login link is unknown or has expired")
+    r = poll_login_flow(flow)
+    assert r.status_code == 200, r.text
+    granted = r.json()
+    assert granted["loginName"] == USER and granted["server"] == server.url
+    dav = f"{server.url}/remote.php/dav/files/{USER}/"
+    assert requests.request("PROPFIND", dav, auth=(USER, granted["appPassword"]), headers={"Depth": "0"}, timeout=30).status_code == 207
+    assert poll_login_flow(flow).status_code == 404  # once only
+
+
+def test_login_flow_v2_refused_in_the_console(server):
+    """Refusing in the console (in French) ends the flow: the client's poll stays 404."""
+    flow = start_login_flow(server, "Téléphone de Camille")
+    out = browser("connect", server, json.dumps({"url": flow["login"], "answer": "refuse", "locale": "fr-FR"}))
+    assert out["asks"] == f"Téléphone de Camille demande l'accès à l'espace de {USER}."
+    assert out["result"] == "L'accès a été refusé à Téléphone de Camille."
+    assert out["afterReload"].startswith("Ce lien de connexion est inconnu ou a expiré")
+    assert poll_login_flow(flow).status_code == 404
+    session = sign_in(server)
+    token = flow["login"].rsplit("/", 1)[1]
+    late = requests.post(f"{server.url}/box/v1/login-flows/{token}", cookies={"ciel_session": session.cookies["ciel_session"]},
+                         headers={"X-CSRF-Token": session.json()["csrf"]}, timeout=30)
+    assert late.status_code == 404  # nothing left to grant
+    assert poll_login_flow(flow).status_code == 404
 
 
 def test_sign_out_revokes_the_session(server):

@@ -1,13 +1,15 @@
 // Administration, for the cloud's administrators (the admin role on the admin project): users
-// (create into a project with a role, enable/disable, delete), projects (create, compute quotas)
-// and the audit log. Everything goes through the Keystone and Nova APIs; the server decides.
+// (create into a project with a role, enable/disable, delete), groups (create, members, delete),
+// projects (create, usage of object storage and compute, compute quotas) and the audit log.
+// Everything goes through the Keystone, Swift and Nova APIs; the server decides.
 import { useEffect, useState } from 'preact/hooks';
-import { adminCall } from './api';
-import { t } from './i18n';
+import { accountUsage, adminCall } from './api';
+import { formatSize, t } from './i18n';
 
 interface User { id: string; name: string; enabled: boolean; default_project_id?: string }
 interface Project { id: string; name: string; enabled: boolean }
 interface Role { id: string; name: string }
+interface Group { id: string; name: string }
 interface Audit { seq: number; time: string; principal: string; action: string; target: string; outcome: string; source: string }
 interface Quota { instances: number; cores: number; ram: number }
 
@@ -15,19 +17,22 @@ export function Admin() {
   const [users, setUsers] = useState<User[]>([]);
   const [projects, setProjects] = useState<Project[]>([]);
   const [roles, setRoles] = useState<Role[]>([]);
+  const [groups, setGroups] = useState<Group[]>([]);
   const [audit, setAudit] = useState<Audit[]>([]);
   const [error, setError] = useState('');
   const [message, setMessage] = useState('');
 
   async function refresh() {
     try {
-      const [u, p, r, a] = await Promise.all([
+      const [u, p, r, a, g] = await Promise.all([
         adminCall<{ users: User[] }>('GET', '/v3/users'),
         adminCall<{ projects: Project[] }>('GET', '/v3/projects'),
         adminCall<{ roles: Role[] }>('GET', '/v3/roles'),
         adminCall<{ records: Audit[] }>('GET', '/v3/ciel/audit?limit=1000'),
+        adminCall<{ groups: Group[] }>('GET', '/v3/groups'),
       ]);
       setUsers(u.users);
+      setGroups(g.groups);
       setProjects(p.projects);
       setRoles(r.roles);
       setAudit(a.records.slice(-50).reverse());
@@ -77,14 +82,31 @@ export function Admin() {
           ))}
         </tbody>
       </table>
+      <h2>{t('admin.groups')}</h2>
+      <NewGroup onCreate={(name) => run(() => adminCall('POST', '/v3/groups', { group: { name, domain_id: 'default' } }), t('admin.groupMade', name))} />
+      <table class="listing groups">
+        <thead><tr><th scope="col">{t('admin.name')}</th><th scope="col">{t('admin.members')}</th><th scope="col">{t('files.actions')}</th></tr></thead>
+        <tbody>
+          {groups.map((g) => (
+            <tr key={g.id} data-name={g.name}>
+              <td>{g.name}</td>
+              <td><GroupMembers group={g} users={users} onError={(m) => setError(t('error.generic', m))} /></td>
+              <td class="actions">
+                <button type="button" onClick={() => { if (confirm(t('admin.deleteGroup', g.name))) run(() => adminCall('DELETE', `/v3/groups/${g.id}`)); }}>{t('files.delete')}</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <h2>{t('admin.projects')}</h2>
       <NewProject onCreate={(name) => run(() => adminCall('POST', '/v3/projects', { project: { name, domain_id: 'default' } }), t('admin.projectMade', name))} />
       <table class="listing">
-        <thead><tr><th scope="col">{t('admin.name')}</th><th scope="col">{t('admin.quota')}</th></tr></thead>
+        <thead><tr><th scope="col">{t('admin.name')}</th><th scope="col">{t('admin.usage')}</th><th scope="col">{t('admin.quota')}</th></tr></thead>
         <tbody>
           {projects.map((p) => (
             <tr key={p.id} data-name={p.name}>
               <td>{p.name}</td>
+              <td><Usage project={p} /></td>
               <td><QuotaEditor project={p} onSaved={() => setMessage(t('admin.quotaSaved', p.name))} onError={(m) => setError(t('error.generic', m))} /></td>
             </tr>
           ))}
@@ -162,5 +184,73 @@ function QuotaEditor({ project, onSaved, onError }: { project: Project; onSaved:
       {field('instances')}{field('cores')}{field('ram')}
       <button type="submit">{t('admin.save')}</button>
     </form>
+  );
+}
+
+function NewGroup({ onCreate }: { onCreate: (name: string) => void }) {
+  const [name, setName] = useState('');
+  return (
+    <form class="newfolder" onSubmit={(e) => { e.preventDefault(); if (name.trim()) onCreate(name.trim()); setName(''); }}>
+      <label>{t('admin.name')}<input name="new-group-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit">{t('admin.createGroup')}</button>
+    </form>
+  );
+}
+
+// A group's members, each removable, and a user to add.
+function GroupMembers({ group, users, onError }: { group: Group; users: User[]; onError: (m: string) => void }) {
+  const [members, setMembers] = useState<User[] | null>(null);
+  const [pick, setPick] = useState('');
+  const load = () => adminCall<{ users: User[] }>('GET', `/v3/groups/${group.id}/users`).then((r) => setMembers(r.users), (err) => onError(err.message));
+  useEffect(() => { load(); }, [group.id]);
+  const change = (method: 'PUT' | 'DELETE', uid: string) =>
+    adminCall(method, `/v3/groups/${group.id}/users/${uid}`).then(load, (err) => onError(err.message));
+  if (!members) return null;
+  const others = users.filter((u) => !members.some((m) => m.id === u.id));
+  return (
+    <div class="members">
+      <ul>
+        {members.map((m) => (
+          <li key={m.id} data-member={m.name}>
+            {m.name}{' '}
+            <button type="button" aria-label={t('admin.removeMember', m.name, group.name)} onClick={() => change('DELETE', m.id)}>{t('admin.remove')}</button>
+          </li>
+        ))}
+      </ul>
+      {others.length > 0 && (
+        <form class="quotas" onSubmit={(e) => { e.preventDefault(); const uid = pick || others[0].id; setPick(''); change('PUT', uid); }}>
+          <select name="add-member" aria-label={t('admin.addMember', group.name)} value={pick} onChange={(e) => setPick((e.target as HTMLSelectElement).value)}>
+            {others.map((u) => <option key={u.id} value={u.id}>{u.name}</option>)}
+          </select>
+          <button type="submit">{t('admin.add')}</button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+// What a project uses: object storage (its Swift account) and servers (Nova's limits, as the admin).
+function Usage({ project }: { project: Project }) {
+  const [storage, setStorage] = useState<{ bytes: number; objects: number } | null>(null);
+  const [compute, setCompute] = useState<{ instances: number; cores: number; ram: number } | null>(null);
+  useEffect(() => {
+    accountUsage(project.id).then(setStorage, () => setStorage(null));
+    adminCall<{ limits: { absolute: Record<string, number> } }>('GET', `/compute/v2.1/limits?tenant_id=${encodeURIComponent(project.id)}`).then(
+      (r) => setCompute({ instances: r.limits.absolute.totalInstancesUsed, cores: r.limits.absolute.totalCoresUsed, ram: r.limits.absolute.totalRAMUsed }),
+      () => setCompute(null));
+  }, [project.id]);
+  return (
+    <div class="usage">
+      {storage && (
+        <p data-testid="usage-storage" data-bytes={storage.bytes} data-objects={storage.objects}>
+          {t('admin.usageStorage', formatSize(storage.bytes), storage.objects)}
+        </p>
+      )}
+      {compute && (
+        <p data-testid="usage-compute" data-instances={compute.instances}>
+          {t('admin.usageCompute', compute.instances, compute.cores, compute.ram)}
+        </p>
+      )}
+    </div>
   );
 }

@@ -12,6 +12,7 @@ export interface Session {
   csrf: string;
   expires_at: number;
   s3_endpoint: string;
+  s3_region: string;
 }
 
 export class ApiError extends Error {
@@ -877,4 +878,63 @@ export async function tempUrl(project: string, container: string, key: string, s
   const sig = await crypto.subtle.sign('HMAC', mac, new TextEncoder().encode(`GET\n${expires}\n${decodeURIComponent(path)}`));
   const hex = Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, '0')).join('');
   return `${location.origin}${path}?temp_url_sig=${hex}&temp_url_expires=${expires}`;
+}
+
+// An S3 presigned GET URL of an object (Signature Version 4 in the query string, path style),
+// valid `seconds`, signed in the page with one of the user's EC2 credentials. Anyone holding it
+// can read the object until it expires.
+export async function presignedUrl(
+  endpoint: string, region: string, cred: { access: string; secret: string }, bucket: string, key: string, seconds: number,
+): Promise<string> {
+  const enc = new TextEncoder();
+  const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+  const hmac = async (k: BufferSource, text: string) =>
+    crypto.subtle.sign('HMAC', await crypto.subtle.importKey('raw', k, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), enc.encode(text));
+  // S3's URI encoding: everything but A-Z a-z 0-9 - _ . ~ (encodeURIComponent leaves !'()* too).
+  const uri = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  const base = new URL(endpoint);
+  const path = `${base.pathname.replace(/\/$/, '')}/${uri(bucket)}/${key.split('/').map(uri).join('/')}`;
+  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, ''); // yyyymmddThhmmssZ
+  const day = now.slice(0, 8);
+  const scope = `${day}/${region}/s3/aws4_request`;
+  const query = [
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', `${cred.access}/${scope}`],
+    ['X-Amz-Date', now],
+    ['X-Amz-Expires', String(seconds)],
+    ['X-Amz-SignedHeaders', 'host'],
+  ].map(([k, v]) => `${uri(k)}=${uri(v)}`).join('&'); // already in order
+  const canonical = `GET\n${path}\n${query}\nhost:${base.host}\n\nhost\nUNSIGNED-PAYLOAD`;
+  const toSign = `AWS4-HMAC-SHA256\n${now}\n${scope}\n${hex(await crypto.subtle.digest('SHA-256', enc.encode(canonical)))}`;
+  let k = await hmac(new Uint8Array(enc.encode('AWS4' + cred.secret)), day);
+  for (const part of [region, 's3', 'aws4_request']) k = await hmac(k, part);
+  return `${base.origin}${path}?${query}&X-Amz-Signature=${hex(await hmac(k, toSign))}`;
+}
+
+// One EC2 credential with its secret (identity returns it to its owner).
+export async function getS3Credential(userId: string, access: string): Promise<S3Credential & { secret: string }> {
+  const c = (await jsonCall<{ credential: { access: string; secret: string; tenant_id: string } }>(
+    'GET', `/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2/${encodeURIComponent(access)}`)).credential;
+  return { access: c.access, secret: c.secret, project: c.tenant_id };
+}
+
+// --- Login Flow v2: a sync client asks for an app password --------------------------------------
+
+export async function loginFlowClient(token: string): Promise<string> {
+  return (await jsonCall<{ client: string }>('GET', `/box/v1/login-flows/${encodeURIComponent(token)}`)).client;
+}
+
+// Grant (the client's next poll gets an app password) or refuse (the flow is gone).
+export async function answerLoginFlow(token: string, grant: boolean): Promise<void> {
+  await jsonCall(grant ? 'POST' : 'DELETE', `/box/v1/login-flows/${encodeURIComponent(token)}`);
+}
+
+// An account's usage (Swift's account HEAD): what the project stores. A project that never
+// stored anything has none.
+export async function accountUsage(project: string): Promise<{ bytes: number; objects: number; containers: number }> {
+  const res = await fetch(storageUrl(project), { method: 'HEAD', credentials: 'same-origin' });
+  if (res.status === 404) return { bytes: 0, objects: 0, containers: 0 };
+  if (!res.ok) throw new ApiError(res.status, res.statusText || `HTTP ${res.status}`);
+  const n = (h: string) => Number(res.headers.get(h) ?? 0);
+  return { bytes: n('X-Account-Bytes-Used'), objects: n('X-Account-Object-Count'), containers: n('X-Account-Container-Count') };
 }

@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { ApiError, signIn, type Session } from './api';
 import { t } from './i18n';
 
-export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+// `note`: why the user is asked to sign in, when it is for something in particular.
+export function Login({ onSignedIn, note = '' }: { onSignedIn: (s: Session) => void; note?: string }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [domain, setDomain] = useState('Default');
@@ -26,6 +27,7 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     <main class="login">
       <form onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">{t('login.title')}</h1>
+        {note && <p data-testid="login-note">{note}</p>}
         <label>
           {t('login.username')}
           <input name="username" autocomplete="username" required value={username} onInput={(e) => setUsername((e.target as HTMLInputElement).value)} />

@@ -14,6 +14,7 @@ import { Keys } from './keys';
 import { Compute } from './compute';
 import { AppPasswords } from './apppasswords';
 import { Admin } from './admin';
+import { Connect } from './connect';
 import './style.css';
 
 function LanguageSwitch() {
@@ -37,7 +38,7 @@ function usePage(): string {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  for (const p of ['trash', 'activity', 'storage', 'keys', 'compute', 'apps', 'admin']) {
+  for (const p of ['trash', 'activity', 'storage', 'keys', 'compute', 'apps', 'admin', 'connect']) {
     if (hash.startsWith(`#/${p}`)) return p;
   }
   return 'files';
@@ -64,7 +65,7 @@ function App() {
           <span class="brand">{t('app.name')}</span>
           <LanguageSwitch />
         </header>
-        <Login onSignedIn={setSession} />
+        <Login onSignedIn={setSession} note={page === 'connect' ? t('connect.signIn') : ''} />
       </>
     );
   }
@@ -104,9 +105,12 @@ function App() {
       ) : page === 'activity' ? (
         <Activity />
       ) : page === 'storage' && session.project ? (
-        <Storage project={session.project.id} route={storageRoute()} />
+        <Storage project={session.project.id} route={storageRoute()}
+          s3={{ user: session.user.id, endpoint: session.s3_endpoint, region: session.s3_region }} />
       ) : page === 'admin' && session.roles.includes('admin') ? (
         <Admin />
+      ) : page === 'connect' ? (
+        <Connect token={decodeURIComponent(location.hash.replace(/^#\/connect\/?/, ''))} user={session.user.name} />
       ) : page === 'apps' ? (
         <AppPasswords />
       ) : page === 'compute' && session.project ? (

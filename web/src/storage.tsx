@@ -1,19 +1,24 @@
 // Object storage: the project's containers with their usage, and a container's objects by
-// prefix, with upload (progress per object), download, delete and a public/private switch.
+// prefix, with upload (progress per object), download, delete and a public/private switch, and
+// links that read an object without credentials: a Swift TempURL or an S3 presigned URL.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
-  createContainer, deleteContainer, deleteObject, isPublic, listContainers, listObjects, objectUrl, setPublic, tempUrl, uploadObject,
-  type Container, type StoredObject,
+  createContainer, createS3Credential, deleteContainer, deleteObject, getS3Credential, isPublic, listContainers, listObjects, listS3Credentials,
+  objectUrl, presignedUrl, setPublic, tempUrl, uploadObject, type Container, type S3Credential, type StoredObject,
 } from './api';
 import { formatDate, formatSize, t } from './i18n';
 import { useLoad } from './useload';
 
-export function Storage({ project, route }: { project: string; route: string }) {
+// What an S3 presigned URL needs: the user (whose EC2 credentials sign it), the S3 endpoint
+// ('' when S3 is off) and its region.
+export interface S3Target { user: string; endpoint: string; region: string }
+
+export function Storage({ project, route, s3 }: { project: string; route: string; s3: S3Target }) {
   // route: "" (the containers) or "<container>/<prefix>"
   const slash = route.indexOf('/');
   const container = slash < 0 ? route : route.slice(0, slash);
   const prefix = slash < 0 ? '' : route.slice(slash + 1);
-  return container ? <Objects project={project} container={container} prefix={prefix} /> : <Containers project={project} />;
+  return container ? <Objects project={project} container={container} prefix={prefix} s3={s3} /> : <Containers project={project} />;
 }
 
 function go(container: string, prefix = '') {
@@ -77,13 +82,41 @@ function Containers({ project }: { project: string }) {
   );
 }
 
-function Objects({ project, container, prefix }: { project: string; container: string; prefix: string }) {
+function Objects({ project, container, prefix, s3 }: { project: string; container: string; prefix: string; s3: S3Target }) {
   const [rows, setRows] = useState<StoredObject[] | null>(null);
   const [error, setError] = useState('');
   const [progress, setProgress] = useState<{ name: string; size: number; sent: number }[]>([]);
-  const [temp, setTemp] = useState<{ name: string; url: string } | null>(null);
+  const [temp, setTemp] = useState<{ name: string; url: string; s3: boolean } | null>(null);
   const [lifetime, setLifetime] = useState('3600');
+  const [seconds, setSeconds] = useState('60');
+  const [keys, setKeys] = useState<S3Credential[]>([]);
+  const [key, setKey] = useState('');
+  const [keyMade, setKeyMade] = useState('');
   const input = useRef<HTMLInputElement>(null);
+  const life = () => (lifetime === 'custom' ? Math.max(1, Math.floor(Number(seconds) || 1)) : Number(lifetime));
+
+  useEffect(() => {
+    if (!s3.endpoint) return;
+    listS3Credentials(s3.user).then((all) => {
+      const mine = all.filter((k) => k.project === project);
+      setKeys(mine);
+      setKey((k) => k || mine[0]?.access || '');
+    }, () => setKeys([]));
+  }, [s3.user, project]);
+
+  // Signed with the chosen key, or with a key made now when the user has none for this project.
+  async function presign(name: string): Promise<string> {
+    let access = key;
+    if (!access) {
+      const made = await createS3Credential(s3.user, project);
+      access = made.access;
+      setKeys((ks) => [...ks, made]);
+      setKey(access);
+      setKeyMade(access);
+    }
+    const cred = await getS3Credential(s3.user, access);
+    return presignedUrl(s3.endpoint, s3.region, cred, container, name, life());
+  }
 
   async function refresh() {
     try {
@@ -136,10 +169,26 @@ function Objects({ project, container, prefix }: { project: string; container: s
           <option value="3600">{t('storage.hour')}</option>
           <option value="86400">{t('storage.day')}</option>
           <option value="604800">{t('storage.week')}</option>
+          <option value="custom">{t('storage.seconds')}</option>
         </select>
       </label>
+      {lifetime === 'custom' && (
+        <label class="lifetime">{t('storage.secondsLabel')}
+          <input type="number" name="temp-seconds" min={1} max={604800} value={seconds} onInput={(e) => setSeconds((e.target as HTMLInputElement).value)} />
+        </label>
+      )}
+      {s3.endpoint && (
+        <label class="lifetime">{t('storage.s3Key')}
+          <select name="s3-key" value={key} onChange={(e) => setKey((e.target as HTMLSelectElement).value)}>
+            {keys.map((k) => <option key={k.access} value={k.access}>{k.access}</option>)}
+            <option value="">{t('storage.s3NewKey')}</option>
+          </select>
+        </label>
+      )}
+      {keyMade && <p role="status">{t('storage.s3KeyMade', keyMade)}</p>}
       {temp && (
-        <p role="status" class="secret">{t('storage.tempMade', temp.name)} <a href={temp.url} data-testid="temp-url">{temp.url}</a></p>
+        <p role="status" class="secret">{t(temp.s3 ? 'storage.presignedMade' : 'storage.tempMade', temp.name)}{' '}
+          <a href={temp.url} data-testid={temp.s3 ? 'presigned-url' : 'temp-url'}>{temp.url}</a></p>
       )}
       {error && <p class="error" role="alert">{error}</p>}
       {rows === null ? (
@@ -168,8 +217,13 @@ function Objects({ project, container, prefix }: { project: string; container: s
                     {!o.prefix && <a href={objectUrl(project, container, o.name)} download={short}>{t('files.download')}</a>}
                     {!o.prefix && (
                       <button type="button" onClick={async () => {
-                        try { setTemp({ name: short, url: await tempUrl(project, container, o.name, Number(lifetime)) }); } catch (err) { setError(t('error.generic', (err as Error).message)); }
+                        try { setTemp({ name: short, url: await tempUrl(project, container, o.name, life()), s3: false }); } catch (err) { setError(t('error.generic', (err as Error).message)); }
                       }}>{t('storage.tempUrl')}</button>
+                    )}
+                    {!o.prefix && s3.endpoint && (
+                      <button type="button" onClick={async () => {
+                        try { setTemp({ name: short, url: await presign(o.name), s3: true }); } catch (err) { setError(t('error.generic', (err as Error).message)); }
+                      }}>{t('storage.presigned')}</button>
                     )}
                     {!o.prefix && (
                       <button type="button" onClick={async () => {

@@ -1,14 +1,17 @@
 // Login Flow v2, how Nextcloud desktop and mobile clients get an app password without ever
 // seeing the user's password:
 //   POST /index.php/login/v2            the client starts a flow: a poll token and a login URL
-//   GET  /index.php/login/v2/flow/<t>   the page the user opens: approve with their password
-//   POST /index.php/login/v2/grant      the approval (form: token, user, password)
+//   GET  /index.php/login/v2/flow/<t>   the URL the user opens: a redirect to the console's
+//                                       approval page (/#/connect/<t>, web/src/connect.tsx)
 //   POST /index.php/login/v2/poll       the client polls (form: token) until it gets
 //                                       {server, loginName, appPassword}, once
+// The console's page answers the flow for the signed-in user (an identity token, which the
+// console's cookie becomes; never Basic credentials, so an app password cannot make another):
+//   GET    /box/v1/login-flows/<t>      {"client": name} while the flow waits
+//   POST   /box/v1/login-flows/<t>      grant: the client's next poll gets an app password
+//   DELETE /box/v1/login-flows/<t>      refuse: the flow is gone, the poll stays 404
 // and the user's own app passwords, for the console and scripts (Basic auth or X-Auth-Token):
 //   GET /box/v1/app-passwords, POST /box/v1/app-passwords {"name"}, DELETE /box/v1/app-passwords/<id>
-// The pages are plain server-rendered HTML with no script, under a Content-Security-Policy that
-// allows none, and may not be framed.
 #include <boost/json.hpp>
 
 #include "box/dav/common.h"
@@ -26,28 +29,32 @@ std::string form_value(std::string_view body, std::string_view name) {
   return {};
 }
 
-http::Response page(http::Status status, std::string_view title, const std::string& body_html) {
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
-                     "<title>" + escape(title) + " - Ciel</title></head><body><main><h1>" + escape(title) + "</h1>" + body_html +
-                     "</main></body></html>\n";
-  http::Response res(status, std::move(html), "text/html; charset=utf-8");
-  res.set_header("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-store");
-  return res;
-}
-
 http::Response json(http::Status status, std::string body) {
   http::Response res(status, std::move(body), "application/json; charset=utf-8");
   res.set_header("Cache-Control", "no-store");
   return res;
 }
 
+// The client's name, from its User-Agent: UTF-8 as sent, else read as ISO-8859-1 (what HTTP
+// made of bytes above 127 in a header, and what Python's requests sends for "é").
+std::string client_name(std::string_view agent) {
+  if (http::valid_utf8(agent)) { return std::string(agent); }
+  std::string out;
+  for (char c : agent) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x80) {
+      out.push_back(c);
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (u >> 6)));
+      out.push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    }
+  }
+  return out;
+}
+
 awaitable<http::Response> handle_start(http::RequestContext& ctx, const Deps& deps) {
   const auto& req = ctx.request();
-  auto flow = co_await deps.box.start_login_flow(std::string(req.header("User-Agent")));
+  auto flow = co_await deps.box.start_login_flow(client_name(req.header("User-Agent")));
   if (!flow) { co_return json(http::Status::service_unavailable, "{\"message\":\"" + http::json_escape(flow.error().message) + "\"}"); }
   const std::string& base = deps.options.public_url;
   co_return json(http::Status::ok, "{\"poll\":{\"token\":\"" + flow->poll_token + "\",\"endpoint\":\"" + http::json_escape(base) +
@@ -55,42 +62,36 @@ awaitable<http::Response> handle_start(http::RequestContext& ctx, const Deps& de
                                        flow->flow_token + "\"}");
 }
 
-std::string grant_form(std::string_view token, std::string_view client, std::string_view error) {
-  std::string html = "<p>" + escape(client) + " asks for access to your Ciel box. Sign in to grant it an app password of its own; "
-                     "you can revoke it at any time.</p>";
-  if (!error.empty()) { html += "<p role=\"alert\"><strong>" + escape(error) + "</strong></p>"; }
-  html += "<form method=\"post\" action=\"/index.php/login/v2/grant\"><input type=\"hidden\" name=\"token\" value=\"" + escape(token) +
-          "\"><p><label for=\"user\">User name</label><br><input id=\"user\" name=\"user\" autocomplete=\"username\" required></p>"
-          "<p><label for=\"password\">Password</label><br><input id=\"password\" name=\"password\" type=\"password\" "
-          "autocomplete=\"current-password\" required></p><p><button type=\"submit\">Grant access</button></p></form>";
-  return html;
+// The console shows the client's name and asks; it signs the user in first when needed.
+awaitable<http::Response> handle_flow_page(http::RequestContext& ctx, const Deps&) {
+  http::Response res(http::Status::see_other);
+  res.set_header("Location", "/#/connect/" + http::percent_encode(ctx.param("token")));
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Referrer-Policy", "no-referrer");
+  co_return res;
 }
 
-awaitable<http::Response> handle_flow_page(http::RequestContext& ctx, const Deps& deps) {
-  std::string token(ctx.param("token"));
-  auto client = co_await deps.box.login_flow_client(token);
-  if (!client) { co_return page(http::Status::not_found, "Link expired", "<p>This login link is unknown or has expired. Start again from your client.</p>"); }
-  co_return page(http::Status::ok, "Connect a client", grant_form(token, *client, ""));
-}
-
-awaitable<http::Response> handle_grant(http::RequestContext& ctx, const Deps& deps) {
+awaitable<http::Response> handle_login_flow(http::RequestContext& ctx, const Deps& deps) {
   const auto& req = ctx.request();
-  auto body = co_await ctx.read_body(16 * 1024);
-  if (!body) { co_return page(http::Status::bad_request, "Bad request", "<p>The form could not be read.</p>"); }
-  std::string token = form_value(*body, "token");
-  auto client = co_await deps.box.login_flow_client(token);
-  if (!client) { co_return page(http::Status::not_found, "Link expired", "<p>This login link is unknown or has expired. Start again from your client.</p>"); }
-  identity::AuthRequest a;
-  a.methods = {"password"};
-  a.user_name = form_value(*body, "user");
-  a.user_domain_id = std::string(identity::kDefaultDomainId);
-  a.password = form_value(*body, "password");
-  a.unscoped = true;
-  auto issued = co_await deps.identity.authenticate(std::move(a), req.remote_address, req.request_id);
-  if (!issued) { co_return page(http::Status::unauthorized, "Connect a client", grant_form(token, *client, "Wrong user name or password.")); }
-  auto st = co_await deps.box.grant_login_flow(token, issued->principal.user_id, issued->principal.user_name);
-  if (!st) { co_return page(http::Status::not_found, "Link expired", "<p>This login link is unknown or has expired. Start again from your client.</p>"); }
-  co_return page(http::Status::ok, "Access granted", "<p>" + escape(*client) + " is now connected. You can close this window.</p>");
+  if (auto token = req.headers.get("X-Auth-Token"); !token || token->empty()) {
+    co_return http::json_error(http::Status::unauthorized, "Sign in to the console to answer a login request", req);
+  }
+  auto user = co_await authenticate(req, deps);
+  if (!user) { co_return http::json_error(http::Status::unauthorized, user.error().message, req); }
+  std::string flow(ctx.param("token"));
+  if (req.method == http::Method::get) {
+    auto client = co_await deps.box.login_flow_client(flow);
+    if (!client) { co_return http::json_error(status_for(client.error()), client.error().message, req); }
+    co_return json(http::Status::ok, "{\"client\":\"" + http::json_escape(*client) + "\"}");
+  }
+  Status st;
+  if (req.method == http::Method::post) {
+    st = co_await deps.box.grant_login_flow(flow, user->id, user->name);
+  } else {
+    st = co_await deps.box.refuse_login_flow(flow);
+  }
+  if (!st) { co_return http::json_error(status_for(st.error()), st.error().message, req); }
+  co_return http::Response(http::Status::no_content);
 }
 
 awaitable<http::Response> handle_poll(http::RequestContext& ctx, const Deps& deps) {
@@ -147,8 +148,11 @@ awaitable<http::Response> handle_app_passwords(http::RequestContext& ctx, const 
 void add_login_routes(http::Router& router, const Deps& deps) {
   router.add(http::Method::post, "/index.php/login/v2", [&deps](http::RequestContext& ctx) { return handle_start(ctx, deps); });
   router.add(http::Method::get, "/index.php/login/v2/flow/{token}", [&deps](http::RequestContext& ctx) { return handle_flow_page(ctx, deps); });
-  router.add(http::Method::post, "/index.php/login/v2/grant", [&deps](http::RequestContext& ctx) { return handle_grant(ctx, deps); });
   router.add(http::Method::post, "/index.php/login/v2/poll", [&deps](http::RequestContext& ctx) { return handle_poll(ctx, deps); });
+  auto flows = [&deps](http::RequestContext& ctx) { return handle_login_flow(ctx, deps); };
+  router.add(http::Method::get, "/box/v1/login-flows/{token}", flows);
+  router.add(http::Method::post, "/box/v1/login-flows/{token}", flows);
+  router.add(http::Method::delete_, "/box/v1/login-flows/{token}", flows);
   auto apps = [&deps](http::RequestContext& ctx) { return handle_app_passwords(ctx, deps); };
   router.add(http::Method::get, "/box/v1/app-passwords", apps);
   router.add(http::Method::post, "/box/v1/app-passwords", apps);

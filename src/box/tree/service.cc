@@ -903,6 +903,16 @@ class Service final : public BoxService {
     });
   }
 
+  boost::asio::awaitable<Status> refuse_login_flow(std::string flow_token) override {
+    co_return co_await meta_.transact([&](Tx& tx) -> Status {
+      auto r = tx.exec("DELETE FROM box_login_flows WHERE flow_hash = $1 AND user_id IS NULL AND created_s > $2",
+                       {Value{token_hash(flow_token)}, Value{now_s() - kLoginFlowSeconds}});
+      if (!r) { return r.error(); }
+      if (*r == 0) { return make_error(Errc::not_found, "This login link is unknown or has expired"); }
+      return {};
+    });
+  }
+
   boost::asio::awaitable<Result<GrantedLogin>> poll_login_flow(std::string poll_token) override {
     std::string user_id, login_name, client;
     std::string poll_hash = token_hash(poll_token);
