@@ -474,6 +474,32 @@ const scenarios = {
     const text = await page.locator('body').textContent();
     return { status: res.status(), title, text };
   },
+  // Previews (arg: JSON {image, text, pdf} file names at the root): the image drawn, the text
+  // shown, the PDF handed to the browser's viewer from a blob.
+  async preview(browser) {
+    const { image, text, pdf } = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const open = async (name) => {
+      await page.locator(`tr[data-name="${name}"]`).getByRole('button', { name: 'Preview' }).click();
+      const panel = page.locator('section.preview');
+      await panel.getByRole('heading', { name }).waitFor();
+      return panel;
+    };
+    let panel = await open(image);
+    await panel.locator('img').waitFor();
+    await page.waitForFunction(() => document.querySelector('section.preview img')?.complete);
+    const imageSize = await panel.locator('img').evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+    panel = await open(text);
+    const shown = await panel.locator('pre').textContent();
+    panel = await open(pdf);
+    await panel.locator('iframe').waitFor();
+    const frame = await panel.locator('iframe').getAttribute('src');
+    const pdfBytes = Number(await panel.locator('iframe').getAttribute('data-bytes'));
+    const others = await page.locator('tr[data-name="archive.bin"]').getByRole('button', { name: 'Preview' }).count();
+    return { imageSize, shown, frame: frame.slice(0, 5), pdfBytes, others };
+  },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

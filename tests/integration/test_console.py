@@ -10,9 +10,11 @@ import json
 import os
 import pathlib
 import signal
+import struct
 import subprocess
 import time
 import zipfile
+import zlib
 
 import pytest
 import requests
@@ -196,6 +198,30 @@ def test_an_html_file_of_the_box_does_not_run_in_a_signed_in_browser(server):
     out = browser("html-file", server, f"/remote.php/dav/files/{USER}/page.html")
     assert out["status"] == 200 and "visible text" in out["text"]
     assert out["title"] == "inert", out
+
+
+def png(width, height):
+    """A small valid PNG (RGB, a gradient)."""
+    raw = b"".join(b"\x00" + b"".join(bytes((x * 7 % 256, y * 5 % 256, 128)) for x in range(width)) for y in range(height))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def test_previews_of_an_image_a_text_and_a_pdf(server):
+    text = "Compte rendu\nligne deux — été\n"
+    for name, data in (("photo.png", png(40, 30)), ("notes.md", text.encode()), ("rapport.pdf", PDF), ("archive.bin", b"\x00" * 100)):
+        assert server.dav.put(name, data).status_code in (201, 204)
+    out = browser("preview", server, json.dumps({"image": "photo.png", "text": "notes.md", "pdf": "rapport.pdf"}))
+    assert out["imageSize"] == [40, 30]
+    assert out["shown"] == text
+    assert out["frame"] == "blob:" and out["pdfBytes"] == len(PDF)
+    assert out["others"] == 0  # no preview offered for a binary file
 
 
 def test_rename_delete_and_restore_from_the_trash(server):

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { copy, fileUrl, list, listFavorites, listVersions, makeFolder, move, remove, restoreVersion, search, setFavorite, upload, ApiError, type Entry, type Version } from './api';
 import { CollabPanel } from './collab';
 import { formatDate, formatSize, t } from './i18n';
+import { Preview, previewKind } from './preview';
 import { SharePanel } from './share';
 
 interface Transfer {
@@ -92,6 +93,7 @@ export function Files({ user }: { user: string }) {
   const [renaming, setRenaming] = useState<Entry | null>(null);
   const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
   const [sharing, setSharing] = useState<Entry | null>(null);
+  const [previewing, setPreviewing] = useState<Entry | null>(null);
   const [relocating, setRelocating] = useState<Entry | null>(null);
   const [details, setDetails] = useState<{ fileid: string; name: string } | null>(null);
   // Instead of the folder: the favorites or a search's results.
@@ -335,6 +337,7 @@ export function Files({ user }: { user: string }) {
           <button type="button" onClick={() => setRelocating(null)}>{t('files.cancel')}</button>
         </form>
       )}
+      {previewing && <Preview user={user} entry={previewing} onClose={() => setPreviewing(null)} />}
       {sharing && <SharePanel entry={sharing} onClose={() => setSharing(null)} />}
       {details && <CollabPanel user={user} fileid={details.fileid} name={details.name} onClose={() => setDetails(null)} />}
       {versions && (
@@ -435,6 +438,7 @@ export function Files({ user }: { user: string }) {
             )}
             <button type="button" onClick={() => { setRenaming(e); setRenameTo(e.name); }}>{t('files.rename')}</button>
             <button type="button" onClick={() => { setRelocating(e); setTarget(folder); setHow('move'); }}>{t('files.moveCopy')}</button>
+            {previewKind(e) && <button type="button" onClick={() => setPreviewing(e)}>{t('preview.open')}</button>}
             {!e.folder && <button type="button" onClick={() => showVersions(e)}>{t('versions.button')}</button>}
             <button type="button" onClick={() => setSharing(e)}>{t('share.button')}</button>
             <button type="button" onClick={() => setDetails({ fileid: e.fileid, name: e.name })}>{t('files.details')}</button>

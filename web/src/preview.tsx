@@ -25,7 +25,7 @@ export function Preview({ user, entry, onClose }: { user: string; entry: Entry; 
   const kind = previewKind(entry);
   const url = fileUrl(user, entry.path);
   const [text, setText] = useState<string | null>(null);
-  const [pdf, setPdf] = useState<string | null>(null);
+  const [pdf, setPdf] = useState<{ url: string; bytes: number } | null>(null);
   const [error, setError] = useState('');
 
   useEffect(() => {
@@ -46,8 +46,9 @@ export function Preview({ user, entry, onClose }: { user: string; entry: Entry; 
       fetch(url, { credentials: 'same-origin' })
         .then(async (r) => {
           if (!r.ok) throw new Error(r.statusText || `HTTP ${r.status}`);
-          blobUrl = URL.createObjectURL(new Blob([await r.arrayBuffer()], { type: 'application/pdf' }));
-          if (live) setPdf(blobUrl);
+          const bytes = await r.arrayBuffer();
+          blobUrl = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+          if (live) setPdf({ url: blobUrl, bytes: bytes.byteLength });
         })
         .catch((e) => live && setError(t('error.generic', (e as Error).message)));
     }
@@ -65,7 +66,7 @@ export function Preview({ user, entry, onClose }: { user: string; entry: Entry; 
       {kind === 'text' && text !== null && (
         <pre tabIndex={0}>{text}{entry.size > TEXT_BYTES ? `\n… ${t('preview.truncated')}` : ''}</pre>
       )}
-      {kind === 'pdf' && pdf && <iframe src={pdf} title={entry.name} />}
+      {kind === 'pdf' && pdf && <iframe src={pdf.url} title={entry.name} data-bytes={pdf.bytes} />}
       {kind === null && <p class="empty">{t('preview.none')}</p>}
       <p>
         <a href={url} download={entry.name}>{t('files.download')}</a>{' '}
