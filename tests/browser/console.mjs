@@ -500,6 +500,25 @@ const scenarios = {
     const others = await page.locator('tr[data-name="archive.bin"]').getByRole('button', { name: 'Preview' }).count();
     return { imageSize, shown, frame: frame.slice(0, 5), pdfBytes, others };
   },
+  // Files dropped on the Files page (arg: JSON {name: text}) go up like chosen ones.
+  async 'drop-files'(browser) {
+    const files = JSON.parse(arg);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await signIn(page, 'Files');
+    const zone = page.locator('[data-testid=drop-zone]');
+    const dt = await page.evaluateHandle((fs) => {
+      const d = new DataTransfer();
+      for (const [name, text] of Object.entries(fs)) d.items.add(new File([text], name, { type: 'text/plain' }));
+      return d;
+    }, files);
+    await zone.dispatchEvent('dragover', { dataTransfer: dt });
+    const highlighted = await zone.evaluate((m) => m.classList.contains('dropping'));
+    await zone.dispatchEvent('drop', { dataTransfer: dt });
+    await page.getByText(/^Uploaded \d+ files$/).waitFor({ timeout: 60000 });
+    for (const name of Object.keys(files)) await page.locator(`tr[data-name="${name}"]`).waitFor();
+    return { highlighted };
+  },
   // Copy a file (arg) into a folder "archive", then move it into "archive/2026".
   async 'move-copy'(browser) {
     const context = await browser.newContext({ locale: 'en-US' });

@@ -224,6 +224,14 @@ def test_previews_of_an_image_a_text_and_a_pdf(server):
     assert out["others"] == 0  # no preview offered for a binary file
 
 
+def test_files_dropped_on_the_page_are_uploaded(server):
+    files = {"déposé un.txt": "premier fichier\n", "dropped two.txt": "second file\n"}
+    out = browser("drop-files", server, json.dumps(files))
+    assert out["highlighted"] is True
+    for name, text in files.items():
+        assert server.dav.get(name).content == text.encode()
+
+
 def test_rename_delete_and_restore_from_the_trash(server):
     data = payload(5000, 7)
     assert server.dav.put("report.txt", data).status_code == 201

@@ -94,6 +94,7 @@ export function Files({ user }: { user: string }) {
   const [versions, setVersions] = useState<{ entry: Entry; list: Version[] } | null>(null);
   const [sharing, setSharing] = useState<Entry | null>(null);
   const [previewing, setPreviewing] = useState<Entry | null>(null);
+  const [dragging, setDragging] = useState(false);
   const [relocating, setRelocating] = useState<Entry | null>(null);
   const [details, setDetails] = useState<{ fileid: string; name: string } | null>(null);
   // Instead of the folder: the favorites or a search's results.
@@ -132,9 +133,44 @@ export function Files({ user }: { user: string }) {
 
   // Uploads files (a folder upload gives each file's path inside the folder): the folders they
   // go into first, then the files one at a time, each with its own progress bar.
-  async function send(files: File[]) {
+  function send(files: File[]) {
+    return sendItems(files.map((f) => ({ file: f, rel: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name })));
+  }
+
+  // Files and folders dropped on the page: folders are walked (their files keep their paths
+  // inside them), then everything goes up as a folder upload would.
+  async function dropped(e: DragEvent) {
+    e.preventDefault();
+    setDragging(false);
+    const dt = e.dataTransfer;
+    if (!dt) return;
+    const entries = Array.from(dt.items ?? []).map((i) => i.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
+    if (entries.length === 0) return send(Array.from(dt.files));
+    const out: { file: File; rel: string }[] = [];
+    const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+      if (entry.isFile) {
+        const file = await new Promise<File>((ok, fail) => (entry as FileSystemFileEntry).file(ok, fail));
+        out.push({ file, rel: prefix + entry.name });
+      } else if (entry.isDirectory) {
+        const reader = (entry as FileSystemDirectoryEntry).createReader();
+        for (;;) {
+          const batch = await new Promise<FileSystemEntry[]>((ok, fail) => reader.readEntries(ok, fail));
+          if (batch.length === 0) break;
+          for (const child of batch) await walk(child, prefix + entry.name + '/');
+        }
+      }
+    };
+    try {
+      for (const entry of entries) await walk(entry, '');
+    } catch (err) {
+      setError(t('error.generic', (err as Error).message));
+    }
+    return sendItems(out);
+  }
+
+  async function sendItems(files: { file: File; rel: string }[]) {
     if (files.length === 0) return;
-    const items = files.map((f) => ({ file: f, path: join(folder, (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name) }));
+    const items = files.map((f) => ({ file: f.file, path: join(folder, f.rel) }));
     const list0: Transfer[] = items.map((i) => ({ name: i.path, size: i.file.size, sent: 0 }));
     setTransfers(list0);
     const dirs = new Set<string>();
@@ -276,7 +312,10 @@ export function Files({ user }: { user: string }) {
   const finished = transfers.filter((x) => x.sent >= x.size && !x.error).length;
 
   return (
-    <main class="files">
+    <main class={dragging ? 'files dropping' : 'files'} data-testid="drop-zone"
+      onDragOver={(e) => { e.preventDefault(); if (!dragging) setDragging(true); }}
+      onDragLeave={(e) => { if (e.target === e.currentTarget) setDragging(false); }}
+      onDrop={dropped}>
       <h1>{t('files.title')}</h1>
       <nav class="crumbs" aria-label="breadcrumb">
         <a href="#/files">{t('files.home')}</a>
@@ -288,6 +327,7 @@ export function Files({ user }: { user: string }) {
         <button type="button" onClick={() => filesInput.current?.click()}>{t('files.upload')}</button>
         <button type="button" onClick={() => folderInput.current?.click()}>{t('files.uploadFolder')}</button>
         <button type="button" onClick={() => setNaming(true)}>{t('files.newFolder')}</button>
+        <span class="hint">{t('files.dropHint')}</span>
         <input ref={filesInput} type="file" multiple hidden data-testid="upload-files"
           onChange={(e) => { const el = e.target as HTMLInputElement; send(Array.from(el.files ?? [])); el.value = ''; }} />
         <input ref={folderInput} type="file" multiple hidden data-testid="upload-folder" {...{ webkitdirectory: true }}
