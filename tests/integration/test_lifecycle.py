@@ -180,7 +180,8 @@ def test_settings_layer_file_then_environment_then_flags(tmp_path):
     (data / "ciel.toml").write_text(f'[server]\nlisten = "127.0.0.1:{p_file}"\n[log]\nlevel = "warn"\n')
 
     def start(env=None, listen=None):
-        server = CielServer(data, env=env)
+        # The S3 listener would take the public port + 1, which another process may hold.
+        server = CielServer(data, {"s3.listen": "127.0.0.1:0"}, env=env)
         del server.settings["server.listen"]
         if listen:
             server.settings["server.listen"] = listen
