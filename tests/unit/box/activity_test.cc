@@ -13,6 +13,7 @@
 
 #include "box/activity.h"
 #include "box/box.h"
+#include "box_fixture.h"
 #include "core/blocking.h"
 #include "core/bytes.h"
 #include "core/time.h"
@@ -32,12 +33,6 @@ using test::describe;
 const std::string kUser = "u-alice";
 const std::string kOther = "u-bob";
 
-template <class Fn>
-auto await(Fn fn) -> typename decltype(fn())::value_type {
-  std::optional<typename decltype(fn())::value_type> out;
-  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
-  return std::move(*out);
-}
 
 // "kind path" or "kind old -> new", with "(anon)" for a link visitor, "(other)" for another actor.
 std::string line(const ActivityEntry& e) {
@@ -48,30 +43,14 @@ std::string line(const ActivityEntry& e) {
   return s;
 }
 
-class BoxActivityTest : public ::testing::TestWithParam<Backend> {
+class BoxActivityTest : public BoxStoreTest {
  protected:
   void SetUp() override {
-    start_blocking_pool(4);
-    std::string problem = site_.prepare();
-    if (!problem.empty()) { GTEST_FAIL() << problem; }
-    auto m = site_.open();
-    ASSERT_OK(m);
-    meta_ = std::move(*m);
-    auto migs = migrations();
-    ASSERT_OK(store::migrate(*meta_, migs));
-    auto b = store::open_localfs_blob_store({site_.dir() + "/blobs", false});
-    ASSERT_OK(b);
-    blobs_ = std::move(*b);
+    ASSERT_NO_FATAL_FAILURE(open_stores());
     config_.inline_max = 1024;
     config_.argon2_memory_kib = 1024;
     config_.argon2_iterations = 1;
     box_ = make_box_service(*meta_, *blobs_, config_, clock_);
-  }
-  void TearDown() override {
-    box_.reset();
-    blobs_.reset();
-    meta_.reset();
-    stop_blocking_pool();
   }
 
   BoxService& box() { return *box_; }
@@ -109,12 +88,8 @@ class BoxActivityTest : public ::testing::TestWithParam<Backend> {
     return p ? p->entries : std::vector<ActivityEntry>{};
   }
 
-  test::StoreSite site_{GetParam()};
   FakeClock clock_;
   BoxConfig config_;
-  std::unique_ptr<store::MetaStore> meta_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<BoxService> box_;
 };
 
 TEST_P(BoxActivityTest, EachChangeLeavesItsEntry) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "box/box.h"
+#include "box_fixture.h"
 #include "core/blocking.h"
 #include "core/bytes.h"
 #include "store/blob_store.h"
@@ -30,44 +31,19 @@ using test::describe;
 const std::string kAlice = "u-alice";
 const std::string kBob = "u-bob";
 
-template <class Fn>
-auto await(Fn fn) -> typename decltype(fn())::value_type {
-  std::optional<typename decltype(fn())::value_type> out;
-  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
-  return std::move(*out);
-}
 
-template <class T>
-T must(Result<T> r) {
-  EXPECT_TRUE(r) << describe(r.error());
-  return r ? std::move(*r) : T{};
-}
 
-class BoxCollabTest : public ::testing::TestWithParam<Backend> {
+class BoxCollabTest : public BoxStoreTest {
  protected:
   void SetUp() override {
-    start_blocking_pool(4);
-    std::string problem = site_.prepare();
-    if (!problem.empty()) { GTEST_FAIL() << problem; }
-    auto m = site_.open();
-    ASSERT_OK(m);
-    meta_ = std::move(*m);
-    auto migs = migrations();
-    for (auto& c : collab_migrations()) { migs.push_back(std::move(c)); }
-    ASSERT_OK(store::migrate(*meta_, migs));
-    auto b = store::open_localfs_blob_store({site_.dir() + "/blobs", false});
-    ASSERT_OK(b);
-    blobs_ = std::move(*b);
+    ASSERT_NO_FATAL_FAILURE(open_stores(collab_migrations()));
     BoxConfig config;
     box_ = make_box_service(*meta_, *blobs_, config);
     collab_ = make_collab_service(*meta_, *box_);
   }
   void TearDown() override {
     collab_.reset();
-    box_.reset();
-    blobs_.reset();
-    meta_.reset();
-    stop_blocking_pool();
+    BoxStoreTest::TearDown();
   }
 
   CollabService& c() { return *collab_; }
@@ -103,10 +79,6 @@ class BoxCollabTest : public ::testing::TestWithParam<Backend> {
     return r ? Errc{} : r.error().code;
   }
 
-  test::StoreSite site_{GetParam()};
-  std::unique_ptr<store::MetaStore> meta_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<BoxService> box_;
   std::unique_ptr<CollabService> collab_;
 };
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "box/box.h"
+#include "box_fixture.h"
 #include "core/blocking.h"
 #include "core/bytes.h"
 #include "core/crypto/crypto.h"
@@ -83,12 +84,6 @@ T or_else(const Result<T>& r, U&& fallback) {
 }
 
 // Runs an awaitable to completion and returns its result.
-template <class Fn>
-auto await(Fn fn) -> typename decltype(fn())::value_type {
-  std::optional<typename decltype(fn())::value_type> out;
-  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
-  return std::move(*out);
-}
 
 #define EXPECT_ERROR(expr, errc, msg)                                                       \
   do {                                                                                      \
@@ -98,31 +93,14 @@ auto await(Fn fn) -> typename decltype(fn())::value_type {
     EXPECT_EQ(ciel_e_.error().message, msg) << describe(ciel_e_.error());                   \
   } while (0)
 
-class BoxEngineTest : public ::testing::TestWithParam<Backend> {
+class BoxEngineTest : public BoxStoreTest {
  protected:
   void SetUp() override {
-    start_blocking_pool(4);
-    std::string problem = site_.prepare();
-    if (!problem.empty()) { GTEST_FAIL() << problem; }
-    auto m = site_.open();
-    ASSERT_OK(m);
-    meta_ = std::move(*m);
-    auto migs = migrations();
-    ASSERT_OK(store::migrate(*meta_, migs));
-    blob_root_ = site_.dir() + "/blobs";
-    auto b = store::open_localfs_blob_store({blob_root_, false});
-    ASSERT_OK(b);
-    blobs_ = std::move(*b);
+    ASSERT_NO_FATAL_FAILURE(open_stores());
     config_.inline_max = 0;  // most tests follow bytes into blobs; InlineFiles covers the other path
     box_ = make_box_service(*meta_, *blobs_, config_);
   }
 
-  void TearDown() override {
-    box_.reset();
-    blobs_.reset();
-    meta_.reset();
-    stop_blocking_pool();
-  }
 
   // A new service over the same stores, with `config`.
   void reconfigure(const BoxConfig& config) {
@@ -335,12 +313,7 @@ class BoxEngineTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(report->unreferenced_blobs.empty()) << "unreferenced: " << testing::PrintToString(report->unreferenced_blobs);
   }
 
-  test::StoreSite site_{GetParam()};
   BoxConfig config_;
-  std::string blob_root_;
-  std::unique_ptr<store::MetaStore> meta_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<BoxService> box_;
 };
 
 // --- the tree ----------------------------------------------------------------------------------

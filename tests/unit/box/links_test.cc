@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "box/box.h"
+#include "box_fixture.h"
 #include "core/blocking.h"
 #include "core/bytes.h"
 #include "core/time.h"
@@ -31,34 +32,12 @@ using test::describe;
 const std::string kUser = "u-alice";
 const std::string kOther = "u-bob";
 
-// The value, or T{} after a failed expectation naming the error.
-template <class T>
-T must(const Result<T>& r) {
-  EXPECT_TRUE(r) << describe(r.error());
-  return r ? *r : T{};
-}
 
-template <class Fn>
-auto await(Fn fn) -> typename decltype(fn())::value_type {
-  std::optional<typename decltype(fn())::value_type> out;
-  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
-  return std::move(*out);
-}
 
-class BoxLinksTest : public ::testing::TestWithParam<Backend> {
+class BoxLinksTest : public BoxStoreTest {
  protected:
   void SetUp() override {
-    start_blocking_pool(4);
-    std::string problem = site_.prepare();
-    if (!problem.empty()) { GTEST_FAIL() << problem; }
-    auto m = site_.open();
-    ASSERT_OK(m);
-    meta_ = std::move(*m);
-    auto migs = migrations();
-    ASSERT_OK(store::migrate(*meta_, migs));
-    auto b = store::open_localfs_blob_store({site_.dir() + "/blobs", false});
-    ASSERT_OK(b);
-    blobs_ = std::move(*b);
+    ASSERT_NO_FATAL_FAILURE(open_stores());
     BoxConfig config;
     config.inline_max = 0;
     config.argon2_memory_kib = 1024;  // cheap hashes: the tests check what is stored, not its cost
@@ -66,12 +45,6 @@ class BoxLinksTest : public ::testing::TestWithParam<Backend> {
     box_ = make_box_service(*meta_, *blobs_, config, clock_);
   }
 
-  void TearDown() override {
-    box_.reset();
-    blobs_.reset();
-    meta_.reset();
-    stop_blocking_pool();
-  }
 
   BoxService& box() { return *box_; }
   std::int64_t now() const { return unix_seconds(clock_.now()); }
@@ -120,11 +93,7 @@ class BoxLinksTest : public ::testing::TestWithParam<Backend> {
     return await([&] { return t.put(path, src, options); });
   }
 
-  test::StoreSite site_{GetParam()};
   FakeClock clock_;
-  std::unique_ptr<store::MetaStore> meta_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<BoxService> box_;
 };
 
 TEST_P(BoxLinksTest, TokensAreLongRandomAndOpenTheirNode) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "box/box.h"
+#include "box_fixture.h"
 #include "core/blocking.h"
 #include "core/bytes.h"
 #include "core/time.h"
@@ -31,27 +32,11 @@ using test::describe;
 
 const std::string kAlice = "u-alice", kBob = "u-bob", kCarol = "u-carol";
 
-template <class Fn>
-auto await(Fn fn) -> typename decltype(fn())::value_type {
-  std::optional<typename decltype(fn())::value_type> out;
-  test::run_coro([&]() -> awaitable<void> { out.emplace(co_await fn()); });
-  return std::move(*out);
-}
 
-class BoxSharesTest : public ::testing::TestWithParam<Backend> {
+class BoxSharesTest : public BoxStoreTest {
  protected:
   void SetUp() override {
-    start_blocking_pool(4);
-    std::string problem = site_.prepare();
-    if (!problem.empty()) { GTEST_FAIL() << problem; }
-    auto m = site_.open();
-    ASSERT_OK(m);
-    meta_ = std::move(*m);
-    auto migs = migrations();
-    ASSERT_OK(store::migrate(*meta_, migs));
-    auto b = store::open_localfs_blob_store({site_.dir() + "/blobs", false});
-    ASSERT_OK(b);
-    blobs_ = std::move(*b);
+    ASSERT_NO_FATAL_FAILURE(open_stores());
     BoxConfig config;
     config.inline_max = 0;
     Directory directory;
@@ -63,12 +48,6 @@ class BoxSharesTest : public ::testing::TestWithParam<Backend> {
     box_ = make_box_service(*meta_, *blobs_, config, clock_, std::move(directory));
   }
 
-  void TearDown() override {
-    box_.reset();
-    blobs_.reset();
-    meta_.reset();
-    stop_blocking_pool();
-  }
 
   BoxService& box() { return *box_; }
   void set_groups(const std::string& user, std::vector<std::string> groups) {
@@ -114,13 +93,9 @@ class BoxSharesTest : public ::testing::TestWithParam<Backend> {
     return r ? std::nullopt : std::optional<Errc>(r.error().code);
   }
 
-  test::StoreSite site_{GetParam()};
   FakeClock clock_;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> groups_;
-  std::unique_ptr<store::MetaStore> meta_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<BoxService> box_;
 };
 
 TEST_P(BoxSharesTest, TheRecipientSeesAMountPointThatShowsTheOwnersNode) {
