@@ -207,10 +207,21 @@ Result<std::optional<LinkAccess>> access_param(const std::map<std::string, std::
   return std::optional<LinkAccess>{};
 }
 
-void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
+std::string link_target(std::int64_t link_id) { return "link:" + std::to_string(link_ocs_id(link_id)); }
+std::string share_target(std::int64_t share_id) { return "share:" + std::to_string(share_ocs_id(share_id)); }
+
+void audit(const Deps& deps, const http::Request& req, const User& user, std::string action, std::string target, std::string outcome,
            std::string detail) {
-  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "link:" + std::to_string(link_ocs_id(id)), std::move(outcome),
-                                            req.remote_address, req.request_id, std::move(detail)});
+  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), std::move(target), std::move(outcome), req.remote_address,
+                                            req.request_id, std::move(detail)});
+}
+
+// The answer to a refused call on one share or link: an unknown id is a 404 in Nextcloud's
+// words; a refusal (403) is audited as denied.
+http::Response refused(const Deps& deps, const http::Request& req, const User& user, const Error& e, std::string action, std::string target) {
+  if (e.code == Errc::forbidden) { audit(deps, req, user, std::move(action), std::move(target), "denied", e.message); }
+  if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
+  return ocs_error_for(req, e);
 }
 
 std::string audit_detail(const Link& l) {
@@ -223,12 +234,6 @@ std::string audit_detail(const Link& l) {
 http::Response one_share(const http::Request& req, const Link& l, const User& user, const Deps& deps) {
   auto f = share_fields(l, user, deps);
   return ocs_response(req, http::Status::ok, "OK", json_of(f), xml_of(f));
-}
-
-void audit_share(const Deps& deps, const http::Request& req, const User& user, std::string action, std::int64_t id, std::string outcome,
-                 std::string detail) {
-  deps.identity.audit(identity::AuditRecord{0, 0, user.id, std::move(action), "share:" + std::to_string(share_ocs_id(id)), std::move(outcome),
-                                            req.remote_address, req.request_id, std::move(detail)});
 }
 
 std::string audit_detail(const Share& sh, const Deps& deps) {
@@ -317,12 +322,11 @@ awaitable<http::Response> create_user_share(const http::Request& req, const Deps
   auto sh = co_await deps.box.create_share(user.id, node.path, type, recipient, permissions);
   if (!sh) {
     if (sh.error().code == Errc::forbidden) {
-      deps.identity.audit(identity::AuditRecord{0, 0, user.id, "box.share.create", "path:/" + node.path, "denied", req.remote_address,
-                                                req.request_id, sh.error().message});
+      audit(deps, req, user, "box.share.create", "path:/" + node.path, "denied", sh.error().message);
     }
     co_return ocs_error_for(req, sh.error());
   }
-  audit_share(deps, req, user, "box.share.create", sh->id, "success", audit_detail(*sh, deps));
+  audit(deps, req, user, "box.share.create", share_target(sh->id), "success", audit_detail(*sh, deps));
   co_return co_await one_user_share(req, *sh, user, deps, false);
 }
 
@@ -351,17 +355,13 @@ awaitable<http::Response> handle_create(http::RequestContext& ctx, const Deps& d
   if (auto it = p->find("label"); it != p->end()) { input.label = it->second; }
   auto link = co_await deps.box.create_link(user.id, n->path, std::move(input));
   if (!link) { co_return ocs_error_for(req, link.error()); }
-  audit(deps, req, user, "box.link.create", link->id, "success", audit_detail(*link));
+  audit(deps, req, user, "box.link.create", link_target(link->id), "success", audit_detail(*link));
   co_return one_share(req, *link, user, deps);
 }
 
 awaitable<http::Response> handle_one_share(http::RequestContext& ctx, const Deps& deps, const User& user, std::int64_t id) {
   const auto& req = ctx.request();
-  auto denied = [&](const Error& e, std::string action) {
-    if (e.code == Errc::forbidden) { audit_share(deps, req, user, std::move(action), id, "denied", e.message); }
-    if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
-    return ocs_error_for(req, e);
-  };
+  auto denied = [&](const Error& e, std::string action) { return refused(deps, req, user, e, std::move(action), share_target(id)); };
   if (req.method == http::Method::get) {
     auto sh = co_await deps.box.share(user.id, id);
     if (!sh) { co_return denied(sh.error(), "box.share.read"); }
@@ -370,7 +370,7 @@ awaitable<http::Response> handle_one_share(http::RequestContext& ctx, const Deps
   if (req.method == http::Method::delete_) {
     auto st = co_await deps.box.delete_share(user.id, id);
     if (!st) { co_return denied(st.error(), "box.share.delete"); }
-    audit_share(deps, req, user, "box.share.delete", id, "success", "");
+    audit(deps, req, user, "box.share.delete", share_target(id), "success", "");
     co_return ocs_response(req, http::Status::ok, "OK", "[]", "");
   }
   auto p = co_await read_params(ctx);
@@ -380,7 +380,7 @@ awaitable<http::Response> handle_one_share(http::RequestContext& ctx, const Deps
   if (!v) { co_return ocs_fail(req, http::Status::bad_request, "Wrong or no update parameter given"); }
   auto sh = co_await deps.box.update_share(user.id, id, *v);
   if (!sh) { co_return denied(sh.error(), "box.share.update"); }
-  audit_share(deps, req, user, "box.share.update", id, "success", audit_detail(*sh, deps));
+  audit(deps, req, user, "box.share.update", share_target(id), "success", audit_detail(*sh, deps));
   co_return co_await one_user_share(req, *sh, user, deps, false);
 }
 
@@ -394,11 +394,7 @@ awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps
   }
   if (ocs % 2 == 1) { co_return co_await handle_one_share(ctx, deps, user, ocs / 2); }
   const std::int64_t id = ocs / 2;
-  auto denied = [&](const Error& e, std::string action) {
-    if (e.code == Errc::forbidden) { audit(deps, req, user, std::move(action), id, "denied", e.message); }
-    if (e.code == Errc::not_found) { return ocs_fail(req, http::Status::not_found, "Wrong share ID, share does not exist"); }
-    return ocs_error_for(req, e);
-  };
+  auto denied = [&](const Error& e, std::string action) { return refused(deps, req, user, e, std::move(action), link_target(id)); };
   if (req.method == http::Method::get) {
     auto l = co_await deps.box.link(user.id, id);
     if (!l) { co_return denied(l.error(), "box.link.read"); }
@@ -408,7 +404,7 @@ awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps
   if (req.method == http::Method::delete_) {
     auto st = co_await deps.box.delete_link(user.id, id);
     if (!st) { co_return denied(st.error(), "box.link.delete"); }
-    audit(deps, req, user, "box.link.delete", id, "success", "");
+    audit(deps, req, user, "box.link.delete", link_target(id), "success", "");
     co_return ocs_response(req, http::Status::ok, "OK", "[]", "");
   }
   auto p = co_await read_params(ctx);
@@ -439,7 +435,7 @@ awaitable<http::Response> handle_one(http::RequestContext& ctx, const Deps& deps
   }
   auto l = co_await deps.box.update_link(user.id, id, std::move(update));
   if (!l) { co_return denied(l.error(), "box.link.update"); }
-  audit(deps, req, user, "box.link.update", id, "success", audit_detail(*l));
+  audit(deps, req, user, "box.link.update", link_target(id), "success", audit_detail(*l));
   co_return one_share(req, *l, user, deps);
 }
 
