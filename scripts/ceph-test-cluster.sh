@@ -103,6 +103,10 @@ osd_memory_target = 1073741824
 bluestore_cache_autotune = false
 bluestore_cache_size = 134217728
 debug_ms = 0
+[client]
+# Clients (Ciel, the rados command) run many at a time: no shared admin socket, a log per process.
+admin_socket =
+log_file = $dir/log/\$cluster-\$name.\$pid.log
 [mon]
 mon_data = $dir/mon/\$cluster-\$id
 mon_cluster_log_file = $dir/log/\$cluster.log
