@@ -156,7 +156,7 @@ log "creating pool ciel and user client.ciel"
 ceph_cmd osd pool create ciel 8 8 replicated >/dev/null 2>&1 || { stop_daemons; die "cannot create pool ciel"; }
 ceph_cmd osd pool set ciel size 1 --yes-i-really-mean-it >/dev/null 2>&1 || true
 ceph_cmd osd pool application enable ciel rados >/dev/null 2>&1 || true
-ceph_cmd auth get-or-create client.ciel mon 'allow r' osd 'allow rwx pool=ciel' \
+ceph_cmd auth get-or-create client.ciel mon 'allow r' osd 'allow rwx' \
   -o "$dir/ceph.client.ciel.keyring" >/dev/null 2>&1 || { stop_daemons; die "cannot create client.ciel"; }
 
 # Ready once a client can write and remove an object in the pool (every PG active).
