@@ -41,11 +41,7 @@ Result<std::unique_ptr<store::BlobStore>> open_blob_store(const config::Settings
     config.connect_timeout = std::max(seconds(1), duration_cast<seconds>(settings.get_duration("store.rados.connect_timeout")));
     config.op_timeout = std::max(seconds(1), duration_cast<seconds>(settings.get_duration("store.rados.op_timeout")));
     auto connected = store::connect_rados(config);
-    if (!connected) {
-      auto e = connected.error();
-      if (e.code == Errc::invalid_argument && !e.message.starts_with("invalid setting")) { e.message = "invalid setting: " + e.message; }
-      return e;
-    }
+    if (!connected) { return connected.error(); }
     cluster = *connected;
   }
   return store::open_rados_blob_store(cluster, rados_namespace);

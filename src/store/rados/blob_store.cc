@@ -34,6 +34,7 @@
 
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
+#include "store/blob_keys.h"
 #include "store/blob_store.h"
 
 namespace ciel::store {
@@ -68,22 +69,11 @@ Error rados_error(std::string_view what, const std::string& oid, int r) {
   return make_error(Errc::unavailable, "storage I/O failure", "rados " + std::string(what) + " " + oid + ": " + std::strerror(-r));
 }
 
-bool valid_key(std::string_view key) {
-  if (key.size() < 8 || key.size() > 128) { return false; }
-  for (char c : key) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) { return false; }
-  }
-  return true;
-}
+bool valid_key(std::string_view key) { return valid_blob_key(key); }
 
 std::string tail_name(const std::string& key, std::uint64_t n) { return key + "." + std::to_string(n); }
 
-std::string crc_text(std::uint32_t crc) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%08x", crc);
-  return std::string("crc32c:") + text;
-}
+std::string crc_text(std::uint32_t crc) { return crc32c_checksum(crc); }
 
 struct Manifest {
   std::uint64_t size = 0;
@@ -590,11 +580,11 @@ class RadosBlobStore final : public BlobStore {
 }  // namespace
 
 Result<std::shared_ptr<RadosCluster>> connect_rados(const RadosConfig& config) {
-  if (config.pool.empty()) { return make_error(Errc::invalid_argument, "store.rados.pool is empty"); }
-  if (config.user.empty()) { return make_error(Errc::invalid_argument, "store.rados.user is empty"); }
+  if (config.pool.empty()) { return make_error(Errc::invalid_argument, "invalid setting store.rados.pool: must not be empty"); }
+  if (config.user.empty()) { return make_error(Errc::invalid_argument, "invalid setting store.rados.user: must not be empty"); }
   // Ceph limits a RADOS object to 128 MiB and one write to 90 MiB.
   if (config.stripe_size < 64 * 1024 || config.stripe_size > (64u << 20)) {
-    return make_error(Errc::invalid_argument, "store.rados.stripe_size must be between 64 KiB and 64 MiB");
+    return make_error(Errc::invalid_argument, "invalid setting store.rados.stripe_size: must be between 64 KiB and 64 MiB");
   }
   auto cluster = std::make_shared<RadosCluster>();
   cluster->config_ = config;
@@ -605,13 +595,14 @@ Result<std::shared_ptr<RadosCluster>> connect_rados(const RadosConfig& config) {
   if (r < 0) { return make_error(Errc::unavailable, "cannot initialise librados: " + std::string(std::strerror(-r))); }
   r = rados.conf_read_file(config.conf.empty() ? nullptr : config.conf.c_str());
   if (r < 0) {
-    return make_error(config.conf.empty() ? Errc::unavailable : Errc::invalid_argument,
-                      "cannot read the Ceph configuration " + (config.conf.empty() ? std::string("(no ceph.conf found)") : config.conf) + ": " +
-                          std::strerror(-r));
+    if (config.conf.empty()) {
+      return make_error(Errc::unavailable, std::string("cannot read the Ceph configuration (no ceph.conf found): ") + std::strerror(-r));
+    }
+    return make_error(Errc::invalid_argument, "invalid setting store.rados.conf = \"" + config.conf + "\": " + std::strerror(-r));
   }
   if (!config.keyring.empty()) {
     if (r = rados.conf_set("keyring", config.keyring.c_str()); r < 0) {
-      return make_error(Errc::invalid_argument, "invalid keyring " + config.keyring + ": " + std::strerror(-r));
+      return make_error(Errc::invalid_argument, "invalid setting store.rados.keyring = \"" + config.keyring + "\": " + std::strerror(-r));
     }
   }
   const std::string connect_s = std::to_string(config.connect_timeout.count());
