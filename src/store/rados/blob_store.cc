@@ -64,6 +64,7 @@ constexpr std::size_t kWriteWindow = 4;            // tails in flight per put (1
 constexpr std::size_t kReadWindow = 3;             // reads in flight per reader
 constexpr std::uint64_t kMaxReadChunk = 4 << 20;   // largest single RADOS read
 constexpr std::size_t kRemoveWindow = 32;
+constexpr std::size_t kStatWindow = 128;
 
 Error rados_error(std::string_view what, const std::string& oid, int r) {
   return make_error(Errc::unavailable, "storage I/O failure", "rados " + std::string(what) + " " + oid + ": " + std::strerror(-r));
@@ -300,15 +301,6 @@ class RadosBlobStore final : public BlobStore {
         break;
       }
       if (n > 0 && filled == 0) { break; }  // the body ended exactly on a stripe boundary
-      if (filled <= kInlineHash) {
-        hash(bl);
-      } else {
-        co_await run_blocking([&] { hash(bl); });
-      }
-      if (n == 0) {
-        head = std::move(bl);
-        continue;
-      }
       if (n == 1) {
         // Tails of an existing blob must not be overwritten: check once, before the first one.
         int r = co_await stat_head(key);
@@ -321,9 +313,22 @@ class RadosBlobStore final : public BlobStore {
           break;
         }
       }
-      std::string oid = tail_name(key, n);
-      inflight.push_back(start([&](librados::AioCompletion* c, AioState&) { return io_.aio_write_full(oid, c, bl); }));
-      tails = n;
+      // A tail goes out before it is hashed (librados shares the buffers, which stay unchanged),
+      // so the hashing overlaps the write; the head is kept for the end.
+      std::string oid = n == 0 ? key : tail_name(key, n);
+      if (n > 0) {
+        inflight.push_back(start([&](librados::AioCompletion* c, AioState&) { return io_.aio_write_full(oid, c, bl); }));
+        tails = n;
+      }
+      if (filled <= kInlineHash) {
+        hash(bl);
+      } else {
+        co_await run_blocking([&] { hash(bl); });
+      }
+      if (n == 0) {
+        head = std::move(bl);
+        continue;
+      }
       if (inflight.size() >= kWriteWindow) {
         int r = co_await wait_front(inflight);
         if (r < 0) {
@@ -449,13 +454,36 @@ class RadosBlobStore final : public BlobStore {
   Status for_each_blob(const std::function<void(const std::string&, SystemTime)>& fn) override {
     auto names = list();
     if (!names) { return names.error(); }
-    for (const auto& key : names->heads) {
+    // The heads' modification times, kStatWindow stats in flight (a round trip each otherwise).
+    const std::vector<std::string> keys(names->heads.begin(), names->heads.end());
+    struct Stat {
+      librados::AioCompletion* c = nullptr;
+      int submitted = 0;
       std::uint64_t size = 0;
       std::time_t mtime = 0;
-      int r = io_.stat(key, &size, &mtime);
-      if (r == -ENOENT) { continue; }
-      if (r < 0) { return rados_error("stat", key, r); }
-      fn(key, SystemTime(std::chrono::seconds(mtime)));
+    };
+    for (std::size_t first = 0; first < keys.size(); first += kStatWindow) {
+      std::vector<Stat> stats(std::min(kStatWindow, keys.size() - first));
+      for (std::size_t i = 0; i < stats.size(); ++i) {
+        stats[i].c = librados::Rados::aio_create_completion();
+        stats[i].submitted = io_.aio_stat(keys[first + i], stats[i].c, &stats[i].size, &stats[i].mtime);
+      }
+      std::optional<Error> failure;
+      for (std::size_t i = 0; i < stats.size(); ++i) {
+        int r = stats[i].submitted;
+        if (r == 0) {
+          stats[i].c->wait_for_complete();
+          r = stats[i].c->get_return_value();
+        }
+        stats[i].c->release();
+        if (r == -ENOENT || failure) { continue; }  // removed since the listing
+        if (r < 0) {
+          failure = rados_error("stat", keys[first + i], r);
+          continue;
+        }
+        fn(keys[first + i], SystemTime(std::chrono::seconds(stats[i].mtime)));
+      }
+      if (failure) { return *failure; }
     }
     return {};
   }
@@ -610,6 +638,10 @@ Result<std::shared_ptr<RadosCluster>> connect_rados(const RadosConfig& config) {
   rados.conf_set("client_mount_timeout", connect_s.c_str());
   rados.conf_set("rados_mon_op_timeout", op_s.c_str());
   rados.conf_set("rados_osd_op_timeout", op_s.c_str());
+  // librados blocks the submitting thread (here an I/O thread) once 100 MiB or 1024 operations
+  // are in flight; each transfer holds at most four stripes in flight, so let far more through.
+  rados.conf_set("objecter_inflight_op_bytes", "1073741824");
+  rados.conf_set("objecter_inflight_ops", "8192");
   r = rados.connect();
   if (r < 0) {
     std::string why = r == -ETIMEDOUT ? "no monitor answered within " + connect_s + " s"

@@ -14,6 +14,8 @@
 #include "store/blob_store.h"
 #include "support/store_site.h"
 #include "support/test_support.h"
+#include "unit/store/crash_child.h"
+#include "unit/store/crash_content.h"
 
 // librados' messenger threads set up OpenSSL's per-thread error state (ERR_set_mark under
 // ceph::crypto::onwire) and exit without freeing it: one allocation per connection. LeakSanitizer's
@@ -312,6 +314,38 @@ TEST_F(RadosBlobStoreTest, ScrubVerifiesEveryStripe) {
   EXPECT_TRUE(report->missing_checksum.empty());
   // A reader reports the missing stripe instead of returning short data.
   EXPECT_ERRC(read(lost, 0, 2 * kStripe + 7), Errc::unavailable);
+}
+
+// A writer putting multi-stripe blobs is SIGKILLed mid-stream, four times. Every blob it
+// acknowledged reads back whole; every blob listed is whole (scrub finds nothing wrong); what a
+// torn put left is tails without a head, which collect_temp_files removes.
+TEST_F(RadosBlobStoreTest, KilledWriterKeepsEveryAcknowledgedBlobAndLeavesOnlyTails) {
+  std::set<std::string> acked;
+  for (std::size_t round = 0; round < 4; ++round) {
+    auto run = crash::run_and_kill("rados", ns_, 4 + 2 * round, crash::random_delay(std::chrono::milliseconds(30)));
+    ASSERT_TRUE(run.problem.empty()) << run.problem;
+    ASSERT_TRUE(run.killed);
+    acked.insert(run.acked.begin(), run.acked.end());
+  }
+  for (const auto& key : acked) {
+    std::string want = crash::blob_content(key);
+    auto got = read(key, 0, want.size());
+    ASSERT_OK(got);
+    EXPECT_TRUE(*got == want) << "acknowledged blob " << key << " reads back different";
+  }
+  std::set<std::string> listed;
+  ASSERT_OK(blobs_->for_each_blob([&](const std::string& key, SystemTime) { listed.insert(key); }));
+  for (const auto& key : acked) { EXPECT_TRUE(listed.contains(key)) << key; }
+  EXPECT_LE(listed.size(), acked.size() + 4);  // a head written just before a kill, not yet reported
+  auto report = blobs_->scrub(nullptr);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->checked, listed.size());
+  EXPECT_TRUE(report->corrupt.empty());
+  ASSERT_OK(blobs_->collect_temp_files(std::chrono::seconds(-5)));
+  for (const auto& oid : raw_objects()) {
+    auto dot = oid.find('.');
+    EXPECT_TRUE(listed.contains(oid.substr(0, dot))) << "leftover " << oid;
+  }
 }
 
 TEST(RadosCluster, UnreachableClusterFailsClearly) {
