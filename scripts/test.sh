@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The second README command: installs what is missing, builds, and runs every test suite
-# (unit tests under ASan/UBSan, the store suite against a private PostgreSQL, integration tests
-# with the real clients, and short fuzz runs). Ends with "N passed, N failed"; exits non-zero on
+# (unit tests under ASan/UBSan, the store suite against a private PostgreSQL and a private Ceph
+# cluster, integration tests with the real clients, and short fuzz runs). Ends with "N passed, N failed"; exits non-zero on
 # any failure.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +10,13 @@ results="$root/build-test-results"
 rm -rf "$results" && mkdir -p "$results"
 export CIEL_TEST_RESULTS="$results"
 fatal=0
+# Commands run on exit (stopping the private test servers), last started first stopped.
+cleanups=()
+run_cleanups() {
+  local i
+  for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}"; done
+}
+trap run_cleanups EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -33,7 +40,19 @@ if [[ -x scripts/pg-test-server.sh ]]; then
   # checkout (a clone in a private directory, say).
   pg_dir="$(mktemp -u /tmp/ciel-pg.XXXXXX)"
   eval "$(bash scripts/pg-test-server.sh start "$pg_dir")" || { echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
-  trap 'bash scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+  cleanups+=('bash scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"')
+fi
+
+# Ceph for the RADOS blob store suite: one monitor and one OSD (BlueStore in a sparse file) on
+# 127.0.0.1, about 15 s to start, stopped on exit. If it cannot start, the RADOS tests fail (their
+# environment is missing), they never skip.
+if [[ -x scripts/ceph-test-cluster.sh ]]; then
+  step "ceph (private test cluster)"
+  ceph_dir="$(mktemp -d /tmp/ciel-ceph.XXXXXX)"
+  cleanups+=('bash scripts/ceph-test-cluster.sh stop "$ceph_dir" >/dev/null 2>&1; rm -rf "$ceph_dir"')
+  if ! eval "$(bash scripts/ceph-test-cluster.sh start "$ceph_dir")"; then
+    echo "could not start the Ceph test cluster; the RADOS blob store tests will fail"
+  fi
 fi
 
 step "unit tests"

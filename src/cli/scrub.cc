@@ -2,12 +2,14 @@
 // checksum recorded when it was written, then checks each engine's rows against its blobs: every blob an object names
 // exists, no blob is left unnamed, and the usage counters add up. Exit status 0 when all is
 // well, 1 when a blob is corrupt or missing or a counter is wrong. `--repair` removes
-// unnamed blobs (only with the server stopped).
+// unnamed blobs (only with the server stopped; with store.blob_backend = rados, where other
+// nodes may be writing, only blobs older than a day).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "box/box.h"
 #include "box/settings.h"
+#include "cli/blob_stores.h"
 #include "cli/serve.h"
 #include "cli/settings.h"
 #include "object/engine/object_service.h"
@@ -21,7 +23,7 @@ namespace {
 bool check_box(const config::Settings& settings, store::MetaStore& meta, bool quiet, bool repair) {
   std::string root = settings.get_string("store.box_blob_root");
   if (root.empty()) { root = settings.get_string("data_dir") + "/box"; }
-  auto blobs = store::open_localfs_blob_store({root, true});
+  auto blobs = open_blob_store(settings, root, "box", true);
   if (!blobs) {
     std::fprintf(stderr, "ciel: %s\n", blobs.error().message.c_str());
     return false;
@@ -79,7 +81,7 @@ int scrub_main(int argc, char** argv, char** envp) {
   load_or_exit(settings, load, envp);
   std::string root = settings.get_string("store.blob_root");
   if (root.empty()) { root = settings.get_string("data_dir") + "/blobs"; }
-  auto blobs = store::open_localfs_blob_store({root, true});
+  auto blobs = open_blob_store(settings, root, "objects", true);
   if (!blobs) {
     std::fprintf(stderr, "ciel: %s\n", blobs.error().message.c_str());
     return 1;

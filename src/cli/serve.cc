@@ -22,6 +22,7 @@
 #include "box/collab.h"
 #include "box/dav/dav.h"
 #include "box/settings.h"
+#include "cli/blob_stores.h"
 #include "cli/diagnostics.h"
 #include "compute/api/api.h"
 #include "compute/compute.h"
@@ -197,15 +198,25 @@ int serve_main(int argc, char** argv, char** envp) {
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
-  auto blobs = store::open_localfs_blob_store({blob_root, settings.get_bool("store.fsync")});
-  if (!blobs) { die(1, blobs.error().message + ": " + blobs.error().detail); }
-  if (auto swept = (*blobs)->collect_temp_files(std::chrono::seconds(0)); swept && *swept > 0) {
-    log::info("removed {} temp files left by interrupted writes", *swept);
-  }
-  // Blobs written by uploads a crash interrupted before their commit are named by no row. This
-  // blob store is this server's alone (the data directory lock), and nothing is being written
-  // yet, so they can go now.
-  if (auto report = object::check_consistency(**meta, **blobs, /*remove_unreferenced=*/true); !report) {
+  // Local blob stores are this server's alone (the data directory lock) and nothing is being
+  // written yet, so whatever an interrupted write left can go now. A RADOS pool is shared with
+  // the other nodes, which may be writing: only pieces older than kSharedSweepGrace go.
+  auto open_blobs = [&](const std::string& root, const std::string& ns) {
+    auto opened = open_blob_store(settings, root, ns, settings.get_bool("store.fsync"));
+    if (!opened) {
+      die(opened.error().code == Errc::invalid_argument ? 2 : 1,
+          opened.error().message + (opened.error().detail.empty() ? "" : ": " + opened.error().detail));
+    }
+    auto leftovers = (*opened)->shared() ? std::chrono::seconds(store::kSharedSweepGrace) : std::chrono::seconds(0);
+    if (auto swept = (*opened)->collect_temp_files(leftovers); swept && *swept > 0) {
+      log::info("{}: removed {} pieces left by interrupted writes", ns, *swept);
+    }
+    return std::move(*opened);
+  };
+  auto blobs = open_blobs(blob_root, "objects");
+  // Blobs written by uploads a crash interrupted before their commit are named by no row, and
+  // can go (in a shared store, only once older than kSharedSweepGrace: see sweep_blobs).
+  if (auto report = object::check_consistency(**meta, *blobs, /*remove_unreferenced=*/true); !report) {
     die(1, report.error().message + ": " + report.error().detail);
   } else {
     if (!report->unreferenced_blobs.empty()) {
@@ -219,12 +230,8 @@ int serve_main(int argc, char** argv, char** envp) {
   // unreferenced blobs only ever sees its own.
   std::string box_blob_root = settings.get_string("store.box_blob_root");
   if (box_blob_root.empty()) { box_blob_root = dir + "/box"; }
-  auto box_blobs = store::open_localfs_blob_store({box_blob_root, settings.get_bool("store.fsync")});
-  if (!box_blobs) { die(1, box_blobs.error().message + ": " + box_blobs.error().detail); }
-  if (auto swept = (*box_blobs)->collect_temp_files(std::chrono::seconds(0)); swept && *swept > 0) {
-    log::info("box: removed {} temp files left by interrupted writes", *swept);
-  }
-  if (auto report = box::check_consistency(**meta, **box_blobs, /*remove_unreferenced=*/true); !report) {
+  auto box_blobs = open_blobs(box_blob_root, "box");
+  if (auto report = box::check_consistency(**meta, *box_blobs, /*remove_unreferenced=*/true); !report) {
     die(1, report.error().message + ": " + report.error().detail);
   } else {
     if (!report->unreferenced_blobs.empty()) {
@@ -320,7 +327,7 @@ int serve_main(int argc, char** argv, char** envp) {
   // Object storage: one engine; the Swift API at /v1 (with /auth/v1.0 and /info).
   auto object_config = object::config_from(settings);
   if (!object_config) { die(2, object_config.error().message); }
-  auto objects = object::make_object_service(**meta, **blobs, ident.policy(), *object_config);
+  auto objects = object::make_object_service(**meta, *blobs, ident.policy(), *object_config);
   // The admin project's account: a URL the credentials in openrc can use as it is.
   endpoints["object-store"] = public_url + "/v1/AUTH_" + ident.policy().admin_project();
   for (const char* prefix : {"/v1", "/auth", "/info"}) { public_router.add_group(prefix, "object-store", object::swift::error_renderer); }
@@ -343,7 +350,7 @@ int serve_main(int argc, char** argv, char** envp) {
     return ids;
   };
   directory.name_of = [&ident](const std::string& id, bool group) { return group ? ident.group_name(id) : ident.user_name(id); };
-  auto box_service = box::make_box_service(**meta, **box_blobs, *box_config, system_clock(), std::move(directory));
+  auto box_service = box::make_box_service(**meta, *box_blobs, *box_config, system_clock(), std::move(directory));
   endpoints["box"] = public_url + "/remote.php/webdav/";
   public_router.add_group("/remote.php", "box", box::dav::error_renderer);
   public_router.add_group("/ocs", "box", box::dav::ocs_error_renderer);

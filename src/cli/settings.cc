@@ -1,5 +1,7 @@
 #include "cli/settings.h"
 
+#include "cli/blob_stores.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +30,7 @@ void declare_core_settings(config::Settings& s) {
   s.declare({"store.metadata", Kind::string, "", "Metadata store URL: sqlite:PATH or postgresql://...; empty means sqlite:DATA_DIR/meta.db."});
   s.declare({"store.blob_root", Kind::string, "", "Directory for blobs; empty means DATA_DIR/blobs."});
   s.declare({"store.fsync", Kind::boolean, "true", "fsync blobs before acknowledging writes. Turn off only for throwaway data."});
+  declare_blob_store_settings(s);
   s.declare({"web.root", Kind::string, "", "Directory of the built web console; empty means the one installed beside the binary."});
 }
 

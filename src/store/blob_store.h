@@ -3,9 +3,11 @@
 // completely written and durable (temp file, fsync, rename, directory fsync), so a crash never
 // leaves a partial blob under a real key. MD5 (for ETags, when asked) and a CRC-32C (for scrub)
 // are computed while streaming. Thread-safe; blocking I/O runs on the blocking pool, never on I/O threads.
-// Backends: local files (default); a Ceph RADOS backend later behind the same interface.
+// Backends: local files (default) and Ceph RADOS (rados/blob_store.cc: blobs striped over RADOS
+// objects, written with librados' asynchronous calls, shared by every node of a deployment).
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,7 +62,9 @@ class BlobStore {
   virtual boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(std::string key, std::uint64_t offset,
                                                                            std::uint64_t length) = 0;
   // Local backends hand out a read-only descriptor so plain-TCP responses can use sendfile;
-  // others return Errc::not_found and callers fall back to open().
+  // others return an error and callers fall back to open(). (The RADOS store returns
+  // Errc::unavailable: not_found would make a Swift GET look the object up again, as if its
+  // blob had been replaced meanwhile.)
   virtual Result<int> open_fd(const std::string& key) { (void)key; return make_error(Errc::not_found, "no file descriptor"); }
   // Removing an absent key succeeds.
   virtual boost::asio::awaitable<Status> remove(std::string key) = 0;
@@ -71,7 +75,14 @@ class BlobStore {
   virtual Status for_each_blob(const std::function<void(const std::string& key, SystemTime mtime)>& fn) = 0;
   // Deletes temp files older than `age` left by writes that never completed (crash, kill -9).
   virtual Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) = 0;
+  // True when other servers write into the same store (RADOS): a blob no row names yet may be
+  // one they are uploading right now, so sweeps leave recent blobs alone (kSharedSweepGrace).
+  virtual bool shared() const { return false; }
 };
+
+// How old an unnamed blob of a shared store must be before a sweep counts it as unreferenced,
+// and how old an unfinished write's pieces must be before collect_temp_files() removes them.
+inline constexpr std::chrono::hours kSharedSweepGrace{24};
 
 struct LocalFsConfig {
   std::string root;  // blobs under ROOT/ab/cd/<key>, temp files under ROOT/tmp
@@ -82,6 +93,26 @@ struct LocalFsConfig {
 };
 
 Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config);
+
+// A connection to a Ceph cluster (librados): one per process, shared by the stores over it
+// (each in a RADOS namespace of its own in the same pool).
+struct RadosConfig {
+  std::string conf;                          // ceph.conf; empty: $CEPH_CONF, then /etc/ceph/ceph.conf
+  std::string user = "admin";                // client id (the cephx user client.<user>)
+  std::string keyring;                       // empty: the `keyring` option of ceph.conf
+  std::string pool = "ciel";                 // must exist
+  std::uint64_t stripe_size = 4 << 20;       // bytes per RADOS object of a blob (radosgw's 4 MiB)
+  std::chrono::seconds connect_timeout{10};  // an unreachable cluster fails startup after this
+  std::chrono::seconds op_timeout{30};       // a RADOS operation not done by then fails (Errc::unavailable)
+};
+class RadosCluster;
+// Errc::invalid_argument for a bad setting; Errc::unavailable when the cluster, the user or the
+// pool cannot be reached (the message says which and why).
+Result<std::shared_ptr<RadosCluster>> connect_rados(const RadosConfig& config);
+// A blob store in namespace `ns` of the cluster's pool. A blob is a head object `<key>` holding
+// the first stripe and the manifest (size, stripe size, MD5, CRC-32C), and tail objects
+// `<key>.<n>`; the tails are written first and the head last, so only finished blobs are listed.
+std::unique_ptr<BlobStore> open_rados_blob_store(std::shared_ptr<RadosCluster> cluster, std::string ns);
 
 // 32 hex characters from the CSPRNG.
 std::string new_blob_key();

@@ -7,14 +7,22 @@ namespace ciel::store {
 Result<BlobSweep> sweep_blobs(BlobStore& blobs, const std::unordered_set<std::string>& named, bool remove) {
   BlobSweep out;
   std::unordered_set<std::string> present;
-  auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime) { present.insert(key); });
+  // In a shared store, a young blob no row names may be another server's upload in progress:
+  // it counts as present (so nothing named is "missing") but never as unreferenced.
+  std::unordered_set<std::string> young;
+  const bool shared = blobs.shared();
+  const SystemTime cutoff = std::chrono::system_clock::now() - kSharedSweepGrace;
+  auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime mtime) {
+    present.insert(key);
+    if (shared && mtime > cutoff) { young.insert(key); }
+  });
   if (!walk) { return walk.error(); }
   out.blobs = present.size();
   for (const auto& k : named) {
     if (!present.contains(k)) { out.missing.push_back(k); }
   }
   for (const auto& k : present) {
-    if (named.contains(k)) { continue; }
+    if (named.contains(k) || young.contains(k)) { continue; }
     out.unreferenced.push_back(k);
     if (remove) {
       if (auto r = blobs.remove_sync(k); !r) { return r.error(); }

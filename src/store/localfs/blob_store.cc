@@ -20,6 +20,7 @@
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/log/log.h"
+#include "store/blob_keys.h"
 #include "store/blob_store.h"
 
 namespace ciel::store {
@@ -33,14 +34,7 @@ Error io_error(std::string_view what, const std::string& path) {
   return make_error(Errc::unavailable, "storage I/O failure", std::string(what) + " " + path + ": " + std::strerror(errno));
 }
 
-bool valid_key(std::string_view key) {
-  if (key.size() < 8 || key.size() > 128) { return false; }
-  for (char c : key) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) { return false; }
-  }
-  return true;
-}
+bool valid_key(std::string_view key) { return valid_blob_key(key); }
 
 Status fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -347,11 +341,7 @@ class LocalFsBlobStore final : public BlobStore {
   }
 
  private:
-  static std::string crc_text(std::uint32_t crc) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%08x", crc);
-    return std::string("crc32c:") + text;
-  }
+  static std::string crc_text(std::uint32_t crc) { return crc32c_checksum(crc); }
 
   std::string dir_of(const std::string& key) const { return config_.root + "/" + key.substr(0, 2) + "/" + key.substr(2, 2); }
   std::string path_of(const std::string& key) const { return dir_of(key) + "/" + key; }
@@ -417,6 +407,21 @@ class LocalFsBlobStore final : public BlobStore {
 }  // namespace
 
 std::string new_blob_key() { return crypto::random_hex(16); }
+
+bool valid_blob_key(std::string_view key) {
+  if (key.size() < 8 || key.size() > 128) { return false; }
+  for (char c : key) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) { return false; }
+  }
+  return true;
+}
+
+std::string crc32c_checksum(std::uint32_t crc) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%08x", crc);
+  return std::string("crc32c:") + text;
+}
 
 Result<std::unique_ptr<BlobStore>> open_localfs_blob_store(const LocalFsConfig& config) {
   auto store = std::make_unique<LocalFsBlobStore>(config);

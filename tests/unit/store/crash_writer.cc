@@ -2,11 +2,14 @@
 // it is killed and prints one line on stdout per write the store acknowledged:
 //   ciel_store_crash_writer sqlite DIR   commits rows to DIR/meta.db, prints each row's id
 //   ciel_store_crash_writer blobs DIR    puts blobs under DIR/blobs, prints each blob's key
+//   ciel_store_crash_writer rados NS     puts blobs (64 KiB stripes) in RADOS namespace NS of the
+//                                        cluster $CIEL_TEST_RADOS_CONF names, prints each key
 // Each line is written with one write(2) right after the acknowledgement, so whatever the parent
 // reads was acknowledged before the kill.
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "core/crypto/crypto.h"
@@ -75,17 +78,43 @@ int write_blobs(const std::string& dir) {
   return 0;
 }
 
+int write_rados_blobs(const std::string& ns) {
+  RadosConfig config;
+  const char* conf = std::getenv("CIEL_TEST_RADOS_CONF");
+  const char* user = std::getenv("CIEL_TEST_RADOS_USER");
+  const char* pool = std::getenv("CIEL_TEST_RADOS_POOL");
+  config.conf = conf != nullptr ? conf : "";
+  if (user != nullptr) { config.user = user; }
+  if (pool != nullptr) { config.pool = pool; }
+  config.stripe_size = 64 * 1024;
+  auto cluster = connect_rados(config);
+  if (!cluster) { return fail("connect", cluster.error()); }
+  auto blobs = open_rados_blob_store(*cluster, ns);
+  for (int i = 0; i < kMaxWrites; ++i) {
+    std::string key = new_blob_key();
+    Result<BlobInfo> info = make_error(Errc::internal, "not run");
+    test::run_coro([&]() -> boost::asio::awaitable<void> {
+      StringSource source(crash::blob_content(key));
+      info = co_await blobs->put(key, source);
+    });
+    if (!info) { return fail("put", info.error()); }
+    if (!say(key)) { return 1; }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace ciel::store
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s sqlite|blobs DIR\n", argv[0]);
+    std::fprintf(stderr, "usage: %s sqlite|blobs DIR | rados NAMESPACE\n", argv[0]);
     return 2;
   }
   std::string mode = argv[1];
   if (mode == "sqlite") { return ciel::store::write_rows(argv[2]); }
   if (mode == "blobs") { return ciel::store::write_blobs(argv[2]); }
+  if (mode == "rados") { return ciel::store::write_rados_blobs(argv[2]); }
   std::fprintf(stderr, "unknown mode %s\n", argv[1]);
   return 2;
 }
