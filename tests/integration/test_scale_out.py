@@ -120,6 +120,18 @@ def test_a_box_file_put_over_webdav_on_a_is_listed_and_read_on_b(node_a, node_b)
     assert dav_b.get("reports/q3.pdf").content == data
     # The folder's etag moved on both nodes alike: a sync client may talk to either.
     assert dav_a.children("")["reports"].etag == dav_b.children("")["reports"].etag
+    # A sync client's app password made on A works on B; deleted on A, B refuses it within the
+    # refresh interval (B had it in its cache of checked credentials).
+    r = requests.post(node_a.url + "/box/v1/app-passwords", json={"name": "laptop"},
+                      auth=("scale-bob", "scale-bob-password"), timeout=30)
+    assert r.status_code == 201, r.text
+    app = Dav(node_b, "scale-bob", r.json()["password"])
+    assert app.propfind("reports").status_code == 207
+    listing = requests.get(node_a.url + "/box/v1/app-passwords", auth=("scale-bob", "scale-bob-password"), timeout=30)
+    (app_id,) = [a["id"] for a in listing.json()["app_passwords"] if a["name"] == "laptop"]
+    assert requests.delete(f"{node_a.url}/box/v1/app-passwords/{app_id}", auth=("scale-bob", "scale-bob-password"),
+                           timeout=30).status_code == 204
+    assert wait_until(lambda: app.propfind("reports").status_code == 401, timeout=REFRESH + 5, interval=0.1)
 
 
 def test_a_token_from_a_works_on_b_and_its_revocation_reaches_b(node_a, node_b):
