@@ -86,6 +86,7 @@ ServiceImpl::ServiceImpl(store::MetaStore& store, IdentityConfig config, const C
       backoff_({config_.backoff_user_threshold, config_.backoff_address_threshold, config_.backoff_base, config_.backoff_max}, clock) {}
 
 ServiceImpl::~ServiceImpl() {
+  changes_.reset();  // its thread calls refresh(): gone before anything refresh() uses
   {
     std::lock_guard lock(audit_mu_);
     audit_stop_ = true;
@@ -138,6 +139,15 @@ Status ServiceImpl::start() {
   }
   if (auto st = reload(); !st) { return st; }
   if (auto st = load_revocations(); !st) { return st; }
+  // Other nodes' changes arrive as notices when the store carries them (PostgreSQL), within
+  // milliseconds; the refresh every refresh_interval stays as the backstop.
+  if (config_.refresh_interval.count() > 0) {
+    auto sub = store_.subscribe(std::string(kChangeChannel), [this] {
+      if (auto r = refresh(); !r) { log::warn("identity: refresh on notice failed: {} {}", r.error().message, r.error().detail); }
+    });
+    if (!sub) { return sub.error(); }
+    changes_ = std::move(*sub);
+  }
   audit_thread_ = std::thread([this] {
     std::unique_lock lock(audit_mu_);
     for (;;) {
@@ -217,7 +227,8 @@ Status ServiceImpl::apply(const Caller& c, std::string action, std::string targe
   AuditRecord rec = record(c, std::move(action), std::move(target), "success");
   auto st = store_.transact_sync([&](store::Tx& tx) -> Status {
     if (auto s = fn(tx); !s) { return s; }
-    return insert_audit(tx, rec);
+    if (auto s = insert_audit(tx, rec); !s) { return s; }
+    return store_.notify(tx, kChangeChannel);  // the other nodes refresh at once (start())
   });
   if (!st) {
     Error e = st.error();

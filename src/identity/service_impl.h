@@ -15,6 +15,7 @@
 #include "identity/password/password.h"
 #include "identity/token/token.h"
 #include "store/meta_store.h"
+#include "store/meta_store.h"
 
 namespace ciel::identity {
 
@@ -154,6 +155,10 @@ class ServiceImpl final : public IdentityService {
   IdentityConfig config_;
   const Clock& clock_;
   std::unique_ptr<token::KeyRing> keys_;
+  static constexpr std::string_view kChangeChannel = "ciel_identity";
+  // Notices of other nodes' changes (PostgreSQL); reset first in ~ServiceImpl, as its thread
+  // calls refresh().
+  std::unique_ptr<store::MetaStore::Subscription> changes_;
   std::string credential_key_;
   password::Hasher hasher_;
   password::Backoff backoff_;

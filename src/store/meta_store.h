@@ -89,6 +89,28 @@ class MetaStore {
   virtual Status transact_sync(const TxFn& fn) = 0;
   virtual Status read_sync(const TxFn& fn) = 0;
   virtual std::string_view backend() const = 0;  // "sqlite" or "postgres"
+
+  // Change notices between the processes sharing a database (PostgreSQL LISTEN/NOTIFY): a
+  // transaction calls notify() and, once it commits, `on_notice` runs on a thread of the
+  // subscription's own in every subscribed process, this one included. Also run after the
+  // subscription reconnects (notices may have been missed meanwhile). Notices are hints: a
+  // subscriber re-reads what changed, and keeps polling as a backstop. Null when the backend has
+  // no other processes to hear from (SQLite: one machine, one server).
+  class Subscription {
+   public:
+    virtual ~Subscription() = default;  // stops and joins the thread
+  };
+  virtual Result<std::unique_ptr<Subscription>> subscribe(std::string channel, std::function<void()> on_notice) {
+    (void)channel;
+    (void)on_notice;
+    return std::unique_ptr<Subscription>();
+  }
+  // Inside a transaction: the notice goes out when it commits (nothing if it rolls back).
+  virtual Status notify(Tx& tx, std::string_view channel) {
+    (void)tx;
+    (void)channel;
+    return {};
+  }
 };
 
 // A numbered schema change of one module. `sql` may hold several statements separated by ';'.

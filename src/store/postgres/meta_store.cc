@@ -21,8 +21,11 @@
 // internal with the SQL and the server's message in `detail`. As on PostgreSQL generally (and,
 // by the Tx contract, on SQLite too), a failed statement aborts the transaction.
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -309,6 +312,12 @@ class PostgresStore final : public MetaStore {
   Status transact_sync(const TxFn& fn) override { return run(fn, false); }
   Status read_sync(const TxFn& fn) override { return run(fn, true); }
   std::string_view backend() const override { return "postgres"; }
+  Result<std::unique_ptr<Subscription>> subscribe(std::string channel, std::function<void()> on_notice) override;
+  Status notify(Tx& tx, std::string_view channel) override {
+    auto r = tx.query("SELECT pg_notify($1, '')", {std::string(channel)});
+    if (!r) { return r.error(); }
+    return {};
+  }
 
  private:
   // A pooled connection, given back on destruction.
@@ -441,6 +450,95 @@ class PostgresStore final : public MetaStore {
 };
 
 }  // namespace
+
+// One connection of its own, LISTENing; a thread waits on its socket (half a second at a time,
+// to notice the stop) and reconnects with back-off when the server goes away.
+class PgSubscription final : public MetaStore::Subscription {
+ public:
+  PgSubscription(std::string conninfo, std::string channel, std::function<void()> on_notice)
+      : conninfo_(std::move(conninfo)), channel_(std::move(channel)), on_notice_(std::move(on_notice)) {}
+  ~PgSubscription() override {
+    stop_ = true;
+    if (thread_.joinable()) { thread_.join(); }
+    close();
+  }
+
+  Status start() {
+    if (auto st = open(); !st) { return st; }
+    thread_ = std::thread([this] { run(); });
+    return {};
+  }
+
+ private:
+  Status open() {
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* vals[] = {kConnectTimeoutSeconds, "ciel-listen", conninfo_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, vals, 1);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      std::string msg = conn_ != nullptr ? trim(PQerrorMessage(conn_)) : "out of memory";
+      close();
+      return make_error(Errc::unavailable, "database unavailable", msg);
+    }
+    char* quoted = PQescapeIdentifier(conn_, channel_.data(), channel_.size());
+    std::string sql = std::string("LISTEN ") + (quoted != nullptr ? quoted : "");
+    PQfreemem(quoted);
+    PGresult* r = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+      std::string msg = trim(PQerrorMessage(conn_));
+      close();
+      return make_error(Errc::unavailable, "cannot LISTEN on " + channel_, msg);
+    }
+    return {};
+  }
+  void close() {
+    if (conn_ != nullptr) { PQfinish(conn_); }
+    conn_ = nullptr;
+  }
+
+  void run() {
+    int attempt = 0;
+    while (!stop_) {
+      if (conn_ == nullptr) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 100 << std::min(attempt++, 6))));
+        if (stop_ || !open()) { continue; }
+        attempt = 0;
+        on_notice_();  // what changed while we were away
+      }
+      pollfd pfd{PQsocket(conn_), POLLIN, 0};
+      int n = ::poll(&pfd, 1, 500);
+      if (n < 0 && errno != EINTR) {
+        close();
+        continue;
+      }
+      if (n <= 0) { continue; }
+      if (PQconsumeInput(conn_) == 0) {
+        close();
+        continue;
+      }
+      bool heard = false;
+      while (PGnotify* note = PQnotifies(conn_)) {
+        heard = true;
+        PQfreemem(note);
+      }
+      if (heard) { on_notice_(); }  // several notices in a burst: one re-read
+    }
+  }
+
+  std::string conninfo_;
+  std::string channel_;
+  std::function<void()> on_notice_;
+  PGconn* conn_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+Result<std::unique_ptr<MetaStore::Subscription>> PostgresStore::subscribe(std::string channel, std::function<void()> on_notice) {
+  auto sub = std::make_unique<PgSubscription>(config_.conninfo, std::move(channel), std::move(on_notice));
+  if (auto st = sub->start(); !st) { return st.error(); }
+  return std::unique_ptr<Subscription>(std::move(sub));
+}
 
 Result<std::unique_ptr<MetaStore>> open_postgres_meta_store(const PostgresConfig& config) {
   auto store = std::make_unique<PostgresStore>(config);

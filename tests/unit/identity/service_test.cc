@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/crypto/crypto.h"
 #include "identity/identity.h"
@@ -280,6 +281,7 @@ TEST_P(IdentityServiceTest, Ec2CredentialsCarryTheUsersRoles) {
 TEST_P(IdentityServiceTest, RefreshPicksUpAnotherNodesChanges) {
   Fixture f(GetParam());
   IdentityConfig c = f.svc->config();
+  c.refresh_interval = std::chrono::milliseconds(0);  // polling alone: no PostgreSQL notices
   auto other = open_identity_service(*f.meta, c, f.clock);  // a second node on the same store and keys
   ASSERT_TRUE(other);
   Caller admin = f.admin();
@@ -301,6 +303,35 @@ TEST_P(IdentityServiceTest, RefreshPicksUpAnotherNodesChanges) {
   EXPECT_TRUE((*other)->authenticate_token(t->token));
   ASSERT_TRUE(f.svc->revoke_token(admin, t->token));
   ASSERT_TRUE(*(*other)->refresh());
+  EXPECT_FALSE((*other)->authenticate_token(t->token));
+}
+
+// On PostgreSQL a change reaches the other nodes as a notice, without waiting for their poll.
+TEST(IdentityOnPostgres, ChangesReachAnotherNodeAsNotices) {
+  Fixture f("postgres");
+  IdentityConfig c = f.svc->config();
+  c.refresh_interval = std::chrono::hours(1);  // the poll would be far too late
+  auto other = open_identity_service(*f.meta, c, f.clock);
+  ASSERT_TRUE(other);
+  Caller admin = f.admin();
+  Caller other_admin{admin.principal, "n2", "r2"};
+  ProjectInput p;
+  p.name = "noticed";
+  auto proj = f.svc->create_project(admin, p);
+  ASSERT_TRUE(proj);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(*other)->get_project(other_admin, proj->id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE((*other)->get_project(other_admin, proj->id));
+  auto t = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t);
+  ASSERT_TRUE((*other)->authenticate_token(t->token));
+  ASSERT_TRUE(f.svc->revoke_token(admin, t->token));
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*other)->authenticate_token(t->token) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_FALSE((*other)->authenticate_token(t->token));
 }
 

@@ -718,6 +718,38 @@ TEST_P(MetaStoreTest, NodesMigratingTogetherApplyEachMigrationOnce) {
   EXPECT_EQ(count(store(), "alpha_log"), 2);
 }
 
+TEST_P(MetaStoreTest, NoticesReachOtherProcessesOnCommitOnly) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int heard = 0;
+  auto sub = store().subscribe("ciel_test_changes", [&] {
+    std::lock_guard lock(mu);
+    ++heard;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(sub) << describe(sub.error());
+  if (!postgres()) {
+    EXPECT_EQ(*sub, nullptr);  // SQLite: one server, nobody else to hear from
+    return;
+  }
+  ASSERT_NE(*sub, nullptr);
+  auto other = site_.open();  // another node
+  ASSERT_TRUE(other) << describe(other.error());
+  // A transaction that rolls back sends nothing.
+  auto failed = (*other)->transact_sync([&](Tx& tx) -> Status {
+    if (auto st = (*other)->notify(tx, "ciel_test_changes"); !st) { return st; }
+    return make_error(Errc::conflict, "changed our mind");
+  });
+  ASSERT_FALSE(failed);
+  ASSERT_OK((*other)->transact_sync([&](Tx& tx) { return (*other)->notify(tx, "ciel_test_changes"); }));
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return heard > 0; }));
+  lock.unlock();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  lock.lock();
+  EXPECT_EQ(heard, 1);  // the rolled-back one never arrived
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MetaStoreTest, ::testing::Values(Backend::sqlite, Backend::postgres),
                          test::backend_param_name);
 
