@@ -202,14 +202,14 @@ int serve_main(int argc, char** argv, char** envp) {
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
   // Local blob stores are this server's alone (the data directory lock) and nothing is being
   // written yet, so whatever an interrupted write left can go now. A RADOS pool is shared with
-  // the other nodes, which may be writing: only pieces older than kSharedSweepGrace go.
+  // the other nodes, which may be writing: only pieces older than store.rados.sweep_grace go.
   auto open_blobs = [&](const std::string& root, const std::string& ns) {
     auto opened = open_blob_store(settings, root, ns, settings.get_bool("store.fsync"));
     if (!opened) {
       die(opened.error().code == Errc::invalid_argument ? 2 : 1,
           opened.error().message + (opened.error().detail.empty() ? "" : ": " + opened.error().detail));
     }
-    auto leftovers = (*opened)->shared() ? std::chrono::seconds(store::kSharedSweepGrace) : std::chrono::seconds(0);
+    auto leftovers = (*opened)->shared() ? (*opened)->sweep_grace() : std::chrono::seconds(0);
     if (auto swept = (*opened)->collect_temp_files(leftovers); swept && *swept > 0) {
       log::info("{}: removed {} pieces left by interrupted writes", ns, *swept);
     }
@@ -217,7 +217,7 @@ int serve_main(int argc, char** argv, char** envp) {
   };
   auto blobs = open_blobs(blob_root, "objects");
   // Blobs written by uploads a crash interrupted before their commit are named by no row, and
-  // can go (in a shared store, only once older than kSharedSweepGrace: see sweep_blobs).
+  // can go (in a shared store, only once older than store.rados.sweep_grace: see sweep_blobs).
   if (auto report = object::check_consistency(**meta, *blobs, /*remove_unreferenced=*/true); !report) {
     die(1, report.error().message + ": " + report.error().detail);
   } else {
@@ -383,6 +383,25 @@ int serve_main(int argc, char** argv, char** envp) {
   server.spawn([&collab_service, interval = box::reaper_interval(settings), lease = lease_for("box.collab_reaper", box::reaper_interval(settings))] {
     return box::run_collab_reaper(*collab_service, interval, lease);
   });
+  // Orphans in a shared pool: swept from time to time by one node (local stores: at each start).
+  if (auto every = settings.get_duration("store.sweep_interval"); every.count() > 0 && (blobs->shared() || box_blobs->shared())) {
+    std::vector<OrphanSweep> sweeps;
+    sweeps.push_back({"object", [&meta, &blobs]() -> Status {
+                        auto report = object::check_consistency(**meta, *blobs, /*remove_unreferenced=*/true);
+                        if (!report) { return report.error(); }
+                        if (!report->unreferenced_blobs.empty()) { log::info("object: removed {} orphaned blobs", report->unreferenced_blobs.size()); }
+                        return {};  // missing blobs are ciel scrub's to report: here a delete racing the sweep looks alike
+                      }});
+    sweeps.push_back({"box", [&meta, &box_blobs]() -> Status {
+                        auto report = box::check_consistency(**meta, *box_blobs, /*remove_unreferenced=*/true);
+                        if (!report) { return report.error(); }
+                        if (!report->unreferenced_blobs.empty()) { log::info("box: removed {} orphaned blobs", report->unreferenced_blobs.size()); }
+                        return {};
+                      }});
+    server.spawn([sweeps = std::move(sweeps), every, lease = lease_for("store.orphan_sweep", every)]() mutable {
+      return run_orphan_sweeps(std::move(sweeps), every, *lease);
+    });
+  }
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
   std::string compute_dir = settings.get_string("compute.state_dir");

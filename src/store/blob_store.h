@@ -48,6 +48,11 @@ struct BlobPutOptions {
   crypto::Hasher* also = nullptr;  // fed with every byte, when set
 };
 
+// How old an unnamed blob of a shared store must be before a sweep counts it as unreferenced,
+// and how old an unfinished write's pieces must be before collect_temp_files() removes them
+// (the default of store.rados.sweep_grace).
+inline constexpr std::chrono::hours kSharedSweepGrace{24};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -76,13 +81,11 @@ class BlobStore {
   // Deletes temp files older than `age` left by writes that never completed (crash, kill -9).
   virtual Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) = 0;
   // True when other servers write into the same store (RADOS): a blob no row names yet may be
-  // one they are uploading right now, so sweeps leave recent blobs alone (kSharedSweepGrace).
+  // one they are uploading right now, so sweeps leave blobs younger than sweep_grace() alone.
   virtual bool shared() const { return false; }
+  virtual std::chrono::seconds sweep_grace() const { return kSharedSweepGrace; }
 };
 
-// How old an unnamed blob of a shared store must be before a sweep counts it as unreferenced,
-// and how old an unfinished write's pieces must be before collect_temp_files() removes them.
-inline constexpr std::chrono::hours kSharedSweepGrace{24};
 
 struct LocalFsConfig {
   std::string root;  // blobs under ROOT/ab/cd/<key>, temp files under ROOT/tmp
@@ -104,6 +107,7 @@ struct RadosConfig {
   std::uint64_t stripe_size = 4 << 20;       // bytes per RADOS object of a blob (radosgw's 4 MiB)
   std::chrono::seconds connect_timeout{10};  // an unreachable cluster fails startup after this
   std::chrono::seconds op_timeout{30};       // a RADOS operation not done by then fails (Errc::unavailable)
+  std::chrono::seconds sweep_grace = kSharedSweepGrace;  // store.rados.sweep_grace
 };
 class RadosCluster;
 // Errc::invalid_argument for a bad setting; Errc::unavailable when the cluster, the user or the

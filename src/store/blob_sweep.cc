@@ -11,7 +11,7 @@ Result<BlobSweep> sweep_blobs(BlobStore& blobs, const std::unordered_set<std::st
   // it counts as present (so nothing named is "missing") but never as unreferenced.
   std::unordered_set<std::string> young;
   const bool shared = blobs.shared();
-  const SystemTime cutoff = std::chrono::system_clock::now() - kSharedSweepGrace;
+  const SystemTime cutoff = std::chrono::system_clock::now() - blobs.sweep_grace();
   auto walk = blobs.for_each_blob([&](const std::string& key, SystemTime mtime) {
     present.insert(key);
     if (shared && mtime > cutoff) { young.insert(key); }

@@ -11,6 +11,7 @@ Ceph are the ones scripts/test.sh exports, or private ones (see test_swift_postg
 test_rados_backend.py)."""
 import hashlib
 import os
+import subprocess
 import threading
 import time
 
@@ -203,6 +204,43 @@ def test_counters_stay_exact_when_both_nodes_write_one_container(node_a, node_b)
 
 def admin_account_on(node):
     return account_on(node, "admin", admin_password(node), "admin")
+
+
+def test_orphaned_blobs_in_the_shared_pool_are_swept_by_one_node(node_a, node_b, tmp_path_factory, database, cluster,
+                                                                  pool, tmp_path):
+    """A blob no object names (what a node that died between writing it and committing its row
+    leaves) goes at the next periodic sweep once older than the grace; named blobs stay."""
+    conf, user, _ = cluster
+    orphan = os.urandom(16).hex()
+    (tmp_path / "orphan").write_bytes(b"left by a node that died")
+    r = subprocess.run(["rados", "-c", conf, "--id", user, "-p", pool, "-N", "objects", "put", orphan, str(tmp_path / "orphan")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    acct = admin_account_on(node_a)
+    acct.create_container("kept")
+    acct.put_object("kept/x", payload(3 << 20, seed=9))
+    before = rados_names(cluster, pool)
+    assert orphan in before
+    sweeper = CielServer(tmp_path_factory.mktemp("node-c") / "data",
+                         node_settings(database, cluster, pool, {
+                             "identity.master_key_file": str(node_a.data_dir / "keys" / "credential.key"),
+                             "store.rados.sweep_grace": "3s", "store.sweep_interval": "1s"})).start(timeout=60)
+    try:
+        assert wait_until(lambda: orphan not in rados_names(cluster, pool), timeout=30, interval=0.5)
+    finally:
+        sweeper.stop()
+    after = rados_names(cluster, pool)
+    assert after == before - {orphan}  # nothing named went
+    assert acct.read("kept/x") == payload(3 << 20, seed=9)
+    assert "removed 1 orphaned blobs" in sweeper.stderr() + sweeper.stdout()
+
+
+def rados_names(cluster, pool):
+    conf, user, _ = cluster
+    r = subprocess.run(["rados", "-c", conf, "--id", user, "-p", pool, "-N", "objects", "ls"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return set(r.stdout.split())
 
 
 def test_kill_9_of_a_during_uploads_loses_no_acknowledged_object_and_b_takes_over_expiry(node_a, node_b):

@@ -242,6 +242,7 @@ class RadosBlobStore final : public BlobStore {
   }
 
   bool shared() const override { return true; }
+  std::chrono::seconds sweep_grace() const override { return cluster_->config_.sweep_grace; }
 
   boost::asio::awaitable<Result<BlobInfo>> put(std::string key, ByteSource& source, std::uint64_t max_size,
                                                BlobPutOptions options) override {
