@@ -4,10 +4,14 @@
 // Backup: the metadata first (one SQLite read transaction, through the online backup API: the
 // server's writers carry on meanwhile), then the blobs the snapshot names. Blobs are immutable, so
 // a copy taken later is still right; a blob written after the snapshot is named by no row of it and
-// is left out; a blob the server deleted after the snapshot (its object was deleted) is missing, and
-// then the whole round runs again on a new snapshot (blobs already copied are kept), up to
-// kAttempts times. Then the keys (token key ring, credential master key) with their modes, openrc
-// and ciel.toml, and last manifest.json: what was copied, sizes and SHA-256, the schema versions.
+// is left out. A blob the server deletes after the snapshot (its object was deleted) would be lost:
+// so every blob present is pinned by a hard link under its store's temp directory
+// (ROOT/tmp/backup-pin-<pid>, which the store never lists) before the snapshot and again right
+// after it, and copied from there. Only a blob both written and deleted in the moment between the
+// snapshot and the second pinning can still be missing; then the round runs again on a new
+// snapshot (blobs already copied are kept), up to kAttempts times. Then the keys (token key ring,
+// credential master key) with their modes, openrc and ciel.toml, and last manifest.json: what was
+// copied, sizes and SHA-256, the schema versions.
 // A directory without manifest.json is not a backup.
 //
 // Restore: refuses a non-empty target and a backup whose schema is newer than this binary; checks
@@ -281,6 +285,20 @@ class Backup {
     });
   }
 
+  // Hard-links every blob file under `root` the backup does not have yet into `pin` (same tree), so
+  // that the server deleting one no longer frees its bytes. False when the filesystem cannot link.
+  bool pin_blobs(const std::string& root, const std::string& pin, const std::string& rel_to) {
+    prune();
+    for (const auto& f : list_blob_files(root)) {
+      if (copied_.contains(rel_to + "/" + f.rel)) { continue; }
+      std::error_code ec;
+      fs::create_directories(fs::path(pin + "/" + f.rel).parent_path(), ec);
+      if (ec) { return false; }
+      if (::link((root + "/" + f.rel).c_str(), (pin + "/" + f.rel).c_str()) != 0 && errno != ENOENT && errno != EEXIST) { return false; }
+    }
+    return true;
+  }
+
   // Copies the blob files present now under `root` that the backup does not have yet.
   std::optional<Failure> copy_blobs(const std::string& root, const std::string& rel_to) {
     prune();
@@ -456,7 +474,27 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
   std::map<std::string, std::int64_t> schema;
   std::string snapshot_time;
   bool settled = false;
+  const std::vector<std::pair<std::string, std::string>> stores = {{blob_root, "blobs"}, {box_root, "box"}, {image_root, "images"}};
+  // Pins of an earlier backup that did not finish (killed) hold deleted blobs' space: they go.
+  for (const auto& [root, rel] : stores) {
+    for (const auto& e : fs::directory_iterator(root + "/tmp", ec)) {
+      std::string name = e.path().filename().string();
+      if (name.starts_with("backup-pin-") && !fs::exists("/proc/" + name.substr(11), ec)) { fs::remove_all(e.path(), ec); }
+    }
+  }
+  auto pin_of = [](const std::string& root) { return root + "/tmp/backup-pin-" + std::to_string(::getpid()); };
+  struct Unpin {
+    std::vector<std::string> dirs;
+    ~Unpin() {
+      std::error_code e;
+      for (const auto& d : dirs) { fs::remove_all(d, e); }
+    }
+  } unpin;
+  for (const auto& [root, rel] : stores) { unpin.dirs.push_back(pin_of(root)); }
   for (int attempt = 1; attempt <= kAttempts && !settled; ++attempt) {
+    bool pinned = true;
+    for (const auto& [root, rel] : stores) { pinned = backup.pin_blobs(root, pin_of(root), rel) && pinned; }
+    if (!pinned && attempt == 1) { say("cannot hard-link blobs where they are: copying them without pinning"); }
     std::string snap = out + "/meta.db";
     fs::remove(snap, ec);
     snapshot_time = iso8601(std::chrono::system_clock::now());
@@ -464,7 +502,11 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
       return report({1, st.error().message + ": " + st.error().detail});
     }
     say("metadata snapshot taken at " + snapshot_time);
-    for (const auto& [root, rel] : {std::pair{blob_root, "blobs"}, std::pair{box_root, "box"}, std::pair{image_root, "images"}}) {
+    // Again at once, for the blobs written between the pinning and the snapshot: copying takes
+    // long, linking does not. Then the pinned files (they cannot vanish), then anything left.
+    for (const auto& [root, rel] : stores) { (void)backup.pin_blobs(root, pin_of(root), rel); }
+    for (const auto& [root, rel] : stores) {
+      if (auto f = backup.copy_blobs(pin_of(root), rel)) { return report(*f); }
       if (auto f = backup.copy_blobs(root, rel)) { return report(*f); }
     }
     auto snapshot = store::open_sqlite_meta_store({.path = snap, .readers = 1, .synchronous_full = false});
