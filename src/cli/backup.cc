@@ -543,6 +543,12 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
     std::fprintf(stderr, "ciel: not included: the disk of server %s (VM disks are not backed up; see docs/operations.md)\n", id.c_str());
   }
 
+  // Paths set outside the data directory: the restored files are inside it, so those settings (in
+  // a copied ciel.toml, or on the command line) must change at restore. Restore says so.
+  boost::json::object moved;
+  for (const char* key : {"store.metadata", "store.blob_root", "store.box_blob_root", "store.image_blob_root", "compute.state_dir"}) {
+    if (auto v = settings.get_string(key); !v.empty()) { moved[key] = v; }
+  }
   boost::json::object schema_json;
   for (const auto& [module, version] : schema) { schema_json[module] = version; }
   boost::json::object head{{"format", "ciel-backup"},
@@ -551,7 +557,8 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
                            {"created_at", snapshot_time},
                            {"source", fs::absolute(dir).lexically_normal().string()},
                            {"schema", std::move(schema_json)},
-                           {"skipped", std::move(skipped)}};
+                           {"skipped", std::move(skipped)},
+                           {"relocated_settings", std::move(moved)}};
   if (auto f = backup.write_manifest(std::move(head))) { return report(*f); }
   std::printf("backup of %s written to %s: %llu files, %s\n", dir.c_str(), out.c_str(), static_cast<unsigned long long>(backup.files()),
               human_bytes(backup.bytes()).c_str());
@@ -691,6 +698,17 @@ int run_restore(const std::string& from, const std::string& target, bool quiet) 
   }
   std::printf("restored %zu files (%s) from %s into %s; start it with: ciel serve --data-dir %s\n", files->size(), human_bytes(total).c_str(),
               from.c_str(), target.c_str(), target.c_str());
+  if (const auto* moved = head.if_contains("relocated_settings"); moved != nullptr && moved->is_object()) {
+    const char* where[][2] = {{"store.metadata", "meta.db"}, {"store.blob_root", "blobs/"}, {"store.box_blob_root", "box/"},
+                              {"store.image_blob_root", "images/"}, {"compute.state_dir", "compute/"}};
+    for (const auto& [key, sub] : where) {
+      if (const auto* v = moved->as_object().if_contains(key); v != nullptr && v->is_string()) {
+        std::printf("note: the backed-up server set %s = \"%s\"; the restored files are in %s/%s: change or remove that setting "
+                    "(in %s/ciel.toml or your --config file) before ciel serve\n",
+                    key, std::string(v->as_string()).c_str(), target.c_str(), sub, target.c_str());
+      }
+    }
+  }
   if (const auto* skipped = head.if_contains("skipped"); skipped != nullptr && skipped->is_array() && !skipped->as_array().empty()) {
     std::printf("not in the backup: the disks of %zu servers (they restart without a disk: delete and recreate them)\n",
                 skipped->as_array().size());
