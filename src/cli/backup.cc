@@ -115,6 +115,7 @@ class Progress {
   void finish() {
     if (on_ && last_ != std::chrono::steady_clock::time_point{}) { std::fprintf(stderr, "\r\033[K"); }
     files_ = bytes_ = 0;
+    last_ = {};
   }
 
  private:
