@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -351,6 +352,8 @@ Status snapshot_sqlite_database(const std::string& path, const std::string& dest
     sqlite3* db = nullptr;
     ~Db() { sqlite3_close_v2(db); }
   } src, out;
+  std::error_code ec;
+  if (std::filesystem::exists(dest, ec) || ec) { return make_error(Errc::unavailable, "cannot create " + dest, "it already exists"); }
   // Read-write without create (the WAL index needs write access; a missing file is an error).
   int rc = sqlite3_open_v2(path.c_str(), &src.db, SQLITE_OPEN_READWRITE, nullptr);
   if (rc != SQLITE_OK) {
