@@ -6,11 +6,9 @@ while a client keeps uploading and deleting objects; then stopped, restored into
 and started there. What a user would notice is checked on the restored server: every byte, the
 S3 keys, the password, a token issued before the backup, and no object listed without its bytes.
 Then what must be refused: a non-empty target, a damaged backup, a newer schema, a scale-out
-configuration.
+configuration (a server running on PostgreSQL, and RADOS settings).
 """
 import json
-import os
-import pathlib
 import shutil
 import subprocess
 import threading
@@ -21,9 +19,10 @@ import requests
 
 from box_support import Dav
 from conftest import BINARY, CielServer
-from identity_support import Keystone, read_openrc
+from identity_support import FAST_SETTINGS, Keystone, read_openrc
 from s3_support import S3User, admin_token, make_user, start_s3_server
 from swift_support import Account, account_for, payload, swift, swift_env
+from test_swift_postgres import new_database, pg_base  # noqa: F401 - pg_base is a fixture
 
 MiB = 1024 * 1024
 
@@ -323,16 +322,23 @@ def test_offline_backup_of_the_stopped_server(scenario, tmp_path):
         server.stop()
 
 
-def test_backup_refuses_a_postgresql_configuration(tmp_path):
-    # A server configured (ciel.toml in its data directory) for PostgreSQL metadata.
-    data = tmp_path / "data"
+def test_backup_refuses_a_postgresql_server(tmp_path_factory, pg_base):
+    # A running server whose ciel.toml (in its data directory, as an operator would have it) puts
+    # the metadata in PostgreSQL: the data is not in the directory, so ciel backup says what to use.
+    data = tmp_path_factory.mktemp("backup-pg") / "data"
     data.mkdir()
-    (data / "ciel.toml").write_text('[store]\nmetadata = "postgresql://ciel@127.0.0.1:5432/ciel"\n')
-    out = tmp_path / "out"
-    r = ciel("backup", "--data-dir", data, "--to", out)
-    assert r.returncode == 2
-    assert "PostgreSQL" in r.stderr and "docs/operations.md" in r.stderr
-    assert not out.exists()
+    (data / "ciel.toml").write_text(f'[store]\nmetadata = "{new_database(pg_base)}"\n')
+    server = CielServer(data, dict(FAST_SETTINGS)).start()
+    try:
+        assert not (data / "meta.db").exists()
+        out = tmp_path_factory.mktemp("backup-pg-out") / "out"
+        r = ciel("backup", "--data-dir", data, "--to", out)
+        assert r.returncode == 2
+        assert "PostgreSQL" in r.stderr and "docs/operations.md" in r.stderr
+        assert not out.exists()
+        assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+    finally:
+        server.stop()
 
 
 def test_backup_refuses_a_rados_configuration(tmp_path):
