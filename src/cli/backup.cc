@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
@@ -66,6 +67,18 @@ namespace ciel::cli {
 namespace {
 namespace fs = std::filesystem;
 
+// Ctrl-C or SIGTERM: the copy stops between two chunks and the normal error path runs, which
+// removes the pins (backup) or what was written (restore).
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_signal(int) { g_interrupted = 1; }
+void catch_interrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
 constexpr int kFormatVersion = 1;
 constexpr int kAttempts = 5;
 constexpr const char* kManifest = "manifest.json";
@@ -80,6 +93,14 @@ struct Failure {
 int report(const Failure& f) {
   std::fprintf(stderr, "ciel: %s\n", f.message.c_str());
   return f.code;
+}
+
+// An interrupted backup leaves its directory without manifest.json, which restore refuses.
+int report_backup(const Failure& f, const std::string& out) {
+  if (g_interrupted != 0) {
+    return report({1, "interrupted: " + out + " is incomplete (it has no manifest.json, so ciel restore refuses it); remove it"});
+  }
+  return report(f);
 }
 
 std::string human_bytes(std::uint64_t n) {
@@ -152,6 +173,7 @@ Result<Copied> copy_file(const std::string& from, const std::string& to, mode_t 
   std::vector<char> buf(1 << 20);
   Copied out;
   for (;;) {
+    if (g_interrupted != 0) { return make_error(Errc::unavailable, "interrupted"); }
     ssize_t n = ::read(fds.in, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) { continue; }
@@ -291,6 +313,7 @@ class Backup {
   bool pin_blobs(const std::string& root, const std::string& pin, const std::string& rel_to) {
     prune();
     for (const auto& f : list_blob_files(root)) {
+      if (g_interrupted != 0) { return true; }  // the caller stops
       if (copied_.contains(rel_to + "/" + f.rel)) { continue; }
       std::error_code ec;
       fs::create_directories(fs::path(pin + "/" + f.rel).parent_path(), ec);
@@ -495,27 +518,28 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
   for (int attempt = 1; attempt <= kAttempts && !settled; ++attempt) {
     bool pinned = true;
     for (const auto& [root, rel] : stores) { pinned = backup.pin_blobs(root, pin_of(root), rel) && pinned; }
+    if (g_interrupted != 0) { return report_backup({1, "interrupted"}, out); }
     if (!pinned && attempt == 1) { say("cannot hard-link blobs where they are: copying them without pinning"); }
     std::string snap = out + "/meta.db";
     fs::remove(snap, ec);
     snapshot_time = iso8601(std::chrono::system_clock::now());
     if (auto st = store::snapshot_sqlite_database(meta_path, snap); !st) {
-      return report({1, st.error().message + ": " + st.error().detail});
+      return report_backup({1, st.error().message + ": " + st.error().detail}, out);
     }
     say("metadata snapshot taken at " + snapshot_time);
     // Again at once, for the blobs written between the pinning and the snapshot: copying takes
     // long, linking does not. Then the pinned files (they cannot vanish), then anything left.
     for (const auto& [root, rel] : stores) { (void)backup.pin_blobs(root, pin_of(root), rel); }
     for (const auto& [root, rel] : stores) {
-      if (auto f = backup.copy_blobs(pin_of(root), rel)) { return report(*f); }
-      if (auto f = backup.copy_blobs(root, rel)) { return report(*f); }
+      if (auto f = backup.copy_blobs(pin_of(root), rel)) { return report_backup(*f, out); }
+      if (auto f = backup.copy_blobs(root, rel)) { return report_backup(*f, out); }
     }
     auto snapshot = store::open_sqlite_meta_store({.path = snap, .readers = 1, .synchronous_full = false});
-    if (!snapshot) { return report({1, snapshot.error().message + ": " + snapshot.error().detail}); }
+    if (!snapshot) { return report_backup({1, snapshot.error().message + ": " + snapshot.error().detail}, out); }
     auto missing = settle_blobs(**snapshot, out);
-    if (!missing) { return report({1, "cannot check the copied blobs: " + missing.error().message + " (" + missing.error().detail + ")"}); }
+    if (!missing) { return report_backup({1, "cannot check the copied blobs: " + missing.error().message + " (" + missing.error().detail + ")"}, out); }
     auto versions = schema_versions(**snapshot);
-    if (!versions) { return report({1, "cannot read the schema versions: " + versions.error().detail}); }
+    if (!versions) { return report_backup({1, "cannot read the schema versions: " + versions.error().detail}, out); }
     schema = *versions;
     snapshot->reset();
     if (missing->empty()) {
@@ -523,18 +547,18 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
     } else if (attempt < kAttempts) {
       say(std::to_string(missing->size()) + " blobs were deleted after the snapshot (their objects or files were deleted); taking a new one");
     } else {
-      return report({1, "the server kept deleting blobs the snapshot names (" + missing->front() + ", and " +
+      return report_backup({1, "the server kept deleting blobs the snapshot names (" + missing->front() + ", and " +
                             std::to_string(missing->size() - 1) + " more) after " + std::to_string(kAttempts) +
-                            " snapshots; run ciel backup again when fewer deletions are under way"});
+                            " snapshots; run ciel backup again when fewer deletions are under way"}, out);
     }
   }
   for (const char* side : {"-wal", "-shm", "-journal"}) { fs::remove(out + "/meta.db" + side, ec); }
-  if (auto f = backup.record("meta.db", 0600)) { return report(*f); }
+  if (auto f = backup.record("meta.db", 0600)) { return report_backup(*f, out); }
   for (const char* sub : {"blobs/tmp", "box/tmp", "images/tmp"}) { fs::remove(out + "/" + sub, ec); }
 
-  if (auto f = backup.copy_tree(dir + "/keys", "keys")) { return report(*f); }
+  if (auto f = backup.copy_tree(dir + "/keys", "keys")) { return report_backup(*f, out); }
   for (const char* file : {"openrc", "ciel.toml"}) {
-    if (auto f = backup.copy_tree(dir + "/" + file, file)) { return report(*f); }
+    if (auto f = backup.copy_tree(dir + "/" + file, file)) { return report_backup(*f, out); }
   }
   boost::json::array skipped;
   for (const auto& e : fs::directory_iterator(compute_dir + "/vms", ec)) {
@@ -560,7 +584,7 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
                            {"schema", std::move(schema_json)},
                            {"skipped", std::move(skipped)},
                            {"relocated_settings", std::move(moved)}};
-  if (auto f = backup.write_manifest(std::move(head))) { return report(*f); }
+  if (auto f = backup.write_manifest(std::move(head))) { return report_backup(*f, out); }
   std::printf("backup of %s written to %s: %llu files, %s\n", dir.c_str(), out.c_str(), static_cast<unsigned long long>(backup.files()),
               human_bytes(backup.bytes()).c_str());
   return 0;
@@ -669,6 +693,7 @@ int run_restore(const std::string& from, const std::string& target, bool quiet) 
   ::chmod(target.c_str(), 0700);
   // What this run wrote goes again if it fails: the target was empty.
   auto undo = [&](Failure f) {
+    if (g_interrupted != 0) { f = {1, "interrupted: removed what was restored into " + target}; }
     for (const auto& e : fs::directory_iterator(target, ec)) { fs::remove_all(e.path(), ec); }
     if (created) { fs::remove(target, ec); }
     return report(f);
@@ -740,6 +765,7 @@ int backup_main(int argc, char** argv, char** envp) {
   }
   if (!data_dir.empty()) { load.assignments.insert(load.assignments.begin(), "data_dir=" + data_dir); }
   load_or_exit(settings, load, envp);
+  catch_interrupts();
   return run_backup(settings, out, quiet);
 }
 
@@ -758,6 +784,7 @@ int restore_main(int argc, char** argv, char** envp) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  catch_interrupts();
   return run_restore(from, data_dir, quiet);
 }
 
