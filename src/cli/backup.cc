@@ -279,7 +279,7 @@ std::vector<BlobFile> list_blob_files(const std::string& root) {
 
 class Backup {
  public:
-  Backup(std::string out, bool quiet) : out_(std::move(out)), quiet_(quiet), progress_("copying", quiet) {}
+  Backup(std::string out, bool quiet) : out_(std::move(out)), progress_("copying", quiet) {}
 
   // A directory of files copied as they are (keys, openrc, ciel.toml), modes kept.
   std::optional<Failure> copy_tree(const std::string& from, const std::string& rel_to) {
@@ -311,7 +311,6 @@ class Backup {
   // Hard-links every blob file under `root` the backup does not have yet into `pin` (same tree), so
   // that the server deleting one no longer frees its bytes. False when the filesystem cannot link.
   bool pin_blobs(const std::string& root, const std::string& pin, const std::string& rel_to) {
-    prune();
     for (const auto& f : list_blob_files(root)) {
       if (g_interrupted != 0) { return true; }  // the caller stops
       if (copied_.contains(rel_to + "/" + f.rel)) { continue; }
@@ -325,7 +324,6 @@ class Backup {
 
   // Copies the blob files present now under `root` that the backup does not have yet.
   std::optional<Failure> copy_blobs(const std::string& root, const std::string& rel_to) {
-    prune();
     if (auto f = make_dir(rel_to, 0755)) { return f; }
     auto files = list_blob_files(root);
     std::uint64_t total = 0;
@@ -420,7 +418,6 @@ class Backup {
     unsigned mode;
   };
   std::string out_;
-  bool quiet_;
   Progress progress_;
   std::map<std::string, Entry> copied_;  // path relative to out_
   std::set<std::string> dirs_;
@@ -537,6 +534,7 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
     auto snapshot = store::open_sqlite_meta_store({.path = snap, .readers = 1, .synchronous_full = false});
     if (!snapshot) { return report_backup({1, snapshot.error().message + ": " + snapshot.error().detail}, out); }
     auto missing = settle_blobs(**snapshot, out);
+    backup.prune();  // the blobs settle_blobs removed
     if (!missing) { return report_backup({1, "cannot check the copied blobs: " + missing.error().message + " (" + missing.error().detail + ")"}, out); }
     auto versions = schema_versions(**snapshot);
     if (!versions) { return report_backup({1, "cannot read the schema versions: " + versions.error().detail}, out); }
