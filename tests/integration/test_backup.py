@@ -309,11 +309,22 @@ def test_restore_refuses_a_directory_without_manifest(tmp_path):
 
 def test_offline_backup_of_the_stopped_server(scenario, tmp_path):
     # The source server was stopped after the online backup: the same command works without it.
+    # A VM's directory (disk overlay, config drive): its disk is left out, and both commands say so.
+    vm = scenario["src"].data_dir / "compute" / "vms" / "0b5e0c2a-vm-under-test"
+    vm.mkdir(parents=True)
+    (vm / "disk.qcow2").write_bytes(b"QFI\xfb" + bytes(1000))
     out = tmp_path / "offline"
     r = ciel("backup", "--data-dir", scenario["src"].data_dir, "--to", out, "-q")
+    shutil.rmtree(vm)
     assert r.returncode == 0, r.stderr
+    assert "not included: the disk of server 0b5e0c2a-vm-under-test" in r.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["skipped"] == ["compute/vms/0b5e0c2a-vm-under-test"]
+    assert not any(f["path"].startswith("compute/") for f in manifest["files"])
     restored = tmp_path / "restored"
-    assert ciel("restore", "--from", out, "--data-dir", restored).returncode == 0
+    rr = ciel("restore", "--from", out, "--data-dir", restored)
+    assert rr.returncode == 0, rr.stderr
+    assert "not in the backup: the disks of 1 servers" in rr.stdout
     server = CielServer(restored, dict(scenario["src"].settings, **{"server.listen": "127.0.0.1:0"})).start()
     try:
         acct = account_for(server, "alice", scenario["password"], "proj-alice")
