@@ -32,6 +32,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
@@ -253,6 +254,20 @@ void declare_all_settings(config::Settings& settings) {
 }
 
 // --- backup ---------------------------------------------------------------------------------------
+
+// Tests delete objects between the snapshot and the copy: with CIEL_BACKUP_PAUSE_FOR_TEST=PATH in
+// the environment, the backup creates PATH.paused after each snapshot and waits (a minute at
+// most) until PATH exists.
+void pause_after_snapshot_for_test() {
+  const char* path = std::getenv("CIEL_BACKUP_PAUSE_FOR_TEST");
+  if (path == nullptr || *path == '\0') { return; }
+  std::string marker = std::string(path) + ".paused";
+  if (int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0) { ::close(fd); }
+  std::error_code ec;
+  for (int i = 0; i < 600 && !fs::exists(path, ec) && g_interrupted == 0; ++i) { ::usleep(100 * 1000); }
+  fs::remove(marker, ec);
+  fs::remove(path, ec);
+}
 
 // The blob files of one local store, relative to its root: every blob and its checksum file, not
 // the temp directory (writes in progress).
@@ -524,6 +539,7 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
       return report_backup({1, st.error().message + ": " + st.error().detail}, out);
     }
     say("metadata snapshot taken at " + snapshot_time);
+    pause_after_snapshot_for_test();
     // Again at once, for the blobs written between the pinning and the snapshot: copying takes
     // long, linking does not. Then the pinned files (they cannot vanish), then anything left.
     for (const auto& [root, rel] : stores) { (void)backup.pin_blobs(root, pin_of(root), rel); }

@@ -9,6 +9,8 @@ Then what must be refused: a non-empty target, a damaged backup, a newer schema,
 configuration (a server running on PostgreSQL, and RADOS settings).
 """
 import json
+import os
+import pathlib
 import shutil
 import subprocess
 import threading
@@ -21,7 +23,7 @@ from box_support import Dav
 from conftest import BINARY, CielServer
 from identity_support import FAST_SETTINGS, Keystone, read_openrc
 from s3_support import S3User, admin_token, make_user, start_s3_server
-from swift_support import Account, account_for, payload, swift, swift_env
+from swift_support import Account, account_for, admin_account, payload, start_swift_server, swift, swift_env
 from test_swift_postgres import new_database, pg_base  # noqa: F401 - pg_base is a fixture
 
 MiB = 1024 * 1024
@@ -220,6 +222,56 @@ def test_objects_written_during_the_backup_are_whole_or_absent(scenario):
         assert r.content == loop.acked[name], name
     count, used = acct.container_counters("loop")
     assert count == len(listed) and used == sum(len(loop.acked[n]) for n in listed)
+
+
+def blob_files(root):
+    return {p.name for p in pathlib.Path(root).rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts}
+
+
+def test_object_deleted_between_snapshot_and_copy_is_in_the_backup(tmp_path_factory):
+    # The snapshot names the object; the server then deletes it and its blob before the blobs are
+    # copied. The backup must still hold the object as the snapshot has it.
+    src = start_swift_server(tmp_path_factory, name="backup-pin")
+    acct = admin_account(src)
+    acct.create_container("c")
+    doomed, kept = payload(3 * MiB, seed=91), payload(100 * 1024, seed=92)
+    acct.put_object("c/doomed", doomed)
+    acct.put_object("c/kept", kept)
+    tmp = tmp_path_factory.mktemp("backup-pin-run")
+    pause = tmp / "pause"
+    env = dict(os.environ, CIEL_BACKUP_PAUSE_FOR_TEST=str(pause))
+    proc = subprocess.Popen([str(BINARY), "backup", "--data-dir", str(src.data_dir), "--to", str(tmp / "out")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not pathlib.Path(str(pause) + ".paused").exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.time() < deadline, "the backup never paused after its snapshot"
+            time.sleep(0.05)
+        before = blob_files(src.data_dir / "blobs")
+        assert acct.delete("c/doomed").status_code == 204
+        assert len(blob_files(src.data_dir / "blobs")) < len(before), "deleting the object did not remove its blob"
+        pause.touch()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out + err
+    assert "taking a new one" not in out  # the pinned copy was enough: no second snapshot
+    src.stop()
+
+    restored_dir = tmp / "restored"
+    r = ciel("restore", "--from", tmp / "out", "--data-dir", restored_dir)
+    assert r.returncode == 0, r.stderr
+    restored = CielServer(restored_dir, dict(src.settings, **{"server.listen": "127.0.0.1:0"})).start()
+    try:
+        again = admin_account(restored)
+        assert sorted(again.names("c")) == ["doomed", "kept"]
+        assert again.read("c/doomed") == doomed
+        assert again.read("c/kept") == kept
+    finally:
+        restored.stop()
 
 
 def test_scrub_finds_nothing_wrong_in_the_restored_directory(scenario, tmp_path):
