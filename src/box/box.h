@@ -42,6 +42,7 @@
 
 namespace ciel::store {
 class MetaStore;
+class Lease;
 class BlobStore;
 struct Migration;
 }  // namespace ciel::store
@@ -473,7 +474,8 @@ std::vector<store::Migration> migrations();
 std::unique_ptr<BoxService> make_box_service(store::MetaStore& meta, store::BlobStore& blobs, BoxConfig config,
                                              const Clock& clock = system_clock(), Directory directory = {});
 // Runs reap() every `interval` until cancelled.
-boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval);
+// With a lease, a round runs only on the node holding it (store/lease.h).
+boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval, store::Lease* lease = nullptr);
 
 // NFC-normalises and checks one name; Errc::invalid_argument for "", ".", "..", '/', NUL or
 // more than 255 bytes.

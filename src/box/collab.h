@@ -146,7 +146,7 @@ std::vector<store::Migration> collab_migrations();
 // `box` answers who may see a node (node_by_id); both must outlive the service.
 std::unique_ptr<CollabService> make_collab_service(store::MetaStore& meta, BoxService& box);
 // Runs reap() every `interval` until cancelled.
-boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval);
+boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval, store::Lease* lease = nullptr);
 // "Tag", "tag" -> "tag": NFC then Unicode case folding, for case-insensitive matching.
 std::string fold_case(std::string_view text);
 

@@ -9,9 +9,11 @@
 // (ROOT/tmp/backup-pin-<pid>, which the store never lists) before the snapshot and again right
 // after it, and copied from there. Only a blob both written and deleted in the moment between the
 // snapshot and the second pinning can still be missing; then the round runs again on a new
-// snapshot (blobs already copied are kept), up to kAttempts times. Then the keys (token key ring,
-// credential master key) with their modes, openrc and ciel.toml, and last manifest.json: what was
-// copied, sizes and SHA-256, the schema versions.
+// snapshot (blobs already copied are kept), up to kAttempts times. Then the master key
+// (identity.master_key_file, which seals the S3 secrets and the token key ring in the metadata)
+// as keys/credential.key, the rest of keys/ (an older version's token/ ring), with their modes,
+// openrc and ciel.toml, and last manifest.json: what was copied, sizes and SHA-256, the schema
+// versions.
 // A directory without manifest.json is not a backup.
 //
 // Restore: refuses a non-empty target and a backup whose schema is newer than this binary; checks
@@ -236,14 +238,6 @@ bool dir_is_empty_or_absent(const std::string& dir) {
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
 
-std::vector<store::Migration> known_migrations() {
-  std::vector<store::Migration> all;
-  for (auto list : {identity::migrations(), object::migrations(), box::migrations(), box::collab_migrations(), compute::migrations()}) {
-    for (auto& m : list) { all.push_back(std::move(m)); }
-  }
-  return all;
-}
-
 void declare_all_settings(config::Settings& settings) {
   declare_core_settings(settings);
   identity::declare_settings(settings);
@@ -307,7 +301,7 @@ class Backup {
       std::error_code e2;
       if (it->is_directory(e2)) {
         if (auto f = make_dir(rel, 0700)) { return f; }
-      } else if (it->is_regular_file(e2)) {
+      } else if (it->is_regular_file(e2) && !copied_.contains(rel)) {
         if (auto f = copy_one(it->path().string(), rel)) { return f; }
       }
     }
@@ -570,6 +564,16 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
   if (auto f = backup.record("meta.db", 0600)) { return report_backup(*f, out); }
   for (const char* sub : {"blobs/tmp", "box/tmp", "images/tmp"}) { fs::remove(out + "/" + sub, ec); }
 
+  // The master key (identity.master_key_file, by default keys/credential.key) seals the S3
+  // secrets and the token key ring in meta.db: without it the backup is not worth having.
+  std::string master_key = settings.get_string("identity.master_key_file");
+  if (master_key.empty()) { master_key = dir + "/keys/credential.key"; }
+  if (!fs::exists(master_key, ec)) {
+    return report_backup({1, "the master key " + master_key + " does not exist: without it the S3 secrets and tokens in the metadata cannot be read"},
+                         out);
+  }
+  if (auto f = backup.make_dir("keys", 0700)) { return report_backup(*f, out); }
+  if (auto f = backup.copy_tree(master_key, "keys/credential.key")) { return report_backup(*f, out); }
   if (auto f = backup.copy_tree(dir + "/keys", "keys")) { return report_backup(*f, out); }
   for (const char* file : {"openrc", "ciel.toml"}) {
     if (auto f = backup.copy_tree(dir + "/" + file, file)) { return report_backup(*f, out); }
@@ -585,7 +589,8 @@ int run_backup(const config::Settings& settings, const std::string& out, bool qu
   // Paths set outside the data directory: the restored files are inside it, so those settings (in
   // a copied ciel.toml, or on the command line) must change at restore. Restore says so.
   boost::json::object moved;
-  for (const char* key : {"store.metadata", "store.blob_root", "store.box_blob_root", "store.image_blob_root", "compute.state_dir"}) {
+  for (const char* key :
+       {"store.metadata", "store.blob_root", "store.box_blob_root", "store.image_blob_root", "compute.state_dir", "identity.master_key_file"}) {
     if (auto v = settings.get_string(key); !v.empty()) { moved[key] = v; }
   }
   boost::json::object schema_json;
@@ -671,7 +676,7 @@ int run_restore(const std::string& from, const std::string& target, bool quiet) 
 
   // A newer schema than this binary's would be misread, or half-migrated by an older ciel serve.
   std::map<std::string, int> known;
-  for (const auto& m : known_migrations()) { known[m.module] = std::max(known[m.module], m.version); }
+  for (const auto& m : all_migrations()) { known[m.module] = std::max(known[m.module], m.version); }
   if (const auto* schema = head.if_contains("schema"); schema != nullptr && schema->is_object()) {
     for (const auto& [module, v] : schema->as_object()) {
       std::int64_t version = v.is_int64() ? v.as_int64() : 0;
@@ -740,7 +745,8 @@ int run_restore(const std::string& from, const std::string& target, bool quiet) 
               from.c_str(), target.c_str(), target.c_str());
   if (const auto* moved = head.if_contains("relocated_settings"); moved != nullptr && moved->is_object()) {
     const char* where[][2] = {{"store.metadata", "meta.db"}, {"store.blob_root", "blobs/"}, {"store.box_blob_root", "box/"},
-                              {"store.image_blob_root", "images/"}, {"compute.state_dir", "compute/"}};
+                              {"store.image_blob_root", "images/"}, {"compute.state_dir", "compute/"},
+                              {"identity.master_key_file", "keys/credential.key"}};
     for (const auto& [key, sub] : where) {
       if (const auto* v = moved->as_object().if_contains(key); v != nullptr && v->is_string()) {
         std::printf("note: the backed-up server set %s = \"%s\"; the restored files are in %s/%s: change or remove that setting "

@@ -43,6 +43,7 @@
 #include "object/settings.h"
 #include "object/swift/swift.h"
 #include "store/blob_store.h"
+#include "store/lease.h"
 #include "store/meta_store.h"
 
 namespace ciel::cli {
@@ -107,6 +108,17 @@ std::string default_web_root() {
 }
 
 }  // namespace
+
+std::vector<store::Migration> all_migrations() {
+  std::vector<store::Migration> migrations;
+  for (auto& m : store::store_migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::collab_migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
+  return migrations;
+}
 
 int serve_main(int argc, char** argv, char** envp) {
   config::Settings settings;
@@ -189,12 +201,7 @@ int serve_main(int argc, char** argv, char** envp) {
   if (meta_url.empty()) { meta_url = "sqlite:" + dir + "/meta.db"; }
   auto meta = store::open_meta_store(meta_url);
   if (!meta) { die(1, meta.error().message + (meta.error().detail.empty() ? "" : ": " + meta.error().detail)); }
-  std::vector<store::Migration> migrations;
-  for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : box::collab_migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
+  auto migrations = all_migrations();
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }
@@ -292,6 +299,16 @@ int serve_main(int argc, char** argv, char** envp) {
   while (s3_url.ends_with('/')) { s3_url.pop_back(); }
 
   // --- services and routes ----------------------------------------------------------------------
+  // Duties that must run once across the nodes sharing this metadata store (expiry, lifecycle,
+  // purges, key rotation) run where their lease is held; a lease outlives three rounds of its duty,
+  // so a node that dies hands its duties over within that time. Alone, a node always holds them.
+  const std::string holder = store::lease_holder_name();
+  std::vector<std::unique_ptr<store::Lease>> leases;
+  auto lease_for = [&](const char* duty, std::chrono::milliseconds interval) {
+    auto ttl = std::max<std::chrono::milliseconds>(interval * 3, std::chrono::seconds(5));
+    leases.push_back(std::make_unique<store::Lease>(**meta, duty, holder, ttl));
+    return leases.back().get();
+  };
   std::map<std::string, std::string> endpoints;  // service type -> public URL
 
   // Identity: bootstrap a new data dir, register the catalog, serve /v3.
@@ -322,7 +339,7 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["identity"] = public_url + "/v3";
   public_router.add_group("/v3", "identity", identity::keystone::error_renderer(public_url));
   identity::keystone::add_routes(public_router, ident, identity::keystone::Options{public_url});
-  server.spawn([&ident] { return identity::run_maintenance(ident); });
+  server.spawn([&ident, lease = lease_for("identity.housekeeping", std::chrono::minutes(5))] { return identity::run_maintenance(ident, lease); });
 
   // Object storage: one engine; the Swift API at /v1 (with /auth/v1.0 and /info).
   auto object_config = object::config_from(settings);
@@ -336,7 +353,9 @@ int serve_main(int argc, char** argv, char** envp) {
   endpoints["s3"] = s3_url;
   s3_router.add_group("/", "s3", object::s3::error_renderer);
   object::s3::add_routes(s3_router, *objects, ident, *s3_options);
-  server.spawn([&objects, interval = object::reaper_interval(settings)] { return object::run_reaper(*objects, interval); });
+  server.spawn([&objects, interval = object::reaper_interval(settings), lease = lease_for("object.reaper", object::reaper_interval(settings))] {
+    return object::run_reaper(*objects, interval, lease);
+  });
 
   // The box: WebDAV and the Nextcloud sync-client API on the public listener.
   // Link passwords cost what account passwords cost.
@@ -363,8 +382,12 @@ int serve_main(int argc, char** argv, char** envp) {
   auto collab_service = box::make_collab_service(**meta, *box_service);
   box::dav::add_routes(public_router, *box_service, *collab_service, ident,
                        box::dav::Options{.public_url = public_url, .upload_script = asset_url(web_root, "src/linkupload.ts")});
-  server.spawn([&box_service, interval = box::reaper_interval(settings)] { return box::run_reaper(*box_service, interval); });
-  server.spawn([&collab_service, interval = box::reaper_interval(settings)] { return box::run_collab_reaper(*collab_service, interval); });
+  server.spawn([&box_service, interval = box::reaper_interval(settings), lease = lease_for("box.reaper", box::reaper_interval(settings))] {
+    return box::run_reaper(*box_service, interval, lease);
+  });
+  server.spawn([&collab_service, interval = box::reaper_interval(settings), lease = lease_for("box.collab_reaper", box::reaper_interval(settings))] {
+    return box::run_collab_reaper(*collab_service, interval, lease);
+  });
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
   std::string compute_dir = settings.get_string("compute.state_dir");
@@ -424,6 +447,7 @@ int serve_main(int argc, char** argv, char** envp) {
     log::info("ready on {}", public_url);
   });
   server.run();
+  for (const auto& lease : leases) { (void)lease->release_sync(); }  // the other nodes take over at once
   ident.flush_audit();
   log::info("stopped");
   log::flush();

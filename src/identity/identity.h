@@ -28,6 +28,7 @@
 
 namespace ciel::store {
 class MetaStore;
+class Lease;
 struct Migration;
 }  // namespace ciel::store
 
@@ -37,7 +38,8 @@ inline constexpr std::string_view kDefaultDomainId = "default";
 
 // Every default below is what `ciel serve` declares in its settings (identity.*).
 struct IdentityConfig {
-  std::string key_dir;                                  // DATA_DIR/keys: token/ key ring and the credential key
+  std::string key_dir;                                  // DATA_DIR/keys: the master key (and the token/ ring of earlier versions)
+  std::string master_key_file;                          // identity.master_key_file, default KEY_DIR/credential.key
   std::chrono::seconds token_lifetime{3600};            // identity.token_lifetime = 1h
   std::chrono::seconds key_rotation{24 * 3600};         // identity.token_key_rotation = 24h; 0 disables rotation
   std::uint32_t argon2_memory_kib = 19456;              // identity.argon2_memory_kib (OWASP: 19 MiB, t=2, p=1)
@@ -290,7 +292,7 @@ class IdentityService {
 // The periodic work `ciel serve` runs on its I/O threads (blocking parts on the blocking pool):
 // refresh() every refresh_interval, and every 5 minutes maybe_rotate_keys() and
 // purge_expired_revocations(). Runs until cancelled.
-boost::asio::awaitable<void> run_maintenance(IdentityService& identity);
+boost::asio::awaitable<void> run_maintenance(IdentityService& identity, store::Lease* housekeeping = nullptr);
 
 // Loads the model and revocations, opens or creates the key ring. The store must be migrated.
 // Errc::unavailable on a store failure, Errc::internal on an unreadable key ring.

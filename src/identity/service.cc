@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/lease.h"
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/http/router.h"
@@ -859,7 +860,7 @@ Result<bool> ServiceImpl::maybe_rotate_keys(bool force) {
   return r;
 }
 
-boost::asio::awaitable<void> run_maintenance(IdentityService& identity) {
+boost::asio::awaitable<void> run_maintenance(IdentityService& identity, store::Lease* housekeeping_lease) {
   using namespace std::chrono_literals;
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   const auto refresh = identity.config().refresh_interval;
@@ -872,6 +873,8 @@ boost::asio::awaitable<void> run_maintenance(IdentityService& identity) {
     since_housekeeping += tick;
     bool housekeep = since_housekeeping >= housekeeping;
     if (housekeep) { since_housekeeping = 0ms; }
+    // Every node picks up changes; one rotates keys and purges revocations.
+    if (housekeep && housekeeping_lease != nullptr) { housekeep = co_await housekeeping_lease->hold(); }
     co_await run_blocking([&] {
       if (refresh.count() > 0) {
         if (auto r = identity.refresh(); !r) { log::warn("identity: refresh failed: {} {}", r.error().message, r.error().detail); }
@@ -887,11 +890,11 @@ boost::asio::awaitable<void> run_maintenance(IdentityService& identity) {
 // --- opening ----------------------------------------------------------------------------------
 
 namespace {
-Result<std::string> load_credential_key(const std::string& dir) {
-  std::string path = dir + "/credential.key";
+Result<std::string> load_credential_key(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  // A directory made here is private; an operator's own (say /etc/ciel) is left as it is.
+  if (std::filesystem::create_directories(dir, ec)) { std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec); }
   if (std::filesystem::exists(path)) {
     std::ifstream in(path);
     std::string hexkey;
@@ -910,17 +913,40 @@ Result<std::string> load_credential_key(const std::string& dir) {
   }
   std::filesystem::rename(tmp, path, ec);
   if (ec) { return make_error(Errc::internal, "cannot write credential key " + path, ec.message()); }
+  log::info("identity: new master key in {} (every node of this deployment needs a copy)", path);
   return key;
+}
+
+// Earlier versions kept the ring in DATA_DIR/keys/token, one file per key. The first start on a
+// store with no keys takes those, so tokens issued before the upgrade stay valid.
+Status import_file_keys(const std::string& key_dir, token::KeyStore& into) {
+  if (!std::filesystem::exists(key_dir + "/token")) { return {}; }
+  auto existing = into.load();
+  if (!existing) { return existing.error(); }
+  if (!existing->empty()) { return {}; }
+  auto files = token::open_file_key_store(key_dir);
+  if (!files) { return files.error(); }
+  auto keys = (*files)->load();
+  if (!keys) { return keys.error(); }
+  for (const auto& [index, key] : *keys) {
+    if (auto added = into.add(index, key); !added) { return added.error(); }
+  }
+  // The store rotates and prunes them from now on: the files would only linger as secrets.
+  for (const auto& [index, key] : *keys) { (void)(*files)->remove(index); }
+  if (!keys->empty()) { log::info("identity: {} token keys moved from {}/token into the metadata store", keys->size(), key_dir); }
+  return {};
 }
 }  // namespace
 
 Result<std::unique_ptr<IdentityService>> open_identity_service(store::MetaStore& store, IdentityConfig config, const Clock& clock) {
   // New keys wait two refresh intervals before sealing, so every node has read them by then.
   auto stage = std::chrono::duration_cast<std::chrono::seconds>(config.refresh_interval * 2);
-  auto keys = token::KeyRing::open(config.key_dir, clock, stage);
-  if (!keys) { return keys.error(); }
-  auto cred = load_credential_key(config.key_dir);
+  auto cred = load_credential_key(config.master_key_file.empty() ? config.key_dir + "/credential.key" : config.master_key_file);
   if (!cred) { return cred.error(); }
+  auto key_store = token::make_meta_key_store(store, *cred);
+  if (auto st = import_file_keys(config.key_dir, *key_store); !st) { return st.error(); }
+  auto keys = token::KeyRing::open(std::move(key_store), clock, stage);
+  if (!keys) { return keys.error(); }
   auto svc = std::make_unique<ServiceImpl>(store, std::move(config), clock, std::move(*keys), std::move(*cred));
   if (auto st = svc->start(); !st) { return st.error(); }
   return std::unique_ptr<IdentityService>(std::move(svc));

@@ -24,6 +24,9 @@ void declare_settings(config::Settings& s) {
   s.declare({"identity.backoff_max", Kind::duration, "5m", "Longest back-off delay."});
   s.declare({"identity.refresh_interval", Kind::duration, "10s",
              "How often to pick up identity changes made by other nodes or `ciel admin`; 0 disables."});
+  s.declare({"identity.master_key_file", Kind::string, "",
+             "File holding the 32-byte master key that seals S3 secrets and the token key ring in the metadata store "
+             "(default DATA_DIR/keys/credential.key, created on first start). Every node of a deployment needs the same key."});
   s.declare({"identity.region", Kind::string, "RegionOne", "Region of this deployment's catalog endpoints."});
   s.declare({"identity.admin_project", Kind::string, "admin", "Project (in the default domain) whose admins are cloud admins."});
 }
@@ -31,6 +34,8 @@ void declare_settings(config::Settings& s) {
 Result<IdentityConfig> config_from(const config::Settings& s, const std::string& data_dir) {
   IdentityConfig c;
   c.key_dir = data_dir + "/keys";
+  c.master_key_file = s.get_string("identity.master_key_file");
+  if (c.master_key_file.empty()) { c.master_key_file = c.key_dir + "/credential.key"; }
   auto secs = [](std::chrono::milliseconds ms) { return std::chrono::duration_cast<std::chrono::seconds>(ms); };
   c.token_lifetime = secs(s.get_duration("identity.token_lifetime"));
   c.key_rotation = secs(s.get_duration("identity.token_key_rotation"));

@@ -78,8 +78,21 @@ std::vector<std::string> split_statements(std::string_view sql) {
 }
 }  // namespace
 
+namespace {
+// Nodes starting together on one PostgreSQL database take turns at each migration step (SQLite's
+// single writer already does): the one that waited then finds the step done.
+Status take_turns(Tx& tx, bool pg) {
+  if (!pg) { return {}; }
+  auto lock = tx.query("SELECT pg_advisory_xact_lock(7305084279164519)");
+  if (!lock) { return lock.error(); }
+  return {};
+}
+}  // namespace
+
 Status migrate(MetaStore& store, std::span<const Migration> migrations) {
-  auto st = store.transact_sync([](Tx& tx) -> Status {
+  bool pg = store.backend() == "postgres";
+  auto st = store.transact_sync([&](Tx& tx) -> Status {
+    if (auto turn = take_turns(tx, pg); !turn) { return turn; }
     auto r = tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version BIGINT NOT NULL, "
                      "applied_at BIGINT NOT NULL, PRIMARY KEY (module, version))");
     if (!r) { return r.error(); }
@@ -101,9 +114,9 @@ Status migrate(MetaStore& store, std::span<const Migration> migrations) {
     });
     if (!st) { return st; }
   }
-  bool pg = store.backend() == "postgres";
   for (const auto& m : migrations) {
     st = store.transact_sync([&](Tx& tx) -> Status {
+      if (auto turn = take_turns(tx, pg); !turn) { return turn; }
       auto have = tx.one("SELECT version FROM schema_migrations WHERE module = $1 AND version = $2", {m.module, std::int64_t{m.version}});
       if (!have) { return have.error(); }
       if (*have) { return {}; }

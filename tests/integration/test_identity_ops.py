@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import time
@@ -227,8 +228,12 @@ def test_key_rotation_keeps_old_tokens_valid(tmp_path_factory):
         old = Keystone(s).token("admin", password, project="admin")
         s.stop()
         assert ciel_admin(s, "rotate-keys").strip() == "rotated"
-        keys = sorted(p.name for p in (s.data_dir / "keys" / "token").iterdir())
-        assert keys == ["1.key", "2.key"]
+        # The ring is in the metadata store, each key sealed (never in the clear), none in files.
+        with sqlite3.connect(s.data_dir / "meta.db") as db:
+            rows = db.execute("SELECT idx, sealed FROM identity_token_keys ORDER BY idx").fetchall()
+        assert [r[0] for r in rows] == [1, 2]
+        assert all(len(r[1]) > 64 for r in rows)
+        assert not (s.data_dir / "keys" / "token").exists() or not any((s.data_dir / "keys" / "token").iterdir())
         s.start()
         ks = Keystone(s)
         assert ks.get("/projects", old).status_code == 200

@@ -2,7 +2,7 @@
 import pytest
 
 from s3_support import admin_token, make_user, md5, server  # noqa: F401  (the module's server fixture)
-from swift_support import payload
+from swift_support import payload, swift, swift_env
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_swift_writes_s3_reads(user):
     assert keys == ["notes.txt"]
 
 
-def test_multipart_object_reads_through_swift(user):
+def test_multipart_object_reads_through_swift(user, tmp_path):
     s3 = user.client()
     s3.create_bucket(Bucket="cross-mp")
     up = s3.create_multipart_upload(Bucket="cross-mp", Key="big", Metadata={"k": "v"})
@@ -61,6 +61,17 @@ def test_multipart_object_reads_through_swift(user):
     assert r.headers["X-Object-Meta-K"] == "v"
     counters = user.swift.container_counters("cross-mp")
     assert counters == (1, sum(len(p) for p in parts))
+    # Shown as the large object it is, with S3's ETag quoted (not the MD5 of the bytes), so the
+    # swift CLI downloads it without an "md5sum != etag" error, and deletes it whole.
+    assert r.headers["X-Static-Large-Object"] == "True"
+    assert r.headers["ETag"].startswith('"') and r.headers["ETag"].endswith('-3"')
+    env = swift_env(user.server, user="cross-user", password=user.swift.password, project="cross-project")
+    out = tmp_path / "big"
+    swift(env, "download", "cross-mp", "big", "-o", str(out))
+    assert out.read_bytes() == b"".join(parts)
+    swift(env, "delete", "cross-mp", "big")
+    assert user.swift.container_counters("cross-mp") == (0, 0)
+    assert s3.list_objects_v2(Bucket="cross-mp")["KeyCount"] == 0
 
 
 def test_deletes_are_seen_by_both(user):

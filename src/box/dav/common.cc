@@ -1,5 +1,6 @@
 #include "box/dav/common.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -66,7 +67,9 @@ boost::asio::awaitable<Result<User>> authenticate(const http::Request& req, cons
     if (!issued) { co_return make_error(Errc::unauthenticated, "Invalid user name or password"); }
     user = User{issued->principal.user_id, issued->principal.user_name};
   }
-  deps.auth_cache->put(key, AuthCache::Entry{user->id, user->name, std::chrono::steady_clock::now() + std::chrono::seconds(60)});
+  auto refresh = std::chrono::duration_cast<std::chrono::seconds>(deps.identity.config().refresh_interval);
+  auto ttl = refresh.count() > 0 ? std::min(refresh, std::chrono::seconds(60)) : std::chrono::seconds(60);
+  deps.auth_cache->put(key, AuthCache::Entry{user->id, user->name, std::chrono::steady_clock::now() + ttl});
   co_return *user;
 }
 

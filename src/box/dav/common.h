@@ -25,9 +25,11 @@
 
 namespace ciel::box::dav {
 
-// Checked credentials, for a minute: sync clients send Basic auth on every request, and an
-// argon2 hash per request would cost more than the request. Keyed by a SHA-256 of the pair, so
-// no password is kept. A password change or a disabled user takes effect within the minute.
+// Checked credentials, for one identity refresh interval (10 s by default, at most a minute):
+// sync clients send Basic auth on every request, and an argon2 hash per request would cost more
+// than the request. Keyed by a SHA-256 of the pair, so no password is kept. A password change, a
+// disabled user or an app password deleted on any node takes effect on every node within that
+// interval, the bound that holds for tokens too.
 class AuthCache {
  public:
   struct Entry {
@@ -36,7 +38,7 @@ class AuthCache {
   };
   std::optional<Entry> find(const std::string& key);
   void put(const std::string& key, Entry e);
-  // After a revocation: this node forgets every checked credential (other nodes within a minute).
+  // After a revocation: this node forgets every checked credential (other nodes within the interval).
   void clear();
 
  private:

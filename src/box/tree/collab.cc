@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "store/lease.h"
 #include "core/log/log.h"
 #include "store/meta_store.h"
 
@@ -579,11 +580,12 @@ std::vector<store::Migration> collab_migrations() {
   return {{"box_collab", 1, dialect(std::string(kV1), "INTEGER PRIMARY KEY AUTOINCREMENT"), dialect(std::string(kV1), "BIGSERIAL PRIMARY KEY")}};
 }
 
-boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval) {
+boost::asio::awaitable<void> run_collab_reaper(CollabService& collab, std::chrono::milliseconds interval, store::Lease* lease) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   for (;;) {
     timer.expires_after(interval);
     co_await timer.async_wait(boost::asio::use_awaitable);
+    if (lease != nullptr && !co_await lease->hold()) { continue; }
     auto n = co_await collab.reap(1000);
     if (!n) {
       log::warn("box: collab reaper: {} {}", n.error().message, n.error().detail);

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "box/box.h"
+#include "store/lease.h"
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/http/mime.h"
@@ -2550,11 +2551,12 @@ Result<ConsistencyReport> check_consistency(store::MetaStore& meta, store::BlobS
   return report;
 }
 
-boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval) {
+boost::asio::awaitable<void> run_reaper(BoxService& box, std::chrono::milliseconds interval, store::Lease* lease) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   for (;;) {
     timer.expires_after(interval);
     co_await timer.async_wait(boost::asio::use_awaitable);
+    if (lease != nullptr && !co_await lease->hold()) { continue; }
     auto n = co_await box.reap(1000);
     if (!n) {
       log::warn("box: reaper: {} {}", n.error().message, n.error().detail);

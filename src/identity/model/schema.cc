@@ -50,6 +50,15 @@ CREATE TABLE identity_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms BIGINT
   auto pos = pg.find("seq INTEGER PRIMARY KEY AUTOINCREMENT");
   pg.replace(pos, std::string("seq INTEGER PRIMARY KEY AUTOINCREMENT").size(), "seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
   m[0].postgres_sql = pg;
+  // The token key ring, shared by every node through the store (identity/token/meta_keys.cc).
+  m.push_back({"identity", 2, R"SQL(
+CREATE TABLE identity_token_keys (idx BIGINT PRIMARY KEY, created BIGINT NOT NULL, sealed TEXT NOT NULL)
+)SQL"});
+  // Every node polls the newest identity change every refresh interval (mutation_marker): an
+  // index of changes alone, so logins (most of the audit log) are never walked through.
+  m.push_back({"identity", 3, R"SQL(
+CREATE INDEX identity_audit_changes ON identity_audit (seq) WHERE outcome = 'success' AND action NOT LIKE 'auth.%'
+)SQL"});
   return m;
 }
 

@@ -120,52 +120,91 @@ Result<Payload> decode_payload(std::string_view bytes) {
   return p;
 }
 
-Result<std::map<std::uint32_t, KeyRing::Key>> KeyRing::read_keys(const std::string& dir) {
-  std::map<std::uint32_t, Key> keys;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
-    if (!name.ends_with(".key")) { continue; }
-    std::uint32_t index = 0;
-    try {
-      index = static_cast<std::uint32_t>(std::stoul(name.substr(0, name.size() - 4)));
-    } catch (const std::exception&) {
-      continue;
+namespace {
+
+class FileKeyStore final : public KeyStore {
+ public:
+  explicit FileKeyStore(std::string dir) : dir_(std::move(dir)) {}
+
+  Result<std::map<std::uint32_t, Key>> load() override {
+    std::map<std::uint32_t, Key> keys;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+      std::string name = entry.path().filename().string();
+      if (!name.ends_with(".key")) { continue; }
+      std::uint32_t index = 0;
+      try {
+        index = static_cast<std::uint32_t>(std::stoul(name.substr(0, name.size() - 4)));
+      } catch (const std::exception&) {
+        continue;
+      }
+      std::ifstream in(entry.path());
+      std::int64_t created = 0;
+      std::string hexkey;
+      in >> created >> hexkey;
+      auto bytes = crypto::unhex(hexkey);
+      if (!in || !bytes || bytes->size() != 32) {
+        return make_error(Errc::internal, "unreadable token key " + entry.path().string());
+      }
+      keys[index] = Key{*bytes, created};
     }
-    std::ifstream in(entry.path());
-    std::int64_t created = 0;
-    std::string hexkey;
-    in >> created >> hexkey;
-    auto bytes = crypto::unhex(hexkey);
-    if (!in || !bytes || bytes->size() != 32) {
-      return make_error(Errc::internal, "unreadable token key " + entry.path().string());
-    }
-    keys[index] = Key{*bytes, created};
+    if (ec) { return make_error(Errc::internal, "cannot read the token key directory " + dir_, ec.message()); }
+    return keys;
   }
-  if (ec) { return make_error(Errc::internal, "cannot read the token key directory " + dir, ec.message()); }
-  return keys;
+
+  Result<bool> add(std::uint32_t index, const Key& k) override {
+    std::string path = dir_ + "/" + std::to_string(index) + ".key";
+    if (std::filesystem::exists(path)) { return false; }
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      ::chmod(tmp.c_str(), 0600);
+      out << k.created << " " << crypto::hex(k.bytes) << "\n";
+      out.flush();
+      if (!out) { return make_error(Errc::internal, "cannot write token key " + path); }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) { return make_error(Errc::internal, "cannot write token key " + path, ec.message()); }
+    return true;
+  }
+
+  Status remove(std::uint32_t index) override {
+    std::error_code ec;
+    std::filesystem::remove(dir_ + "/" + std::to_string(index) + ".key", ec);
+    if (ec) { return make_error(Errc::internal, "cannot remove token key " + std::to_string(index), ec.message()); }
+    return {};
+  }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KeyStore>> open_file_key_store(const std::string& dir) {
+  std::string path = dir + "/token";
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) { return make_error(Errc::internal, "cannot create the token key directory " + path, ec.message()); }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all, ec);
+  return std::unique_ptr<KeyStore>(new FileKeyStore(path));
 }
 
-Result<std::unique_ptr<KeyRing>> KeyRing::open(const std::string& dir, const Clock& clock, std::chrono::seconds stage) {
-  std::unique_ptr<KeyRing> ring(new KeyRing(dir + "/token", clock));
+Result<std::unique_ptr<KeyRing>> KeyRing::open(std::unique_ptr<KeyStore> store, const Clock& clock, std::chrono::seconds stage) {
+  std::unique_ptr<KeyRing> ring(new KeyRing(std::move(store), clock));
   ring->stage_ = stage;
-  std::error_code ec;
-  std::filesystem::create_directories(ring->dir_, ec);
-  if (ec) { return make_error(Errc::internal, "cannot create the token key directory " + ring->dir_, ec.message()); }
-  std::filesystem::permissions(ring->dir_, std::filesystem::perms::owner_all, ec);
-  auto keys = read_keys(ring->dir_);
+  auto keys = ring->store_->load();
   if (!keys) { return keys.error(); }
   ring->keys_ = std::move(*keys);
   if (ring->keys_.empty()) {
-    auto k = ring->write_key(1);
-    if (!k) { return k.error(); }
-    ring->keys_[1] = *k;
+    if (auto added = ring->add_key(1); !added) { return added.error(); }
   }
   return ring;
 }
 
 Result<bool> KeyRing::reload() {
-  auto keys = read_keys(dir_);
+  auto keys = store_->load();
   if (!keys) { return keys.error(); }
   if (keys->empty()) { return false; }  // never drop to no key at all
   std::unique_lock lock(mu_);
@@ -178,24 +217,23 @@ Result<bool> KeyRing::reload() {
   return true;
 }
 
-Result<KeyRing::Key> KeyRing::write_key(std::uint32_t index) {
+Result<bool> KeyRing::add_key(std::uint32_t index) {
   Key k{crypto::random_bytes(32), unix_seconds(clock_.now())};
-  std::string path = dir_ + "/" + std::to_string(index) + ".key";
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    ::chmod(tmp.c_str(), 0600);
-    out << k.created << " " << crypto::hex(k.bytes) << "\n";
-    out.flush();
-    if (!out) { return make_error(Errc::internal, "cannot write token key " + path); }
+  auto added = store_->add(index, k);
+  if (!added) { return added.error(); }
+  if (*added) {
+    keys_[index] = std::move(k);
+    return true;
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) { return make_error(Errc::internal, "cannot write token key " + path, ec.message()); }
-  return k;
+  // Another node added this index first: its key is the one every node will read.
+  auto keys = store_->load();
+  if (!keys) { return keys.error(); }
+  if (keys->count(index) == 0) { return make_error(Errc::internal, "token key " + std::to_string(index) + " vanished while being added"); }
+  keys_ = std::move(*keys);
+  return false;
 }
 
-std::map<std::uint32_t, KeyRing::Key>::const_iterator KeyRing::sealing_key() const {
+std::map<std::uint32_t, Key>::const_iterator KeyRing::sealing_key() const {
   std::int64_t ready = unix_seconds(clock_.now()) - stage_.count();
   for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
     if (it->second.created <= ready) { return std::prev(it.base()); }
@@ -236,10 +274,10 @@ Result<bool> KeyRing::rotate(std::chrono::seconds rotation, std::chrono::seconds
   auto& [primary, key] = *keys_.rbegin();
   if (force || (rotation.count() > 0 && now - key.created >= rotation.count())) {
     std::uint32_t next = primary + 1;
-    auto k = write_key(next);
-    if (!k) { return k.error(); }
-    keys_[next] = *k;
-    rotated = true;
+    // Taking the key another node added first is no rotation of ours (that node audits it).
+    auto added = add_key(next);
+    if (!added) { return added.error(); }
+    rotated = *added;
   }
   // A key is still needed while a token it sealed may be valid: until its successor has been
   // sealing (past its staging) for a whole token lifetime, plus a minute of clock slack.
@@ -247,8 +285,7 @@ Result<bool> KeyRing::rotate(std::chrono::seconds rotation, std::chrono::seconds
     auto next = std::next(it);
     if (next == keys_.end()) { break; }
     if (now - next->second.created > stage_.count() + token_lifetime.count() + 60) {
-      std::error_code ec;
-      std::filesystem::remove(dir_ + "/" + std::to_string(it->first) + ".key", ec);
+      if (auto st = store_->remove(it->first); !st) { return st.error(); }
       it = keys_.erase(it);
     } else {
       ++it;

@@ -4,11 +4,12 @@
 // catalog, which validation takes from the identity snapshot. A project-scoped password token is
 // about 120 characters; the longest (rescoped application credential) stays under 200.
 //
-// The key ring lives in DIR/token/: one file per key ("<index>.key": creation time and hex key,
-// mode 0600). The newest key past its staging delay is the primary and seals new tokens; older
-// keys still open tokens until every token they sealed has expired, then rotation prunes them. Every node of a
-// deployment shares the directory. Thread-safe: validation takes a shared lock, rotation an
-// exclusive one.
+// The key ring's keys are kept by a KeyStore: in the MetaStore, sealed under the deployment's
+// master key, so every node of a deployment reads the same ring (identity/token/meta_keys.cc); or
+// in a directory, one file per key (what earlier versions kept in DATA_DIR/keys/token, imported
+// into the MetaStore on upgrade). The newest key past its staging delay is the primary and seals
+// new tokens; older keys still open tokens until every token they sealed has expired, then
+// rotation prunes them. Thread-safe: validation takes a shared lock, rotation an exclusive one.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,10 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "identity/principal.h"
+
+namespace ciel::store {
+class MetaStore;
+}
 
 namespace ciel::identity::token {
 
@@ -42,12 +47,35 @@ std::string encode_payload(const Payload& p);
 // Errc::unauthenticated when the bytes are not a payload this version wrote.
 Result<Payload> decode_payload(std::string_view bytes);
 
+struct Key {
+  std::string bytes;  // 32 bytes
+  std::int64_t created = 0;  // unix seconds
+};
+
+// Where a ring keeps its keys. Several rings (nodes) may share one store and race: add() of an
+// index that exists already returns false and changes nothing, remove() of a missing one succeeds.
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+  virtual Result<std::map<std::uint32_t, Key>> load() = 0;
+  virtual Result<bool> add(std::uint32_t index, const Key& key) = 0;
+  virtual Status remove(std::uint32_t index) = 0;
+};
+
+// DIR/token/<index>.key files (creation time and hex key, mode 0600).
+Result<std::unique_ptr<KeyStore>> open_file_key_store(const std::string& dir);
+
+// The identity_token_keys table, each key sealed (AES-256-GCM) under `master_key` (32 bytes):
+// what every node of a deployment reads, so a token one node seals opens on every other. A node
+// whose master key differs gets a clear error instead of tokens that fail at random.
+std::unique_ptr<KeyStore> make_meta_key_store(store::MetaStore& store, std::string master_key);
+
 class KeyRing {
  public:
-  // Opens DIR/token, creating it and a first key when empty. Errc::internal when unreadable.
-  // A new key is staged for `stage` before it seals anything, so every node sharing the
-  // directory has read it (refresh) before tokens sealed with it reach them.
-  static Result<std::unique_ptr<KeyRing>> open(const std::string& dir, const Clock& clock,
+  // Opens the ring over `store`, adding a first key when it has none. Errc::internal when the
+  // store cannot be read. A new key is staged for `stage` before it seals anything, so every node
+  // sharing the store has read it (reload) before tokens sealed with it reach them.
+  static Result<std::unique_ptr<KeyRing>> open(std::unique_ptr<KeyStore> store, const Clock& clock,
                                                std::chrono::seconds stage = std::chrono::seconds(0));
 
   std::string seal(const Payload& p) const;
@@ -55,25 +83,23 @@ class KeyRing {
   Result<Payload> unseal(std::string_view token) const;
 
   // Adds a new key when `force` or the newest is older than `rotation` (0: never), and removes
-  // older keys once their successor has sealed for longer than `token_lifetime`.
+  // older keys once their successor has sealed for longer than `token_lifetime`. When another
+  // node added the same key first, takes theirs (and reports no rotation).
   Result<bool> rotate(std::chrono::seconds rotation, std::chrono::seconds token_lifetime, bool force);
-  // Re-reads the directory (keys another node or `ciel admin rotate-keys` added or removed).
+  // Re-reads the store (keys another node or `ciel admin rotate-keys` added or removed).
   // Returns whether the ring changed.
   Result<bool> reload();
   std::size_t size() const;
   std::uint32_t primary_index() const;  // the key that seals now
 
  private:
-  struct Key {
-    std::string bytes;
-    std::int64_t created = 0;
-  };
-  KeyRing(std::string dir, const Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
-  static Result<std::map<std::uint32_t, Key>> read_keys(const std::string& dir);
+  KeyRing(std::unique_ptr<KeyStore> store, const Clock& clock) : store_(std::move(store)), clock_(clock) {}
   // The newest key past its staging time (the oldest key when none is). Caller holds mu_.
   std::map<std::uint32_t, Key>::const_iterator sealing_key() const;
-  Result<Key> write_key(std::uint32_t index);
-  std::string dir_;
+  // Adds key `index` to the store (true), or reads the one another node added first (false).
+  // Caller holds mu_ (or owns the ring alone).
+  Result<bool> add_key(std::uint32_t index);
+  std::unique_ptr<KeyStore> store_;
   const Clock& clock_;
   std::chrono::seconds stage_{0};
   mutable std::shared_mutex mu_;

@@ -39,6 +39,7 @@
 
 namespace ciel::store {
 class MetaStore;
+class Lease;
 class BlobStore;
 struct Migration;
 }  // namespace ciel::store
@@ -425,7 +426,8 @@ class ObjectService {
 
 // Runs reap_expired(), reap_uploads() and apply_lifecycle() every `interval` until cancelled
 // (ciel serve spawns it).
-boost::asio::awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval);
+// With a lease, a round runs only on the node holding it (store/lease.h).
+boost::asio::awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval, store::Lease* lease = nullptr);
 
 // The tables the engine owns.
 std::vector<store::Migration> migrations();

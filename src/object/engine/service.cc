@@ -14,6 +14,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "store/lease.h"
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
 #include "core/log/log.h"
@@ -2278,11 +2279,12 @@ awaitable<void> apply_lifecycle_round(ObjectService& objects) {
 }
 }  // namespace
 
-awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval) {
+awaitable<void> run_reaper(ObjectService& objects, std::chrono::milliseconds interval, store::Lease* lease) {
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   for (;;) {
     timer.expires_after(interval);
     co_await timer.async_wait(boost::asio::use_awaitable);
+    if (lease != nullptr && !co_await lease->hold()) { continue; }
     for (;;) {
       auto n = co_await objects.reap_expired(1000);
       if (!n) {

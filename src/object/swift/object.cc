@@ -115,7 +115,7 @@ void render_object_headers(http::Response& res, const ObjectInfo& o, const std::
   for (const auto& [k, v] : o.headers) { res.set_header(header_case(k), v); }
   if (o.delete_at) { res.set_header("X-Delete-At", std::to_string(*o.delete_at)); }
   if (o.manifest == ManifestKind::dlo) { res.set_header("X-Object-Manifest", o.manifest_value); }
-  if (o.manifest == ManifestKind::slo) { res.set_header("X-Static-Large-Object", "True"); }
+  if (o.manifest == ManifestKind::slo || !o.upload_part_sizes.empty()) { res.set_header("X-Static-Large-Object", "True"); }
 }
 
 // RFC 9110 13.2.2 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.
@@ -149,7 +149,10 @@ awaitable<http::Response> serve_object(http::RequestContext& ctx, const Deps& de
   }
   std::uint64_t size = large ? large->size : info.size;
   std::string etag = large ? large->etag : info.etag;
-  bool quoted = info.manifest != ManifestKind::none && !raw_manifest;
+  // An object uploaded in S3 parts has S3's ETag (MD5 of the parts' MD5s, "-N"), not the MD5 of
+  // its bytes. Swift shows such an object as the static large object it is there, so clients
+  // (swift download) skip the MD5 check they do on plain objects.
+  bool quoted = (info.manifest != ManifestKind::none && !raw_manifest) || !info.upload_part_sizes.empty();
 
   http::Response res(http::Status::ok);
   render_object_headers(res, info, etag, quoted);

@@ -217,6 +217,16 @@ awaitable<http::Response> handle_delete_slo(http::RequestContext& ctx, const Dep
     result.not_found = 1;
   } else if (manifest->manifest == ManifestKind::slo) {
     co_await delete_slo_tree(deps, access, project, container, name, *manifest, result, 0);
+  } else if (!manifest->upload_part_sizes.empty()) {
+    // An object uploaded in S3 parts: a large object whose segments are its own, gone with it.
+    auto gone = co_await deps.objects.delete_object(access, project, container, name);
+    if (gone) {
+      result.ok_count = 1;
+    } else if (gone.error().code == Errc::not_found) {
+      result.not_found = 1;
+    } else {
+      result.errors.emplace_back("/" + container + "/" + name, "500 Internal Error");
+    }
   } else {
     // Swift keeps an object that is not an SLO manifest and says why.
     result.errors.emplace_back("/" + container + "/" + name, "400 Bad Request");

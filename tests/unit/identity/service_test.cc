@@ -1,8 +1,12 @@
 // The identity service over a real SQLite store, with a fake clock.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "core/crypto/crypto.h"
 #include "identity/identity.h"
+#include "identity/token/token.h"
 #include "store/meta_store.h"
 #include "support/test_support.h"
 
@@ -298,6 +302,86 @@ TEST_P(IdentityServiceTest, RefreshPicksUpAnotherNodesChanges) {
   ASSERT_TRUE(f.svc->revoke_token(admin, t->token));
   ASSERT_TRUE(*(*other)->refresh());
   EXPECT_FALSE((*other)->authenticate_token(t->token));
+}
+
+TEST_P(IdentityServiceTest, NodesWithTheirOwnDataDirsShareTheKeyRingThroughTheStore) {
+  Fixture f(GetParam());
+  test::TempDir node_b;
+  IdentityConfig c = f.svc->config();
+  c.key_dir = node_b.path() + "/keys";  // nothing of node A's directory but the master key
+  c.master_key_file = f.dir.path() + "/keys/credential.key";
+  auto other = open_identity_service(*f.meta, c, f.clock);
+  ASSERT_TRUE(other) << other.error().message;
+  auto t = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE((*other)->authenticate_token(t->token));
+  // The ring is in the store: no key file on either node.
+  EXPECT_FALSE(std::filesystem::exists(f.dir.path() + "/keys/token/1.key"));
+  EXPECT_FALSE(std::filesystem::exists(node_b.path() + "/keys/token"));
+  // A rotation on node A: B reads the new key at its next refresh, before it seals anything.
+  f.clock.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(*f.svc->maybe_rotate_keys(true));
+  ASSERT_TRUE((*other)->refresh());
+  f.clock.advance(std::chrono::minutes(2));  // past the staging delay
+  auto t2 = f.login("admin", f.admin_password, "admin");
+  ASSERT_TRUE(t2);
+  EXPECT_TRUE((*other)->authenticate_token(t2->token));
+  EXPECT_TRUE((*other)->authenticate_token(t->token));  // the old key still opens its tokens
+  // Node B rotating at the same index takes node A's key rather than forking the ring.
+  ASSERT_TRUE(*f.svc->maybe_rotate_keys(true));
+  auto raced = (*other)->maybe_rotate_keys(true);
+  ASSERT_TRUE(raced);
+  f.clock.advance(std::chrono::minutes(2));
+  ASSERT_TRUE((*other)->refresh());
+  ASSERT_TRUE(f.svc->refresh());
+  auto t3 = (*other)->authenticate_token(f.login("admin", f.admin_password, "admin")->token);
+  EXPECT_TRUE(t3);
+  // A node with another master key cannot read the ring and says why at start.
+  test::TempDir node_c;
+  IdentityConfig bad = c;
+  bad.key_dir = node_c.path() + "/keys";
+  bad.master_key_file = node_c.path() + "/keys/credential.key";
+  auto refused = open_identity_service(*f.meta, bad, f.clock);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("master key"), std::string::npos) << refused.error().message;
+}
+
+TEST(IdentityKeyRing, KeyFilesOfEarlierVersionsMoveIntoTheStore) {
+  test::TempDir dir;
+  FakeClock clock;
+  // A data directory as earlier versions left it: a ring of files, and a token it sealed.
+  auto files = token::open_file_key_store(dir.path() + "/keys");
+  ASSERT_TRUE(files);
+  auto ring = token::KeyRing::open(std::move(*files), clock);
+  ASSERT_TRUE(ring);
+  token::Payload p;
+  p.user_id = crypto::random_hex(16);
+  p.methods = token::kPassword;
+  p.issued_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+  p.expires_at = p.issued_at_ms / 1000 + 600;
+  p.audit_id = crypto::random_bytes(16);
+  std::string old_token = (*ring)->seal(p);
+  ring->reset();
+  auto meta = store::open_sqlite_meta_store({dir.path() + "/meta.db"});
+  ASSERT_TRUE(meta);
+  auto migs = migrations();
+  ASSERT_TRUE(store::migrate(**meta, migs));
+  IdentityConfig c;
+  c.key_dir = dir.path() + "/keys";
+  c.master_key_file = c.key_dir + "/credential.key";
+  c.argon2_memory_kib = 256;
+  c.argon2_iterations = 1;
+  c.hash_threads = 1;
+  auto svc = open_identity_service(**meta, c, clock);
+  ASSERT_TRUE(svc) << svc.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/keys/token/1.key"));  // no key left lying in files
+  // The old ring's key is the store's now: its token still opens.
+  std::ifstream in(c.master_key_file);
+  std::string master_hex;
+  in >> master_hex;
+  auto again = token::KeyRing::open(token::make_meta_key_store(**meta, *crypto::unhex(master_hex)), clock);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE((*again)->unseal(old_token));
 }
 
 TEST_P(IdentityServiceTest, CatalogEntriesExpandTheProjectId) {

@@ -22,6 +22,14 @@ Payload sample(const FakeClock& clock) {
   return p;
 }
 
+// A ring over DIR/token files.
+Result<std::unique_ptr<KeyRing>> ring_in(const std::string& dir, const FakeClock& clock,
+                                         std::chrono::seconds stage = std::chrono::seconds(0)) {
+  auto store = open_file_key_store(dir);
+  if (!store) { return store.error(); }
+  return KeyRing::open(std::move(*store), clock, stage);
+}
+
 TEST(TokenPayload, RoundTripsEveryField) {
   FakeClock clock;
   Payload p = sample(clock);
@@ -62,7 +70,7 @@ TEST(TokenPayload, RejectsTruncatedAndTrailingBytes) {
 TEST(KeyRing, SealsShortTokensThatOpen) {
   test::TempDir dir;
   FakeClock clock;
-  auto ring = KeyRing::open(dir.path(), clock);
+  auto ring = ring_in(dir.path(), clock);
   ASSERT_TRUE(ring);
   Payload p = sample(clock);
   p.audit_chain_id = crypto::random_bytes(16);
@@ -80,8 +88,8 @@ TEST(KeyRing, SealsShortTokensThatOpen) {
 TEST(KeyRing, TamperedAndForeignTokensFail) {
   test::TempDir a, b;
   FakeClock clock;
-  auto ring = KeyRing::open(a.path(), clock);
-  auto other = KeyRing::open(b.path(), clock);
+  auto ring = ring_in(a.path(), clock);
+  auto other = ring_in(b.path(), clock);
   ASSERT_TRUE(ring && other);
   std::string t = (*ring)->seal(sample(clock));
   for (std::size_t i : {std::size_t{0}, std::size_t{5}, t.size() / 2, t.size() - 1}) {
@@ -99,7 +107,7 @@ TEST(KeyRing, TamperedAndForeignTokensFail) {
 TEST(KeyRing, RotationKeepsOldKeysUntilTheirTokensExpire) {
   test::TempDir dir;
   FakeClock clock;
-  auto ring = KeyRing::open(dir.path(), clock);
+  auto ring = ring_in(dir.path(), clock);
   ASSERT_TRUE(ring);
   std::string old_token = (*ring)->seal(sample(clock));
   clock.advance(std::chrono::hours(25));
@@ -119,7 +127,7 @@ TEST(KeyRing, RotationKeepsOldKeysUntilTheirTokensExpire) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/token/1.key"));
   // A reopened ring finds the same keys.
   std::string t = (*ring)->seal(sample(clock));
-  auto again = KeyRing::open(dir.path(), clock);
+  auto again = ring_in(dir.path(), clock);
   ASSERT_TRUE(again);
   EXPECT_TRUE((*again)->unseal(t));
 }
@@ -127,8 +135,8 @@ TEST(KeyRing, RotationKeepsOldKeysUntilTheirTokensExpire) {
 TEST(KeyRing, NewKeysAreStagedBeforeTheySeal) {
   test::TempDir dir;
   FakeClock clock;
-  auto a = KeyRing::open(dir.path(), clock, std::chrono::seconds(20));
-  auto b = KeyRing::open(dir.path(), clock, std::chrono::seconds(20));
+  auto a = ring_in(dir.path(), clock, std::chrono::seconds(20));
+  auto b = ring_in(dir.path(), clock, std::chrono::seconds(20));
   ASSERT_TRUE(a && b);
   clock.advance(std::chrono::hours(1));
   ASSERT_TRUE(*(*a)->rotate(std::chrono::hours(24), std::chrono::hours(1), true));
@@ -143,8 +151,8 @@ TEST(KeyRing, NewKeysAreStagedBeforeTheySeal) {
 TEST(KeyRing, ReloadSeesKeysAnotherProcessAdded) {
   test::TempDir dir;
   FakeClock clock;
-  auto a = KeyRing::open(dir.path(), clock);
-  auto b = KeyRing::open(dir.path(), clock);
+  auto a = ring_in(dir.path(), clock);
+  auto b = ring_in(dir.path(), clock);
   ASSERT_TRUE(a && b);
   EXPECT_FALSE(*(*b)->reload());
   clock.advance(std::chrono::hours(1));
