@@ -72,68 +72,72 @@ class UploadLoop(threading.Thread):
 def scenario(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("backup")
     src = start_s3_server(tmp_path_factory, name="backup-src")
-    token = admin_token(src)
-    alice = make_user(src, tmp, token, "proj-alice", "alice")
-    pw = alice.swift.password
-    files = {}
+    try:
+        token = admin_token(src)
+        alice = make_user(src, tmp, token, "proj-alice", "alice")
+        pw = alice.swift.password
+        files = {}
 
-    # Swift: objects of several sizes, and a large one the swift CLI splits into segments.
-    alice.swift.create_container("photos")
-    for name, size in {"empty": 0, "small.txt": 100, "one-mib": MiB + 3, "five-mib.bin": 5 * MiB}.items():
-        data = payload(size, seed=size)
-        alice.swift.put_object(f"photos/{name}", data)
-        files[("photos", name)] = data
-    big = payload(3 * MiB + 17, seed=7)
-    (tmp / "big.bin").write_bytes(big)
-    env = swift_env(src, "alice", pw, "proj-alice")
-    swift(env, "upload", "--segment-size", str(MiB), "--object-name", "big.bin", "videos", str(tmp / "big.bin"))
-    files[("videos", "big.bin")] = big
+        # Swift: objects of several sizes, and a large one the swift CLI splits into segments.
+        alice.swift.create_container("photos")
+        for name, size in {"empty": 0, "small.txt": 100, "one-mib": MiB + 3, "five-mib.bin": 5 * MiB}.items():
+            data = payload(size, seed=size)
+            alice.swift.put_object(f"photos/{name}", data)
+            files[("photos", name)] = data
+        big = payload(3 * MiB + 17, seed=7)
+        (tmp / "big.bin").write_bytes(big)
+        env = swift_env(src, "alice", pw, "proj-alice")
+        swift(env, "upload", "--segment-size", str(MiB), "--object-name", "big.bin", "videos", str(tmp / "big.bin"))
+        files[("videos", "big.bin")] = big
 
-    # S3: a multipart object (two 5 MiB parts and a small last one) and a plain one.
-    s3 = alice.client()
-    s3.create_bucket(Bucket="archive")
-    parts_data = [payload(5 * MiB, seed=51), payload(5 * MiB, seed=52), payload(300 * 1024, seed=53)]
-    up = s3.create_multipart_upload(Bucket="archive", Key="multi.bin")
-    parts = []
-    for i, part in enumerate(parts_data, start=1):
-        r = s3.upload_part(Bucket="archive", Key="multi.bin", UploadId=up["UploadId"], PartNumber=i, Body=part)
-        parts.append({"PartNumber": i, "ETag": r["ETag"]})
-    s3.complete_multipart_upload(Bucket="archive", Key="multi.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
-    files[("archive", "multi.bin")] = b"".join(parts_data)
-    s3.put_object(Bucket="archive", Key="notes.txt", Body=b"hello from s3\n")
-    files[("archive", "notes.txt")] = b"hello from s3\n"
+        # S3: a multipart object (two 5 MiB parts and a small last one) and a plain one.
+        s3 = alice.client()
+        s3.create_bucket(Bucket="archive")
+        parts_data = [payload(5 * MiB, seed=51), payload(5 * MiB, seed=52), payload(300 * 1024, seed=53)]
+        up = s3.create_multipart_upload(Bucket="archive", Key="multi.bin")
+        parts = []
+        for i, part in enumerate(parts_data, start=1):
+            r = s3.upload_part(Bucket="archive", Key="multi.bin", UploadId=up["UploadId"], PartNumber=i, Body=part)
+            parts.append({"PartNumber": i, "ETag": r["ETag"]})
+        s3.complete_multipart_upload(Bucket="archive", Key="multi.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
+        files[("archive", "multi.bin")] = b"".join(parts_data)
+        s3.put_object(Bucket="archive", Key="notes.txt", Body=b"hello from s3\n")
+        files[("archive", "notes.txt")] = b"hello from s3\n"
 
-    # The box: a folder and files of several sizes over WebDAV.
-    dav = Dav(src, "alice", pw)
-    assert dav.mkcol("Documents").status_code == 201
-    box_files = {"Documents/report.pdf": payload(2 * MiB + 5, seed=81), "Documents/todo.txt": b"buy bread\n",
-                 "photo.jpg": payload(200 * 1024, seed=82)}
-    for path, data in box_files.items():
-        assert dav.put(path, data=data).status_code in (201, 204)
+        # The box: a folder and files of several sizes over WebDAV.
+        dav = Dav(src, "alice", pw)
+        assert dav.mkcol("Documents").status_code == 201
+        box_files = {"Documents/report.pdf": payload(2 * MiB + 5, seed=81), "Documents/todo.txt": b"buy bread\n",
+                     "photo.jpg": payload(200 * 1024, seed=82)}
+        for path, data in box_files.items():
+            assert dav.put(path, data=data).status_code in (201, 204)
 
-    # A token issued before the backup, to present to the restored server.
-    old_token = Keystone(src).token("alice", pw, project="proj-alice")
+        # A token issued before the backup, to present to the restored server.
+        old_token = Keystone(src).token("alice", pw, project="proj-alice")
 
-    # The backup, while a client keeps writing and deleting.
-    alice.swift.create_container("loop")
-    loop = UploadLoop(account_for(src, "alice", pw, "proj-alice"), "loop")
-    loop.start()
-    time.sleep(1.0)
-    before_backup = dict(loop.acked)
-    deleted_before = set(loop.deleted)
-    backup_dir = tmp / "backup"
-    started = time.time()
-    r = ciel("backup", "--data-dir", src.data_dir, "--to", backup_dir)
-    backup_seconds = time.time() - started
-    time.sleep(0.5)
-    loop.stop()
-    assert loop.error is None, loop.error
-    assert r.returncode == 0, r.stdout + r.stderr
-    src.stop()
+        # The backup, while a client keeps writing and deleting.
+        alice.swift.create_container("loop")
+        loop = UploadLoop(account_for(src, "alice", pw, "proj-alice"), "loop")
+        loop.start()
+        time.sleep(1.0)
+        before_backup = dict(loop.acked)
+        deleted_before = set(loop.deleted)
+        backup_dir = tmp / "backup"
+        started = time.time()
+        r = ciel("backup", "--data-dir", src.data_dir, "--to", backup_dir)
+        backup_seconds = time.time() - started
+        time.sleep(0.5)
+        loop.stop()
+        assert loop.error is None, loop.error
+        assert r.returncode == 0, r.stdout + r.stderr
+        src.stop()
 
-    restored_dir = tmp / "restored" / "data"
-    rr = ciel("restore", "--from", backup_dir, "--data-dir", restored_dir)
-    assert rr.returncode == 0, rr.stdout + rr.stderr
+        restored_dir = tmp / "restored" / "data"
+        rr = ciel("restore", "--from", backup_dir, "--data-dir", restored_dir)
+        assert rr.returncode == 0, rr.stdout + rr.stderr
+    except BaseException:
+        src.stop()
+        raise
     restored = CielServer(restored_dir, dict(src.settings, **{"server.listen": "127.0.0.1:0"})).start()
     yield dict(src=src, restored=restored, tmp=tmp, backup_dir=backup_dir, backup_out=r, restore_out=rr, files=files,
                box_files=box_files, alice=alice, password=pw, old_token=old_token, loop=loop,
@@ -240,6 +244,28 @@ def test_object_deleted_between_snapshot_and_copy_is_in_the_backup(tmp_path_fact
     tmp = tmp_path_factory.mktemp("backup-pin-run")
     pause = tmp / "pause"
     env = dict(os.environ, CIEL_BACKUP_PAUSE_FOR_TEST=str(pause))
+    try:
+        out, err, code = backup_with_a_deletion_after_the_snapshot(src, acct, tmp, pause, env)
+    finally:
+        src.stop()
+    assert code == 0, out + err
+    assert "taking a new one" not in out  # the pinned copy was enough: no second snapshot
+
+    restored_dir = tmp / "restored"
+    r = ciel("restore", "--from", tmp / "out", "--data-dir", restored_dir)
+    assert r.returncode == 0, r.stderr
+    restored = CielServer(restored_dir, dict(src.settings, **{"server.listen": "127.0.0.1:0"})).start()
+    try:
+        again = admin_account(restored)
+        assert sorted(again.names("c")) == ["doomed", "kept"]
+        assert again.read("c/doomed") == doomed
+        assert again.read("c/kept") == kept
+    finally:
+        restored.stop()
+
+
+def backup_with_a_deletion_after_the_snapshot(src, acct, tmp, pause, env):
+    """Runs ciel backup, deletes c/doomed while it waits after its snapshot; (stdout, stderr, status)."""
     proc = subprocess.Popen([str(BINARY), "backup", "--data-dir", str(src.data_dir), "--to", str(tmp / "out")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -257,21 +283,7 @@ def test_object_deleted_between_snapshot_and_copy_is_in_the_backup(tmp_path_fact
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, out + err
-    assert "taking a new one" not in out  # the pinned copy was enough: no second snapshot
-    src.stop()
-
-    restored_dir = tmp / "restored"
-    r = ciel("restore", "--from", tmp / "out", "--data-dir", restored_dir)
-    assert r.returncode == 0, r.stderr
-    restored = CielServer(restored_dir, dict(src.settings, **{"server.listen": "127.0.0.1:0"})).start()
-    try:
-        again = admin_account(restored)
-        assert sorted(again.names("c")) == ["doomed", "kept"]
-        assert again.read("c/doomed") == doomed
-        assert again.read("c/kept") == kept
-    finally:
-        restored.stop()
+    return out, err, proc.returncode
 
 
 def test_scrub_finds_nothing_wrong_in_the_restored_directory(scenario, tmp_path):
