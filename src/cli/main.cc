@@ -20,6 +20,8 @@ void usage() {
       "  serve     run the cloud (see ciel serve --help for every setting)\n"
       "  scrub     re-verify every blob's checksum and report corrupt ones\n"
       "  admin     offline identity administration: users, projects, roles, audit, key rotation\n"
+      "  backup    copy a data directory (SQLite, local blobs, keys) while it serves or not\n"
+      "  restore   make a new data directory from a backup\n"
       "  version   print the version\n");
 }
 }  // namespace
@@ -40,6 +42,8 @@ int main(int argc, char** argv, char** envp) {
   }
   if (cmd == "serve") { return ciel::cli::serve_main(argc - 1, argv + 1, envp); }
   if (cmd == "admin") { return ciel::cli::admin_main(argc - 1, argv + 1, envp); }
+  if (cmd == "backup") { return ciel::cli::backup_main(argc - 1, argv + 1, envp); }
+  if (cmd == "restore") { return ciel::cli::restore_main(argc - 1, argv + 1, envp); }
   if (cmd == "scrub") { return ciel::cli::scrub_main(argc - 1, argv + 1, envp); }
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     usage();

@@ -109,6 +109,17 @@ std::string default_web_root() {
 
 }  // namespace
 
+std::vector<store::Migration> all_migrations() {
+  std::vector<store::Migration> migrations;
+  for (auto& m : store::store_migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : box::collab_migrations()) { migrations.push_back(std::move(m)); }
+  for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
+  return migrations;
+}
+
 int serve_main(int argc, char** argv, char** envp) {
   config::Settings settings;
   declare_core_settings(settings);
@@ -190,13 +201,7 @@ int serve_main(int argc, char** argv, char** envp) {
   if (meta_url.empty()) { meta_url = "sqlite:" + dir + "/meta.db"; }
   auto meta = store::open_meta_store(meta_url);
   if (!meta) { die(1, meta.error().message + (meta.error().detail.empty() ? "" : ": " + meta.error().detail)); }
-  std::vector<store::Migration> migrations;
-  for (auto& m : store::store_migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : identity::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : object::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : box::migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : box::collab_migrations()) { migrations.push_back(std::move(m)); }
-  for (auto& m : compute::migrations()) { migrations.push_back(std::move(m)); }
+  auto migrations = all_migrations();
   if (auto st = store::migrate(**meta, migrations); !st) { die(1, st.error().message + ": " + st.error().detail); }
   std::string blob_root = settings.get_string("store.blob_root");
   if (blob_root.empty()) { blob_root = dir + "/blobs"; }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/bytes.h"
@@ -217,5 +218,7 @@ std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, sto
 
 // Image blobs no row names (interrupted uploads), removed at startup. Blocking.
 Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images);
+// The keys of the image blobs the rows name (what `ciel backup` must copy). Blocking.
+Result<std::unordered_set<std::string>> image_blob_keys(store::MetaStore& meta);
 
 }  // namespace ciel::compute

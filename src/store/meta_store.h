@@ -143,4 +143,10 @@ Result<std::unique_ptr<MetaStore>> open_postgres_meta_store(const PostgresConfig
 // "sqlite:PATH" or "postgresql://..." / "postgres://...".
 Result<std::unique_ptr<MetaStore>> open_meta_store(std::string_view url);
 
+// Copies the SQLite database at `path` (which a server may be using) into the new file `dest`
+// with SQLite's online backup API, in one read transaction: the copy is one committed state, and
+// under WAL the server's writers carry on meanwhile. `dest` must not exist. Errc::unavailable on
+// any failure (the message says which file; `detail` has SQLite's words).
+Status snapshot_sqlite_database(const std::string& path, const std::string& dest);
+
 }  // namespace ciel::store

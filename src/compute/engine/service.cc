@@ -1433,7 +1433,7 @@ std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, sto
   return std::make_unique<Service>(meta, images, policy, hypervisor, std::move(config));
 }
 
-Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images) {
+Result<std::unordered_set<std::string>> image_blob_keys(store::MetaStore& meta) {
   std::unordered_set<std::string> named;
   auto st = meta.read_sync([&](Tx& tx) -> Status {
     auto rows = tx.query("SELECT blob_key FROM compute_images WHERE blob_key IS NOT NULL");
@@ -1442,7 +1442,13 @@ Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, stor
     return {};
   });
   if (!st) { return st.error(); }
-  auto sweep = store::sweep_blobs(images, named, true);
+  return named;
+}
+
+Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images) {
+  auto named = image_blob_keys(meta);
+  if (!named) { return named.error(); }
+  auto sweep = store::sweep_blobs(images, *named, true);
   if (!sweep) { return sweep.error(); }
   return sweep->unreferenced.size();
 }

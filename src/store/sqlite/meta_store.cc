@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -344,6 +345,44 @@ Result<std::unique_ptr<MetaStore>> open_sqlite_meta_store(const SqliteConfig& co
   auto store = std::make_unique<SqliteStore>(config);
   if (auto st = store->open(); !st) { return st.error(); }
   return std::unique_ptr<MetaStore>(std::move(store));
+}
+
+Status snapshot_sqlite_database(const std::string& path, const std::string& dest) {
+  struct Db {
+    sqlite3* db = nullptr;
+    ~Db() { sqlite3_close_v2(db); }
+  } src, out;
+  std::error_code ec;
+  if (std::filesystem::exists(dest, ec) || ec) { return make_error(Errc::unavailable, "cannot create " + dest, "it already exists"); }
+  // Read-write without create (the WAL index needs write access; a missing file is an error).
+  int rc = sqlite3_open_v2(path.c_str(), &src.db, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    return make_error(Errc::unavailable, "cannot open database " + path, src.db != nullptr ? sqlite3_errmsg(src.db) : "out of memory");
+  }
+  sqlite3_busy_timeout(src.db, 10000);
+  rc = sqlite3_open_v2(dest.c_str(), &out.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE, nullptr);
+  if (rc != SQLITE_OK) {
+    return make_error(Errc::unavailable, "cannot create " + dest, out.db != nullptr ? sqlite3_errmsg(out.db) : "out of memory");
+  }
+  sqlite3_busy_timeout(out.db, 10000);
+  sqlite3_backup* backup = sqlite3_backup_init(out.db, "main", src.db, "main");
+  if (backup == nullptr) { return make_error(Errc::unavailable, "cannot snapshot database " + path, sqlite3_errmsg(out.db)); }
+  // All pages in one step: one read transaction, so the copy is one consistent state. Stepping in
+  // pieces would restart whenever the server commits in between, and might never finish.
+  do {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) { sqlite3_sleep(50); }
+  } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_OK);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) { return make_error(Errc::unavailable, "cannot snapshot database " + path, sqlite3_errstr(rc)); }
+  // The copy is a plain rollback-journal file; ciel serve puts it back in WAL mode when it opens it.
+  char* err = nullptr;
+  if (sqlite3_exec(out.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "?";
+    sqlite3_free(err);
+    return make_error(Errc::unavailable, "cannot snapshot database " + path, msg);
+  }
+  return {};
 }
 
 }  // namespace ciel::store

@@ -799,6 +799,77 @@ TEST(SqliteMetaStore, KilledWriterKeepsEveryAcknowledgedCommit) {
   EXPECT_EQ(counter->rows.at(0).integer(0), static_cast<std::int64_t>(present.size()));
 }
 
+// --- SQLite only: the snapshot ciel backup takes --------------------------------------------------------
+
+// Under a writer that keeps moving one unit from one row to another (the sum never changes) and
+// adding a row per move, the snapshot is one committed state: the sum holds and the rows agree
+// with the move counter.
+TEST(SqliteMetaStore, SnapshotIsOneCommittedStateWhileWritersCarryOn) {
+  test::TempDir dir;
+  auto store = open_sqlite_meta_store({dir.path() + "/meta.db"});
+  ASSERT_OK(store);
+  std::vector<Migration> migrations = {{"t", 1,
+                                        "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL);"
+                                        "CREATE TABLE moves (id BIGINT PRIMARY KEY, body TEXT NOT NULL);"
+                                        "INSERT INTO accounts (id, balance) VALUES (1, 1000000), (2, 0)",
+                                        {}}};
+  ASSERT_OK(migrate(**store, migrations));
+  // Enough rows that the copy takes a while.
+  ASSERT_OK((*store)->transact_sync([](Tx& tx) -> Status {
+    for (std::int64_t i = 0; i < 4000; ++i) {
+      auto r = tx.exec("INSERT INTO moves (id, body) VALUES ($1, $2)", {-1 - i, std::string(1000, 'x')});
+      if (!r) { return r.error(); }
+    }
+    return {};
+  }));
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> moves{0};
+  std::thread writer([&] {
+    for (std::int64_t n = 0; !stop; ++n) {
+      auto st = (*store)->transact_sync([&](Tx& tx) -> Status {
+        if (auto r = tx.exec("UPDATE accounts SET balance = balance - 1 WHERE id = 1"); !r) { return r.error(); }
+        if (auto r = tx.exec("UPDATE accounts SET balance = balance + 1 WHERE id = 2"); !r) { return r.error(); }
+        if (auto r = tx.exec("INSERT INTO moves (id, body) VALUES ($1, 'm')", {n}); !r) { return r.error(); }
+        return {};
+      });
+      ASSERT_TRUE(st) << describe(st.error());
+      moves = n + 1;
+    }
+  });
+  while (moves < 50) { std::this_thread::sleep_for(1ms); }
+  std::string copy = dir.path() + "/copy.db";
+  auto st = snapshot_sqlite_database(dir.path() + "/meta.db", copy);
+  std::int64_t after = moves;
+  std::this_thread::sleep_for(20ms);
+  stop = true;
+  writer.join();
+  ASSERT_OK(st);
+  EXPECT_GT(moves.load(), after) << "the writer could not commit after the snapshot";
+
+  auto snap = open_sqlite_meta_store({copy});
+  ASSERT_OK(snap);
+  auto sum = select(**snap, "SELECT SUM(balance), MAX(balance) FILTER (WHERE id = 2) FROM accounts");
+  ASSERT_OK(sum);
+  EXPECT_EQ(sum->rows.at(0).integer(0), 1000000);
+  std::int64_t moved = sum->rows.at(0).integer(1);
+  auto rows = select(**snap, "SELECT COUNT(*) FROM moves WHERE id >= 0");
+  ASSERT_OK(rows);
+  EXPECT_EQ(rows->rows.at(0).integer(0), moved);
+  EXPECT_GE(moved, 50);
+  auto integrity = select(**snap, "PRAGMA integrity_check");
+  ASSERT_OK(integrity);
+  EXPECT_EQ(integrity->rows.at(0).text(0), "ok");
+
+  // The destination must be new; a missing source is an error, not an empty copy.
+  auto again = snapshot_sqlite_database(dir.path() + "/meta.db", copy);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::unavailable);
+  auto missing = snapshot_sqlite_database(dir.path() + "/absent.db", dir.path() + "/copy2.db");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::unavailable);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/absent.db"));
+}
+
 // --- PostgreSQL only -------------------------------------------------------------------------------------
 
 class PostgresMetaStore : public ::testing::Test {
