@@ -238,15 +238,6 @@ bool dir_is_empty_or_absent(const std::string& dir) {
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
 
-void declare_all_settings(config::Settings& settings) {
-  declare_core_settings(settings);
-  identity::declare_settings(settings);
-  object::declare_settings(settings);
-  object::s3::declare_settings(settings);
-  box::declare_settings(settings);
-  compute::declare_settings(settings);
-}
-
 // --- backup ---------------------------------------------------------------------------------------
 
 // Tests delete objects between the snapshot and the copy: with CIEL_BACKUP_PAUSE_FOR_TEST=PATH in

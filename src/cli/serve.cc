@@ -120,14 +120,18 @@ std::vector<store::Migration> all_migrations() {
   return migrations;
 }
 
-int serve_main(int argc, char** argv, char** envp) {
-  config::Settings settings;
+void declare_all_settings(config::Settings& settings) {
   declare_core_settings(settings);
   identity::declare_settings(settings);
   object::declare_settings(settings);
   object::s3::declare_settings(settings);
   box::declare_settings(settings);
   compute::declare_settings(settings);
+}
+
+int serve_main(int argc, char** argv, char** envp) {
+  config::Settings settings;
+  declare_all_settings(settings);
 
   CLI::App app{"ciel serve: run the cloud"};
   LoadOptions load;

@@ -5,6 +5,9 @@
 namespace ciel::store {
 struct Migration;
 }
+namespace ciel::config {
+class Settings;
+}
 
 namespace ciel::cli {
 
@@ -12,6 +15,8 @@ int serve_main(int argc, char** argv, char** envp);
 // Every module's schema migrations, in the order ciel serve applies them; ciel restore checks a
 // backup's schema against them.
 std::vector<store::Migration> all_migrations();
+// Every setting ciel serve knows (the other subcommands read the same configuration).
+void declare_all_settings(config::Settings& settings);
 int scrub_main(int argc, char** argv, char** envp);
 int admin_main(int argc, char** argv, char** envp);
 int backup_main(int argc, char** argv, char** envp);
