@@ -153,6 +153,9 @@ def test_placement_full_hosts_agent_loss_and_freed_capacity(cluster):
     os.kill(qemu_b, 0)
     wait_for(lambda: show(admin, "vm-b")["status"] == "UNKNOWN", TIMEOUT_S + 30, "vm-b UNKNOWN")
     assert show(admin, "vm-a")["status"] == "ACTIVE"
+    # Its host cannot be reached: an action is Nova's 409, and the server is left as it was.
+    r = osc(admin, "server", "stop", "vm-b", check=False, json_output=False)
+    assert r.returncode != 0 and "409" in r.stderr
     # Nothing is placed on a dead host: with host-b down there is still no room.
     r = osc(admin, "server", "create", "--image", "guest", "--flavor", "v1.agent", "--network", "private", "vm-d")
     assert show(admin, "vm-d")["status"] == "ERROR"
