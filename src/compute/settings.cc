@@ -94,6 +94,9 @@ Result<AgentConfig> agent_config_from(const config::Settings& s, const std::stri
   a.heartbeat = s.get_duration("agent.heartbeat");
   a.poll = s.get_duration("agent.poll");
   if (a.heartbeat < std::chrono::milliseconds(100)) { return make_error(Errc::invalid_argument, "invalid setting agent.heartbeat: at least 100ms"); }
+  if (a.heartbeat * 2 > s.get_duration("compute.agent_timeout")) {
+    return make_error(Errc::invalid_argument, "invalid setting agent.heartbeat: at most half of compute.agent_timeout, or the host would be taken for dead between two heartbeats");
+  }
   if (a.poll < std::chrono::milliseconds(10)) { return make_error(Errc::invalid_argument, "invalid setting agent.poll: at least 10ms"); }
   a.shutdown_timeout = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("compute.shutdown_timeout"));
   return a;

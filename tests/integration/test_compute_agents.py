@@ -9,16 +9,19 @@ its host's capacity for the next one.
 
 The PostgreSQL server is the one scripts/test.sh exports as CIEL_TEST_POSTGRES_URL, or a private
 one started here with scripts/pg-test-server.sh."""
+import concurrent.futures
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
 import pytest
+import requests
 
 from conftest import BINARY, ROOT, CielServer
-from identity_support import FAST_SETTINGS, cli_env, osc, read_openrc
+from identity_support import FAST_SETTINGS, Keystone, cli_env, osc, read_openrc
 from test_compute_servers import console, create_wait, kill_vms, wait_for
 
 PG_SCRIPT = ROOT / "scripts" / "pg-test-server.sh"
@@ -105,7 +108,7 @@ def cluster(tmp_path_factory, pg_base, guest_image):
         osc(admin, "image", "create", "--file", str(guest_image), "--disk-format", "qcow2", "--container-format", "bare",
             "--public", "guest")
         osc(admin, "flavor", "create", "--vcpus", "1", "--ram", "256", "--disk", "1", "v1.agent")
-        yield {"api": api, "agents": agents, "admin": admin}
+        yield {"api": api, "agents": agents, "admin": admin, "db": db, "base": base}
     finally:
         for a in agents.values():
             a.stop()
@@ -179,3 +182,45 @@ def test_placement_full_hosts_agent_loss_and_freed_capacity(cluster):
     for n in ("vm-b", "vm-e"):
         osc(admin, "server", "delete", "--wait", n, json_output=False, timeout=300)
     assert osc(admin, "server", "list") == []
+
+
+def test_concurrent_creates_on_two_api_nodes_never_overfill_a_host(cluster):
+    """Two API nodes over the same database, creations racing on both: each host (room for
+    three 128 MiB servers) gets exactly what fits, the rest is ERROR "No valid host"."""
+    api, admin, base = cluster["api"], cluster["admin"], cluster["base"]
+    # A second scheduling node: the same database and the same token keys as the first.
+    shutil.copytree(api.data_dir / "keys", base / "api2" / "keys")
+    api2 = CielServer(base / "api2", dict(api.settings, **{"server.listen": "127.0.0.1:0"})).start()
+    try:
+        osc(admin, "flavor", "create", "--vcpus", "1", "--ram", "128", "--disk", "1", "v1.tiny")
+        openrc = read_openrc(api)
+        token = Keystone(api).token(openrc["OS_USERNAME"], openrc["OS_PASSWORD"], project=openrc["OS_PROJECT_NAME"])
+        image = osc(admin, "image", "show", "guest")["id"]
+        flavor = osc(admin, "flavor", "show", "v1.tiny")["id"]
+
+        def create(i):
+            node = (api, api2)[i % 2]
+            r = requests.post(node.url + "/compute/v2.1/servers", headers={"X-Auth-Token": token}, timeout=60,
+                              json={"server": {"name": f"race-{i}", "imageRef": image, "flavorRef": flavor}})
+            assert r.status_code == 202, r.text
+            return r.json()["server"]["id"]
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(create, range(8)))
+        docs = [requests.get(api2.url + "/compute/v2.1/servers/" + i, headers={"X-Auth-Token": token}, timeout=30).json()["server"]
+                for i in ids]
+        placed = [d["OS-EXT-SRV-ATTR:host"] for d in docs if d["status"] != "ERROR"]
+        failed = [d for d in docs if d["status"] == "ERROR"]
+        assert sorted(placed) == ["host-a"] * 3 + ["host-b"] * 3, docs
+        assert len(failed) == 2
+        for d in failed:
+            assert d["fault"]["message"] == "No valid host was found. There are not enough hosts available."
+            assert d["fault"]["code"] == 500
+            assert d["OS-EXT-SRV-ATTR:host"] is None
+        for i in ids:
+            r = requests.delete(api.url + "/compute/v2.1/servers/" + i, headers={"X-Auth-Token": token}, timeout=30)
+            assert r.status_code == 204
+        wait_for(lambda: requests.get(api.url + "/compute/v2.1/servers", headers={"X-Auth-Token": token},
+                                      timeout=30).json()["servers"] == [], 180, "every server deleted")
+    finally:
+        api2.stop()
