@@ -122,9 +122,10 @@ int agent_main(int argc, char** argv, char** envp) {
     schema = *r ? (*r)->integer(0) : 0;
     return {};
   });
+  // A store no ciel serve has opened yet has no schema_migrations table: the read fails.
   if (!checked || schema < 2) {
-    die(1, "the metadata store " + std::string(checked ? "has no compute hosts yet" : "cannot be read: " + checked.error().message) +
-               ": start ciel serve on it first (it applies the schema)");
+    die(1, "the metadata store " + meta_url.substr(0, meta_url.find(':')) + " has no compute schema 2 yet" +
+               (checked ? std::string() : " (" + checked.error().message + ")") + ": start ciel serve on it first (it applies the schema)");
   }
   std::size_t known = compute::migrations().size();
   if (schema > static_cast<std::int64_t>(known)) { die(1, "the metadata store was written by a newer Ciel (compute schema " + std::to_string(schema) + ")"); }
