@@ -101,7 +101,7 @@ class AgentImpl final : public Agent {
     });
     if (!st) { return st; }
     log::info("compute: agent {} offers {} vCPUs and {} MiB under {}", config_.host, config_.vcpus, config_.ram_mib, hv_.accelerator());
-    return reconcile();
+    return reconcile(true);
   }
 
   boost::asio::awaitable<void> run() override {
@@ -247,14 +247,16 @@ class AgentImpl final : public Agent {
         // The API nodes took this host for dead (a stall, a lost database connection): what
         // happened meanwhile (servers deleted without it) is settled as at a start.
         log::warn("compute: agent {} was marked down; reconciling its servers", config_.host);
-        auto rec = co_await run_blocking([&] { return reconcile(); });
+        auto rec = co_await run_blocking([&] { return reconcile(false); });
         if (!rec) { log::error("compute: agent {} cannot reconcile: {} {}", config_.host, rec.error().message, rec.error().detail); }
       }
     }
   }
 
   // --- reconcile -------------------------------------------------------------------------------
-  Status reconcile() {
+  // `at_start`: nothing else runs yet, so temp files in the image cache are leftovers of a crash
+  // (later, one may be an image being cached for a build in progress).
+  Status reconcile(bool at_start) {
     std::vector<Server> servers;
     std::set<std::string> pending;  // servers with queued or running work: the queue settles them
     auto st = meta_.read_sync([&](Tx& tx) -> Status {
@@ -302,18 +304,32 @@ class AgentImpl final : public Agent {
       }
     }
     for (const auto& id : hv_.list()) {
-      if (!known.contains(id)) {
+      if (!known.contains(id) && !placed_here(id)) {
         log::warn("compute: removing VM directory {} that no server of host {} names", id, config_.host);
         (void)hv_.destroy(id);
       }
     }
-    return prune_image_cache(servers);
+    return prune_image_cache(servers, at_start);
+  }
+
+  // Whether a live server of this host has id `id` now (a VM directory may belong to a server
+  // created after reconcile read the list, when it runs beside the queue). Errors count as yes:
+  // a VM is only removed when it surely belongs to no one.
+  bool placed_here(const std::string& id) {
+    bool found = true;
+    (void)meta_.read_sync([&](Tx& tx) -> Status {
+      auto r = tx.one("SELECT 1 FROM compute_servers WHERE id = $1 AND host = $2 AND deleted_s IS NULL", {Value{id}, Value{config_.host}});
+      if (!r) { return r.error(); }
+      found = r->has_value();
+      return {};
+    });
+    return found;
   }
 
   // The cache keeps an image's file while the image exists or a server of this host still boots
   // from it (its overlay names the file as backing); anything else, and temp files of an
   // interrupted caching, goes.
-  Status prune_image_cache(const std::vector<Server>& servers) {
+  Status prune_image_cache(const std::vector<Server>& servers, bool with_temp_files) {
     std::set<std::string> keep;
     for (const auto& srv : servers) { keep.insert(srv.image_id); }
     auto st = meta_.read_sync([&](Tx& tx) -> Status {
@@ -327,6 +343,7 @@ class AgentImpl final : public Agent {
     for (const auto& entry : std::filesystem::directory_iterator(config_.cache_dir, ec)) {
       std::string name = entry.path().filename().string();
       bool temp = name.find(".tmp-") != std::string::npos;
+      if (temp && !with_temp_files) { continue; }
       if (temp || !keep.contains(name.substr(0, name.find('.')))) {
         log::info("compute: removing {} from the image cache (no image or server uses it)", name);
         std::error_code rec;
