@@ -217,10 +217,31 @@ def test_concurrent_creates_on_two_api_nodes_never_overfill_a_host(cluster):
             assert d["fault"]["message"] == "No valid host was found. There are not enough hosts available."
             assert d["fault"]["code"] == 500
             assert d["OS-EXT-SRV-ATTR:host"] is None
+        on_b = [d["id"] for d in docs if d["OS-EXT-SRV-ATTR:host"] == "host-b"]
+        agents = cluster["agents"]
+        vms_b = agents["host-b"].data_dir / "compute" / "vms"
+        # Each server's boot is done (ACTIVE) before host-b's agent dies.
+        wait_for(lambda: all(requests.get(api.url + "/compute/v2.1/servers/" + i, headers={"X-Auth-Token": token},
+                                          timeout=30).json()["server"]["status"] == "ACTIVE" for i in on_b), 120, "host-b's servers ACTIVE")
+        qemu_b = [int((vms_b / i / "qemu.pid").read_text()) for i in on_b]
+        agents["host-b"].kill()
+        wait_for(lambda: requests.get(api.url + "/compute/v2.1/servers/" + on_b[0], headers={"X-Auth-Token": token},
+                                      timeout=30).json()["server"]["status"] == "UNKNOWN", TIMEOUT_S + 30, "UNKNOWN")
+        # Deleting a server of a dead host removes the record at once (Nova's local delete)...
         for i in ids:
             r = requests.delete(api.url + "/compute/v2.1/servers/" + i, headers={"X-Auth-Token": token}, timeout=30)
             assert r.status_code == 204
+        for i in on_b:
+            r = requests.get(api2.url + "/compute/v2.1/servers/" + i, headers={"X-Auth-Token": token}, timeout=30)
+            assert r.status_code == 404
         wait_for(lambda: requests.get(api.url + "/compute/v2.1/servers", headers={"X-Auth-Token": token},
                                       timeout=30).json()["servers"] == [], 180, "every server deleted")
+        # ...and the agent, once back, removes the VMs of the servers deleted meanwhile.
+        assert all((vms_b / i).is_dir() for i in on_b)
+        agents["host-b"].start()
+        assert not any((vms_b / i).exists() for i in on_b)
+        for pid in qemu_b:
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower(),
+                     30, f"QEMU {pid} gone")
     finally:
         api2.stop()
