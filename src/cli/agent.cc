@@ -155,6 +155,8 @@ int agent_main(int argc, char** argv, char** envp) {
   std::fflush(stdout);
   log::info("agent {} ready", agent_config->host);
   ioc.run();
+  // The agent's timers belong to ioc: the agent goes first.
+  agent.reset();
   log::info("agent {} stopped", agent_config->host);
   log::flush();
   stop_blocking_pool();
