@@ -15,12 +15,12 @@ namespace ciel::cli {
 void declare_blob_store_settings(config::Settings& s) {
   using config::Kind;
   s.declare({"store.blob_backend", Kind::string, "localfs",
-             "Where object and box bytes live: localfs (store.blob_root, store.box_blob_root) or rados (a Ceph pool, store.rados.*). "
-             "VM images stay on local disk."});
+             "Where object, box and image bytes live: localfs (store.blob_root, store.box_blob_root, store.image_blob_root) or rados "
+             "(a Ceph pool, store.rados.*, namespaces objects, box and images)."});
   s.declare({"store.rados.conf", Kind::string, "", "ceph.conf of the cluster; empty: $CEPH_CONF, then /etc/ceph/ceph.conf."});
   s.declare({"store.rados.user", Kind::string, "admin", "Ceph client id: Ciel authenticates as client.<user>."});
   s.declare({"store.rados.keyring", Kind::string, "", "Keyring holding client.<user>'s key; empty: the keyring named in ceph.conf."});
-  s.declare({"store.rados.pool", Kind::string, "ciel", "RADOS pool for blobs (created beforehand); objects and box files use namespaces objects and box."});
+  s.declare({"store.rados.pool", Kind::string, "ciel", "RADOS pool for blobs (created beforehand); objects, box files and images use namespaces objects, box and images."});
   s.declare({"store.rados.stripe_size", Kind::bytes, "4MiB", "Bytes per RADOS object of a blob (64KiB to 64MiB); read from each blob's manifest, so it may change."});
   s.declare({"store.rados.connect_timeout", Kind::duration, "10s", "ciel stops with an error when no monitor answers within this at start."});
   s.declare({"store.rados.op_timeout", Kind::duration, "30s", "A RADOS operation not done by then fails the request (503) instead of hanging."});

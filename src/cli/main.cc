@@ -18,6 +18,7 @@ void usage() {
       "\n"
       "commands:\n"
       "  serve     run the cloud (see ciel serve --help for every setting)\n"
+      "  agent     run this host's virtual machines for a scale-out cloud (ciel agent --help)\n"
       "  scrub     re-verify every blob's checksum and report corrupt ones\n"
       "  admin     offline identity administration: users, projects, roles, audit, key rotation\n"
       "  backup    copy a data directory (SQLite, local blobs, keys) while it serves or not\n"
@@ -41,6 +42,7 @@ int main(int argc, char** argv, char** envp) {
     return 0;
   }
   if (cmd == "serve") { return ciel::cli::serve_main(argc - 1, argv + 1, envp); }
+  if (cmd == "agent") { return ciel::cli::agent_main(argc - 1, argv + 1, envp); }
   if (cmd == "admin") { return ciel::cli::admin_main(argc - 1, argv + 1, envp); }
   if (cmd == "backup") { return ciel::cli::backup_main(argc - 1, argv + 1, envp); }
   if (cmd == "restore") { return ciel::cli::restore_main(argc - 1, argv + 1, envp); }

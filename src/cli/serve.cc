@@ -25,6 +25,8 @@
 #include "cli/blob_stores.h"
 #include "cli/diagnostics.h"
 #include "compute/api/api.h"
+#include "cli/compute_host.h"
+#include "compute/agent.h"
 #include "compute/compute.h"
 #include "compute/driver/hypervisor.h"
 #include "compute/settings.h"
@@ -250,12 +252,12 @@ int serve_main(int argc, char** argv, char** envp) {
     }
     for (const auto& k : report->missing_blobs) { log::error("box: blob {} is named by a file but missing", k); }
   }
+  // Images are blobs like the others: local files, or the pool's namespace "images" with
+  // store.blob_backend = rados (then every compute agent reads them from there).
   std::string image_blob_root = settings.get_string("store.image_blob_root");
   if (image_blob_root.empty()) { image_blob_root = dir + "/images"; }
-  auto image_blobs = store::open_localfs_blob_store({image_blob_root, settings.get_bool("store.fsync")});
-  if (!image_blobs) { die(1, image_blobs.error().message + ": " + image_blobs.error().detail); }
-  (void)(*image_blobs)->collect_temp_files(std::chrono::seconds(0));
-  if (auto removed = compute::remove_unreferenced_image_blobs(**meta, **image_blobs); !removed) {
+  auto image_blobs = open_blobs(image_blob_root, "images");
+  if (auto removed = compute::remove_unreferenced_image_blobs(**meta, *image_blobs); !removed) {
     die(1, removed.error().message + ": " + removed.error().detail);
   } else if (*removed > 0) {
     log::info("compute: removed {} image blobs left by interrupted uploads", *removed);
@@ -413,23 +415,26 @@ int serve_main(int argc, char** argv, char** envp) {
   }
 
   // Compute: images, flavors, keypairs and quotas (Glance v2, Nova v2.1, Neutron's network list).
-  std::string compute_dir = settings.get_string("compute.state_dir");
-  if (compute_dir.empty()) { compute_dir = dir + "/compute"; }
-  compute_config->cache_dir = compute_dir + "/images";
-  compute::driver::QemuConfig qemu_config;
-  qemu_config.state_dir = compute_dir + "/vms";
-  qemu_config.accel = settings.get_string("compute.accel");
-  qemu_config.serial_log_max = settings.get_bytes("compute.console_max");
+  auto agent_config = compute::agent_config_from(settings, dir);
+  if (!agent_config) { die(2, agent_config.error().message); }
+  compute_config->cache_dir = agent_config->cache_dir;
+  compute_config->scratch_dir = agent_config->state_dir + "/scratch";
+  // The agent of this host, unless this node only schedules (compute.local_agent = false).
   std::unique_ptr<compute::driver::Hypervisor> hypervisor;
-  try {
-    hypervisor = compute::driver::make_qemu_hypervisor(qemu_config);
-  } catch (const std::exception& e) {
-    die(2, std::string("compute: ") + e.what());
+  std::unique_ptr<compute::Agent> agent;
+  if (settings.get_bool("compute.local_agent")) {
+    hypervisor = open_hypervisor(settings, agent_config->state_dir);
+    agent_config->adopt_unplaced = true;
+    agent = compute::make_agent(**meta, *image_blobs, *hypervisor, *agent_config);
+    // VMs outlive ciel serve: find the running ones again, mark the ones that died.
+    if (auto st = agent->start(); !st) { die(1, "compute: " + st.error().message + ": " + st.error().detail); }
+    compute_config->wake_local_agent = [a = agent.get()] { a->wake(); };
+    server.spawn([a = agent.get()] { return a->run(); });
   }
-  log::info("compute: virtual machines run under {}", hypervisor->accelerator());
-  auto compute_service = compute::make_compute_service(**meta, **image_blobs, ident.policy(), hypervisor.get(), *compute_config);
-  // VMs outlive ciel serve: find the running ones again, mark the ones that died.
-  if (auto st = compute_service->reconcile(); !st) { die(1, "compute: " + st.error().message + ": " + st.error().detail); }
+  auto compute_service = compute::make_compute_service(**meta, *image_blobs, ident.policy(), *compute_config);
+  server.spawn([&compute_service, interval = std::max(std::chrono::milliseconds(500), compute_config->agent_timeout / 3)] {
+    return compute::run_host_monitor(*compute_service, interval);
+  });
   endpoints["compute"] = public_url + "/compute/v2.1";
   endpoints["image"] = public_url + "/image";
   endpoints["network"] = public_url + "/network";

@@ -21,5 +21,6 @@ int scrub_main(int argc, char** argv, char** envp);
 int admin_main(int argc, char** argv, char** envp);
 int backup_main(int argc, char** argv, char** envp);
 int restore_main(int argc, char** argv, char** envp);
+int agent_main(int argc, char** argv, char** envp);
 
 }  // namespace ciel::cli

@@ -12,6 +12,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,6 +46,15 @@ struct ComputeConfig {
   std::string cache_dir;                       // DATA_DIR/compute/images: base images the VMs' overlays sit on
   std::uint16_t ssh_port_min = 20022, ssh_port_max = 20999;  // compute.ssh_ports: forwarded SSH ports
   std::chrono::seconds shutdown_timeout{60};   // compute.shutdown_timeout: ACPI power-off before a hard stop
+  std::string scratch_dir;                     // DATA_DIR/compute/scratch: uploads staged for qemu-img when the
+                                               // image blob store has no local files (RADOS)
+  // compute.agent_timeout: a host whose agent sent no heartbeat for this long is down: the
+  // scheduler skips it and its servers show status UNKNOWN.
+  std::chrono::milliseconds agent_timeout{30000};
+  std::chrono::milliseconds console_timeout{20000};  // how long a console read waits for the host's agent
+  // Called after a task was queued, so an agent in the same process (ciel serve's own) picks it
+  // up at once instead of at its next poll. Empty: nothing to wake.
+  std::function<void()> wake_local_agent;
 };
 
 struct Image {
@@ -103,6 +113,8 @@ struct Server {
   std::int64_t fault_s = 0;
   std::uint16_t ssh_port = 0;  // 127.0.0.1 port forwarded to the guest's port 22
   std::string accelerator;     // "tcg" or "kvm"
+  std::string host;            // the compute host (agent name) it was placed on; empty when none could take it
+  bool host_up = true;         // false when that host's agent stopped reporting (status then reads UNKNOWN)
   bool config_drive = true;
   std::int64_t created_s = 0, updated_s = 0, launched_s = 0;
 };
@@ -178,7 +190,7 @@ class ComputeService {
   virtual boost::asio::awaitable<Result<std::vector<Keypair>>> list_keypairs(const Caller& c) = 0;
   virtual boost::asio::awaitable<Status> delete_keypair(const Caller& c, std::string name) = 0;
 
-  // --- servers (the QEMU driver runs them; long work happens in the background) -------------------
+  // --- servers (placed on a compute host; its agent runs them in the background) -----------------
   // Checks image, flavor, keypair and quotas, records the server (BUILD) in one transaction with
   // the quota check, and returns; building and booting follow in the background.
   // Errc::invalid_argument (bad request, image too large for the flavor), not_found (image,
@@ -195,9 +207,9 @@ class ComputeService {
   virtual boost::asio::awaitable<Result<Server>> update_server_metadata(const Caller& c, std::string id,
                                                                         std::map<std::string, std::optional<std::string>> changes,
                                                                         bool replace) = 0;
-  // At startup: matches the records with the VMs the driver finds (running ones are reattached,
-  // dead ones marked SHUTOFF, interrupted builds ERROR, orphaned VM directories removed). Blocking.
-  virtual Status reconcile() = 0;
+  // Marks the hosts whose agent sent no heartbeat within agent_timeout as down (once: the node
+  // whose update changed the row logs it); returns those it marked.
+  virtual boost::asio::awaitable<std::vector<std::string>> mark_down_hosts() = 0;
 
   // --- quotas ------------------------------------------------------------------------------------
   virtual boost::asio::awaitable<Result<QuotaSet>> quotas(const Caller& c, std::string project_id) = 0;
@@ -209,12 +221,12 @@ class ComputeService {
 };
 
 std::vector<store::Migration> migrations();
-namespace driver {
-class Hypervisor;
-}
-// `hypervisor` may be null: then servers cannot be created (501-style Errc::unavailable).
+// The API side of compute: servers are placed on the compute hosts (compute_hosts) by the
+// scheduler and run by each host's agent (compute/agent.h), which takes its work from the queue.
 std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy,
-                                                     driver::Hypervisor* hypervisor, ComputeConfig config);
+                                                     ComputeConfig config);
+// Calls mark_down_hosts() every `interval`, for ever (a background task of each API node).
+boost::asio::awaitable<void> run_host_monitor(ComputeService& compute, std::chrono::milliseconds interval);
 
 // Image blobs no row names (interrupted uploads), removed at startup. Blocking.
 Result<std::size_t> remove_unreferenced_image_blobs(store::MetaStore& meta, store::BlobStore& images);

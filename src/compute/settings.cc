@@ -1,6 +1,10 @@
 #include "compute/settings.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace ciel::compute {
 
@@ -18,7 +22,17 @@ void declare_settings(config::Settings& s) {
   s.declare({"compute.shutdown_timeout", Kind::duration, "60s", "How long a stop waits for the guest to power off before a hard stop."});
   s.declare({"compute.console_max", Kind::bytes, "1MiB", "Serial console bytes kept per server."});
   s.declare({"compute.state_dir", Kind::string, "", "VM disks, config drives and sockets (default DATA_DIR/compute)."});
-  s.declare({"store.image_blob_root", Kind::string, "", "Directory of image bytes (default DATA_DIR/images)."});
+  s.declare({"store.image_blob_root", Kind::string, "", "Directory of image bytes (default DATA_DIR/images); with store.blob_backend = rados, images are in the pool's namespace images instead."});
+  s.declare({"compute.local_agent", Kind::boolean, "true",
+             "Run a compute agent for this host inside ciel serve. False on an API node of a scale-out cloud: it only schedules, and `ciel agent` runs the VMs."});
+  s.declare({"compute.agent_timeout", Kind::duration, "30s",
+             "A compute host whose agent sent no heartbeat for this long is down: nothing is placed on it and its servers show status UNKNOWN."});
+  s.declare({"agent.name", Kind::string, "", "This compute host's name (default: the machine's hostname); unique in the cloud."});
+  s.declare({"agent.state_dir", Kind::string, "", "The agent's VM disks, consoles and image cache (default compute.state_dir, else DATA_DIR/compute)."});
+  s.declare({"agent.vcpus", Kind::integer, "0", "vCPUs the scheduler may place on this host (0: 4 per core of the machine)."});
+  s.declare({"agent.ram", Kind::bytes, "0", "RAM the scheduler may place on this host (0: the machine's RAM)."});
+  s.declare({"agent.heartbeat", Kind::duration, "2s", "How often the agent refreshes its host's heartbeat (keep it well under compute.agent_timeout)."});
+  s.declare({"agent.poll", Kind::duration, "250ms", "How often an idle agent reads its work queue."});
 }
 
 Result<ComputeConfig> config_from(const config::Settings& s) {
@@ -49,7 +63,43 @@ Result<ComputeConfig> config_from(const config::Settings& s) {
                         std::pair{"compute.quota_images", c.quota_images}}) {
     if (v < -1) { return make_error(Errc::invalid_argument, std::string("invalid setting ") + key + ": -1 (unlimited) or more"); }
   }
+  c.agent_timeout = s.get_duration("compute.agent_timeout");
+  if (c.agent_timeout < std::chrono::seconds(1)) { return make_error(Errc::invalid_argument, "invalid setting compute.agent_timeout: at least 1s"); }
   return c;
+}
+
+Result<AgentConfig> agent_config_from(const config::Settings& s, const std::string& data_dir) {
+  AgentConfig a;
+  a.host = s.get_string("agent.name");
+  if (a.host.empty()) {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') { return make_error(Errc::invalid_argument, "invalid setting agent.name: the hostname is unknown, set one"); }
+    a.host = name;
+  }
+  if (a.host.size() > 255) { return make_error(Errc::invalid_argument, "invalid setting agent.name: at most 255 characters"); }
+  a.state_dir = s.get_string("agent.state_dir");
+  if (a.state_dir.empty()) { a.state_dir = s.get_string("compute.state_dir"); }
+  if (a.state_dir.empty()) { a.state_dir = data_dir + "/compute"; }
+  a.cache_dir = a.state_dir + "/images";
+  auto vcpus = s.get_int("agent.vcpus");
+  if (vcpus < 0 || vcpus > 1 << 20) { return make_error(Errc::invalid_argument, "invalid setting agent.vcpus: 0 (from the machine) or more"); }
+  a.vcpus = vcpus > 0 ? static_cast<std::uint32_t>(vcpus) : 4 * std::max(1u, std::thread::hardware_concurrency());
+  auto ram = s.get_bytes("agent.ram");
+  if (ram == 0) {
+    auto pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    ram = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : (1ULL << 30);
+  }
+  a.ram_mib = ram >> 20;
+  if (a.ram_mib == 0) { return make_error(Errc::invalid_argument, "invalid setting agent.ram: at least 1MiB"); }
+  a.heartbeat = s.get_duration("agent.heartbeat");
+  a.poll = s.get_duration("agent.poll");
+  if (a.heartbeat < std::chrono::milliseconds(100)) { return make_error(Errc::invalid_argument, "invalid setting agent.heartbeat: at least 100ms"); }
+  if (a.heartbeat * 2 > s.get_duration("compute.agent_timeout")) {
+    return make_error(Errc::invalid_argument, "invalid setting agent.heartbeat: at most half of compute.agent_timeout, or the host would be taken for dead between two heartbeats");
+  }
+  if (a.poll < std::chrono::milliseconds(10)) { return make_error(Errc::invalid_argument, "invalid setting agent.poll: at least 10ms"); }
+  a.shutdown_timeout = std::chrono::duration_cast<std::chrono::seconds>(s.get_duration("compute.shutdown_timeout"));
+  return a;
 }
 
 }  // namespace ciel::compute

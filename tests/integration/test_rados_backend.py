@@ -15,8 +15,10 @@ import requests
 
 from box_support import make_box_user, payload
 from conftest import BINARY, ROOT, CielServer
+from identity_support import cli_env, osc, read_openrc
 from s3_support import S3_SETTINGS, S3User, admin_token, make_user
 from swift_support import admin_account, swift, swift_env
+from test_compute_servers import console, create_wait, kill_vms, wait_for
 
 CEPH_SCRIPT = ROOT / "scripts" / "ceph-test-cluster.sh"
 STRIPE = 1 << 20
@@ -61,9 +63,11 @@ def pool(cluster):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, cluster, pool):
-    s = CielServer(tmp_path_factory.mktemp("rados") / "data", dict(S3_SETTINGS, **rados_settings(cluster, pool))).start()
+    s = CielServer(tmp_path_factory.mktemp("rados") / "data",
+                   dict(S3_SETTINGS, **rados_settings(cluster, pool), **{"compute.ssh_ports": "21200-21299"})).start()
     yield s
     s.stop()
+    kill_vms(s.data_dir)
 
 
 def rados_ls(cluster, pool, namespace):
@@ -125,6 +129,25 @@ def test_box_file_round_trips_over_webdav(server, cluster, pool):
     r = dav.get("report.bin", headers={"Range": f"bytes={STRIPE - 10}-{2 * STRIPE + 10}"})
     assert r.status_code == 206 and r.content == data[STRIPE - 10:2 * STRIPE + 11]
     assert any("." not in n for n in rados_ls(cluster, pool, "box"))
+
+
+def test_images_live_in_rados_and_servers_boot_from_them(server, cluster, pool, guest_image):
+    """An uploaded image is a blob in the namespace `images` (qemu-img checks a staged copy),
+    and the compute agent copies it into its own cache to boot a server from it."""
+    admin = cli_env(read_openrc(server))
+    img = osc(admin, "image", "create", "--file", str(guest_image), "--disk-format", "qcow2", "--container-format", "bare",
+              "rados-guest")
+    assert osc(admin, "image", "show", img["id"])["status"] == "active"
+    assert rados_ls(cluster, pool, "images")
+    assert not (server.data_dir / "images").exists() or not any(p.is_file() for p in (server.data_dir / "images").rglob("*"))
+    osc(admin, "flavor", "create", "--vcpus", "1", "--ram", "256", "--disk", "1", "rados.small")
+    made = create_wait(admin, "--image", "rados-guest", "--flavor", "rados.small", "--network", "private", "rados-vm")
+    assert made["status"] == "ACTIVE"
+    cached = server.data_dir / "compute" / "images" / f"{img['id']}.qcow2"
+    assert cached.read_bytes() == guest_image.read_bytes()
+    wait_for(lambda: "ciel-guest-ready " + made["id"] in console(admin, "rados-vm"), 180, "the guest's ready marker")
+    osc(admin, "server", "delete", "--wait", "rados-vm", json_output=False, timeout=300)
+    assert osc(admin, "server", "list") == []
 
 
 def test_scrub_reads_the_rados_blobs(server, cluster, pool):

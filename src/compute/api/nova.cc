@@ -420,9 +420,12 @@ json::object server_json(const Deps& deps, const Server& s, const Version& v, bo
   if (v.at_least(26)) { o["tags"] = json::array{}; }
   if (v.at_least(73)) { o["locked_reason"] = nullptr; }
   if (admin) {
-    o["OS-EXT-SRV-ATTR:host"] = "ciel";
-    o["OS-EXT-SRV-ATTR:hypervisor_hostname"] = "ciel-" + s.accelerator;
+    // The compute host the scheduler placed it on (null when none could take it, as in Nova).
+    o["OS-EXT-SRV-ATTR:host"] = s.host.empty() ? json::value(nullptr) : json::value(s.host);
+    o["OS-EXT-SRV-ATTR:hypervisor_hostname"] = s.host.empty() ? json::value(nullptr) : json::value(s.host);
     o["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + s.id.substr(0, 8);
+    // 2.16: UP, or UNKNOWN when the host's agent stopped reporting; "" without a host.
+    if (v.at_least(16)) { o["host_status"] = s.host.empty() ? "" : s.host_up ? "UP" : "UNKNOWN"; }
   }
   if (s.status == "ERROR" && !s.fault_message.empty()) {
     o["fault"] = json::object{{"code", s.fault_code ? s.fault_code : 500}, {"message", s.fault_message}, {"created", iso_time(s.fault_s)}};

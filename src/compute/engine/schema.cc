@@ -38,8 +38,29 @@ CREATE INDEX compute_servers_project ON compute_servers (project_id, deleted_s);
 CREATE TABLE compute_project_locks (project_id TEXT PRIMARY KEY, n BIGINT NOT NULL DEFAULT 0)
 )SQL";
 
+// Several hosts: each `ciel agent` (or the agent `ciel serve` embeds) keeps a row in
+// compute_hosts with its capacity and a heartbeat; a server records the host it was placed on and
+// the resources its flavor takes there (so the scheduler sums them in SQL); compute_tasks is the
+// work queue between the API nodes and the agents (the database is the only channel between
+// nodes). A task is queued, then running (claimed by its host's agent), then gone, or done with
+// a result that the API node that asked reads and removes (console output).
+constexpr std::string_view kV2 = R"SQL(
+CREATE TABLE compute_hosts (name TEXT PRIMARY KEY, vcpus BIGINT NOT NULL, ram_mib BIGINT NOT NULL,
+  accelerator TEXT NOT NULL DEFAULT '', state_dir TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'up',
+  started_ms BIGINT NOT NULL, heartbeat_ms BIGINT NOT NULL, placements BIGINT NOT NULL DEFAULT 0);
+ALTER TABLE compute_servers ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE compute_servers ADD COLUMN vcpus BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE compute_servers ADD COLUMN ram_mib BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX compute_servers_host ON compute_servers (host, deleted_s);
+CREATE TABLE compute_tasks (id TEXT PRIMARY KEY, host TEXT NOT NULL, server_id TEXT NOT NULL, action TEXT NOT NULL,
+  payload TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'queued', result TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL, claimed_ms BIGINT NOT NULL DEFAULT 0, finished_ms BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX compute_tasks_queue ON compute_tasks (host, state, created_ms);
+CREATE INDEX compute_tasks_server ON compute_tasks (server_id, state)
+)SQL";
+
 }  // namespace
 
-std::vector<store::Migration> migrations() { return {{"compute", 1, std::string(kV1), ""}}; }
+std::vector<store::Migration> migrations() { return {{"compute", 1, std::string(kV1), ""}, {"compute", 2, std::string(kV2), ""}}; }
 
 }  // namespace ciel::compute

@@ -1,16 +1,22 @@
 // The compute engine's catalogue (compute.h says what it models).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +24,8 @@
 #include <unordered_set>
 
 #include "compute/compute.h"
-#include "compute/driver/hypervisor.h"
+#include "compute/engine/rows.h"
+#include "compute/scheduler.h"
 #include "core/log/log.h"
 #include "core/blocking.h"
 #include "core/crypto/crypto.h"
@@ -31,38 +38,21 @@
 namespace ciel::compute {
 namespace {
 
+constexpr const char* kNoValidHost = "No valid host was found. There are not enough hosts available.";
+
 using store::Row;
 using store::Tx;
 using store::Value;
 namespace json = boost::json;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+using rows::json_map;
+using rows::map_json;
+using rows::now_ms;
+using rows::now_s;
+using rows::server_from;
+using rows::uuid;
 Value i64(std::uint64_t v) { return Value{static_cast<std::int64_t>(v)}; }
 
-std::string uuid() {
-  std::string h = crypto::random_hex(16);
-  h[12] = '4';                                            // version 4 (random)
-  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
-}
-
-std::string map_json(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) { o[k] = v; }
-  return json::serialize(o);
-}
-std::map<std::string, std::string> json_map(const std::string& text) {
-  std::map<std::string, std::string> out;
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) { return out; }
-  for (const auto& [k, val] : v.as_object()) {
-    if (val.is_string()) { out[std::string(k)] = std::string(val.as_string()); }
-  }
-  return out;
-}
 std::string list_json(const std::vector<std::string>& l) {
   json::array a;
   for (const auto& s : l) { a.emplace_back(s); }
@@ -171,9 +161,8 @@ Result<std::pair<std::string, std::string>> parse_public_key(std::string_view li
 
 class Service final : public ComputeService {
  public:
-  Service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy, driver::Hypervisor* hypervisor,
-          ComputeConfig config)
-      : meta_(meta), images_(images), policy_(policy), hv_(hypervisor), config_(std::move(config)) {}
+  Service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy, ComputeConfig config)
+      : meta_(meta), images_(images), policy_(policy), config_(std::move(config)) {}
 
   const ComputeConfig& config() const override { return config_; }
 
@@ -363,7 +352,26 @@ class Service final : public ComputeService {
       co_await requeue();
       co_return make_error(Errc::invalid_argument, "The upload ended before its announced length");
     }
-    auto probe = co_await run_blocking([&] { return inspect(key, img.disk_format); });
+    // qemu-img reads a local file: the blob's own, or a staged copy where the blob store has no
+    // files (RADOS).
+    std::string staged;
+    if (auto fd = images_.open_fd(key); fd) {
+      ::close(*fd);
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(config_.scratch_dir, ec);
+      staged = config_.scratch_dir + "/" + key + ".inspect";
+      if (auto copied = co_await rows::copy_blob_to_file(images_, key, staged); !copied) {
+        (void)co_await images_.remove(key);
+        co_await requeue();
+        co_return copied.error();
+      }
+    }
+    auto probe = co_await run_blocking([&] { return inspect(key, staged, img.disk_format); });
+    if (!staged.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(staged, ec);
+    }
     if (!probe) {
       (void)co_await images_.remove(key);
       co_await requeue();
@@ -712,7 +720,6 @@ class Service final : public ComputeService {
   // --- servers ---------------------------------------------------------------------------------
   boost::asio::awaitable<Result<Server>> create_server(const Caller& c, ServerRequest r) override {
     if (auto st = require_write(c); !st) { co_return st.error(); }
-    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
     if (r.name.empty() || r.name.size() > 255) { co_return make_error(Errc::invalid_argument, "Invalid server name: 1 to 255 characters"); }
     if (r.user_data.size() > 65535) { co_return make_error(Errc::invalid_argument, "User data is larger than 64 KiB"); }
     auto image = co_await get_image(c, r.image_id);
@@ -750,9 +757,19 @@ class Service final : public ComputeService {
     srv.key_name = r.key_name;
     srv.flavor = *flavor;
     srv.metadata = r.metadata;
-    srv.accelerator = hv_->accelerator();
     srv.created_s = srv.updated_s = now_s();
+    const std::int64_t vcpus = std::max<std::int64_t>(srv.flavor.vcpus, 1);
+    const auto ram_mib = static_cast<std::int64_t>(srv.flavor.ram_mib);
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      srv.host.clear();
+      srv.accelerator.clear();
+      srv.ssh_port = 0;
+      srv.status = "BUILD";
+      srv.vm_state = "building";
+      srv.task_state = "spawning";
+      srv.fault_message.clear();
+      srv.fault_code = 0;
+      srv.fault_s = 0;
       // One writer per project at a time (a row lock on PostgreSQL), so the quota check and the
       // insert cannot interleave with another creation.
       auto lock = tx.exec("INSERT INTO compute_project_locks (project_id, n) VALUES ($1, 1) ON CONFLICT (project_id) DO UPDATE SET n = compute_project_locks.n + 1",
@@ -766,22 +783,42 @@ class Service final : public ComputeService {
       if (over(q->instances, u->instances, 1)) { return make_error(Errc::quota_exceeded, "Quota exceeded for instances: Requested 1, but already used " + std::to_string(u->instances) + " of " + std::to_string(q->instances) + " instances"); }
       if (over(q->cores, u->cores, srv.flavor.vcpus)) { return make_error(Errc::quota_exceeded, "Quota exceeded for cores: Requested " + std::to_string(srv.flavor.vcpus) + ", but already used " + std::to_string(u->cores) + " of " + std::to_string(q->cores) + " cores"); }
       if (over(q->ram_mib, u->ram_mib, static_cast<std::int64_t>(srv.flavor.ram_mib))) { return make_error(Errc::quota_exceeded, "Quota exceeded for ram: Requested " + std::to_string(srv.flavor.ram_mib) + ", but already used " + std::to_string(u->ram_mib) + " of " + std::to_string(q->ram_mib) + " ram"); }
-      auto port = free_port(tx);
-      if (!port) { return port.error(); }
-      srv.ssh_port = *port;
+      auto placed = place(tx, vcpus, ram_mib);
+      if (!placed) { return placed.error(); }
+      if (placed->empty()) {
+        // Nova's answer when no compute host can take the flavor: the server exists, in ERROR.
+        srv.status = "ERROR";
+        srv.vm_state = "error";
+        srv.task_state.clear();
+        srv.fault_message = kNoValidHost;
+        srv.fault_code = 500;
+        srv.fault_s = srv.created_s;
+      } else {
+        srv.host = placed->front().name;
+        srv.accelerator = placed->front().accelerator;
+        auto port = free_port(tx);
+        if (!port) { return port.error(); }
+        srv.ssh_port = *port;
+      }
       auto ins = tx.exec(
           "INSERT INTO compute_servers (id, name, project_id, user_id, image_id, key_name, flavor, metadata, status, vm_state, task_state, "
-          "power_state, ssh_port, accelerator, config_drive, user_data, created_s, updated_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'BUILD', "
-          "'building', 'spawning', 0, $9, $10, 1, $11, $12, $12)",
+          "power_state, ssh_port, accelerator, config_drive, user_data, created_s, updated_s, host, vcpus, ram_mib, fault_message, fault_code, "
+          "fault_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, 1, $14, $15, $15, $16, $17, $18, $19, $20, $21)",
           {Value{srv.id}, Value{srv.name}, Value{srv.project_id}, Value{srv.user_id}, Value{srv.image_id}, Value{srv.key_name},
-           Value{flavor_text(srv.flavor)}, Value{map_json(srv.metadata)}, Value{std::int64_t{srv.ssh_port}}, Value{srv.accelerator},
-           Value{crypto::base64(r.user_data)}, Value{srv.created_s}});
+           Value{flavor_text(srv.flavor)}, Value{map_json(srv.metadata)}, Value{srv.status}, Value{srv.vm_state}, Value{srv.task_state},
+           Value{std::int64_t{srv.ssh_port}}, Value{srv.accelerator}, Value{crypto::base64(r.user_data)}, Value{srv.created_s},
+           Value{srv.host}, Value{vcpus}, Value{ram_mib}, Value{srv.fault_message}, Value{std::int64_t{srv.fault_code}}, Value{srv.fault_s}});
       if (!ins) { return ins.error(); }
-      return {};
+      if (srv.host.empty()) { return {}; }
+      // The host's agent builds and boots it; the client polls GET /servers/{id} meanwhile.
+      return enqueue(tx, srv.host, srv.id, "boot", json::serialize(json::object{{"public_key", public_key}}));
     });
     if (!st) { co_return st.error(); }
-    // The build goes on after the answer: the client polls GET /servers/{id}.
-    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, build(srv.id, *image, public_key, r.user_data), boost::asio::detached);
+    if (srv.host.empty()) {
+      log::warn("compute: no host can take server {} ({} vCPU, {} MiB): ERROR", srv.id, vcpus, ram_mib);
+    } else {
+      wake_agent();
+    }
     co_return srv;
   }
 
@@ -807,8 +844,11 @@ class Service final : public ComputeService {
                       : tx.query("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE deleted_s IS NULL AND project_id = $1 ORDER BY created_s DESC, id",
                                  {Value{c.principal->project_id}});
       if (!rows) { return rows.error(); }
+      auto live = live_hosts(tx);
+      if (!live) { return live.error(); }
       for (const auto& r : rows->rows) {
         auto srv = server_from(r);
+        mark_host(srv, *live);
         if (!q.name.empty() && srv.name.find(q.name) == std::string::npos) { continue; }
         if (!q.status.empty() && srv.status != q.status) { continue; }
         out.push_back(std::move(srv));
@@ -821,13 +861,12 @@ class Service final : public ComputeService {
 
   boost::asio::awaitable<Status> act(const Caller& c, std::string id, ServerAction a) override {
     if (auto st = require_write(c); !st) { co_return st; }
-    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
-    std::string task, status;
+    std::string task, status, action;
     switch (a) {
-      case ServerAction::start: task = "powering-on"; break;
-      case ServerAction::stop: task = "powering-off"; break;
-      case ServerAction::reboot_soft: task = "rebooting"; status = "REBOOT"; break;
-      case ServerAction::reboot_hard: task = "rebooting_hard"; status = "HARD_REBOOT"; break;
+      case ServerAction::start: task = "powering-on"; action = "start"; break;
+      case ServerAction::stop: task = "powering-off"; action = "stop"; break;
+      case ServerAction::reboot_soft: task = "rebooting"; status = "REBOOT"; action = "reboot_soft"; break;
+      case ServerAction::reboot_hard: task = "rebooting_hard"; status = "HARD_REBOOT"; action = "reboot_hard"; break;
     }
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
       auto srv = visible_server(tx, c, id);
@@ -842,58 +881,101 @@ class Service final : public ComputeService {
       if (!ok) {
         return make_error(Errc::conflict, "Cannot '" + task + "' instance " + id + " while it is in vm_state " + srv->vm_state);
       }
+      if (srv->host.empty()) { return make_error(Errc::conflict, "Instance " + id + " has no compute host"); }
+      if (!srv->host_up) { return make_error(Errc::conflict, "Compute host " + srv->host + " is down: instance " + id + " cannot be reached"); }
       auto u = tx.exec("UPDATE compute_servers SET task_state = $1, status = CASE WHEN $2 = '' THEN status ELSE $2 END, updated_s = $3 "
                        "WHERE id = $4 AND task_state = ''",
                        {Value{task}, Value{status}, Value{now_s()}, Value{id}});
       if (!u) { return u.error(); }
       if (*u == 0) { return make_error(Errc::conflict, "Another action on instance " + id + " is in progress"); }
-      return {};
+      return enqueue(tx, srv->host, id, action, "");
     });
     if (!st) { co_return st; }
-    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, run_action(id, a), boost::asio::detached);
+    wake_agent();
     co_return Status{};
   }
 
   boost::asio::awaitable<Status> delete_server(const Caller& c, std::string id) override {
     if (auto st = require_write(c); !st) { co_return st; }
+    bool queued = false;
     auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      queued = false;
       auto srv = visible_server(tx, c, id);
       if (!srv) { return srv.error(); }
-      if (srv->task_state == "deleting") { return {}; }
+      if (srv->task_state == "deleting" && srv->host_up) { return {}; }
+      if (srv->host.empty() || !srv->host_up) {
+        // Nova's "local delete": no host, or its host is down, so the record goes now and frees
+        // the quota and the host's capacity; an agent that comes back removes the VM it finds
+        // for a deleted server (reconcile).
+        auto d = tx.exec("DELETE FROM compute_tasks WHERE server_id = $1", {Value{id}});
+        if (!d) { return d.error(); }
+        return rows::set_server_state(tx, id, "DELETED", "deleted", "", 0, "", true);
+      }
       auto u = tx.exec("UPDATE compute_servers SET task_state = 'deleting', updated_s = $1 WHERE id = $2", {Value{now_s()}, Value{id}});
       if (!u) { return u.error(); }
-      return {};
+      queued = true;
+      return enqueue(tx, srv->host, id, "delete", "");
     });
     if (!st) { co_return st; }
-    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, destroy(id), boost::asio::detached);
+    if (queued) { wake_agent(); }
     co_return Status{};
   }
 
+  // The console lives on the server's host: the request goes through the queue, and the agent
+  // answers in the task's result, which this node reads and removes.
   boost::asio::awaitable<Result<std::string>> console_output(const Caller& c, std::string id, std::optional<std::size_t> lines) override {
     auto srv = co_await get_server(c, id);
     if (!srv) { co_return srv.error(); }
-    if (!hv_) { co_return make_error(Errc::unavailable, "This node runs no hypervisor"); }
-    auto log = co_await run_blocking([&] { return hv_->console_log(id, 1 << 20); });
-    if (!log) {
-      if (log.error().code == Errc::not_found) { co_return std::string(); }
-      co_return log.error();
+    if (srv->host.empty()) { co_return std::string(); }
+    if (!srv->host_up) { co_return make_error(Errc::conflict, "Compute host " + srv->host + " is down: the console of instance " + id + " cannot be read"); }
+    std::string task_id = uuid();
+    json::object payload;
+    if (lines) { payload["lines"] = static_cast<std::uint64_t>(*lines); }
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      return enqueue(tx, srv->host, id, "console", json::serialize(payload), task_id);
+    });
+    if (!st) { co_return st.error(); }
+    wake_agent();
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + config_.console_timeout;
+    std::optional<std::string> result;
+    while (!result && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      boost::system::error_code ec;
+      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      auto polled = co_await meta_.read([&](Tx& tx) -> Status {
+        auto r = tx.one("SELECT state, result FROM compute_tasks WHERE id = $1", {Value{task_id}});
+        if (!r) { return r.error(); }
+        if (*r && (*r)->text(0) == "done") { result = (*r)->text(1); }
+        return {};
+      });
+      if (!polled) { break; }
     }
-    // Printable text only: a console carries escape sequences and stray bytes.
-    std::string text;
-    text.reserve(log->size());
-    for (unsigned char ch : *log) {
-      if (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ) { text += static_cast<char>(ch); }
+    (void)co_await meta_.transact([&](Tx& tx) -> Status {
+      auto d = tx.exec("DELETE FROM compute_tasks WHERE id = $1", {Value{task_id}});
+      if (!d) { return d.error(); }
+      return {};
+    });
+    if (!result) { co_return make_error(Errc::unavailable, "The compute host " + srv->host + " did not answer in time"); }
+    co_return std::move(*result);
+  }
+
+  boost::asio::awaitable<std::vector<std::string>> mark_down_hosts() override {
+    std::vector<std::string> down;
+    auto st = co_await meta_.transact([&](Tx& tx) -> Status {
+      down.clear();
+      // Idempotent across API nodes: only the node whose UPDATE changes the row reports it.
+      auto r = tx.query("UPDATE compute_hosts SET state = 'down' WHERE state = 'up' AND heartbeat_ms < $1 RETURNING name",
+                        {Value{now_ms() - config_.agent_timeout.count()}});
+      if (!r) { return r.error(); }
+      for (const auto& row : r->rows) { down.push_back(row.text(0)); }
+      return {};
+    });
+    if (!st) { log::warn("compute: cannot check the compute hosts: {} {}", st.error().message, st.error().detail); }
+    for (const auto& h : down) {
+      log::warn("compute: host {} sent no heartbeat for {} s: its servers show UNKNOWN until it is back", h, config_.agent_timeout.count() / 1000);
     }
-    if (lines) {
-      std::size_t n = 0, pos = text.size();
-      if (!text.empty() && text.back() == '\n') { --pos; }
-      while (pos > 0) {
-        if (text[pos - 1] == '\n' && ++n == *lines) { break; }
-        --pos;
-      }
-      text = text.substr(pos);
-    }
-    co_return text;
+    co_return down;
   }
 
   boost::asio::awaitable<Result<Server>> update_server_metadata(const Caller& c, std::string id,
@@ -921,53 +1003,6 @@ class Service final : public ComputeService {
     if (!st) { co_return st.error(); }
     co_return out;
   }
-
-  Status reconcile() override {
-    if (!hv_) { return {}; }
-    std::vector<Server> servers;
-    auto st = meta_.read_sync([&](Tx& tx) -> Status {
-      auto rows = tx.query("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE deleted_s IS NULL");
-      if (!rows) { return rows.error(); }
-      for (const auto& r : rows->rows) { servers.push_back(server_from(r)); }
-      return {};
-    });
-    if (!st) { return st; }
-    std::set<std::string> known;
-    for (const auto& srv : servers) {
-      known.insert(srv.id);
-      auto state = hv_->state(srv.id);
-      bool running = state && state->running;
-      if (srv.task_state == "deleting") {
-        (void)hv_->destroy(srv.id);
-        (void)set_state_sync(srv.id, "DELETED", "deleted", "", 0, "", true);
-        continue;
-      }
-      if (srv.vm_state == "building") {
-        if (running) {
-          (void)set_state_sync(srv.id, "ACTIVE", "active", "", 1, "", false);
-        } else {
-          (void)hv_->destroy(srv.id);
-          (void)set_state_sync(srv.id, "ERROR", "error", "", 0, "The build was interrupted by a restart of ciel serve", false);
-        }
-        continue;
-      }
-      if (running) {
-        (void)set_state_sync(srv.id, "ACTIVE", "active", "", 1, "", false);
-        log::info("compute: server {} ({}) is running, reattached", srv.id, srv.name);
-      } else if (srv.vm_state == "active" || !srv.task_state.empty()) {
-        (void)set_state_sync(srv.id, "SHUTOFF", "stopped", "", 4, "", false);
-        log::warn("compute: server {} ({}) was not running at startup: marked SHUTOFF", srv.id, srv.name);
-      }
-    }
-    for (const auto& id : hv_->list()) {
-      if (!known.contains(id)) {
-        log::warn("compute: removing VM directory {} that no server names", id);
-        (void)hv_->destroy(id);
-      }
-    }
-    return prune_image_cache(servers);
-  }
-
 
  private:
   Status require_write(const Caller& c) const {
@@ -1075,8 +1110,9 @@ class Service final : public ComputeService {
   // qemu-img's view of an uploaded image: its virtual size, once the format matches the declared
   // one and a qcow2 names no backing file or external data file (which would let a guest read
   // host files). Blocking.
-  Result<std::uint64_t> inspect(const std::string& key, const std::string& disk_format) {
-    auto fd = images_.open_fd(key);
+  Result<std::uint64_t> inspect(const std::string& key, const std::string& staged, const std::string& disk_format) {
+    auto fd = staged.empty() ? images_.open_fd(key) : Result<int>(::open(staged.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd && *fd < 0) { return make_error(Errc::unavailable, "cannot open the staged image", std::strerror(errno)); }
     if (!fd) { return make_error(Errc::unavailable, "cannot open the uploaded image", fd.error().message); }
     ProcessOptions o;
     o.stdin_fd = *fd;
@@ -1132,66 +1168,9 @@ class Service final : public ComputeService {
   }
 
   // --- server helpers ---------------------------------------------------------------------------
-  static constexpr std::string_view kServerCols =
-      "id, name, project_id, user_id, image_id, key_name, flavor, metadata, status, vm_state, task_state, power_state, fault_message, "
-      "fault_code, fault_s, ssh_port, accelerator, config_drive, created_s, updated_s, launched_s";
-
-  static std::string flavor_text(const Flavor& f) {
-    json::object o{{"id", f.id}, {"name", f.name}, {"vcpus", f.vcpus}, {"ram", f.ram_mib}, {"disk", f.disk_gib},
-                   {"ephemeral", f.ephemeral_gib}, {"swap", f.swap_mib}};
-    json::object specs;
-    for (const auto& [k, v] : f.extra_specs) { specs[k] = v; }
-    o["extra_specs"] = std::move(specs);
-    return json::serialize(o);
-  }
-  static Flavor flavor_of_text(const std::string& text) {
-    Flavor f;
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
-    if (ec || !v.is_object()) { return f; }
-    const auto& o = v.as_object();
-    auto str = [&](const char* k) { auto x = o.if_contains(k); return x && x->is_string() ? std::string(x->as_string()) : std::string(); };
-    auto num = [&](const char* k) -> std::uint64_t { auto x = o.if_contains(k); return x && x->is_int64() ? static_cast<std::uint64_t>(x->as_int64()) : x && x->is_uint64() ? x->as_uint64() : 0; };
-    f.id = str("id");
-    f.name = str("name");
-    f.vcpus = static_cast<std::uint32_t>(num("vcpus"));
-    f.ram_mib = num("ram");
-    f.disk_gib = num("disk");
-    f.ephemeral_gib = num("ephemeral");
-    f.swap_mib = num("swap");
-    if (auto x = o.if_contains("extra_specs"); x && x->is_object()) {
-      for (const auto& [k, val] : x->as_object()) {
-        if (val.is_string()) { f.extra_specs[std::string(k)] = std::string(val.as_string()); }
-      }
-    }
-    return f;
-  }
-
-  static Server server_from(const Row& r) {
-    Server s;
-    s.id = r.text(0);
-    s.name = r.text(1);
-    s.project_id = r.text(2);
-    s.user_id = r.text(3);
-    s.image_id = r.text(4);
-    s.key_name = r.text(5);
-    s.flavor = flavor_of_text(r.text(6));
-    s.metadata = json_map(r.text(7));
-    s.status = r.text(8);
-    s.vm_state = r.text(9);
-    s.task_state = r.text(10);
-    s.power_state = static_cast<int>(r.integer(11));
-    s.fault_message = r.text(12);
-    s.fault_code = static_cast<int>(r.integer(13));
-    s.fault_s = r.integer(14);
-    s.ssh_port = static_cast<std::uint16_t>(r.integer(15));
-    s.accelerator = r.text(16);
-    s.config_drive = r.boolean(17);
-    s.created_s = r.integer(18);
-    s.updated_s = r.integer(19);
-    s.launched_s = r.integer(20);
-    return s;
-  }
+  static constexpr std::string_view kServerCols = rows::kServerCols;
+  static std::string flavor_text(const Flavor& f) { return rows::flavor_text(f); }
+  static Flavor flavor_of_text(const std::string& text) { return rows::flavor_of_text(text); }
 
   // A live server of the caller's project (admins: any); Errc::not_found otherwise.
   Result<Server> visible_server(Tx& tx, const Caller& c, const std::string& id) {
@@ -1203,7 +1182,84 @@ class Service final : public ComputeService {
     if (s.project_id != c.principal->project_id && !policy_.is_cloud_admin(*c.principal)) {
       return make_error(Errc::not_found, "Instance " + id + " could not be found.");
     }
+    if (!s.host.empty()) {
+      auto h = tx.one("SELECT heartbeat_ms FROM compute_hosts WHERE name = $1", {Value{s.host}});
+      if (!h) { return h.error(); }
+      std::set<std::string> live;
+      if (*h && (*h)->integer(0) >= now_ms() - config_.agent_timeout.count()) { live.insert(s.host); }
+      mark_host(s, live);
+    }
     return s;
+  }
+
+  // The hosts whose agent sent a heartbeat within compute.agent_timeout.
+  Result<std::set<std::string>> live_hosts(Tx& tx) {
+    auto rows = tx.query("SELECT name FROM compute_hosts WHERE heartbeat_ms >= $1", {Value{now_ms() - config_.agent_timeout.count()}});
+    if (!rows) { return rows.error(); }
+    std::set<std::string> out;
+    for (const auto& r : rows->rows) { out.insert(r.text(0)); }
+    return out;
+  }
+
+  // Nova shows status UNKNOWN for a server whose compute host stopped reporting: what the record
+  // says may no longer be true. The record itself is left alone; the agent sets the real state
+  // when it is back (its reconcile at start).
+  static void mark_host(Server& s, const std::set<std::string>& live) {
+    s.host_up = s.host.empty() || live.contains(s.host);
+    if (!s.host_up) { s.status = "UNKNOWN"; }
+  }
+
+  // The scheduler: the live hosts with room for the flavor, best first (most free RAM), the first
+  // one locked by an UPDATE of its row so that concurrent creations on other API nodes wait for
+  // this transaction and then see its server; an empty vector when no host fits. The free
+  // capacity of the locked host is read again after the lock (under READ COMMITTED the second
+  // read sees what the transaction that held the lock committed); if it no longer fits, the next
+  // candidate is tried.
+  Result<std::vector<HostCapacity>> place(Tx& tx, std::int64_t vcpus, std::int64_t ram_mib) {
+    constexpr std::string_view kFree =
+        "SELECT h.name, h.vcpus - COALESCE(SUM(s.vcpus), 0), h.ram_mib - COALESCE(SUM(s.ram_mib), 0), h.accelerator FROM compute_hosts h "
+        "LEFT JOIN compute_servers s ON s.host = h.name AND s.deleted_s IS NULL WHERE h.heartbeat_ms >= $1";
+    constexpr std::string_view kGroup = " GROUP BY h.name, h.vcpus, h.ram_mib, h.accelerator";
+    const auto cutoff = now_ms() - config_.agent_timeout.count();
+    auto read = [&](const std::string& only) -> Result<std::vector<HostCapacity>> {
+      auto rows = only.empty() ? tx.query(std::string(kFree) + std::string(kGroup), {Value{cutoff}})
+                               : tx.query(std::string(kFree) + " AND h.name = $2" + std::string(kGroup), {Value{cutoff}, Value{only}});
+      if (!rows) { return rows.error(); }
+      std::vector<HostCapacity> out;
+      for (const auto& r : rows->rows) { out.push_back(HostCapacity{r.text(0), r.integer(1), r.integer(2), r.text(3)}); }
+      return out;
+    };
+    auto hosts = read("");
+    if (!hosts) { return hosts.error(); }
+    for (std::size_t attempt = 0; attempt <= hosts->size(); ++attempt) {
+      auto choice = pick_host(*hosts, vcpus, ram_mib);
+      if (!choice) { break; }
+      std::string name = (*hosts)[*choice].name;
+      auto lock = tx.exec("UPDATE compute_hosts SET placements = placements + 1 WHERE name = $1", {Value{name}});
+      if (!lock) { return lock.error(); }
+      auto fresh = read(name);
+      if (!fresh) { return fresh.error(); }
+      if (fresh->empty()) {
+        hosts->erase(hosts->begin() + static_cast<std::ptrdiff_t>(*choice));
+        continue;
+      }
+      (*hosts)[*choice] = fresh->front();
+      if (fits(fresh->front(), vcpus, ram_mib)) { return std::vector<HostCapacity>{fresh->front()}; }
+    }
+    return std::vector<HostCapacity>{};
+  }
+
+  Status enqueue(Tx& tx, const std::string& host, const std::string& server_id, const std::string& action, const std::string& payload,
+                 std::string task_id = {}) {
+    if (task_id.empty()) { task_id = uuid(); }
+    auto r = tx.exec("INSERT INTO compute_tasks (id, host, server_id, action, payload, state, created_ms) VALUES ($1, $2, $3, $4, $5, 'queued', $6)",
+                     {Value{task_id}, Value{host}, Value{server_id}, Value{action}, Value{payload}, Value{now_ms()}});
+    if (!r) { return r.error(); }
+    return {};
+  }
+
+  void wake_agent() {
+    if (config_.wake_local_agent) { config_.wake_local_agent(); }
   }
 
   Result<Usage> usage_of(Tx& tx, const std::string& project) {
@@ -1240,197 +1296,26 @@ class Service final : public ComputeService {
     return make_error(Errc::quota_exceeded, "No free SSH port left in compute.ssh_ports");
   }
 
-  Status set_state_sync(const std::string& id, const std::string& status, const std::string& vm_state, const std::string& task, int power,
-                        const std::string& fault, bool deleted) {
-    return meta_.transact_sync([&](Tx& tx) -> Status {
-      auto now = now_s();
-      auto u = tx.exec(
-          "UPDATE compute_servers SET status = $1, vm_state = $2, task_state = $3, power_state = $4, updated_s = $5, "
-          "fault_message = CASE WHEN $6 = '' THEN fault_message ELSE $6 END, fault_code = CASE WHEN $6 = '' THEN fault_code ELSE 500 END, "
-          "fault_s = CASE WHEN $6 = '' THEN fault_s ELSE $5 END, "
-          "launched_s = CASE WHEN $2 = 'active' AND launched_s = 0 THEN $5 ELSE launched_s END, "
-          "deleted_s = CASE WHEN $7 = 1 THEN $5 ELSE deleted_s END WHERE id = $8",
-          {Value{status}, Value{vm_state}, Value{task}, Value{std::int64_t{power}}, Value{now}, Value{fault}, Value{std::int64_t{deleted}}, Value{id}});
-      if (!u) { return u.error(); }
-      return {};
-    });
-  }
-  boost::asio::awaitable<void> set_state(std::string id, std::string status, std::string vm_state, std::string task, int power,
-                                         std::string fault = {}, bool deleted = false) {
-    auto st = co_await run_blocking([&] { return set_state_sync(id, status, vm_state, task, power, fault, deleted); });
-    if (!st) { log::error("compute: cannot record the state of server {}: {} {}", id, st.error().message, st.error().detail); }
-  }
-
-  // A local file of the image the VM's overlay can sit on: a hard link to the image's blob in
-  // the cache directory (a copy across file systems), kept while servers may need it.
-  // The cache keeps an image's file while the image exists or a server still boots from it (its
-  // overlay names the file as backing); anything else, and temp files of an interrupted caching,
-  // goes at startup.
-  Status prune_image_cache(const std::vector<Server>& servers) {
-    std::set<std::string> keep;
-    for (const auto& srv : servers) { keep.insert(srv.image_id); }
-    auto st = meta_.read_sync([&](Tx& tx) -> Status {
-      auto rows = tx.query("SELECT id FROM compute_images");
-      if (!rows) { return rows.error(); }
-      for (const auto& r : rows->rows) { keep.insert(r.text(0)); }
-      return {};
-    });
-    if (!st) { return st; }
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(config_.cache_dir, ec)) {
-      std::string name = entry.path().filename().string();
-      bool temp = name.find(".tmp-") != std::string::npos;
-      if (temp || !keep.contains(name.substr(0, name.find('.')))) {
-        log::info("compute: removing {} from the image cache (no image or server uses it)", name);
-        std::error_code rec;
-        std::filesystem::remove(entry.path(), rec);
-      }
-    }
-    return {};
-  }
-
-  Result<std::string> cached_image(const Image& image) {
-    std::error_code ec;
-    std::filesystem::create_directories(config_.cache_dir, ec);
-    std::string path = config_.cache_dir + "/" + image.id + "." + image.disk_format;
-    if (std::filesystem::exists(path, ec)) { return path; }
-    auto fd = images_.open_fd(image.blob_key);
-    if (!fd) { return make_error(Errc::unavailable, "the image's bytes cannot be opened", fd.error().message); }
-    auto source = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(*fd), ec);
-    ::close(*fd);
-    if (ec) { return make_error(Errc::unavailable, "the image's file cannot be found", ec.message()); }
-    std::string tmp = path + ".tmp-" + crypto::random_hex(4);
-    std::filesystem::create_hard_link(source, tmp, ec);
-    if (ec) {
-      ec.clear();
-      std::filesystem::copy_file(source, tmp, ec);
-      if (ec) { return make_error(Errc::unavailable, "the image cannot be cached", ec.message()); }
-    }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) { return make_error(Errc::unavailable, "the image cannot be cached", ec.message()); }
-    return path;
-  }
-
-  boost::asio::awaitable<void> build(std::string id, Image image, std::string public_key, std::string user_data) {
-    Server srv;
-    auto loaded = co_await meta_.read([&](Tx& tx) -> Status {
-      auto r = tx.one("SELECT " + std::string(kServerCols) + " FROM compute_servers WHERE id = $1", {Value{id}});
-      if (!r || !*r) { return make_error(Errc::not_found, "server gone"); }
-      srv = server_from(**r);
-      return {};
-    });
-    if (!loaded) { co_return; }
-    auto started = co_await run_blocking([&]() -> Status {
-      auto path = cached_image(image);
-      if (!path) { return path.error(); }
-      driver::VmSpec spec;
-      spec.id = srv.id;
-      spec.vcpus = std::max<std::uint32_t>(srv.flavor.vcpus, 1);
-      spec.ram_mib = std::max<std::uint64_t>(srv.flavor.ram_mib, 16);
-      spec.disk_gib = std::max<std::uint64_t>(srv.flavor.disk_gib, 1);
-      spec.image_path = *path;
-      spec.image_format = image.disk_format;
-      spec.image_virtual_size = image.virtual_size;
-      spec.ssh_port = srv.ssh_port;
-      json::object meta{{"uuid", srv.id}, {"name", srv.name}, {"hostname", srv.name}, {"availability_zone", "nova"},
-                        {"launch_index", 0}, {"project_id", srv.project_id}};
-      json::object keys;
-      if (!srv.key_name.empty()) {
-        keys[srv.key_name] = public_key;
-        meta["keys"] = json::array{json::object{{"name", srv.key_name}, {"type", "ssh"}, {"data", public_key}}};
-      }
-      meta["public_keys"] = std::move(keys);
-      json::object md;
-      for (const auto& [k, v] : srv.metadata) { md[k] = v; }
-      meta["meta"] = std::move(md);
-      json::object network{{"links", json::array{json::object{{"id", "eth0"}, {"type", "phy"}, {"ethernet_mac_address", "52:54:00:12:34:56"}, {"mtu", 1500}}}},
-                           {"networks", json::array{json::object{{"id", "network0"}, {"type", "ipv4_dhcp"}, {"link", "eth0"}, {"network_id", "private"}}}},
-                           {"services", json::array{}}};
-      spec.config_drive = driver::ConfigDrive{json::serialize(meta), user_data, json::serialize(network)};
-      if (auto st = hv_->create(spec); !st) { return st; }
-      auto run = hv_->start(srv.id);
-      if (!run) {
-        (void)hv_->destroy(srv.id);
-        return run.error();
-      }
-      return {};
-    });
-    if (!started) {
-      log::error("compute: server {} failed to build: {} {}", id, started.error().message, started.error().detail);
-      std::string fault = started.error().message + (started.error().detail.empty() ? "" : ": " + started.error().detail.substr(0, 500));
-      co_await set_state(id, "ERROR", "error", "", 0, fault);
-      co_return;
-    }
-    // Deleted while building: the delete saw no VM yet, so this one goes now.
-    bool deleting = false;
-    (void)co_await meta_.read([&](Tx& tx) -> Status {
-      auto r = tx.one("SELECT task_state FROM compute_servers WHERE id = $1", {Value{id}});
-      if (r && *r) { deleting = (*r)->text(0) == "deleting"; }
-      return {};
-    });
-    if (deleting) { co_return; }
-    co_await set_state(id, "ACTIVE", "active", "", 1);
-    log::info("compute: server {} ({}) is running under {}", id, srv.name, hv_->accelerator());
-  }
-
-  boost::asio::awaitable<void> run_action(std::string id, ServerAction a) {
-    Status st;
-    switch (a) {
-      case ServerAction::start: {
-        auto r = co_await run_blocking([&] { return hv_->start(id); });
-        st = r ? Status{} : Status{r.error()};
-        if (st) { co_await set_state(id, "ACTIVE", "active", "", 1); }
-        break;
-      }
-      case ServerAction::stop:
-        st = co_await run_blocking([&] { return hv_->stop(id, config_.shutdown_timeout); });
-        if (st) { co_await set_state(id, "SHUTOFF", "stopped", "", 4); }
-        break;
-      case ServerAction::reboot_soft:
-      case ServerAction::reboot_hard: {
-        bool hard = a == ServerAction::reboot_hard;
-        auto state = co_await run_blocking([&] { return hv_->state(id); });
-        if (state && !state->running) {
-          auto r = co_await run_blocking([&] { return hv_->start(id); });  // a hard reboot of a stopped server starts it
-          st = r ? Status{} : Status{r.error()};
-        } else {
-          st = co_await run_blocking([&] { return hv_->reboot(id, hard); });
-        }
-        if (st) { co_await set_state(id, "ACTIVE", "active", "", 1); }
-        break;
-      }
-    }
-    if (!st) {
-      log::error("compute: action on server {} failed: {} {}", id, st.error().message, st.error().detail);
-      auto state = co_await run_blocking([&] { return hv_->state(id); });
-      bool running = state && state->running;
-      co_await set_state(id, running ? "ACTIVE" : "ERROR", running ? "active" : "error", "", running ? 1 : 0,
-                         running ? "" : st.error().message);
-    }
-  }
-
-  boost::asio::awaitable<void> destroy(std::string id) {
-    auto st = co_await run_blocking([&] { return hv_ ? hv_->destroy(id) : Status{}; });
-    if (!st && st.error().code != Errc::not_found) {
-      log::error("compute: cannot destroy server {}: {} {}", id, st.error().message, st.error().detail);
-      co_await set_state(id, "ERROR", "error", "", 0, "Deleting failed: " + st.error().message);
-      co_return;
-    }
-    co_await set_state(id, "DELETED", "deleted", "", 0, "", true);
-  }
-
   store::MetaStore& meta_;
   store::BlobStore& images_;
   const identity::Policy& policy_;
-  driver::Hypervisor* hv_;
   ComputeConfig config_;
 };
 
 }  // namespace
 
 std::unique_ptr<ComputeService> make_compute_service(store::MetaStore& meta, store::BlobStore& images, const identity::Policy& policy,
-                                                     driver::Hypervisor* hypervisor, ComputeConfig config) {
-  return std::make_unique<Service>(meta, images, policy, hypervisor, std::move(config));
+                                                     ComputeConfig config) {
+  return std::make_unique<Service>(meta, images, policy, std::move(config));
+}
+
+boost::asio::awaitable<void> run_host_monitor(ComputeService& compute, std::chrono::milliseconds interval) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    (void)co_await compute.mark_down_hosts();
+  }
 }
 
 Result<std::unordered_set<std::string>> image_blob_keys(store::MetaStore& meta) {
