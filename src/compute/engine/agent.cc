@@ -101,6 +101,11 @@ class AgentImpl final : public Agent {
     });
     if (!st) { return st; }
     log::info("compute: agent {} offers {} vCPUs and {} MiB under {}", config_.host, config_.vcpus, config_.ram_mib, hv_.accelerator());
+    // Work queued by any API node wakes this agent at once where the store carries notices
+    // (PostgreSQL); the poll every config_.poll stays as the backstop.
+    auto sub = meta_.subscribe(std::string(rows::kTaskNotices), [this] { wake(); });
+    if (!sub) { return sub.error(); }
+    notices_ = std::move(*sub);
     return reconcile(true);
   }
 
@@ -540,6 +545,8 @@ class AgentImpl final : public Agent {
   bool woken_ = false;                                   // guarded by mu_
   std::shared_ptr<boost::asio::steady_timer> timer_;     // guarded by mu_; runs on the queue loop's strand
   std::optional<boost::asio::any_io_executor> base_;    // where tasks run (not the queue loop's strand)
+  // Last, so destroyed first: its thread calls wake().
+  std::unique_ptr<store::MetaStore::Subscription> notices_;
 };
 
 }  // namespace

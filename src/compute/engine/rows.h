@@ -31,6 +31,9 @@ std::string flavor_text(const Flavor& f);
 Flavor flavor_of_text(const std::string& text);
 
 // The columns server_from() reads, in its order (a SELECT list over compute_servers).
+// The channel on which queueing a task wakes the agents (PostgreSQL notices; see MetaStore::subscribe).
+inline constexpr std::string_view kTaskNotices = "ciel_compute_tasks";
+
 inline constexpr std::string_view kServerCols =
     "id, name, project_id, user_id, image_id, key_name, flavor, metadata, status, vm_state, task_state, power_state, fault_message, "
     "fault_code, fault_s, ssh_port, accelerator, config_drive, created_s, updated_s, launched_s, host";

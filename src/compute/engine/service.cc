@@ -1255,7 +1255,7 @@ class Service final : public ComputeService {
     auto r = tx.exec("INSERT INTO compute_tasks (id, host, server_id, action, payload, state, created_ms) VALUES ($1, $2, $3, $4, $5, 'queued', $6)",
                      {Value{task_id}, Value{host}, Value{server_id}, Value{action}, Value{payload}, Value{now_ms()}});
     if (!r) { return r.error(); }
-    return {};
+    return meta_.notify(tx, rows::kTaskNotices);  // agents on other machines wake at the commit
   }
 
   void wake_agent() {
