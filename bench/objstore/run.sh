@@ -34,8 +34,11 @@
 # Debian's radosgw (bench/lib/radosgw.sh: beast frontend, S3 user bench), both over one private
 # single-node Ceph cluster (scripts/ceph-test-cluster.sh: one monitor, one OSD on BlueStore in a
 # sparse file, size-1 pools of 8 PGs each; radosgw creates its own pools), with the S3 scenarios
-# 1 to 4 above; SYSTEMS "ciel radosgw". Ciel's metadata stays in SQLite in its data dir. The
-# memory table adds the cluster's monitor and OSD, which serve both.
+# 1 to 4 above; SYSTEMS "ciel radosgw". Ciel's metadata stays in SQLite in its data dir. Ciel
+# runs with object.inline_max = $CIEL_INLINE_MAX (default 0): every object's bytes go to RADOS,
+# as radosgw's do (Ciel's own default, 16KiB, keeps a 4 KiB object's bytes in its metadata row
+# and the 4 KiB scenarios would not touch the cluster). The memory table adds the cluster's
+# monitor and OSD, which serve both.
 # Knobs (environment, defaults): API both (swift, s3 or both), ROUNDS 3, DURATION 10s,
 # SYSTEMS "ciel swift", CONCS "16 64", GET_OBJECTS 1000, LIST_OBJECTS 10000, LIST_REQUESTS 5,
 # BIG_BYTES 1 GiB, LOOPBACK_BYTES 2 GiB, S3_PUT_KEYS_PER_S 15000, S3_LIST_MAX_KEYS 1000,
@@ -72,6 +75,7 @@ case "$PEER" in
   *) bench_die "PEER: '$PEER' is neither swift nor radosgw" ;;
 esac
 RADOS_STRIPE="${RADOS_STRIPE:-4MiB}"
+CIEL_INLINE_MAX="${CIEL_INLINE_MAX:-0}"   # PEER=radosgw only
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10s}"
 SYSTEMS="${SYSTEMS:-ciel $PEER}"
@@ -129,7 +133,8 @@ if has ciel; then
   has_api s3 && ((${#s3_args[@]} == 0)) && bench_die "$CIEL has no S3 listener (setting s3.listen): build a newer one"
   if [[ "$PEER" == radosgw ]]; then
     s3_args+=(--set store.blob_backend=rados --set "store.rados.conf=$CEPH_CONF_FILE" --set "store.rados.user=$RADOS_USER"
-              --set "store.rados.pool=$RADOS_POOL" --set "store.rados.stripe_size=$RADOS_STRIPE")
+              --set "store.rados.pool=$RADOS_POOL" --set "store.rados.stripe_size=$RADOS_STRIPE"
+              --set "object.inline_max=$CIEL_INLINE_MAX")
   fi
   "$CIEL" serve --data-dir "$data" --listen "127.0.0.1:$port" "${s3_args[@]}" >"$data.out" 2>&1 &
   PID[ciel]=$!
@@ -264,7 +269,7 @@ ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve 
     has swift && echo "INFO s3 swift: Swift's s3api middleware before tempauth in the same proxy (location us-east-1, s3_acl false, multipart off), access key bench:bench"
     if [[ "$PEER" == radosgw ]]; then
       echo "INFO ceph: Ceph $(ceph_version) (Debian), private cluster $CEPH_DIR: one monitor, one OSD (BlueStore in a sparse file, osd_op_num_shards 2), size-1 pools of 8 PGs; $(_ceph osd pool ls 2>/dev/null | tr '\n' ' ')"
-      has ciel && echo "INFO s3 ciel: bytes in RADOS pool $RADOS_POOL (user client.$RADOS_USER), stripe_size $RADOS_STRIPE, up to 4 stripes written and 3 read ahead in flight per transfer; metadata in SQLite (store.fsync=$(ciel_default store.fsync))"
+      has ciel && echo "INFO s3 ciel: bytes in RADOS pool $RADOS_POOL (user client.$RADOS_USER), stripe_size $RADOS_STRIPE, up to 4 stripes written and 3 read ahead in flight per transfer; object.inline_max=$CIEL_INLINE_MAX (0: every object's bytes in RADOS); metadata in SQLite (store.fsync=$(ciel_default store.fsync))"
       has radosgw && echo "INFO s3 radosgw: radosgw $RGW_URL (beast), rgw_obj_stripe_size=$(radosgw_config rgw_obj_stripe_size) rgw_max_chunk_size=$(radosgw_config rgw_max_chunk_size) rgw_put_obj_min_window_size=$(radosgw_config rgw_put_obj_min_window_size) rgw_get_obj_window_size=$(radosgw_config rgw_get_obj_window_size) rgw_thread_pool_size=$(radosgw_config rgw_thread_pool_size) debug_rgw=$(radosgw_config debug_rgw), access key bench"
     fi
     echo "INFO s3: api=$API; requests on SigV4 presigned URLs (host signed, UNSIGNED-PAYLOAD), path style, made before each measurement; put4k keys ${S3_PUT_KEYS_PER_S}/s x duration per run; ListObjectsV2 max-keys=$S3_LIST_MAX_KEYS"
@@ -611,7 +616,7 @@ else
 fi
 echo
 if [[ "$PEER" == radosgw ]]; then
-  echo "## Object storage over S3 on Ceph RADOS: Ciel (store.blob_backend = rados, stripe $RADOS_STRIPE) beside Ceph $(ceph_version)'s radosgw, one cluster"
+  echo "## Object storage over S3 on Ceph RADOS: Ciel (store.blob_backend = rados, stripe $RADOS_STRIPE, object.inline_max $CIEL_INLINE_MAX) beside Ceph $(ceph_version)'s radosgw, one cluster"
 else
   echo "## Object storage over S3: Ciel beside OpenStack Swift $(has swift && swift_version || echo '(not run)')'s s3api"
 fi
