@@ -689,11 +689,12 @@ for sys in $SYSTEMS; do
   echo "RESULT name=objstore.s3.rss.$sys peak_rss_kb=${RSS_MAX[s3.$sys]:-0} vmhwm_sum_kb=$(tree_kb "$sys" VmHWM) processes=$(for p in ${PID[$sys]}; do proc_tree_pids "$p"; done | wc -l)"
 done
 if [[ "$PEER" == radosgw ]]; then
-  # where the bytes went: each pool's objects and stored bytes at the end of the run
-  timeout 60 rados --conf "$CEPH_CONF_FILE" df --format json 2>/dev/null | "$BENCH_PYTHON" -c '
-import json, sys
-for p in json.load(sys.stdin)["pools"]:
-    print("RESULT name=objstore.s3.rados_pool pool=%s objects=%d bytes=%d" % (p["name"], p["num_objects"], p["size_bytes"]))' || true
+  # where the bytes went: the RADOS objects of Ciel's pool and of radosgw's data pool at the end
+  # (listed: this cluster has no manager daemon, which `rados df` needs)
+  for pool in "$RADOS_POOL" default.rgw.buckets.data; do
+    n="$(timeout 120 rados --conf "$CEPH_CONF_FILE" -p "$pool" --all ls 2>/dev/null | wc -l)" || n="?"
+    echo "RESULT name=objstore.s3.rados_pool pool=$pool objects=$n"
+  done
 fi
 echo
 printf '%s' "$targets"
