@@ -49,8 +49,8 @@ constexpr std::size_t kSpareSegments = 64;         // receive buffers kept for r
 // segments to librados, which holds references until the OSD has answered; a segment that only
 // the pool references again (raw_nref() == 1: the count is atomic and cannot rise again once
 // nothing else holds the buffer) is free to fill. Without reuse every segment is fresh memory that
-// the kernel faults in and zeroes page by page (262,144 page faults a GiB, about a tenth of the
-// CPU time of a large upload here), and that glibc hands back once the write is done. At most
+// the kernel faults in and zeroes page by page (262,144 page faults a GiB), and that glibc
+// hands back once the write is done. At most
 // kSpareSegments (64 MiB) stay allocated: about 2.5 large uploads' windows at 4 MiB stripes.
 // Ceph caches a buffer's CRC-32C by offset and length, so put() invalidates it after a refill.
 class SegmentPool {
