@@ -104,6 +104,7 @@ constexpr std::size_t kInlineHash = 64 * 1024;     // smaller stripes are hashed
 constexpr std::size_t kWriteWindow = 4;            // tails in flight per put (16 MiB at 4 MiB)
 constexpr std::size_t kReadWindow = 3;             // reads in flight per reader
 constexpr std::uint64_t kMaxReadChunk = 4 << 20;   // largest single RADOS read
+constexpr std::uint64_t kPeek = 64 * 1024;         // bytes open() reads with the manifest
 constexpr std::size_t kRemoveWindow = 32;
 constexpr std::size_t kStatWindow = 128;
 
@@ -150,6 +151,8 @@ struct AioState {
   std::uint64_t size = 0;    // what a stat returns
   std::time_t mtime = 0;
   int op_result = 0;         // a read operation's step
+  librados::bufferlist peek;  // open(): the first bytes, read in the manifest's operation
+  int peek_result = 0;
 };
 using Aio = std::shared_ptr<AioState>;
 
@@ -214,8 +217,11 @@ boost::asio::awaitable<int> wait(const Aio& state) {
 // flight ahead of the consumer.
 class RadosReader final : public ByteSource {
  public:
-  RadosReader(librados::IoCtx io, std::string key, Manifest m, std::uint64_t offset, std::uint64_t length)
-      : io_(std::move(io)), key_(std::move(key)), m_(std::move(m)), next_(offset), end_(offset + length), total_(length) {}
+  // `first` holds the bytes from `offset` on that open() has read already (none, or the whole
+  // first read).
+  RadosReader(librados::IoCtx io, std::string key, Manifest m, std::uint64_t offset, std::uint64_t length, librados::bufferlist first)
+      : io_(std::move(io)), key_(std::move(key)), m_(std::move(m)), next_(offset + first.length()), end_(offset + length), total_(length),
+        cur_(std::move(first)) {}
 
   boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
     if (buf.empty()) { co_return std::size_t{0}; }
@@ -411,10 +417,17 @@ class RadosBlobStore final : public BlobStore {
   }
 
   boost::asio::awaitable<Result<std::unique_ptr<ByteSource>>> open(std::string key, std::uint64_t offset, std::uint64_t length) override {
-    auto m = co_await manifest(key);
+    // The manifest and the first bytes in one operation on the head: a small blob takes one
+    // round trip, not two.
+    librados::bufferlist peek;
+    auto m = co_await manifest(key, offset, &peek);
     if (!m) { co_return m.error(); }
     if (offset > m->size || length > m->size - offset) { co_return make_error(Errc::invalid_argument, "range past the end of the blob"); }
-    co_return std::unique_ptr<ByteSource>(std::make_unique<RadosReader>(io_, std::move(key), std::move(*m), offset, length));
+    // What the reader's first read would ask for; anything else (a short head) it reads itself.
+    const std::uint64_t first = offset < m->stripe ? std::min({length, m->stripe - offset, kPeek}) : 0;
+    librados::bufferlist head;
+    if (first > 0 && peek.length() >= first) { head.substr_of(peek, 0, static_cast<unsigned>(first)); }
+    co_return std::unique_ptr<ByteSource>(std::make_unique<RadosReader>(io_, std::move(key), std::move(*m), offset, length, std::move(head)));
   }
 
   Result<int> open_fd(const std::string&) override {
@@ -585,17 +598,21 @@ class RadosBlobStore final : public BlobStore {
     return *m;
   }
 
-  boost::asio::awaitable<Result<Manifest>> manifest(const std::string& key) {
+  // With `peek`, also reads up to kPeek bytes of the head from `offset` into it (fewer past the
+  // head's end).
+  boost::asio::awaitable<Result<Manifest>> manifest(const std::string& key, std::uint64_t offset = 0, librados::bufferlist* peek = nullptr) {
     if (!valid_key(key)) { co_return make_error(Errc::not_found, "no such blob"); }
     // A read operation rather than aio_getxattr(), which leaks a little memory per call in
     // Ceph 16.
     Aio got = start([&](librados::AioCompletion* c, AioState& s) {
       librados::ObjectReadOperation op;
       op.getxattr(kManifestXattr, &s.out, &s.op_result);
+      if (peek != nullptr) { op.read(static_cast<std::size_t>(offset), kPeek, &s.peek, &s.peek_result); }
       return io_.aio_operate(key, c, &op, nullptr);
     });
     int r = co_await wait(got);
     if (r == 0) { r = got->op_result; }
+    if (r == 0 && peek != nullptr && got->peek_result >= 0) { *peek = std::move(got->peek); }
     co_return parse_manifest(key, r, got->out);
   }
 
