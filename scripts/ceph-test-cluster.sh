@@ -10,6 +10,8 @@
 # (group `test` in scripts/packages.txt). Nothing outside DIR is written: no /etc/ceph, no
 # /var/lib/ceph, no loop device, no LVM. The monitor listens on a free port picked at start; the
 # OSD binds in a range just above it.
+# CEPH_TEST_OSD_BYTES sets the apparent size of the OSD's sparse block file (default 10 GiB; only
+# what is written takes disk space): bench/objstore/run.sh PEER=radosgw asks for more.
 #
 # Test cluster only: one replica (size 1) and no manager daemon (a client needs none; without it
 # `ceph -s` reports HEALTH_WARN "no active mgr", which the script does not wait on). The OSD
@@ -22,6 +24,7 @@ log() { echo "ceph-test-cluster: $*" >&2; }
 cmd="${1:-}"
 dir="${2:-}"
 [[ ( "$cmd" == start || "$cmd" == stop ) && -n "$dir" ]] || die "usage: $0 start|stop DIR"
+[[ "${CEPH_TEST_OSD_BYTES:-10737418240}" =~ ^[0-9]+$ ]] || die "CEPH_TEST_OSD_BYTES: not a byte count"
 
 stop_daemons() {
   local pidfile pid
@@ -114,7 +117,7 @@ mon_cluster_log_file = $dir/log/\$cluster.log
 osd_data = $dir/osd/\$cluster-\$id
 osd_objectstore = bluestore
 bluestore_block_create = true
-bluestore_block_size = 10737418240
+bluestore_block_size = ${CEPH_TEST_OSD_BYTES:-10737418240}
 bluestore_block_db_create = false
 bluestore_block_wal_create = false
 osd_op_num_shards = 2

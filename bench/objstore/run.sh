@@ -29,6 +29,16 @@
 # (each labelled so that > 1 means Ciel is better), the targets (met / not met) and both systems'
 # memory: the Swift API section first (as with API=swift alone), then the S3 section.
 # SYSTEMS="ciel" or SYSTEMS="swift" runs one side only.
+# PEER=radosgw (API=s3 only) puts Ciel with its bytes in Ceph RADOS (store.blob_backend = rados,
+# pool `ciel`, stripe_size $RADOS_STRIPE, default 4MiB as radosgw's rgw_obj_stripe_size) beside
+# Debian's radosgw (bench/lib/radosgw.sh: beast frontend, S3 user bench), both over one private
+# single-node Ceph cluster (scripts/ceph-test-cluster.sh: one monitor, one OSD on BlueStore in a
+# sparse file, size-1 pools of 8 PGs each; radosgw creates its own pools), with the S3 scenarios
+# 1 to 4 above; SYSTEMS "ciel radosgw". Ciel's metadata stays in SQLite in its data dir. Ciel
+# runs with object.inline_max = $CIEL_INLINE_MAX (default 0): every object's bytes go to RADOS,
+# as radosgw's do (Ciel's own default, 16KiB, keeps a 4 KiB object's bytes in its metadata row
+# and the 4 KiB scenarios would not touch the cluster). The memory table adds the cluster's
+# monitor and OSD, which serve both.
 # Knobs (environment, defaults): API both (swift, s3 or both), ROUNDS 3, DURATION 10s,
 # SYSTEMS "ciel swift", CONCS "16 64", GET_OBJECTS 1000, LIST_OBJECTS 10000, LIST_REQUESTS 5,
 # BIG_BYTES 1 GiB, LOOPBACK_BYTES 2 GiB, S3_PUT_KEYS_PER_S 15000, S3_LIST_MAX_KEYS 1000,
@@ -43,6 +53,7 @@
 # Full run: bash scripts/build.sh release && bash bench/objstore/run.sh
 # Smoke run: ROUNDS=1 DURATION=3s GET_OBJECTS=200 LIST_OBJECTS=1000 BIG_BYTES=104857600 \
 #              API=s3 bash bench/objstore/run.sh
+# Beside radosgw: PEER=radosgw bash bench/objstore/run.sh (about 10 minutes with the defaults)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -52,11 +63,22 @@ source "$here/../lib/common.sh"
 source "$here/../lib/swift.sh"
 # shellcheck source=bench/lib/s3.sh
 source "$here/../lib/s3.sh"
+# shellcheck source=bench/lib/radosgw.sh
+source "$here/../lib/radosgw.sh"
 
-API="${API:-both}"
+PEER="${PEER:-swift}"
+case "$PEER" in
+  swift) API="${API:-both}" ;;
+  radosgw)
+    API="${API:-s3}"
+    [[ "$API" == s3 ]] || bench_die "PEER=radosgw: API=s3 only (Ciel's S3 API beside radosgw's)" ;;
+  *) bench_die "PEER: '$PEER' is neither swift nor radosgw" ;;
+esac
+RADOS_STRIPE="${RADOS_STRIPE:-4MiB}"
+CIEL_INLINE_MAX="${CIEL_INLINE_MAX:-0}"   # PEER=radosgw only
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10s}"
-SYSTEMS="${SYSTEMS:-ciel swift}"
+SYSTEMS="${SYSTEMS:-ciel $PEER}"
 CONCS="${CONCS:-16 64}"
 GET_OBJECTS="${GET_OBJECTS:-1000}"
 LIST_OBJECTS="${LIST_OBJECTS:-10000}"
@@ -74,7 +96,7 @@ case "$API" in
 esac
 has_api() { [[ " $APIS " == *" $1 "* ]]; }
 for s in $SYSTEMS; do
-  [[ "$s" == ciel || "$s" == swift ]] || bench_die "SYSTEMS: '$s' is neither ciel nor swift"
+  [[ "$s" == ciel || "$s" == "$PEER" ]] || bench_die "SYSTEMS: '$s' is neither ciel nor $PEER"
 done
 has() { [[ " $SYSTEMS " == *" $1 "* ]]; }
 if has ciel; then [[ -x "$CIEL" ]] || bench_die "no $CIEL: run bash scripts/build.sh release first"; fi
@@ -93,6 +115,15 @@ if has swift; then
   PID[swift]="$SWIFT_PIDS"
   S3_EP[swift]="$SWIFT_URL" S3_AK[swift]="bench:bench" S3_SK[swift]="bench"
 fi
+if [[ "$PEER" == radosgw ]]; then
+  ceph_start   # Ciel's bytes go there too
+  PID[cluster]="$CEPH_PIDS"
+  if has radosgw; then
+    radosgw_start
+    PID[radosgw]="$RGW_PID"
+    S3_EP[radosgw]="$RGW_URL" S3_AK[radosgw]="bench" S3_SK[radosgw]="bench"
+  fi
+fi
 if has ciel; then
   data="$(bench_tmpdir ciel)"
   port="$(free_port)"
@@ -100,6 +131,11 @@ if has ciel; then
   help="$("$CIEL" serve --help)"   # (not piped to grep -q: with pipefail an early exit is a failure)
   if grep -q '^  s3\.listen (' <<<"$help"; then s3_args=(--set "s3.listen=127.0.0.1:$(free_port)"); fi
   has_api s3 && ((${#s3_args[@]} == 0)) && bench_die "$CIEL has no S3 listener (setting s3.listen): build a newer one"
+  if [[ "$PEER" == radosgw ]]; then
+    s3_args+=(--set store.blob_backend=rados --set "store.rados.conf=$CEPH_CONF_FILE" --set "store.rados.user=$RADOS_USER"
+              --set "store.rados.pool=$RADOS_POOL" --set "store.rados.stripe_size=$RADOS_STRIPE"
+              --set "object.inline_max=$CIEL_INLINE_MAX")
+  fi
   "$CIEL" serve --data-dir "$data" --listen "127.0.0.1:$port" "${s3_args[@]}" >"$data.out" 2>&1 &
   PID[ciel]=$!
   bench_on_exit "bench_stop_pid ${PID[ciel]} 30"
@@ -152,6 +188,7 @@ rss_sample() {  # after each measurement: remember the largest RSS seen (per API
   local kb k="$RSS_PREFIX$1"
   kb="$(tree_kb "$1" VmRSS)"
   ((kb > ${RSS_MAX[$k]:-0})) && RSS_MAX[$k]="$kb"
+  if [[ "$1" != cluster && -n "${PID[cluster]:-}" ]]; then rss_sample cluster; fi   # PEER=radosgw
   return 0
 }
 
@@ -230,6 +267,11 @@ ciel_default() {  # ciel_default KEY: the default of a setting, from ciel serve 
   if has_api s3; then
     has ciel && echo "INFO s3 ciel: Ciel's S3 listener ${S3_EP[ciel]} with an EC2 credential of its admin user"
     has swift && echo "INFO s3 swift: Swift's s3api middleware before tempauth in the same proxy (location us-east-1, s3_acl false, multipart off), access key bench:bench"
+    if [[ "$PEER" == radosgw ]]; then
+      echo "INFO ceph: Ceph $(ceph_version) (Debian), private cluster $CEPH_DIR: one monitor, one OSD (BlueStore in a sparse file, osd_op_num_shards 2), size-1 pools of 8 PGs; $(_ceph osd pool ls 2>/dev/null | tr '\n' ' ')"
+      has ciel && echo "INFO s3 ciel: bytes in RADOS pool $RADOS_POOL (user client.$RADOS_USER), stripe_size $RADOS_STRIPE, up to 4 stripes written and 3 read ahead in flight per transfer; object.inline_max=$CIEL_INLINE_MAX (0: every object's bytes in RADOS); metadata in SQLite (store.fsync=$(ciel_default store.fsync))"
+      has radosgw && echo "INFO s3 radosgw: radosgw $RGW_URL (beast), rgw_obj_stripe_size=$(radosgw_config rgw_obj_stripe_size) rgw_max_chunk_size=$(radosgw_config rgw_max_chunk_size) rgw_put_obj_min_window_size=$(radosgw_config rgw_put_obj_min_window_size) rgw_get_obj_window_size=$(radosgw_config rgw_get_obj_window_size) rgw_thread_pool_size=$(radosgw_config rgw_thread_pool_size) debug_rgw=$(radosgw_config debug_rgw), access key bench"
+    fi
     echo "INFO s3: api=$API; requests on SigV4 presigned URLs (host signed, UNSIGNED-PAYLOAD), path style, made before each measurement; put4k keys ${S3_PUT_KEYS_PER_S}/s x duration per run; ListObjectsV2 max-keys=$S3_LIST_MAX_KEYS"
   fi
   echo "INFO data: $BENCH_TMP on $(df --output=source "$BENCH_TMP" | tail -1) ($(findmnt -no FSTYPE -T "$BENCH_TMP" 2>/dev/null || echo '?')), both systems"
@@ -567,8 +609,17 @@ fi
 
 # --- S3 tables -----------------------------------------------------------------------------------
 if has_api s3; then
+if [[ "$PEER" == radosgw ]]; then
+  PL="radosgw" small_need=1   # the peer's label; the 4 KiB target: Ciel at least as fast
+else
+  PL="s3api" small_need=10
+fi
 echo
-echo "## Object storage over S3: Ciel beside OpenStack Swift $(has swift && swift_version || echo '(not run)')'s s3api"
+if [[ "$PEER" == radosgw ]]; then
+  echo "## Object storage over S3 on Ceph RADOS: Ciel (store.blob_backend = rados, stripe $RADOS_STRIPE, object.inline_max $CIEL_INLINE_MAX) beside Ceph $(ceph_version)'s radosgw, one cluster"
+else
+  echo "## Object storage over S3: Ciel beside OpenStack Swift $(has swift && swift_version || echo '(not run)')'s s3api"
+fi
 targets=""
 echo "$ROUNDS round(s) alternating the systems, medians; ratios are labelled so that > 1 means Ciel is better;"
 echo "every request on a SigV4 presigned URL (host signed, UNSIGNED-PAYLOAD), path style, region us-east-1"
@@ -576,39 +627,39 @@ for case in put4k get4k; do
   echo
   if [[ "$case" == put4k ]]; then echo "### S3 1. 4 KiB PutObject, each key once (wrk, $(_bench_seconds "$DURATION") s a run)"
   else echo "### S3 2. 4 KiB GetObject, random pick of $GET_OBJECTS objects (wrk, $(_bench_seconds "$DURATION") s a run)"; fi
-  echo "| concurrency | Ciel ops/s | s3api ops/s | Ciel/s3api | target ≥ 10× | Ciel p99 ms | s3api p99 ms | s3api/Ciel p99 |"
+  echo "| concurrency | Ciel ops/s | $PL ops/s | Ciel/$PL | target ≥ $small_need× | Ciel p99 ms | $PL p99 ms | $PL/Ciel p99 |"
   echo "|---|---|---|---|---|---|---|---|"
   for conc in $CONCS; do
-    co="$(med "${OPS[s3.$case.$conc.ciel]:-}")"; so="$(med "${OPS[s3.$case.$conc.swift]:-}")"
-    cp="$(med "${P99[s3.$case.$conc.ciel]:-}")"; sp="$(med "${P99[s3.$case.$conc.swift]:-}")"
+    co="$(med "${OPS[s3.$case.$conc.ciel]:-}")"; so="$(med "${OPS[s3.$case.$conc.$PEER]:-}")"
+    cp="$(med "${P99[s3.$case.$conc.ciel]:-}")"; sp="$(med "${P99[s3.$case.$conc.$PEER]:-}")"
     ro="$(ratio "$co" "$so")"; rp="$(ratio "$sp" "$cp")"
-    echo "| $conc | $(f 0 "$co") | $(f 0 "$so") | $(f 2 "$ro") | $(mark "$ro" 10) | $(f 2 "$cp") | $(f 2 "$sp") | $(f 2 "$rp") |"
-    targets+="TARGET s3.small_ops.$case.c$conc ciel/s3api=$ro need=10 status=$(mark "$ro" 10 | tr " " _)"$'\n'
+    echo "| $conc | $(f 0 "$co") | $(f 0 "$so") | $(f 2 "$ro") | $(mark "$ro" "$small_need") | $(f 2 "$cp") | $(f 2 "$sp") | $(f 2 "$rp") |"
+    targets+="TARGET s3.small_ops.$case.c$conc ciel/$PL=$ro need=$small_need status=$(mark "$ro" "$small_need" | tr " " _)"$'\n'
   done
 done
 
 echo
 echo "### S3 3. $BIG_NAME object, one curl transfer (GET to /dev/null), MB/s = 10^6 bytes/s"
-echo "| transfer | Ciel MB/s | s3api MB/s | Ciel/s3api | limit MB/s | Ciel/limit | s3api/limit | target |"
+echo "| transfer | Ciel MB/s | $PL MB/s | Ciel/$PL | limit MB/s | Ciel/limit | $PL/limit | target |"
 echo "|---|---|---|---|---|---|---|---|"
 for d in put get; do
-  c="$(med "${MBS[s3.$d.ciel]:-}")"; s="$(med "${MBS[s3.$d.swift]:-}")"
+  c="$(med "${MBS[s3.$d.ciel]:-}")"; s="$(med "${MBS[s3.$d.$PEER]:-}")"
   if [[ "$d" == put ]]; then lim="$disk" need=0.8 lname="disk fdatasync"; else lim="$loop" need=0.6 lname="loopback TCP"; fi
   rl="$(ratio "$c" "$lim")"
   echo "| $BIG_NAME ${d^^} | $(f 0 "$c") | $(f 0 "$s") | $(f 2 "$(ratio "$c" "$s")") | $lname $(f 0 "$lim") | $(f 3 "$rl") | $(f 3 "$(ratio "$s" "$lim")") | Ciel ≥ $need × limit: $(mark "$rl" "$need") |"
   targets+="TARGET s3.${d}1g ciel/limit=$rl need=$need status=$(mark "$rl" "$need" | tr " " _)"$'\n'
 done
-echo "ETag of the $BIG_NAME object = MD5 of the file (PUT, HEAD, GET): Ciel ${ETAG_OK[s3.ciel]:--}, s3api ${ETAG_OK[s3.swift]:--}"
+echo "ETag of the $BIG_NAME object = MD5 of the file (PUT, HEAD, GET): Ciel ${ETAG_OK[s3.ciel]:--}, $PL ${ETAG_OK[s3.$PEER]:--}"
 
 echo
 pages=$(((LIST_OBJECTS + S3_LIST_MAX_KEYS - 1) / S3_LIST_MAX_KEYS))
 echo "### S3 4. Full listing of a bucket of $LIST_OBJECTS objects (ListObjectsV2, max-keys=$S3_LIST_MAX_KEYS: $pages request$( ((pages == 1)) || echo s) a listing, one connection, median of $LIST_REQUESTS listings a round)"
-echo "| | Ciel ms | s3api ms | s3api/Ciel | target |"
+echo "| | Ciel ms | $PL ms | $PL/Ciel | target |"
 echo "|---|---|---|---|---|"
-c="$(med "${LIST_MS[s3.ciel]:-}")"; s="$(med "${LIST_MS[s3.swift]:-}")"
+c="$(med "${LIST_MS[s3.ciel]:-}")"; s="$(med "${LIST_MS[s3.$PEER]:-}")"
 rl="$(ratio "$s" "$c")"
 echo "| full listing | $(f 1 "$c") | $(f 1 "$s") | $(f 2 "$rl") | Ciel faster: $(mark "$rl" 1) |"
-targets+="TARGET s3.list s3api/ciel=$rl need=1 status=$(mark "$rl" 1 | tr " " _)"$'\n'
+targets+="TARGET s3.list $PL/ciel=$rl need=1 status=$(mark "$rl" 1 | tr " " _)"$'\n'
 
 if ! has_api swift; then
   echo
@@ -618,18 +669,33 @@ fi
 
 echo
 echo "### S3 memory"
-echo "| | Ciel | Swift with s3api (4 servers × (1 + ${SWIFT_WORKERS:-2} workers) + memcached) |"
-echo "|---|---|---|"
 ch="" sh=""
 has ciel && ch="$(tree_kb ciel VmHWM)"
-has swift && sh="$(tree_kb swift VmHWM)"
-echo "| peak RSS (largest sample, taken after each S3 measurement) | $(kib "${RSS_MAX[s3.ciel]:-}") | $(kib "${RSS_MAX[s3.swift]:-}") |"
-echo "| sum of the processes' peak RSS (VmHWM) at the end of the run | $(kib "$ch") | $(kib "$sh") |"
-rl="$(ratio "${RSS_MAX[s3.swift]:-}" "${RSS_MAX[s3.ciel]:-}")"
-targets+="TARGET s3.rss s3api/ciel=$rl need=1 status=$(mark "$rl" 1 | tr " " _)"$'\n'
+has "$PEER" && sh="$(tree_kb "$PEER" VmHWM)"
+if [[ "$PEER" == radosgw ]]; then
+  echo "| | Ciel | radosgw (one process) | the cluster both use (monitor + OSD) |"
+  echo "|---|---|---|---|"
+  echo "| peak RSS (largest sample, taken after each S3 measurement) | $(kib "${RSS_MAX[s3.ciel]:-}") | $(kib "${RSS_MAX[s3.radosgw]:-}") | $(kib "${RSS_MAX[s3.cluster]:-}") |"
+  echo "| sum of the processes' peak RSS (VmHWM) at the end of the run | $(kib "$ch") | $(kib "$sh") | $(kib "$(tree_kb cluster VmHWM)") |"
+else
+  echo "| | Ciel | Swift with s3api (4 servers × (1 + ${SWIFT_WORKERS:-2} workers) + memcached) |"
+  echo "|---|---|---|"
+  echo "| peak RSS (largest sample, taken after each S3 measurement) | $(kib "${RSS_MAX[s3.ciel]:-}") | $(kib "${RSS_MAX[s3.swift]:-}") |"
+  echo "| sum of the processes' peak RSS (VmHWM) at the end of the run | $(kib "$ch") | $(kib "$sh") |"
+fi
+rl="$(ratio "${RSS_MAX[s3.$PEER]:-}" "${RSS_MAX[s3.ciel]:-}")"
+targets+="TARGET s3.rss $PL/ciel=$rl need=1 status=$(mark "$rl" 1 | tr " " _)"$'\n'
 for sys in $SYSTEMS; do
   echo "RESULT name=objstore.s3.rss.$sys peak_rss_kb=${RSS_MAX[s3.$sys]:-0} vmhwm_sum_kb=$(tree_kb "$sys" VmHWM) processes=$(for p in ${PID[$sys]}; do proc_tree_pids "$p"; done | wc -l)"
 done
+if [[ "$PEER" == radosgw ]]; then
+  # where the bytes went: the RADOS objects of Ciel's pool and of radosgw's data pool at the end
+  # (listed: this cluster has no manager daemon, which `rados df` needs)
+  for pool in "$RADOS_POOL" default.rgw.buckets.data; do
+    n="$(timeout 120 rados --conf "$CEPH_CONF_FILE" -p "$pool" --all ls 2>/dev/null | wc -l)" || n="?"
+    echo "RESULT name=objstore.s3.rados_pool pool=$pool objects=$n"
+  done
+fi
 echo
 printf '%s' "$targets"
 fi
