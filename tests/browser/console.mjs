@@ -38,7 +38,13 @@ async function uploadToNewContainer(browser, container, file) {
   await page.getByRole('heading', { name: container }).waitFor();
   await page.locator('[data-testid=upload-objects]').setInputFiles(file);
   const row = page.locator(`tr[data-name="${path.basename(file)}"]`);
-  await row.waitFor({ timeout: 60000 });
+  try {
+    await row.waitFor({ timeout: 60000 });
+  } catch (err) {
+    // Say what the page said (an upload error line), not only that the row never came.
+    const said = await page.locator('[role=alert]').allTextContents();
+    throw new Error(`${err.message}\npage errors: ${JSON.stringify(said)}`);
+  }
   return { page, row };
 }
 

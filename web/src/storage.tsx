@@ -118,10 +118,16 @@ function Objects({ project, container, prefix, s3 }: { project: string; containe
     return presignedUrl(s3.endpoint, s3.region, cred, container, name, life());
   }
 
+  // Only the latest listing is shown: the page's first one answering after the one that follows
+  // an upload must not put back the list without the new object.
+  const latest = useRef(0);
   async function refresh() {
+    const mine = ++latest.current;
     try {
-      setRows(await listObjects(project, container, prefix));
+      const rows = await listObjects(project, container, prefix);
+      if (mine === latest.current) setRows(rows);
     } catch (err) {
+      if (mine !== latest.current) return;
       setRows([]);
       setError(t('error.generic', (err as Error).message));
     }
