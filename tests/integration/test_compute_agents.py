@@ -14,32 +14,19 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
-from conftest import BINARY, ROOT, CielServer
+from conftest import BINARY, CielServer
 from identity_support import FAST_SETTINGS, Keystone, cli_env, osc, read_openrc
 from test_compute_servers import console, create_wait, kill_vms, wait_for
+from test_swift_postgres import pg_base  # noqa: F401 (fixture)
 
-PG_SCRIPT = ROOT / "scripts" / "pg-test-server.sh"
 TIMEOUT_S = 4  # compute.agent_timeout of this test
 
 
-@pytest.fixture(scope="module")
-def pg_base():
-    url = os.environ.get("CIEL_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    d = tempfile.mkdtemp(prefix="ciel-pg-agents.", dir="/tmp")  # the postgres user must reach it
-    r = subprocess.run(["bash", str(PG_SCRIPT), "start", d], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, r.stderr[-2000:]
-    yield r.stdout.strip().split("CIEL_TEST_POSTGRES_URL=", 1)[1]
-    subprocess.run(["bash", str(PG_SCRIPT), "stop", d], capture_output=True, timeout=120)
-    subprocess.run(["rm", "-rf", d], timeout=60)
 
 
 def new_database(base):

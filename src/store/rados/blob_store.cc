@@ -102,7 +102,7 @@ namespace {
 constexpr const char* kManifestXattr = "ciel.blob";
 constexpr std::size_t kInlineHash = 64 * 1024;     // smaller stripes are hashed without a pool hop
 constexpr std::size_t kWriteWindow = 4;            // tails in flight per put (16 MiB at 4 MiB)
-constexpr std::size_t kReadWindow = 3;             // reads in flight per reader
+constexpr std::size_t kReadWindow = 4;             // reads in flight per reader (16 MiB at 4 MiB, as radosgw)
 constexpr std::uint64_t kMaxReadChunk = 4 << 20;   // largest single RADOS read
 constexpr std::uint64_t kPeek = 64 * 1024;         // bytes open() reads with the manifest
 constexpr std::size_t kRemoveWindow = 32;
