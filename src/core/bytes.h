@@ -22,6 +22,13 @@ class ByteSource {
   virtual boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) = 0;
   // Total size when known in advance.
   virtual std::optional<std::uint64_t> size() const { return std::nullopt; }
+  // A hint that reading starts soon: a source that fetches ahead (a RADOS blob) starts now.
+  virtual void prefetch() {}
+  // A source that holds its bytes in buffers of its own (a RADOS read) lends them instead of
+  // copying: next_view() returns up to `max` of the next bytes in place, valid until the next
+  // call on the source; empty at the end. Only when has_views(), and never mixed with read().
+  virtual bool has_views() const { return false; }
+  virtual boost::asio::awaitable<Result<std::span<const char>>> next_view(std::size_t max);
 };
 
 // A source over an in-memory string (small generated bodies, tests).
@@ -37,16 +44,24 @@ class StringSource final : public ByteSource {
 };
 
 // Several sources one after the other (multipart/byteranges, large-object segments). The size
-// is known when every part's is.
+// is known when every part's is. The next part is told to prefetch once the current one has at
+// most kConcatPrefetch bytes left, so a reader that fetches ahead has its first bytes on the way
+// when the current one ends (a large object's blobs on RADOS).
+inline constexpr std::uint64_t kConcatPrefetch = 16ull << 20;
 class ConcatSource final : public ByteSource {
  public:
   explicit ConcatSource(std::vector<std::unique_ptr<ByteSource>> parts) : parts_(std::move(parts)) {}
   boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override;
   std::optional<std::uint64_t> size() const override;
+  bool has_views() const override;
+  boost::asio::awaitable<Result<std::span<const char>>> next_view(std::size_t max) override;
 
  private:
+  void took(std::size_t n);  // counts bytes of parts_[next_], warns the next part in time
   std::vector<std::unique_ptr<ByteSource>> parts_;
   std::size_t next_ = 0;
+  std::uint64_t taken_ = 0;  // bytes read from parts_[next_]
+  bool warned_next_ = false; // parts_[next_ + 1] told to prefetch
 };
 
 // Reads a whole source into a string, failing with Errc::too_large past `limit` bytes.

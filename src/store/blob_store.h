@@ -46,6 +46,11 @@ struct ScrubReport {
 struct BlobPutOptions {
   bool md5 = true;                 // compute BlobInfo::md5_hex
   crypto::Hasher* also = nullptr;  // fed with every byte, when set
+  // Called once put() has read `source` to its end and fed every byte to the hashers, before it
+  // makes the blob durable (the fsync, or the RADOS tails' acknowledgements and the head). From
+  // then on put() touches neither, so a caller cutting one stream into several blobs can receive
+  // the next one while this one drains. Not called when put() fails before.
+  std::function<void()> source_done;
 };
 
 // How old an unnamed blob of a shared store must be before a sweep counts it as unreferenced,

@@ -105,6 +105,12 @@ def test_an_object_put_with_aws_on_a_downloads_with_swift_on_b(node_a, node_b, t
     for name, data in (("small.bin", small), ("big.bin", big)):
         got = (out / name).read_bytes()
         assert hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest(), name
+    # The big one is two blobs (aws sends 8 MiB parts): a range across their boundary, through B.
+    boundary = 8 << 20
+    r = requests.get(f"{on_b.storage_url}/shared/big.bin",
+                     headers={"X-Auth-Token": on_b.token, "Range": f"bytes={boundary - 10}-{boundary + 9}"}, timeout=30)
+    assert r.status_code == 206, r.text
+    assert r.content == big[boundary - 10:boundary + 10]
     # And the other way: what B writes, A lists.
     swift(env, "upload", "--object-name", "from-b.txt", "shared", str(out / "small.bin"))
     listed = [o["Key"] for o in alice.client().list_objects_v2(Bucket="shared")["Contents"]]

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
@@ -37,6 +38,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kChunk = 64 * 1024;
+// Most bytes handed to one write from a source's own buffers: one write has body_timeout to
+// finish, so a slow reader must be able to take this much in that time.
+constexpr std::size_t kViewMax = 1 << 20;
 constexpr std::uint64_t kMappedSendMin = 1 << 20;     // smaller ranges: sendfile
 constexpr std::uint64_t kMappedSendWindow = 8 << 20;  // bytes mapped at a time
 
@@ -394,23 +398,37 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
   } else if (auto* stream_body = std::get_if<std::unique_ptr<ByteSource>>(&res.body())) {
     source = std::move(*stream_body);
   }
-  std::vector<char> buf(kChunk);
+  // A source that lends its buffers (has_views) is sent from them; the others are read into a
+  // buffer no larger than the body.
+  const bool views = source && source->has_views();
+  std::vector<char> buf(views ? 0 : static_cast<std::size_t>(std::clamp<std::uint64_t>(length.value_or(kChunk), 1, kChunk)));
   std::uint64_t sent = 0;
   for (;;) {
-    auto n = source ? co_await source->read(std::span<char>(buf.data(), buf.size())) : Result<std::size_t>(std::size_t{0});
-    if (!n) {
+    Result<std::span<const char>> chunk = std::span<const char>{};
+    if (views) {
+      chunk = co_await source->next_view(kViewMax);
+    } else if (source) {
+      auto n = co_await source->read(std::span<char>(buf.data(), buf.size()));
+      if (n) {
+        chunk = std::span<const char>(buf.data(), *n);
+      } else {
+        chunk = n.error();
+      }
+    }
+    if (!chunk) {
       // The status line is gone already: the only honest signal left is to cut the connection.
-      log::warn("response body failed after {} bytes: {} ({})", sent, n.error().message, n.error().detail);
+      log::warn("response body failed after {} bytes: {} ({})", sent, chunk.error().message, chunk.error().detail);
       out.ok = false;
       co_return out;
     }
-    if (*n == 0) { break; }
-    if (length && sent + *n > *length) {
+    const std::size_t n = chunk->size();
+    if (n == 0) { break; }
+    if (length && sent + n > *length) {
       out.ok = false;
       co_return out;
     }
-    r.body().data = buf.data();
-    r.body().size = *n;
+    r.body().data = const_cast<char*>(chunk->data());  // buffer_body's pointer is not const; it only reads
+    r.body().size = n;
     r.body().more = true;
     tcp_layer(stream).expires_after(limits.body_timeout);
     auto [ec, w] = co_await bhttp::async_write(stream, sr, use_tuple);
@@ -419,7 +437,7 @@ asio::awaitable<WriteOutcome> write_response(Stream& stream, Response& res, bool
       out.ok = false;
       co_return out;
     }
-    sent += *n;
+    sent += n;
     out.bytes = sent;
   }
   if (length && sent != *length) {

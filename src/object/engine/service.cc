@@ -2,6 +2,10 @@
 // Every method: authorize (reading the rows the decision needs), stream bytes into blobs when
 // there are any, then one transaction that re-checks what it depends on and commits; blobs that
 // lost their last reference are removed after the commit.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,7 +15,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <unordered_set>
 
 #include "store/lease.h"
@@ -294,7 +300,7 @@ class PartSource final : public ByteSource {
  public:
   PartSource(ByteSource& in, std::string head, std::uint64_t limit) : in_(in), head_(std::move(head)), left_(limit) {}
   awaitable<Result<std::size_t>> read(std::span<char> buf) override {
-    if (left_ == 0 || buf.empty()) { co_return std::size_t{0}; }
+    if (left_ == 0 || buf.empty() || body_ended_) { co_return std::size_t{0}; }
     if (head_pos_ < head_.size()) {
       std::size_t n = std::min({buf.size(), head_.size() - head_pos_, static_cast<std::size_t>(std::min<std::uint64_t>(left_, SIZE_MAX))});
       std::memcpy(buf.data(), head_.data() + head_pos_, n);
@@ -305,15 +311,89 @@ class PartSource final : public ByteSource {
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left_));
     auto n = co_await in_.read(buf.first(want));
     if (!n) { co_return n.error(); }
+    if (*n == 0) { body_ended_ = true; }
     left_ -= *n;
     co_return *n;
   }
+  // The body ended inside this part (it is the last one).
+  bool body_ended() const { return body_ended_; }
+  std::uint64_t left() const { return left_; }
 
  private:
   ByteSource& in_;
   std::string head_;
   std::size_t head_pos_ = 0;
   std::uint64_t left_;
+  bool body_ended_ = false;
+};
+
+// One blob of a large object being written beside the request that feeds it: write_parts
+// receives the next blob's bytes as soon as this one's put has taken its last byte, while this
+// one is made durable (a RADOS blob waits for its stripes' acknowledgements and then writes its
+// head; a local one syncs), so the disk or the OSD never idles between two blobs.
+class PartWrite {
+ public:
+  PartWrite(boost::asio::any_io_executor ex, ByteSource& body, std::string head, std::uint64_t limit)
+      : key(store::new_blob_key()), source(body, std::move(head), limit), signal_(ex, 2) {}
+
+  const std::string key;
+  PartSource source;
+
+  // Runs the put; `self` keeps the PartWrite alive until it has finished.
+  static awaitable<void> run(std::shared_ptr<PartWrite> self, store::BlobStore& blobs, std::uint64_t max_size, crypto::Hasher& whole) {
+    store::BlobPutOptions opts;
+    opts.md5 = false;
+    opts.also = &whole;
+    opts.source_done = [w = self.get()] { w->raise(&PartWrite::source_done_); };
+    auto r = co_await blobs.put(self->key, self->source, max_size, std::move(opts));
+    {
+      std::lock_guard lock(self->mu_);
+      self->result_ = std::move(r);
+    }
+    self->raise(nullptr);
+  }
+
+  // Until the put has read its source to the end (or failed): the body may be read on after.
+  awaitable<void> wait_source_done() {
+    co_await wait([this] { return source_done_ || result_.has_value(); });
+  }
+  // Until the put has finished; its outcome.
+  awaitable<Result<store::BlobInfo>> wait_done() {
+    co_await wait([this] { return result_.has_value(); });
+    std::lock_guard lock(mu_);
+    co_return *result_;
+  }
+  // The put's error when it has already failed (before taking its whole source).
+  std::optional<Error> failed() {
+    std::lock_guard lock(mu_);
+    if (result_ && !*result_) { return result_->error(); }
+    return std::nullopt;
+  }
+
+ private:
+  // The put may run on another thread of a multi-threaded executor: the flags are read under
+  // the mutex and each change is announced on a thread-safe channel (two at most, its capacity).
+  void raise(bool PartWrite::*flag) {
+    {
+      std::lock_guard lock(mu_);
+      if (flag != nullptr) { this->*flag = true; }
+    }
+    signal_.try_send(boost::system::error_code{});
+  }
+  awaitable<void> wait(const std::function<bool()>& ready) {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (ready()) { co_return; }
+      }
+      co_await signal_.async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+  }
+
+  std::mutex mu_;
+  bool source_done_ = false;
+  std::optional<Result<store::BlobInfo>> result_;
+  boost::asio::experimental::concurrent_channel<void(boost::system::error_code)> signal_;
 };
 
 // --- S3 versions ---------------------------------------------------------------------------------
@@ -1736,19 +1816,32 @@ class ObjectServiceImpl final : public ObjectService {
   }
 
   // Streams the body into one blob, or into blobs of part_size bytes; sets size, etag, parts.
-  // TODO: the blobs of one object are written one after the other, and a RADOS blob ends with a
-  // drain (every stripe acknowledged, then its head written alone), so a 1 GiB PUT with 64 MiB
-  // parts lets the OSD idle 16 times; receiving the next part while the last one drains needs a
-  // body source shared by two puts, which waits for a measured case (docs/performance.md).
+  // The blobs of a large object overlap: the next one receives while the last one drains
+  // (PartWrite), two at a time, so a failure costs at most one part of received bytes.
   awaitable<Status> write_parts(ByteSource& body, std::optional<std::uint64_t> content_length, ObjectInfo& o) {
-    const bool single = content_length && *content_length <= config_.part_size;
-    crypto::Hasher whole(crypto::Digest::md5);
-    store::BlobPutOptions opts;
-    if (!single) {
-      opts.md5 = false;
-      opts.also = &whole;
+    if (content_length && *content_length <= config_.part_size) {
+      PartSource part(body, {}, *content_length + 1);
+      std::string key = store::new_blob_key();
+      auto info = co_await blobs_.put(key, part, *content_length);
+      if (!info) { co_return part_error(info.error()); }
+      o.parts.push_back(Part{key, info->size});
+      if (info->size != *content_length) {
+        co_await remove_parts(o.parts);
+        co_return make_error(Errc::invalid_argument, "The body ended before Content-Length bytes");
+      }
+      o.etag = info->md5_hex;
+      if (info->size == 0) {
+        co_await remove_parts(o.parts);
+        o.etag = crypto::hex(crypto::md5(""));
+      }
+      o.size = info->size;
+      co_return Status{};
     }
-    std::uint64_t total = 0;
+    crypto::Hasher whole(crypto::Digest::md5);
+    auto ex = co_await boost::asio::this_coro::executor;
+    std::vector<std::shared_ptr<PartWrite>> writes;
+    std::optional<Error> failure;
+    std::uint64_t received = 0;
     std::string head;
     for (bool first = true;; first = false) {
       if (!first) {
@@ -1756,40 +1849,51 @@ class ObjectServiceImpl final : public ObjectService {
         head.assign(64 * 1024, '\0');
         auto n = co_await body.read(std::span<char>(head.data(), head.size()));
         if (!n) {
-          co_await remove_parts(o.parts);
-          co_return n.error();
+          failure = n.error();
+          break;
         }
         if (*n == 0) { break; }
         head.resize(*n);
       }
-      std::uint64_t room = config_.max_object_size - total;
-      std::uint64_t limit = std::min(config_.part_size, room + 1);
-      PartSource part(body, std::move(head), limit);
+      std::uint64_t limit = std::min(config_.part_size, config_.max_object_size - received + 1);
+      auto w = std::make_shared<PartWrite>(ex, body, std::move(head), limit);
       head.clear();
-      std::string key = store::new_blob_key();
-      auto info = co_await blobs_.put(key, part, single ? *content_length : config_.part_size, opts);
-      if (!info) {
-        co_await remove_parts(o.parts);
-        if (info.error().code == Errc::too_large) { co_return make_error(Errc::too_large, "Your request is too large."); }
-        co_return info.error();
-      }
-      total += info->size;
-      o.parts.push_back(Part{key, info->size});
-      if (single) {
-        o.etag = info->md5_hex;
+      writes.push_back(w);
+      boost::asio::co_spawn(ex, PartWrite::run(w, blobs_, config_.part_size, whole), boost::asio::detached);
+      co_await w->wait_source_done();
+      if (auto e = w->failed()) {
+        failure = std::move(*e);
         break;
       }
-      if (total > config_.max_object_size) {
-        co_await remove_parts(o.parts);
-        co_return make_error(Errc::too_large, "Your request is too large.");
+      received += limit - w->source.left();
+      if (received > config_.max_object_size) {
+        failure = make_error(Errc::too_large, "Your request is too large.");
+        break;
       }
-      if (info->size < config_.part_size) { break; }
+      if (w->source.body_ended()) { break; }
+      // The one before must be durable before a third starts receiving.
+      if (writes.size() >= 2) {
+        if (auto r = co_await writes[writes.size() - 2]->wait_done(); !r) {
+          failure = r.error();
+          break;
+        }
+      }
     }
-    if (!single) { o.etag = crypto::hex(whole.finish()); }
+    std::uint64_t total = 0;
+    for (const auto& w : writes) {
+      auto r = co_await w->wait_done();
+      if (!r && !failure) { failure = r.error(); }
+      o.parts.push_back(Part{w->key, r ? r->size : 0});
+      if (r) { total += r->size; }
+    }
+    if (failure) {
+      co_await remove_parts(o.parts);
+      co_return part_error(*failure);
+    }
+    o.etag = crypto::hex(whole.finish());
     if (total == 0) {
       co_await remove_parts(o.parts);
       o.parts.clear();
-      if (o.etag.empty()) { o.etag = crypto::hex(crypto::md5("")); }
     }
     if (content_length && total != *content_length) {
       co_await remove_parts(o.parts);
@@ -1797,6 +1901,11 @@ class ObjectServiceImpl final : public ObjectService {
     }
     o.size = total;
     co_return Status{};
+  }
+
+  static Error part_error(const Error& e) {
+    if (e.code == Errc::too_large) { return make_error(Errc::too_large, "Your request is too large."); }
+    return e;
   }
 
   awaitable<void> remove_parts(std::vector<Part>& parts) {

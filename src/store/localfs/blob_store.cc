@@ -201,8 +201,13 @@ class LocalFsBlobStore final : public BlobStore {
     }
     std::span<char> buf = bufs[cur];
     BlobInfo info;
+    if (options.source_done) {
+      // Hash the last chunk apart, so the caller reads on while this one is written and synced.
+      co_await run_blocking([&] { md5_chunk(buf.first(filled)); });
+      options.source_done();
+    }
     auto st = co_await run_blocking([&]() -> Status {
-      md5_chunk(buf.first(filled));
+      if (!options.source_done) { md5_chunk(buf.first(filled)); }
       if (auto w = write_chunk(buf.first(filled), true); !w) { return w; }
       info = BlobInfo{total, options.md5 ? crypto::hex(md5.finish()) : std::string("-"), crc_text(crc)};
       return commit(cleanup.fd, tmp_path, final_path, info);

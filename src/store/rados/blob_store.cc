@@ -226,29 +226,54 @@ class RadosReader final : public ByteSource {
   boost::asio::awaitable<Result<std::size_t>> read(std::span<char> buf) override {
     if (buf.empty()) { co_return std::size_t{0}; }
     if (cur_off_ == cur_.length()) {
-      top_up();
-      if (pending_.empty()) { co_return std::size_t{0}; }
-      current_ = std::move(pending_.front());
-      pending_.pop_front();
-      int r = co_await wait(current_.aio);
-      if (r < 0) { co_return rados_error("read", current_.oid, r); }
-      if (static_cast<std::uint64_t>(r) != current_.want) {
-        co_return make_error(Errc::unavailable, "storage read failure",
-                             "rados read " + current_.oid + ": short read (a stripe is missing or truncated)");
-      }
-      cur_ = std::move(current_.aio->out);
-      current_.aio.reset();
-      cur_off_ = 0;
-      top_up();
+      auto more = co_await advance();
+      if (!more) { co_return more.error(); }
+      if (!*more) { co_return std::size_t{0}; }
     }
     auto n = static_cast<unsigned>(std::min<std::uint64_t>(buf.size(), cur_.length() - cur_off_));
     cur_.begin(cur_off_).copy(n, buf.data());
     cur_off_ += n;
     co_return static_cast<std::size_t>(n);
   }
+  // The bytes go out from the buffers librados filled, as radosgw sends them: no copy.
+  bool has_views() const override { return true; }
+  boost::asio::awaitable<Result<std::span<const char>>> next_view(std::size_t max) override {
+    if (max == 0) { co_return std::span<const char>{}; }
+    if (cur_off_ == cur_.length()) {
+      auto more = co_await advance();
+      if (!more) { co_return more.error(); }
+      if (!*more) { co_return std::span<const char>{}; }
+    }
+    const char* p = nullptr;
+    auto it = cur_.begin(cur_off_);
+    std::size_t n = it.get_ptr_and_advance(std::min<std::size_t>(max, cur_.length() - cur_off_), &p);
+    cur_off_ += static_cast<unsigned>(n);
+    co_return std::span<const char>(p, n);
+  }
   std::optional<std::uint64_t> size() const override { return total_; }
+  // The next blob of a large object starts reading while the one before ends (ConcatSource).
+  void prefetch() override { top_up(); }
 
  private:
+  // Makes the oldest read in flight current; false at the end of the range.
+  boost::asio::awaitable<Result<bool>> advance() {
+    top_up();
+    if (pending_.empty()) { co_return false; }
+    current_ = std::move(pending_.front());
+    pending_.pop_front();
+    int r = co_await wait(current_.aio);
+    if (r < 0) { co_return rados_error("read", current_.oid, r); }
+    if (static_cast<std::uint64_t>(r) != current_.want) {
+      co_return make_error(Errc::unavailable, "storage read failure",
+                           "rados read " + current_.oid + ": short read (a stripe is missing or truncated)");
+    }
+    cur_ = std::move(current_.aio->out);
+    current_.aio.reset();
+    cur_off_ = 0;
+    top_up();
+    co_return true;
+  }
+
   void top_up() {
     while (pending_.size() < kReadWindow && next_ < end_) {
       std::uint64_t stripe = next_ / m_.stripe;
@@ -388,6 +413,7 @@ class RadosBlobStore final : public BlobStore {
         }
       }
     }
+    if (!failure && options.source_done) { options.source_done(); }
     // Every tail acknowledged before the head is written.
     while (!inflight.empty()) {
       int r = co_await wait_front(inflight);

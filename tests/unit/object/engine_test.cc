@@ -253,6 +253,7 @@ class EngineTest : public ::testing::TestWithParam<Backend> {
   std::string blob_root_;
   std::unique_ptr<store::MetaStore> meta_;
   std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<store::BlobStore> wrapped_blobs_;  // a test's wrapper over blobs_, when it needs one
   std::unique_ptr<ObjectService> engine_;
 
   identity::Principal member_a_ = principal(kProjectA, {"member", "reader"});
@@ -626,6 +627,99 @@ TEST_P(EngineTest, TooLargeObjectLeavesNothing) {
   EXPECT_EQ(temp_count(), 0u);
   ASSERT_OK(put_chunked(owner(), kProjectA, "c", "just-fits", body.substr(1)));
   expect_container_usage("c", 1, 3 * kMiB);
+}
+
+// A blob store over another that watches how a large object's puts overlap. A put that took a
+// whole part waits, once its blob is durable, for the next put to begin (up to 5 s): an engine
+// that wrote one blob after the other would make every such wait run out. It can also fail the
+// n-th put after its blob was written, as a RADOS head write or an fsync can.
+class OverlapProbe final : public store::BlobStore {
+ public:
+  OverlapProbe(store::BlobStore& inner, std::uint64_t part_size) : inner_(inner), part_size_(part_size) {}
+
+  awaitable<Result<store::BlobInfo>> put(std::string key, ByteSource& source, std::uint64_t max_size,
+                                         store::BlobPutOptions options) override {
+    const int index = started_++;
+    most_in_flight_ = std::max(most_in_flight_, ++in_flight_);
+    auto r = co_await inner_.put(key, source, max_size, std::move(options));
+    if (r && index == fail_at_) {
+      r = make_error(Errc::unavailable, "the probe failed this put after its blob was written");
+      failed_ = true;
+    }
+    if (r && r->size == part_size_ && !failed_) {  // after a failure no next put comes
+      boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+      for (int i = 0; i < 500 && started_ < index + 2; ++i) {
+        t.expires_after(10ms);
+        co_await t.async_wait(boost::asio::use_awaitable);
+      }
+      if (started_ < index + 2) { ++waits_run_out_; }
+    }
+    --in_flight_;
+    co_return r;
+  }
+  awaitable<Result<store::BlobInfo>> stat(std::string key) override { co_return co_await inner_.stat(key); }
+  awaitable<Result<std::unique_ptr<ByteSource>>> open(std::string key, std::uint64_t offset, std::uint64_t length) override {
+    co_return co_await inner_.open(key, offset, length);
+  }
+  Result<int> open_fd(const std::string& key) override { return inner_.open_fd(key); }
+  awaitable<Status> remove(std::string key) override { co_return co_await inner_.remove(key); }
+  Status remove_sync(const std::string& key) override { return inner_.remove_sync(key); }
+  Result<store::ScrubReport> scrub(const std::function<void(std::string_view)>& progress) override { return inner_.scrub(progress); }
+  Status for_each_blob(const std::function<void(const std::string&, SystemTime)>& fn) override { return inner_.for_each_blob(fn); }
+  Result<std::uint64_t> collect_temp_files(std::chrono::seconds age) override { return inner_.collect_temp_files(age); }
+
+  int puts() const { return started_; }
+  int most_in_flight() const { return most_in_flight_; }
+  int waits_run_out() const { return waits_run_out_; }
+  void fail_put(int index) { fail_at_ = index; }
+
+ private:
+  store::BlobStore& inner_;
+  std::uint64_t part_size_;
+  // The test's io_context runs on one thread.
+  int started_ = 0, in_flight_ = 0, most_in_flight_ = 0, waits_run_out_ = 0, fail_at_ = -1;
+  bool failed_ = false;
+};
+
+// A large object's next part is received while the one before is made durable (the OSD or the
+// disk never idles between two blobs), two blobs at a time, with one MD5 over the whole body.
+TEST_P(EngineTest, LargeObjectReceivesTheNextPartWhileTheLastOneDrains) {
+  auto probe_owner = std::make_unique<OverlapProbe>(*blobs_, config_.part_size);
+  OverlapProbe& probe = *probe_owner;
+  wrapped_blobs_ = std::move(probe_owner);
+  engine_ = make_object_service(*meta_, probe, policy_, config_, clock_);
+  ASSERT_OK(put_container(owner(), kProjectA, "c"));
+  const std::string body = pattern(7 * kMiB / 2, 5);  // three whole parts and half of one
+  auto declared = put(owner(), kProjectA, "c", "declared", body);
+  ASSERT_OK(declared);
+  auto streamed = put_chunked(owner(), kProjectA, "c", "streamed", body);
+  ASSERT_OK(streamed);
+  EXPECT_EQ(probe.puts(), 8);
+  EXPECT_EQ(probe.waits_run_out(), 0) << "a durable part waited in vain for the next one to begin";
+  EXPECT_EQ(probe.most_in_flight(), 2);
+  for (const auto& name : {"declared", "streamed"}) {
+    SCOPED_TRACE(name);
+    auto h = head(owner(), kProjectA, "c", name);
+    ASSERT_OK(h);
+    EXPECT_EQ(h->etag, md5_hex(body));
+    EXPECT_EQ(h->size, body.size());
+    ASSERT_EQ(h->parts.size(), 4u);
+    EXPECT_EQ(h->parts[3].size, kMiB / 2);
+    auto back = read_all_of(*h);
+    ASSERT_OK(back);
+    EXPECT_TRUE(*back == body);
+  }
+  EXPECT_EQ(blob_count(), 8u);
+
+  // The second blob fails after it was written, while the third is being received: the upload
+  // fails with its error, and no blob of it stays.
+  probe.fail_put(probe.puts() + 1);
+  EXPECT_ERRC(put(owner(), kProjectA, "c", "failing", body), Errc::unavailable);
+  EXPECT_ERRC(head(owner(), kProjectA, "c", "failing"), Errc::not_found);
+  EXPECT_EQ(blob_count(), 8u);
+  EXPECT_EQ(temp_count(), 0u);
+  expect_container_usage("c", 2, 2 * body.size());
+  expect_consistent();
 }
 
 TEST_P(EngineTest, EtagMismatchLeavesNothing) {

@@ -242,6 +242,73 @@ TEST_F(RadosBlobStoreTest, RangesWithinAndAcrossStripes) {
   EXPECT_NE(fd.error().code, Errc::not_found);
 }
 
+// A large object's next blob is told to prefetch while the one before ends (ConcatSource): its
+// reads start then, and what it returns afterwards is the same bytes in the same order, however
+// often it heard the hint and wherever its range starts, copied out or lent in place.
+TEST_F(RadosBlobStoreTest, PrefetchedAndLentReadsReturnTheSameBytes) {
+  std::string data = pattern(9 * kStripe + 77, 11);
+  std::string key = new_blob_key();
+  StringSource src(data);
+  ASSERT_OK(put(key, src));
+  const std::pair<std::uint64_t, std::uint64_t> ranges[] = {{0, data.size()}, {10, 100}, {kStripe + 3, 6 * kStripe}, {data.size(), 0}};
+  for (auto [offset, length] : ranges) {
+    for (int hints : {1, 3}) {
+      SCOPED_TRACE(std::to_string(offset) + "+" + std::to_string(length) + ", " + std::to_string(hints) + " hints");
+      Result<std::string> got = make_error(Errc::internal, "not run");
+      test::run_coro([&]() -> boost::asio::awaitable<void> {
+        auto reader = co_await blobs_->open(key, offset, length);
+        if (!reader) {
+          got = reader.error();
+          co_return;
+        }
+        for (int i = 0; i < hints; ++i) { (*reader)->prefetch(); }
+        got = co_await read_all(**reader, 64 << 20);
+      });
+      ASSERT_OK(got);
+      EXPECT_TRUE(*got == data.substr(offset, length));
+    }
+  }
+  // Lent in place (has_views, as a GET sends them): the same bytes, in pieces of at most `max`.
+  for (auto [offset, length] : ranges) {
+    for (std::size_t max : {std::size_t{1000}, std::size_t{1} << 20, std::size_t{64} << 20}) {
+      SCOPED_TRACE(std::to_string(offset) + "+" + std::to_string(length) + " in views of " + std::to_string(max));
+      Result<std::string> got = make_error(Errc::internal, "not run");
+      test::run_coro([&]() -> boost::asio::awaitable<void> {
+        auto reader = co_await blobs_->open(key, offset, length);
+        if (!reader) {
+          got = reader.error();
+          co_return;
+        }
+        EXPECT_TRUE((*reader)->has_views());
+        (*reader)->prefetch();
+        std::string out;
+        for (;;) {
+          auto v = co_await (*reader)->next_view(max);
+          if (!v) {
+            got = v.error();
+            co_return;
+          }
+          if (v->empty()) { break; }
+          EXPECT_LE(v->size(), max);
+          out.append(v->data(), v->size());
+        }
+        got = std::move(out);
+      });
+      ASSERT_OK(got);
+      EXPECT_TRUE(*got == data.substr(offset, length));
+    }
+  }
+  // A reader dropped with its prefetched reads still in flight leaves the store usable.
+  test::run_coro([&]() -> boost::asio::awaitable<void> {
+    auto reader = co_await blobs_->open(key, 0, data.size());
+    EXPECT_TRUE(reader);
+    if (reader) { (*reader)->prefetch(); }
+  });
+  auto again = read(key, 0, data.size());
+  ASSERT_OK(again);
+  EXPECT_TRUE(*again == data);
+}
+
 TEST_F(RadosBlobStoreTest, RemoveDeletesEveryStripe) {
   std::string key = new_blob_key(), other = new_blob_key(), third = new_blob_key();
   StringSource a(pattern(4 * kStripe + 3, 1)), b(pattern(2 * kStripe, 2)), c(pattern(3 * kStripe, 3));
