@@ -805,7 +805,7 @@ class Service final : public ComputeService {
           "power_state, ssh_port, accelerator, config_drive, user_data, created_s, updated_s, host, vcpus, ram_mib, fault_message, fault_code, "
           "fault_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, 1, $14, $15, $15, $16, $17, $18, $19, $20, $21)",
           {Value{srv.id}, Value{srv.name}, Value{srv.project_id}, Value{srv.user_id}, Value{srv.image_id}, Value{srv.key_name},
-           Value{flavor_text(srv.flavor)}, Value{map_json(srv.metadata)}, Value{srv.status}, Value{srv.vm_state}, Value{srv.task_state},
+           Value{rows::flavor_text(srv.flavor)}, Value{map_json(srv.metadata)}, Value{srv.status}, Value{srv.vm_state}, Value{srv.task_state},
            Value{std::int64_t{srv.ssh_port}}, Value{srv.accelerator}, Value{crypto::base64(r.user_data)}, Value{srv.created_s},
            Value{srv.host}, Value{vcpus}, Value{ram_mib}, Value{srv.fault_message}, Value{std::int64_t{srv.fault_code}}, Value{srv.fault_s}});
       if (!ins) { return ins.error(); }
@@ -1169,8 +1169,6 @@ class Service final : public ComputeService {
 
   // --- server helpers ---------------------------------------------------------------------------
   static constexpr std::string_view kServerCols = rows::kServerCols;
-  static std::string flavor_text(const Flavor& f) { return rows::flavor_text(f); }
-  static Flavor flavor_of_text(const std::string& text) { return rows::flavor_of_text(text); }
 
   // A live server of the caller's project (admins: any); Errc::not_found otherwise.
   Result<Server> visible_server(Tx& tx, const Caller& c, const std::string& id) {
@@ -1267,7 +1265,7 @@ class Service final : public ComputeService {
     if (!rows) { return rows.error(); }
     Usage u;
     for (const auto& r : rows->rows) {
-      auto f = flavor_of_text(r.text(0));
+      auto f = rows::flavor_of_text(r.text(0));
       ++u.instances;
       u.cores += f.vcpus;
       u.ram_mib += static_cast<std::int64_t>(f.ram_mib);
